@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  BODY_LIMIT_MB: z.coerce.number().positive().max(4096).default(256),
+  BOOTSTRAP: boolFlag.default('true'),
+  BOOTSTRAP_SYMBOLS: z.coerce.number().int().min(0).max(5000).default(20),
+  BOOTSTRAP_DAYS: z.coerce.number().int().min(1).max(20000).default(730),
+  DUCKDB_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 4GB')
+    .optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+});
+
+/** The validated, typed configuration shared by the API and the ingest CLI. */
+export interface AppConfig {
+  readonly http: { readonly port: number; readonly host: string; readonly bodyLimitBytes: number };
+  readonly dataDir: string;
+  readonly bootstrap: { readonly enabled: boolean; readonly symbols: number; readonly days: number };
+  readonly duckdb: { readonly threads?: number; readonly memoryLimit?: string };
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+/** Raised at start-up when an environment variable is invalid; names every bad variable. */
+export class ConfigError extends Error {}
+
+/** Validates the environment once and maps it into an AppConfig; throws ConfigError naming the bad variables. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    http: { port: c.PORT, host: c.HOST, bodyLimitBytes: Math.round(c.BODY_LIMIT_MB * 1024 * 1024) },
+    dataDir: resolve(c.DATA_DIR),
+    bootstrap: { enabled: c.BOOTSTRAP, symbols: c.BOOTSTRAP_SYMBOLS, days: c.BOOTSTRAP_DAYS },
+    duckdb: { threads: c.DUCKDB_THREADS, memoryLimit: c.DUCKDB_MEMORY_LIMIT },
+    logLevel: c.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,124 @@
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+
+/** A JSON-safe row as read back from DuckDB. */
+export type SqlRow = Record<string, unknown>;
+
+export interface DuckDbOptions {
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  readonly tempDirectory?: string;
+}
+
+/** Progress of the statement running on a connection, as DuckDB reports it. */
+export interface QueryProgress {
+  readonly percentage: number;
+  readonly rowsProcessed: number;
+}
+
+/**
+ * One in-process DuckDB database (in memory: the lake is Parquet on disk, so every process
+ * opens its own engine and nothing holds a file lock). All times are UTC.
+ */
+export class DuckDbClient {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: DuckDbOptions,
+  ) {}
+
+  /** Opens an in-memory DuckDB with the given resource limits. */
+  static async open(options: DuckDbOptions = {}): Promise<DuckDbClient> {
+    // TimeZone needs ICU, which loads with the first connection: each session sets it.
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    return new DuckDbClient(instance, options);
+  }
+
+  /** A new session on this database; the caller closes it. */
+  async session(): Promise<DuckDbSession> {
+    const connection = await this.instance.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    return new DuckDbSession(connection);
+  }
+
+  /** Runs `work` on a fresh session and always closes it. */
+  async withSession<T>(work: (session: DuckDbSession) => Promise<T>): Promise<T> {
+    const session = await this.session();
+    try {
+      return await work(session);
+    } finally {
+      session.close();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+
+  get settings(): DuckDbOptions {
+    return this.options;
+  }
+}
+
+/** One DuckDB connection: temp tables live as long as it does. */
+export class DuckDbSession {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  /** Executes a statement; returns the number of rows it changed or produced, where DuckDB reports one. */
+  async run(sql: string, params: readonly DuckDBValue[] = []): Promise<number> {
+    const result = await this.connection.run(sql, params.length ? [...params] : undefined);
+    const changed = result.rowsChanged;
+    return typeof changed === 'number' ? changed : 0;
+  }
+
+  /** Runs a query and returns its rows as JSON-safe objects (BIGINT as number, times as ISO text). */
+  async all<T extends SqlRow = SqlRow>(sql: string, params: readonly DuckDBValue[] = []): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql, params.length ? [...params] : undefined);
+    const types = reader.columnTypes().map((t) => t.toString());
+    const names = reader.columnNames();
+    return reader.getRowObjectsJson().map((row) => normaliseRow(row, names, types) as T);
+  }
+
+  /** The first row of a query, or undefined. */
+  async one<T extends SqlRow = SqlRow>(sql: string, params: readonly DuckDBValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  get progress(): QueryProgress {
+    const p = this.connection.progress;
+    return { percentage: p.percentage, rowsProcessed: Number(p.rows_processed) };
+  }
+
+  interrupt(): void {
+    this.connection.interrupt();
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+}
+
+// getRowObjectsJson renders BIGINT as text and times in DuckDB's own format; callers want
+// numbers and ISO-8601 with Z.
+function normaliseRow(row: Record<string, unknown>, names: readonly string[], types: readonly string[]): SqlRow {
+  const out: SqlRow = {};
+  names.forEach((name, i) => {
+    const value = row[name];
+    const type = types[i];
+    if (typeof value !== 'string') out[name] = value;
+    else if (INTEGER_TYPES.has(type)) out[name] = Number(value);
+    else if (type === 'TIMESTAMP WITH TIME ZONE' || type === 'TIMESTAMP') out[name] = toIsoUtc(value);
+    else out[name] = value;
+  });
+  return out;
+}
+
+const INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
+
+/** Converts DuckDB's "2021-04-02 00:00:00.5+00" (or naive) rendering into "2021-04-02T00:00:00.5Z". */
+export function toIsoUtc(text: string): string {
+  const base = text.replace(/\+00(:00)?$/, '').replace(' ', 'T');
+  return `${base}Z`;
+}

@@ -1,0 +1,55 @@
+/** Machine-readable error codes of the feature store; the API maps each to an HTTP status. */
+export enum ErrorCode {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  InvalidTimestamp = 'INVALID_TIMESTAMP',
+  NotFound = 'NOT_FOUND',
+  UnknownDataset = 'UNKNOWN_DATASET',
+  Conflict = 'CONFLICT',
+  SchemaMismatch = 'SCHEMA_MISMATCH',
+  MissingColumn = 'MISSING_COLUMN',
+  NothingIngested = 'NOTHING_INGESTED',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  ProviderFailed = 'PROVIDER_FAILED',
+  Unavailable = 'UNAVAILABLE',
+}
+
+/** Base class of every error the domain throws on purpose; carries a code and optional details. */
+export class FeatureStoreError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The caller sent something malformed: a bad option, a bad value, an unparseable field. */
+export class InvalidArgumentError extends FeatureStoreError {
+  constructor(message: string, details?: unknown, code: ErrorCode = ErrorCode.InvalidArgument) {
+    super(code, message, details);
+  }
+}
+
+/** A named thing (dataset, view, job…) does not exist. */
+export class NotFoundError extends FeatureStoreError {
+  constructor(message: string, details?: unknown, code: ErrorCode = ErrorCode.NotFound) {
+    super(code, message, details);
+  }
+}
+
+/** Well-formed input that cannot be applied: a schema clash, a missing column, no valid row. */
+export class UnprocessableError extends FeatureStoreError {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, details);
+  }
+}
+
+/** A dependency (an HTTP provider, a store) failed in a way the caller cannot fix. */
+export class DependencyError extends FeatureStoreError {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, details);
+  }
+}

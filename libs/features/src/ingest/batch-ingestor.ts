@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
+import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
+import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import type { LakeRepository } from '../lake/lake.repository';
+import type { DatasetRegistry } from '../registry/registry';
+import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
+import type { Clock } from '../util/clock';
+import { canonicalJson, sha256 } from '../util/hash';
+import { describeTiming, type BarTiming } from './bar-timing';
+import { resolveMapping, type SourceColumn } from './column-mapping';
+import { readerSql, type IngestSource } from './ingest-source';
+import { silentProgress, type ProgressSink } from './progress';
+import { lakeColumns, stagingSelect } from './staging.sql';
+
+export interface IngestRequest {
+  readonly dataset: string;
+  readonly source: IngestSource;
+  readonly timing: BarTiming;
+  /** Values for columns the source lacks, e.g. `{symbol: 'BTC-USD'}` for a one-symbol vendor file. */
+  readonly constants?: Readonly<Record<string, string | undefined>>;
+  /** Explicit column mapping {datasetColumn: sourceColumn}. */
+  readonly mapping?: Readonly<Record<string, string>>;
+  /** What to do when the dataset is unknown: create the standard bar layout, infer it, or refuse. */
+  readonly createAs: 'bars' | 'infer' | 'none';
+  /** Only rows with a timestamp strictly after this are kept (incremental top-ups). */
+  readonly keepAfter?: Date;
+  /** Ingest even when the same content was ingested before. */
+  readonly force?: boolean;
+}
+
+export interface RowError {
+  readonly row: number;
+  readonly message: string;
+}
+
+export interface IngestResult {
+  readonly dataset: string;
+  readonly batchId: string | null;
+  /** True when the same content had been ingested already: nothing was written. */
+  readonly skipped: boolean;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Rows dropped because a later row of the same batch had the same keys and timestamp. */
+  readonly supersededInBatch: number;
+  readonly errors: readonly RowError[];
+  readonly quarantineFile: string | null;
+  readonly files: readonly string[];
+  readonly ignoredColumns: readonly string[];
+  readonly minTs: string | null;
+  readonly maxTs: string | null;
+  /** Bars missing inside each key's range, for interval-timed sources (largest first, at most 20). */
+  readonly gaps: ReadonlyArray<{ readonly key: string; readonly missing: number }>;
+  readonly elapsedMs: number;
+}
+
+const MAX_REPORTED_ERRORS = 100;
+
+/**
+ * Turns one source (file, HTTP response, generated query) into one lake batch: read, type,
+ * validate every row, quarantine the bad ones, resolve duplicates, write Parquet by date,
+ * commit atomically, record. A batch with the same identity as an earlier one writes nothing.
+ */
+export class BatchIngestor {
+  constructor(
+    private readonly db: DuckDbClient,
+    private readonly lake: LakeRepository,
+    private readonly registry: DatasetRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  async ingest(request: IngestRequest, progress: ProgressSink = silentProgress): Promise<IngestResult> {
+    const started = Date.now();
+    assertIdentifier(request.dataset, 'dataset');
+    await this.lake.recover(this.registry);
+    const identity = sha256(
+      request.dataset,
+      request.source.identity,
+      canonicalJson({
+        timing: describeTiming(request.timing),
+        constants: request.constants ?? {},
+        mapping: request.mapping ?? {},
+        keepAfter: request.keepAfter?.toISOString() ?? null,
+      }),
+    );
+    if (!request.force) {
+      const prior = await this.registry.findBatch(request.dataset, identity);
+      if (prior) return { ...emptyResult(request.dataset, started), batchId: prior.batchId, skipped: true, files: prior.files };
+    }
+    return this.db.withSession(async (session) => {
+      const described = await describeSource(session, request.source);
+      const existing = await this.registry.getDataset(request.dataset);
+      const schema = existing ?? this.newSchema(request, described);
+      const mapping = resolveMapping(schema, described, request.mapping ?? {}, request.constants ?? {});
+      // JSON is re-read with every column as text, so one bad value fails its row, not the file.
+      const isJson = request.source.kind === 'file' && (request.source.format === 'json' || request.source.format === 'ndjson');
+      const reader = readerSql(request.source, isJson ? described.map((c) => c.name) : undefined);
+      const readColumns = isJson ? described.map((c) => ({ name: c.name, type: 'VARCHAR' })) : described;
+      const readMapping = isJson ? resolveMapping(schema, readColumns, request.mapping ?? {}, request.constants ?? {}) : mapping;
+
+      const batchTime = await this.registry.nextIngestedAt(request.dataset, this.clock.now());
+      const batchId = `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`;
+      const staged = `staged_${randomBytes(6).toString('hex')}`;
+      try {
+        await runWithProgress(
+          session,
+          `CREATE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, reader, readColumns)}`,
+          progress,
+          `ingest ${request.dataset}`,
+        );
+        return await this.writeBatch(session, staged, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started);
+      } finally {
+        await session.run(`DROP TABLE IF EXISTS ${staged}`);
+        progress.done();
+      }
+    });
+  }
+
+  private newSchema(request: IngestRequest, described: readonly SourceColumn[]): DatasetSchema {
+    switch (request.createAs) {
+      case 'bars':
+        return barSchema(request.dataset);
+      case 'infer':
+        return inferSchema(request.dataset, described);
+      case 'none':
+        throw new NotFoundError(`dataset ${request.dataset} is not declared`, { field: 'dataset' }, ErrorCode.UnknownDataset);
+    }
+  }
+
+  private async writeBatch(
+    session: DuckDbSession,
+    staged: string,
+    schema: DatasetSchema,
+    request: IngestRequest,
+    batchId: string,
+    batchTime: Date,
+    identity: string,
+    isNewDataset: boolean,
+    ignoredColumns: readonly string[],
+    started: number,
+  ): Promise<IngestResult> {
+    const ts = quoteIdent(schema.timestampColumn);
+    const keys = schema.keys.map(quoteIdent);
+    const keep = `_error IS NULL${request.keepAfter ? ` AND ${ts} > TIMESTAMPTZ ${quoteLiteral(request.keepAfter.toISOString())}` : ''}`;
+    const intervalSeconds = request.timing.kind === 'start' ? request.timing.interval.seconds : null;
+    const groups = `groups_${staged}`;
+    await session.run(
+      `CREATE TEMP TABLE ${groups} AS SELECT ${keys.join(', ')}, count(*) AS n, count(DISTINCT ${ts}) AS d, min(${ts}) AS lo, max(${ts}) AS hi
+       FROM ${staged} WHERE ${keep} GROUP BY ALL`,
+    );
+    try {
+      const totals = (await session.one<{ total: number; bad: number; good: number; dups: number; lo: string | null; hi: string | null }>(
+        `SELECT (SELECT count(*) FROM ${staged}) AS total, (SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL) AS bad,
+                coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi FROM ${groups}`,
+      ))!;
+      const gaps = intervalSeconds
+        ? await session.all<{ key: string; missing: number }>(
+            `SELECT concat_ws('/', ${keys.join(', ')}) AS key,
+                    (round((epoch(hi) - epoch(lo)) / ${intervalSeconds}) + 1 - d)::BIGINT AS missing
+             FROM ${groups} WHERE missing > 0 ORDER BY missing DESC, key LIMIT 20`,
+          )
+        : [];
+      const errors = await session.all<{ row: number; message: string }>(
+        `SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${MAX_REPORTED_ERRORS}`,
+      );
+      const quarantineFile = totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;
+      const base = {
+        dataset: request.dataset,
+        skipped: false,
+        rejected: totals.bad,
+        supersededInBatch: totals.dups,
+        errors,
+        quarantineFile,
+        ignoredColumns,
+        minTs: totals.lo,
+        maxTs: totals.hi,
+        gaps,
+      };
+      if (totals.good === 0) {
+        if (totals.bad === 0) return { ...emptyResult(request.dataset, started), ...base, batchId: null };
+        throw new UnprocessableError(ErrorCode.NothingIngested, `no valid row in the batch: ${totals.bad} rejected`, {
+          rejected: totals.bad,
+          errors,
+          quarantineFile,
+        });
+      }
+      const dir = await this.lake.createStaging(batchId);
+      try {
+        const dedup = totals.dups > 0 ? `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')}, ${ts} ORDER BY rowid DESC) = 1` : '';
+        await session.run(
+          `COPY (SELECT ${lakeColumns(schema).join(', ')}, strftime(${ts}, '%Y-%m-%d') AS date FROM ${staged} WHERE ${keep} ${dedup})
+           TO ${quoteLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
+        );
+        if (isNewDataset) await this.registry.putDataset(schema, true);
+        const record = await this.lake.commit(
+          dir,
+          {
+            batchId,
+            dataset: request.dataset,
+            identity,
+            source: request.source.label,
+            rows: totals.good,
+            rejected: totals.bad,
+            ingestedAt: batchTime.toISOString(),
+            committedAt: this.clock.now().toISOString(),
+          },
+          this.registry,
+        );
+        return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started };
+      } catch (error) {
+        await this.lake.discardStaging(dir);
+        throw error;
+      }
+    } finally {
+      await session.run(`DROP TABLE IF EXISTS ${groups}`);
+    }
+  }
+
+  private async quarantine(session: DuckDbSession, staged: string, dataset: string, batchId: string): Promise<string> {
+    const path = this.lake.quarantinePath(dataset, batchId);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.tmp-${process.pid}`;
+    await session.run(
+      `COPY (SELECT rowid + 1 AS row, _error AS error, _raw::JSON AS raw FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid)
+       TO ${quoteLiteral(tmp)} (FORMAT json)`,
+    );
+    await rename(tmp, path).catch(async (error: unknown) => {
+      await rm(tmp, { force: true });
+      throw error;
+    });
+    return path;
+  }
+}
+
+async function describeSource(session: DuckDbSession, source: IngestSource): Promise<SourceColumn[]> {
+  try {
+    const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(source)}`);
+    return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  } catch (error) {
+    throw new UnprocessableError(ErrorCode.InvalidArgument, `cannot read ${source.label}: ${(error as Error).message.split('\n')[0]}`, {
+      field: 'source',
+    });
+  }
+}
+
+/** Runs a long statement while reporting DuckDB's own progress to the sink. */
+async function runWithProgress(session: DuckDbSession, sql: string, progress: ProgressSink, label: string): Promise<void> {
+  const timer = setInterval(() => {
+    const p = session.progress;
+    progress.update(label, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
+  }, 250);
+  try {
+    await session.run(sql);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function emptyResult(dataset: string, started: number): IngestResult {
+  return {
+    dataset,
+    batchId: null,
+    skipped: false,
+    accepted: 0,
+    rejected: 0,
+    supersededInBatch: 0,
+    errors: [],
+    quarantineFile: null,
+    files: [],
+    ignoredColumns: [],
+    minTs: null,
+    maxTs: null,
+    gaps: [],
+    elapsedMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,188 @@
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { assertIdentifier, quoteLiteral } from '../sql/identifier';
+import type { BatchRecord, DatasetRegistry } from '../registry/registry';
+
+const COMMIT_MARKER = '_COMMIT.json';
+// Tells this process's staging folders from those of an earlier process that had the same pid.
+const INSTANCE = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+const OWNER_FILE = '_OWNER.json';
+
+interface CommitPlan {
+  readonly record: BatchRecord;
+  readonly moves: ReadonlyArray<{ readonly from: string; readonly to: string }>;
+}
+
+/** Test-only failpoint: lets a crash test kill the process at a named step of a commit. */
+function failpoint(name: string): void {
+  if (process.env.FEATURE_STORE_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * The Parquet lake on local disk: `lake/<dataset>/date=YYYY-MM-DD/<batch>.parquet`.
+ * Batches are written into `staging/<batch>/` and renamed into place, so a reader globbing
+ * the lake never sees a partial file; a commit marker lets a crashed commit be rolled forward.
+ */
+export class LakeRepository {
+  readonly lakeDir: string;
+  readonly stagingDir: string;
+  readonly quarantineDir: string;
+
+  constructor(dataDir: string) {
+    this.lakeDir = join(dataDir, 'lake');
+    this.stagingDir = join(dataDir, 'staging');
+    this.quarantineDir = join(dataDir, 'quarantine');
+  }
+
+  datasetDir(dataset: string): string {
+    assertIdentifier(dataset, 'dataset');
+    return join(this.lakeDir, dataset);
+  }
+
+  /** The glob DuckDB reads for a dataset's committed files. */
+  filesGlob(dataset: string): string {
+    return join(this.datasetDir(dataset), 'date=*', '*.parquet');
+  }
+
+  /** A DuckDB table expression over the dataset's files, or undefined while it has none. */
+  async scanSql(dataset: string): Promise<string | undefined> {
+    if ((await this.listFiles(dataset)).length === 0) return undefined;
+    return `read_parquet(${quoteLiteral(this.filesGlob(dataset))}, hive_partitioning = true, union_by_name = true)`;
+  }
+
+  /** Every committed file of a dataset, relative to the lake directory. */
+  async listFiles(dataset: string): Promise<string[]> {
+    const dir = this.datasetDir(dataset);
+    if (!existsSync(dir)) return [];
+    const files: string[] = [];
+    for (const part of await readdir(dir)) {
+      if (!part.startsWith('date=')) continue;
+      for (const file of await readdir(join(dir, part))) {
+        if (file.endsWith('.parquet')) files.push(join(dataset, part, file));
+      }
+    }
+    return files.sort();
+  }
+
+  /** Creates a private staging folder for one batch, stamped with this process as its owner. */
+  async createStaging(batchId: string): Promise<string> {
+    const dir = join(this.stagingDir, batchId);
+    // The folder appears with its owner already inside, so no other process can take it for an orphan.
+    const pending = join(this.stagingDir, `.${batchId}.${INSTANCE}`);
+    await mkdir(pending, { recursive: true });
+    await writeFile(join(pending, OWNER_FILE), JSON.stringify({ pid: process.pid, instance: INSTANCE, startedAt: new Date().toISOString() }));
+    await rename(pending, dir);
+    return dir;
+  }
+
+  async discardStaging(dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Moves a staged batch into the lake and records it. The plan is written first, so a crash
+   * anywhere after that is finished by `recover`; before it, the batch simply never happened.
+   */
+  async commit(dir: string, record: Omit<BatchRecord, 'files'>, registry: DatasetRegistry): Promise<BatchRecord> {
+    const staged = await listStagedFiles(dir);
+    const moves = staged.map((file, i) => {
+      const partition = file.split('/')[0];
+      const name = staged.length > 1 && countIn(staged, partition) > 1 ? `${record.batchId}-${i}.parquet` : `${record.batchId}.parquet`;
+      return { from: file, to: join(record.dataset, partition, name) };
+    });
+    const full: BatchRecord = { ...record, files: moves.map((m) => m.to) };
+    for (const file of staged) fsyncFile(join(dir, file));
+    failpoint('before-commit-marker');
+    await writeFile(join(dir, COMMIT_MARKER), JSON.stringify({ record: full, moves } satisfies CommitPlan));
+    fsyncFile(join(dir, COMMIT_MARKER));
+    await this.applyPlan(dir, { record: full, moves }, registry);
+    return full;
+  }
+
+  /**
+   * Finishes or discards staging folders left by crashed processes: with a commit marker the
+   * batch is rolled forward, without one it is deleted. Folders of live processes are left alone.
+   */
+  async recover(registry: DatasetRegistry): Promise<{ rolledForward: string[]; discarded: string[] }> {
+    const rolledForward: string[] = [];
+    const discarded: string[] = [];
+    if (!existsSync(this.stagingDir)) return { rolledForward, discarded };
+    for (const batchId of await readdir(this.stagingDir)) {
+      if (batchId.startsWith('.')) continue;
+      const dir = join(this.stagingDir, batchId);
+      if (await ownerAlive(dir)) continue;
+      const markerPath = join(dir, COMMIT_MARKER);
+      if (existsSync(markerPath)) {
+        const plan = JSON.parse(await readFile(markerPath, 'utf8')) as CommitPlan;
+        await this.applyPlan(dir, plan, registry);
+        rolledForward.push(batchId);
+      } else {
+        await rm(dir, { recursive: true, force: true });
+        discarded.push(batchId);
+      }
+    }
+    return { rolledForward, discarded };
+  }
+
+  private async applyPlan(dir: string, plan: CommitPlan, registry: DatasetRegistry): Promise<void> {
+    let moved = 0;
+    for (const move of plan.moves) {
+      const from = join(dir, move.from);
+      const to = join(this.lakeDir, move.to);
+      if (!existsSync(from)) continue; // moved before a crash
+      await mkdir(join(to, '..'), { recursive: true });
+      await rename(from, to);
+      if (++moved === 1) failpoint('mid-rename');
+    }
+    await registry.recordBatch(plan.record);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Where a batch's rejected rows are kept, as NDJSON. */
+  quarantinePath(dataset: string, batchId: string): string {
+    return join(this.quarantineDir, dataset, `${batchId}.ndjson`);
+  }
+
+  relativeToData(path: string): string {
+    return relative(join(this.lakeDir, '..'), path);
+  }
+}
+
+async function listStagedFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const part of await readdir(dir)) {
+    if (!part.startsWith('date=')) continue;
+    for (const file of await readdir(join(dir, part))) if (file.endsWith('.parquet')) out.push(`${part}/${file}`);
+  }
+  return out.sort();
+}
+
+function countIn(files: readonly string[], partition: string): number {
+  return files.filter((f) => f.startsWith(`${partition}/`)).length;
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function ownerAlive(dir: string): Promise<boolean> {
+  let owner: { pid: number; instance: string };
+  try {
+    owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as { pid: number; instance: string };
+  } catch {
+    return false;
+  }
+  if (owner.pid === process.pid) return owner.instance === INSTANCE;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { open, type RootDatabase } from 'lmdb';
+import type { DatasetSchema } from '../../datasets/dataset.schema';
+import type { BatchRecord, DatasetRegistry } from '../registry';
+
+/**
+ * Registry in an LMDB environment under DATA_DIR/registry. LMDB serialises writers across
+ * processes and gives readers consistent snapshots, so the API and the ingest CLI can share it.
+ */
+export class LmdbRegistry implements DatasetRegistry {
+  private constructor(private readonly db: RootDatabase) {}
+
+  static open(path: string): LmdbRegistry {
+    mkdirSync(path, { recursive: true });
+    return new LmdbRegistry(open({ path, compression: false, noSubdir: false }));
+  }
+
+  async getDataset(name: string): Promise<DatasetSchema | undefined> {
+    return this.db.get(`dataset/${name}`) as DatasetSchema | undefined;
+  }
+
+  async listDatasets(): Promise<DatasetSchema[]> {
+    return this.range('dataset/').map((v) => v as DatasetSchema);
+  }
+
+  async putDataset(schema: DatasetSchema, onlyIfAbsent: boolean): Promise<DatasetSchema> {
+    const key = `dataset/${schema.name}`;
+    return this.db.transactionSync(() => {
+      const existing = this.db.get(key) as DatasetSchema | undefined;
+      if (existing && onlyIfAbsent) return existing;
+      this.db.putSync(key, schema);
+      return schema;
+    });
+  }
+
+  async findBatch(dataset: string, identity: string): Promise<BatchRecord | undefined> {
+    return this.db.get(`batch/${dataset}/${identity}`) as BatchRecord | undefined;
+  }
+
+  async recordBatch(record: BatchRecord): Promise<void> {
+    await this.db.put(`batch/${record.dataset}/${record.identity}`, record);
+  }
+
+  async listBatches(dataset: string): Promise<BatchRecord[]> {
+    return this.range(`batch/${dataset}/`).map((v) => v as BatchRecord);
+  }
+
+  async nextIngestedAt(dataset: string, now: Date): Promise<Date> {
+    const key = `ingested-at/${dataset}`;
+    return this.db.transactionSync(() => {
+      const last = (this.db.get(key) as number | undefined) ?? 0;
+      const next = Math.max(now.getTime(), last + 1);
+      this.db.putSync(key, next);
+      return new Date(next);
+    });
+  }
+
+  async getWatermark(key: string): Promise<string | undefined> {
+    return this.db.get(`watermark/${key}`) as string | undefined;
+  }
+
+  async setWatermark(key: string, value: string): Promise<void> {
+    await this.db.put(`watermark/${key}`, value);
+  }
+
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return this.db.get(`meta/${key}`) as T | undefined;
+  }
+
+  async setMeta<T>(key: string, value: T): Promise<void> {
+    await this.db.put(`meta/${key}`, value);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private range(prefix: string): unknown[] {
+    // '\uffff' sorts after every character we use in keys, so this is the prefix's whole range.
+    return [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })].map((e) => e.value);
+  }
+}

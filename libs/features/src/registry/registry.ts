@@ -1,0 +1,36 @@
+import type { DatasetSchema } from '../datasets/dataset.schema';
+
+/** One committed lake batch: what it came from and which files it wrote. */
+export interface BatchRecord {
+  readonly batchId: string;
+  readonly dataset: string;
+  /** Content identity: the same source with the same content and options has the same identity. */
+  readonly identity: string;
+  readonly source: string;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly files: readonly string[];
+  readonly ingestedAt: string;
+  readonly committedAt: string;
+}
+
+/**
+ * The embedded registry's dataset side: schemas, batches, watermarks. Safe for several
+ * processes at once; async so that a PostgreSQL backend can implement it unchanged.
+ */
+export interface DatasetRegistry {
+  getDataset(name: string): Promise<DatasetSchema | undefined>;
+  listDatasets(): Promise<DatasetSchema[]>;
+  /** Stores the schema; returns the stored one (an existing schema wins when `onlyIfAbsent`). */
+  putDataset(schema: DatasetSchema, onlyIfAbsent: boolean): Promise<DatasetSchema>;
+  findBatch(dataset: string, identity: string): Promise<BatchRecord | undefined>;
+  recordBatch(record: BatchRecord): Promise<void>;
+  listBatches(dataset: string): Promise<BatchRecord[]>;
+  /** A batch time for `dataset` strictly later than any handed out before (ties on a fast clock). */
+  nextIngestedAt(dataset: string, now: Date): Promise<Date>;
+  getWatermark(key: string): Promise<string | undefined>;
+  setWatermark(key: string, value: string): Promise<void>;
+  getMeta<T>(key: string): Promise<T | undefined>;
+  setMeta<T>(key: string, value: T): Promise<void>;
+  close(): Promise<void>;
+}
