@@ -3,14 +3,14 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
-import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import { ErrorCode, FeatureStoreError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRegistry } from '../registry/registry';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
 import { describeTiming, type BarTiming } from './bar-timing';
-import { resolveMapping, type SourceColumn } from './column-mapping';
+import { resolveMapping, type ResolvedMapping, type SourceColumn } from './column-mapping';
 import { readerSql, type IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
 import { lakeColumns, stagingSelect } from './staging.sql';
@@ -54,6 +54,8 @@ export interface IngestResult {
   /** Bars missing inside each key's range, for interval-timed sources (largest first, at most 20). */
   readonly gaps: ReadonlyArray<{ readonly key: string; readonly missing: number }>;
   readonly elapsedMs: number;
+  /** Milliseconds per phase (read, check, write, commit), for benchmarks and tuning. */
+  readonly phases: Readonly<Record<string, number>>;
 }
 
 const MAX_REPORTED_ERRORS = 100;
@@ -73,6 +75,7 @@ export class BatchIngestor {
 
   async ingest(request: IngestRequest, progress: ProgressSink = silentProgress): Promise<IngestResult> {
     const started = Date.now();
+    const timer = new PhaseTimer();
     assertIdentifier(request.dataset, 'dataset');
     await this.lake.recover(this.registry);
     const identity = sha256(
@@ -91,26 +94,30 @@ export class BatchIngestor {
     }
     return this.db.withSession(async (session) => {
       const described = await describeSource(session, request.source);
+      timer.mark('describe');
       const existing = await this.registry.getDataset(request.dataset);
       const schema = existing ?? this.newSchema(request, described);
       const mapping = resolveMapping(schema, described, request.mapping ?? {}, request.constants ?? {});
-      // JSON is re-read with every column as text, so one bad value fails its row, not the file.
-      const isJson = request.source.kind === 'file' && (request.source.format === 'json' || request.source.format === 'ndjson');
-      const reader = readerSql(request.source, isJson ? described.map((c) => c.name) : undefined);
-      const readColumns = isJson ? described.map((c) => ({ name: c.name, type: 'VARCHAR' })) : described;
-      const readMapping = isJson ? resolveMapping(schema, readColumns, request.mapping ?? {}, request.constants ?? {}) : mapping;
-
       const batchTime = await this.registry.nextIngestedAt(request.dataset, this.clock.now());
       const batchId = `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`;
       const staged = `staged_${randomBytes(6).toString('hex')}`;
       try {
-        await runWithProgress(
-          session,
-          `CREATE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, reader, readColumns)}`,
-          progress,
-          `ingest ${request.dataset}`,
-        );
-        return await this.writeBatch(session, staged, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started);
+        for (const plan of readPlans(request.source, described, mapping)) {
+          const readMapping = resolveMapping(schema, plan.columns, request.mapping ?? {}, request.constants ?? {});
+          try {
+            await runWithProgress(
+              session,
+              `CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, plan.reader, plan.columns)}`,
+              progress,
+              `ingest ${request.dataset}`,
+            );
+            break;
+          } catch (error) {
+            if (plan.final) throw readError(request.source, error);
+          }
+        }
+        timer.mark('read+validate');
+        return await this.writeBatch(session, staged, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
       } finally {
         await session.run(`DROP TABLE IF EXISTS ${staged}`);
         progress.done();
@@ -140,6 +147,7 @@ export class BatchIngestor {
     isNewDataset: boolean,
     ignoredColumns: readonly string[],
     started: number,
+    timer: PhaseTimer,
   ): Promise<IngestResult> {
     const ts = quoteIdent(schema.timestampColumn);
     const keys = schema.keys.map(quoteIdent);
@@ -151,9 +159,10 @@ export class BatchIngestor {
        FROM ${staged} WHERE ${keep} GROUP BY ALL`,
     );
     try {
-      const totals = (await session.one<{ total: number; bad: number; good: number; dups: number; lo: string | null; hi: string | null }>(
+      const totals = (await session.one<{ total: number; bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
         `SELECT (SELECT count(*) FROM ${staged}) AS total, (SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL) AS bad,
-                coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi FROM ${groups}`,
+                coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
+                coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
       ))!;
       const gaps = intervalSeconds
         ? await session.all<{ key: string; missing: number }>(
@@ -165,7 +174,9 @@ export class BatchIngestor {
       const errors = await session.all<{ row: number; message: string }>(
         `SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${MAX_REPORTED_ERRORS}`,
       );
+      timer.mark('stats');
       const quarantineFile = totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;
+      timer.mark('quarantine');
       const base = {
         dataset: request.dataset,
         skipped: false,
@@ -189,10 +200,14 @@ export class BatchIngestor {
       const dir = await this.lake.createStaging(batchId);
       try {
         const dedup = totals.dups > 0 ? `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')}, ${ts} ORDER BY rowid DESC) = 1` : '';
+        // One writer per date partition; DuckDB's default of 100 open files would split
+        // a backfill's partitions into several files each.
+        await session.run(`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
         await session.run(
           `COPY (SELECT ${lakeColumns(schema).join(', ')}, strftime(${ts}, '%Y-%m-%d') AS date FROM ${staged} WHERE ${keep} ${dedup})
            TO ${quoteLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
         );
+        timer.mark('write');
         if (isNewDataset) await this.registry.putDataset(schema, true);
         const record = await this.lake.commit(
           dir,
@@ -208,7 +223,8 @@ export class BatchIngestor {
           },
           this.registry,
         );
-        return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started };
+        timer.mark('commit');
+        return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
       } catch (error) {
         await this.lake.discardStaging(dir);
         throw error;
@@ -232,6 +248,44 @@ export class BatchIngestor {
     });
     return path;
   }
+}
+
+interface ReadPlan {
+  readonly reader: string;
+  readonly columns: readonly SourceColumn[];
+  readonly final: boolean;
+}
+
+/**
+ * Fast path first: let DuckDB parse typed columns (forcing the dataset's types on mapped CSV
+ * columns). If one bad value breaks that read, read everything as text instead, so that the
+ * bad value fails only its own row. JSON is always read as text (its types vary by row).
+ */
+function readPlans(source: IngestSource, described: readonly SourceColumn[], mapping: ResolvedMapping): ReadPlan[] {
+  const asText: ReadPlan = {
+    reader: readerSql(source, { allText: true, jsonColumns: described.map((c) => c.name) }),
+    columns: described.map((c) => ({ name: c.name, type: 'VARCHAR' })),
+    final: true,
+  };
+  if (source.kind === 'query' || source.format === 'parquet') return [{ reader: readerSql(source), columns: described, final: true }];
+  if (source.format !== 'csv') return [asText];
+  const forced: Record<string, string> = {};
+  for (const { spec, origin } of mapping.columns) {
+    if ('source' in origin && spec.type !== 'TIMESTAMPTZ') forced[origin.source.name] = spec.type;
+  }
+  const typed: ReadPlan = {
+    reader: readerSql(source, { csvTypes: forced }),
+    columns: described.map((c) => ({ name: c.name, type: forced[c.name] ?? c.type })),
+    final: false,
+  };
+  return [typed, asText];
+}
+
+function readError(source: IngestSource, error: unknown): Error {
+  if (error instanceof FeatureStoreError) return error;
+  return new UnprocessableError(ErrorCode.InvalidArgument, `cannot read ${source.label}: ${(error as Error).message.split('\n')[0]}`, {
+    field: 'source',
+  });
 }
 
 async function describeSource(session: DuckDbSession, source: IngestSource): Promise<SourceColumn[]> {
@@ -274,5 +328,17 @@ function emptyResult(dataset: string, started: number): IngestResult {
     maxTs: null,
     gaps: [],
     elapsedMs: Date.now() - started,
+    phases: {},
   };
+}
+
+/** Measures phases of one ingest. */
+class PhaseTimer {
+  readonly phases: Record<string, number> = {};
+  private last = Date.now();
+  mark(phase: string): void {
+    const now = Date.now();
+    this.phases[phase] = (this.phases[phase] ?? 0) + now - this.last;
+    this.last = now;
+  }
 }

@@ -39,23 +39,34 @@ export function detectFormat(path: string, explicit?: string): SourceFormat {
   return format;
 }
 
-/**
- * The DuckDB table expression that reads a source. Text formats are read as VARCHAR so that a
- * bad value fails its own row (and is quarantined) instead of the whole file.
- */
-export function readerSql(source: IngestSource, jsonColumns?: readonly string[]): string {
+/** How to read a source: let DuckDB type it (optionally forcing some columns), or read all as text. */
+export interface ReadMode {
+  /** Column types to force on CSV sources, e.g. {"Close": "DOUBLE"}; a bad value then fails the read. */
+  readonly csvTypes?: Readonly<Record<string, string>>;
+  /** Read every column as VARCHAR, so each bad value fails only its own row. */
+  readonly allText?: boolean;
+  /** The column names of a JSON source, needed to read it as text. */
+  readonly jsonColumns?: readonly string[];
+}
+
+/** The DuckDB table expression that reads a source. */
+export function readerSql(source: IngestSource, mode: ReadMode = {}): string {
   if (source.kind === 'query') return `(${source.sql})`;
   const path = quoteLiteral(source.path);
   switch (source.format) {
-    case 'csv':
-      return `read_csv(${path}, header = true, all_varchar = true)`;
+    case 'csv': {
+      if (mode.allText) return `read_csv(${path}, header = true, all_varchar = true)`;
+      const types = Object.entries(mode.csvTypes ?? {});
+      if (types.length === 0) return `read_csv(${path}, header = true)`;
+      return `read_csv(${path}, header = true, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(', ')}})`;
+    }
     case 'parquet':
       return `read_parquet(${path})`;
     case 'json':
     case 'ndjson': {
       const format = source.format === 'json' ? 'array' : 'newline_delimited';
-      if (!jsonColumns) return `read_json(${path}, format = '${format}')`;
-      const columns = jsonColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ');
+      if (!mode.allText || !mode.jsonColumns) return `read_json(${path}, format = '${format}')`;
+      const columns = mode.jsonColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ');
       return `read_json(${path}, format = '${format}', columns = {${columns}})`;
     }
   }

@@ -16,30 +16,33 @@ export function stagingSelect(
   reader: string,
   sourceColumns: readonly SourceColumn[],
 ): string {
+  // Level 1 renames source columns to _s0.._sN; level 2 types them once; level 3 checks the typed values.
+  const alias = new Map(sourceColumns.map((c, i) => [c.name, `_s${i}`]));
+  const ref = (c: SourceColumn): string => alias.get(c.name) ?? quoteSourceColumn(c.name);
   const typed: string[] = [];
   const checks: string[] = [];
   for (const { spec, origin } of mapping.columns) {
-    const value = valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined);
-    typed.push(`${value} AS ${quoteIdent(spec.name)}`);
-    checks.push(...columnChecks(spec, origin, value));
+    const name = quoteIdent(spec.name);
+    typed.push(`${valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined, ref)} AS ${name}`);
+    checks.push(...columnChecks(spec, origin, name, ref));
   }
   const batchLiteral = `TIMESTAMPTZ ${quoteLiteral(batchTime.toISOString())}`;
   if (mapping.ingestedAt) {
-    const src = quoteSourceColumn(mapping.ingestedAt.name);
-    const parsed = parseTimestamp(src, mapping.ingestedAt.type);
-    typed.push(`COALESCE(${parsed}, ${batchLiteral}) AS ${INGESTED_AT}`);
-    checks.push(`CASE WHEN ${src} IS NOT NULL AND ${parsed} IS NULL THEN ${quoteLiteral(`${INGESTED_AT}: cannot parse `)} || ${rawText(src)} || ' as a UTC timestamp' END`);
+    const src = ref(mapping.ingestedAt);
+    typed.push(`${parseTimestamp(src, mapping.ingestedAt.type)} AS _ingested_at`);
+    checks.push(`CASE WHEN ${src} IS NOT NULL AND _ingested_at IS NULL THEN ${quoteLiteral(`${INGESTED_AT}: cannot parse `)} || ${rawText(src)} || ' as a UTC timestamp' END`);
   } else {
-    typed.push(`${batchLiteral} AS ${INGESTED_AT}`);
+    typed.push(`NULL::TIMESTAMPTZ AS _ingested_at`);
   }
   if (isBarSchema(schema)) checks.push(...barChecks(mapping));
-  const error = `NULLIF(concat_ws('; ', ${checks.join(',\n    ')}), '')`;
-  const names = [...mapping.columns.map((c) => quoteIdent(c.spec.name)), INGESTED_AT];
-  const rawAliases = sourceColumns.map((c, i) => `${quoteSourceColumn(c.name)} AS _s${i}`);
-  const raw = `to_json({${sourceColumns.map((c, i) => `${quoteLiteral(c.name)}: _s${i}`).join(', ')}})::VARCHAR`;
-  return `SELECT ${names.join(', ')}, _error, CASE WHEN _error IS NOT NULL THEN ${raw} END AS _raw
-FROM (SELECT ${[...typed, `${error} AS _error`, ...rawAliases].join(',\n  ')}
-  FROM ${reader})`;
+  const names = mapping.columns.map((c) => quoteIdent(c.spec.name));
+  const renamed = sourceColumns.map((c) => `${quoteSourceColumn(c.name)} AS ${ref(c)}`);
+  const raw = `to_json({${sourceColumns.map((c) => `${quoteLiteral(c.name)}: ${ref(c)}`).join(', ')}})::VARCHAR`;
+  return `SELECT ${names.join(', ')}, COALESCE(_ingested_at, ${batchLiteral}) AS ${INGESTED_AT}, _error,
+       CASE WHEN _error IS NOT NULL THEN ${raw} END AS _raw
+FROM (SELECT *, NULLIF(concat_ws('; ', ${checks.join(',\n      ')}), '') AS _error
+  FROM (SELECT ${[...typed, ...sourceColumns.map(ref)].join(',\n    ')}
+    FROM (SELECT ${renamed.join(', ')} FROM ${reader})))`;
 }
 
 /** The typed columns a staged table hands on to the lake, in schema order, with ingested_at last. */
@@ -47,10 +50,12 @@ export function lakeColumns(schema: DatasetSchema): string[] {
   return [...schema.columns.map((c) => quoteIdent(c.name)), INGESTED_AT];
 }
 
-function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | undefined): string {
+type SourceRef = (column: SourceColumn) => string;
+
+function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | undefined, ref: SourceRef): string {
   if ('absent' in origin) return `NULL::${spec.type}`;
   if ('constant' in origin) return `CAST(${quoteLiteral(origin.constant)} AS ${spec.type})`;
-  const src = quoteSourceColumn(origin.source.name);
+  const src = ref(origin.source);
   if (spec.type === 'TIMESTAMPTZ') {
     const parsed = parseTimestamp(src, origin.source.type);
     return timing ? shiftToClose(parsed, timing) : parsed;
@@ -88,11 +93,11 @@ function rawText(src: string): string {
   return `COALESCE(to_json(${src})::VARCHAR, 'null')`;
 }
 
-function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string): string[] {
+function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string, ref: SourceRef): string[] {
   const name = spec.name;
   if ('absent' in origin) return [];
   if ('constant' in origin) return [`CASE WHEN ${value} IS NULL THEN ${quoteLiteral(`${name}: invalid constant`)} END`];
-  const src = quoteSourceColumn(origin.source.name);
+  const src = ref(origin.source);
   const blank = typeFamily(origin.source.type) === 'string' ? `(${src} IS NULL OR trim(${src}) = '')` : `${src} IS NULL`;
   const checks: string[] = [];
   if (spec.required) checks.push(`CASE WHEN ${blank} THEN ${quoteLiteral(`${name}: required`)} END`);
@@ -107,11 +112,11 @@ function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string): st
   return checks;
 }
 
-// OHLC sanity: positive prices, low <= open, close <= high, volume >= 0.
+// OHLC sanity: positive prices, low <= open, close <= high, volume >= 0 (on the typed values).
 function barChecks(mapping: ResolvedMapping): string[] {
   const col = (name: string): string | undefined => {
     const entry = mapping.columns.find((c) => c.spec.name === name);
-    return entry && !('absent' in entry.origin) ? `(${valueExpr(entry.spec, entry.origin, undefined)})` : undefined;
+    return entry && !('absent' in entry.origin) ? quoteIdent(name) : undefined;
   };
   const [open, high, low, close, volume] = ['open', 'high', 'low', 'close', 'volume'].map(col);
   const checks: string[] = [];

@@ -1,9 +1,12 @@
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { assertIdentifier, quoteLiteral } from '../sql/identifier';
 import type { BatchRecord, DatasetRegistry } from '../registry/registry';
 
+const execFileAsync = promisify(execFile);
 const COMMIT_MARKER = '_COMMIT.json';
 // Tells this process's staging folders from those of an earlier process that had the same pid.
 const INSTANCE = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -92,7 +95,7 @@ export class LakeRepository {
       return { from: file, to: join(record.dataset, partition, name) };
     });
     const full: BatchRecord = { ...record, files: moves.map((m) => m.to) };
-    for (const file of staged) fsyncFile(join(dir, file));
+    await flushToDisk(dir, staged);
     failpoint('before-commit-marker');
     await writeFile(join(dir, COMMIT_MARKER), JSON.stringify({ record: full, moves } satisfies CommitPlan));
     fsyncFile(join(dir, COMMIT_MARKER));
@@ -127,12 +130,26 @@ export class LakeRepository {
 
   private async applyPlan(dir: string, plan: CommitPlan, registry: DatasetRegistry): Promise<void> {
     let moved = 0;
+    const datasetDir = this.datasetDir(plan.record.dataset);
+    await mkdir(datasetDir, { recursive: true });
+    const existing = new Set(await readdir(datasetDir));
     for (const move of plan.moves) {
       const from = join(dir, move.from);
       const to = join(this.lakeDir, move.to);
       if (!existsSync(from)) continue; // moved before a crash
-      await mkdir(join(to, '..'), { recursive: true });
-      await rename(from, to);
+      const partition = move.to.split('/')[1];
+      const stagedPartition = join(dir, move.from.split('/')[0]);
+      if (!existing.has(partition) && (await readdir(stagedPartition)).length === 1) {
+        // A new partition: rename the staged file to its final name inside the staging
+        // partition, then move the whole folder in one step (one rename, no mkdir).
+        await rename(from, join(stagedPartition, move.to.split('/')[2]));
+        await rename(stagedPartition, join(datasetDir, partition));
+        existing.add(partition);
+      } else {
+        await mkdir(join(to, '..'), { recursive: true });
+        await rename(from, to);
+        existing.add(partition);
+      }
       if (++moved === 1) failpoint('mid-rename');
     }
     await registry.recordBatch(plan.record);
@@ -160,6 +177,19 @@ async function listStagedFiles(dir: string): Promise<string[]> {
 
 function countIn(files: readonly string[], partition: string): number {
   return files.filter((f) => f.startsWith(`${partition}/`)).length;
+}
+
+/**
+ * Makes the staged files durable before they become visible. One syncfs (coreutils `sync -f`)
+ * flushes them all at once, far cheaper than an fsync per file for backfills of thousands of
+ * partitions; where it is unavailable, each file is fsynced.
+ */
+async function flushToDisk(dir: string, files: readonly string[]): Promise<void> {
+  try {
+    await execFileAsync('sync', ['-f', dir]);
+  } catch {
+    for (const file of files) fsyncFile(join(dir, file));
+  }
 }
 
 function fsyncFile(path: string): void {
