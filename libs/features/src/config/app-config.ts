@@ -9,6 +9,7 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
+  SAMPLES_DIR: z.string().min(1).default('./data/samples'),
   BODY_LIMIT_MB: z.coerce.number().positive().max(4096).default(256),
   BOOTSTRAP: boolFlag.default('true'),
   BOOTSTRAP_SYMBOLS: z.coerce.number().int().min(0).max(5000).default(20),
@@ -25,7 +26,7 @@ const schema = z.object({
 export interface AppConfig {
   readonly http: { readonly port: number; readonly host: string; readonly bodyLimitBytes: number };
   readonly dataDir: string;
-  readonly bootstrap: { readonly enabled: boolean; readonly symbols: number; readonly days: number };
+  readonly bootstrap: { readonly enabled: boolean; readonly samplesDir: string; readonly symbols: number; readonly days: number };
   readonly duckdb: { readonly threads?: number; readonly memoryLimit?: string };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
 }
@@ -45,7 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     http: { port: c.PORT, host: c.HOST, bodyLimitBytes: Math.round(c.BODY_LIMIT_MB * 1024 * 1024) },
     dataDir: resolve(c.DATA_DIR),
-    bootstrap: { enabled: c.BOOTSTRAP, symbols: c.BOOTSTRAP_SYMBOLS, days: c.BOOTSTRAP_DAYS },
+    bootstrap: { enabled: c.BOOTSTRAP, samplesDir: resolve(c.SAMPLES_DIR), symbols: c.BOOTSTRAP_SYMBOLS, days: c.BOOTSTRAP_DAYS },
     duckdb: { threads: c.DUCKDB_THREADS, memoryLimit: c.DUCKDB_MEMORY_LIMIT },
     logLevel: c.LOG_LEVEL,
   };

@@ -53,3 +53,8 @@ export class DependencyError extends FeatureStoreError {
     super(code, message, details);
   }
 }
+
+/** Compile-time exhaustiveness check for switches over unions and enums. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value ${String(value)}`);
+}

@@ -59,7 +59,7 @@ export function resolveMapping(
       throw new InvalidArgumentError(`map: ${target} is not a column of dataset ${schema.name}`, { field: 'map' });
     }
     if (!byName.has(from)) {
-      throw new UnprocessableError(ErrorCode.MissingColumn, `map: the source has no column ${JSON.stringify(from)} (it has ${source.map((c) => c.name).join(', ')})`, {
+      throw new UnprocessableError(ErrorCode.MissingColumn, `map: the source has no column ${JSON.stringify(from)} (it has ${describeColumns(source)})`, {
         field: 'map',
       });
     }
@@ -85,7 +85,7 @@ export function resolveMapping(
     if (spec.required) {
       throw new UnprocessableError(
         ErrorCode.MissingColumn,
-        `${spec.name}: no source column maps to it (the source has ${source.map((c) => c.name).join(', ')}); use --map ${spec.name}=<column>`,
+        `${spec.name}: no source column maps to it (the source has ${describeColumns(source)}); use --map ${spec.name}=<column>`,
         { field: spec.name },
       );
     }
@@ -95,4 +95,10 @@ export function resolveMapping(
   if (ingestedAt) used.add(ingestedAt.name);
   const ignored = source.map((c) => c.name).filter((n) => !used.has(n));
   return { columns, ingestedAt, ignored };
+}
+
+/** "a, b, c" for error messages, with long names and long lists cut short. */
+function describeColumns(source: readonly SourceColumn[]): string {
+  const names = source.slice(0, 20).map((c) => JSON.stringify(c.name.length > 40 ? `${c.name.slice(0, 40)}…` : c.name));
+  return names.join(', ') + (source.length > 20 ? `, … (${source.length} columns)` : '');
 }

@@ -1,0 +1,19 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { FeatureStore } from '@app/features';
+import { ErrorFilter } from './common/error.filter';
+import { FEATURE_STORE, FeatureStoreLifecycle } from './common/feature-store.provider';
+import { DatasetsController } from './datasets/datasets.controller';
+import { HealthController } from './health/health.controller';
+
+/** The HTTP API around one opened FeatureStore. */
+@Module({})
+export class AppModule {
+  static forStore(store: FeatureStore): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, DatasetsController],
+      providers: [{ provide: FEATURE_STORE, useValue: store }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+}

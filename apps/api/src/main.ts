@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from '@app/features';
+import { createApi } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { app } = await createApi(config);
+  await app.listen(config.http.port, config.http.host);
+  new Logger('Api').log(`listening on http://${config.http.host}:${config.http.port} (DATA_DIR=${config.dataDir})`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bootstrapSampleData, FeatureStore, RAW_BODY_CONTENT_TYPES, type AppConfig, type Clock } from '@app/features';
+import { AppModule } from './app.module';
+
+/**
+ * Opens the stores, seeds the sample data on start (idempotent), and builds the Fastify-based
+ * Nest app. Used by main.ts and by the end-to-end tests, which listen on port 0.
+ */
+export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app: NestFastifyApplication; store: FeatureStore }> {
+  const logger = new Logger('Api');
+  const store = await FeatureStore.open(config, clock);
+  if (config.bootstrap.enabled) {
+    const started = Date.now();
+    const summaries = await bootstrapSampleData(store, config.bootstrap.samplesDir, config.bootstrap);
+    for (const s of summaries) {
+      logger.log(`bootstrap ${s.provider} → ${s.dataset}: ${s.accepted} rows accepted, ${s.rejected} rejected, ${s.skippedBatches} batches already present`);
+    }
+    logger.log(`bootstrap done in ${Date.now() - started} ms`);
+  }
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store), adapter, {
+    logger: levels(config.logLevel),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: hand the raw bytes to the domain.
+  fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.enableShutdownHooks();
+  return { app, store };
+}
+
+function levels(level: AppConfig['logLevel']): Array<'error' | 'warn' | 'log' | 'debug'> {
+  const order: Array<'error' | 'warn' | 'log' | 'debug'> = ['error', 'warn', 'log', 'debug'];
+  return order.slice(0, order.indexOf(level) + 1);
+}

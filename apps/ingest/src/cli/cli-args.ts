@@ -1,0 +1,149 @@
+import { parseArgs } from 'node:util';
+import {
+  InvalidArgumentError,
+  parseBarTiming,
+  parseDuration,
+  parseMappingOption,
+  parseUtc,
+  startOfUtcDay,
+  type BarTiming,
+} from '@app/features';
+
+export const USAGE = `Usage: npm run ingest -- <command> [options]
+
+Commands:
+  file <path>            Ingest a CSV (vendor layout Date,High,Low,Open,Close,Volume,Adj Close, or any
+                         columns with --map), NDJSON, JSON or Parquet file.
+  http <url-template>    Pull bars from an HTTP provider; the template takes {symbol}, {start}, {end}.
+  synth                  Generate synthetic bars (geometric Brownian motion) straight into the lake.
+
+Common options:
+  --dataset <name>       Target dataset (default bars_<interval>, e.g. bars_1d).
+  --interval <n><unit>   Bar length: 1m, 1h, 1d... Required: timestamps are bar starts, and a bar is
+                         only known at its close (ts = start + interval). Using the start leaks the future.
+  --time-is <kind>       start (default), close (timestamps already are close times), or session.
+  --close-time HH:MM     With session: the exchange's close (default 16:00).
+  --timezone <IANA>      With session: the exchange's zone (default America/New_York).
+  --symbol <symbol>      Symbol for files that have no symbol column.
+  --map a=B,c=D          Column mapping, dataset column = source column.
+  --format <fmt>         csv, json, ndjson or parquet (default: from the file extension).
+  --force                Ingest again even if the same content was ingested before.
+  --json                 Print the summary as JSON.
+
+http options:  --symbols A,B  --since YYYY-MM-DD  --timeout 10s  --retries 4  --backoff-ms 500  --full
+synth options: --symbols <count> --days <count> --seed <int> --end YYYY-MM-DD --gap-rate 0.002
+`;
+
+interface Common {
+  readonly dataset: string;
+  readonly json: boolean;
+  readonly force: boolean;
+}
+
+export type CliCommand =
+  | (Common & { kind: 'file'; path: string; format?: string; timing: BarTiming; symbol?: string; mapping: Record<string, string> })
+  | (Common & {
+      kind: 'http';
+      urlTemplate: string;
+      symbols: string[];
+      since: Date;
+      timing: BarTiming;
+      mapping: Record<string, string>;
+      timeoutMs: number;
+      retries: number;
+      backoffMs: number;
+      full: boolean;
+    })
+  | (Common & { kind: 'synth'; symbols: number; days: number; seed: number; end: Date; gapRate?: number })
+  | { kind: 'help' };
+
+/** Parses the ingest CLI's arguments into a typed command; throws InvalidArgumentError naming the option. */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      dataset: { type: 'string' },
+      interval: { type: 'string' },
+      'time-is': { type: 'string' },
+      'close-time': { type: 'string' },
+      timezone: { type: 'string' },
+      symbol: { type: 'string' },
+      symbols: { type: 'string' },
+      map: { type: 'string' },
+      format: { type: 'string' },
+      since: { type: 'string' },
+      timeout: { type: 'string' },
+      retries: { type: 'string' },
+      'backoff-ms': { type: 'string' },
+      full: { type: 'boolean', default: false },
+      days: { type: 'string' },
+      seed: { type: 'string' },
+      end: { type: 'string' },
+      'gap-rate': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, target] = positionals;
+  if (values.help || !command || command === 'help') return { kind: 'help' };
+  const timingOptions = { interval: values.interval, timeIs: values['time-is'], closeTime: values['close-time'], timeZone: values.timezone };
+  const defaultDataset = values.interval ? `bars_${values.interval}` : undefined;
+  const dataset = values.dataset ?? (command === 'synth' ? 'bars_1d' : defaultDataset);
+  if (!dataset) throw new InvalidArgumentError('--dataset is required (or --interval, for bars_<interval>)', { field: 'dataset' });
+  const common = { dataset, json: values.json ?? false, force: values.force ?? false };
+  switch (command) {
+    case 'file':
+      if (!target) throw new InvalidArgumentError('file: the path is required', { field: 'path' });
+      return {
+        ...common,
+        kind: 'file',
+        path: target,
+        format: values.format,
+        timing: parseBarTiming(timingOptions),
+        symbol: values.symbol,
+        mapping: parseMappingOption(values.map),
+      };
+    case 'http':
+      if (!target) throw new InvalidArgumentError('http: the URL template is required', { field: 'url' });
+      return {
+        ...common,
+        kind: 'http',
+        urlTemplate: target,
+        symbols: list(values.symbols, 'symbols'),
+        since: parseUtc(values.since ?? '', 'since'),
+        timing: parseBarTiming(timingOptions),
+        mapping: parseMappingOption(values.map),
+        timeoutMs: parseDuration(values.timeout ?? '10s', 'timeout').seconds * 1000,
+        retries: integer(values.retries ?? '4', 'retries', 0, 20),
+        backoffMs: integer(values['backoff-ms'] ?? '500', 'backoff-ms', 0, 600_000),
+        full: values.full ?? false,
+      };
+    case 'synth':
+      return {
+        ...common,
+        kind: 'synth',
+        symbols: integer(values.symbols ?? '20', 'symbols', 1, 100_000),
+        days: integer(values.days ?? '730', 'days', 1, 100_000),
+        seed: integer(values.seed ?? '7', 'seed', -(2 ** 31), 2 ** 31),
+        end: values.end ? parseUtc(values.end, 'end') : startOfUtcDay(new Date()),
+        gapRate: values['gap-rate'] === undefined ? undefined : Number(values['gap-rate']),
+      };
+    default:
+      throw new InvalidArgumentError(`unknown command ${JSON.stringify(command)}: use file, http or synth`, { field: 'command' });
+  }
+}
+
+function list(text: string | undefined, field: string): string[] {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError(`--${field} is required: a comma-separated list`, { field });
+  return items;
+}
+
+function integer(text: string, field: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`--${field} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`, { field });
+  return n;
+}

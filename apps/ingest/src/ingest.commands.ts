@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FeatureStore,
+  FileProvider,
+  HttpJsonProvider,
+  SyntheticProvider,
+  TerminalProgress,
+  type IngestSummary,
+  type SymbolPull,
+} from '@app/features';
+import type { CliCommand } from './cli/cli-args';
+
+export const FEATURE_STORE = Symbol('FEATURE_STORE');
+
+/** The CLI's commands: each builds a provider and hands it to the library's IngestService. */
+@Injectable()
+export class IngestCommands {
+  constructor(@Inject(FEATURE_STORE) private readonly store: FeatureStore) {}
+
+  async run(command: Exclude<CliCommand, { kind: 'help' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
+    const progress = new TerminalProgress();
+    const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
+    switch (command.kind) {
+      case 'file': {
+        const provider = new FileProvider({ path: command.path, format: command.format, timing: command.timing, symbol: command.symbol, mapping: command.mapping });
+        return { summary: await this.store.ingest.run(provider, target, progress), pulls: [] };
+      }
+      case 'http': {
+        const provider = new HttpJsonProvider(
+          {
+            urlTemplate: command.urlTemplate,
+            symbols: command.symbols,
+            since: command.since,
+            dataset: command.dataset,
+            timing: command.timing,
+            mapping: command.mapping,
+            timeoutMs: command.timeoutMs,
+            retries: command.retries,
+            backoffMs: command.backoffMs,
+            tmpDir: this.store.tmpDir,
+            full: command.full,
+          },
+          this.store.registry,
+          this.store.clock,
+        );
+        const summary = await this.store.ingest.run(provider, target, progress);
+        return { summary, pulls: provider.pulls };
+      }
+      case 'synth': {
+        const provider = new SyntheticProvider({ symbols: command.symbols, days: command.days, seed: command.seed, endDate: command.end, gapRate: command.gapRate });
+        return { summary: await this.store.ingest.run(provider, target, progress), pulls: [] };
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, FeatureStore, FeatureStoreError, loadConfig } from '@app/features';
+import { parseCliArgs, USAGE } from './cli/cli-args';
+import { formatSummary } from './cli/summary.printer';
+import { IngestCommands } from './ingest.commands';
+import { IngestModule } from './ingest.module';
+
+/**
+ * Exit codes: 0 when something was ingested or everything was already there, 1 when nothing
+ * could be ingested, 2 for bad arguments or configuration.
+ */
+async function main(argv: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCliArgs(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const store = await FeatureStore.open(loadConfig());
+  const app = await NestFactory.createApplicationContext(IngestModule.forStore(store), { logger: ['error', 'warn'] });
+  try {
+    const { summary, pulls } = await app.get(IngestCommands).run(command);
+    console.log(command.json ? JSON.stringify({ ...summary, pulls }, null, 2) : formatSummary(summary, pulls));
+    const nothingNew = summary.accepted === 0 && summary.skippedBatches === 0;
+    const failed = summary.failures.length > 0 || pulls.some((p) => p.status === 'failed');
+    return nothingNew && failed ? 1 : 0;
+  } finally {
+    await app.close();
+    await store.close();
+  }
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    if (error instanceof FeatureStoreError) {
+      console.error(`${error.code}: ${error.message}`);
+      process.exit(error.code === 'INVALID_ARGUMENT' ? 2 : 1);
+    }
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDbClient } from '../duckdb/duckdb.client';
+import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-store.error';
+import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
+import type { LakeRepository } from '../lake/lake.repository';
+import type { DatasetRegistry } from '../registry/registry';
+import { assertIdentifier, quoteIdent } from '../sql/identifier';
+import { sha256 } from '../util/hash';
+import { bodyFormat, bodyToFile } from './body-format';
+import { INGESTED_AT, validateSchema, type DatasetSchema } from './dataset.schema';
+
+export interface DatasetInfo {
+  readonly name: string;
+  readonly keys: readonly string[];
+  readonly timestampColumn: string;
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+  /** Current rows: one per (keys, timestamp), superseded versions not counted. */
+  readonly rows: number;
+  readonly minTs: string | null;
+  readonly maxTs: string | null;
+  readonly batches: number;
+}
+
+export interface RowsResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly errors: readonly RowError[];
+  readonly batchId: string | null;
+  /** True when this exact body had been ingested before: nothing was written again. */
+  readonly duplicate: boolean;
+  readonly supersededInBatch: number;
+  readonly quarantineFile: string | null;
+  readonly ignoredColumns: readonly string[];
+}
+
+/** Datasets of the lake: declaring them, describing them, pushing rows into them. */
+export class DatasetService {
+  private readonly statsCache = new Map<string, { key: string; stats: Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'> }>();
+
+  constructor(
+    private readonly db: DuckDbClient,
+    private readonly lake: LakeRepository,
+    private readonly registry: DatasetRegistry,
+    private readonly ingestor: BatchIngestor,
+    private readonly tmpDir: string,
+  ) {}
+
+  /** Declares a dataset; an identical declaration is a no-op, a different one for a known name a CONFLICT. */
+  async declare(name: string, input: { keys?: unknown; timestampColumn?: unknown; columns?: unknown }): Promise<{ created: boolean; schema: DatasetSchema }> {
+    const schema = validateSchema({ name, keys: input.keys, timestampColumn: input.timestampColumn, columns: input.columns });
+    const stored = await this.registry.putDataset(schema, true);
+    if (stored === schema) return { created: true, schema };
+    if (JSON.stringify(stored) === JSON.stringify(schema)) return { created: false, schema: stored };
+    throw new FeatureStoreError(ErrorCode.Conflict, `dataset ${name} is already declared with a different schema`, {
+      field: 'columns',
+      declared: stored,
+    });
+  }
+
+  async list(): Promise<DatasetInfo[]> {
+    const schemas = await this.registry.listDatasets();
+    return Promise.all(schemas.map((s) => this.describe(s)));
+  }
+
+  async get(name: string): Promise<DatasetInfo> {
+    return this.describe(await this.schema(name));
+  }
+
+  async schema(name: string): Promise<DatasetSchema> {
+    assertIdentifier(name, 'name');
+    const schema = await this.registry.getDataset(name);
+    if (!schema) throw new NotFoundError(`dataset ${name} does not exist`, { field: 'name' }, ErrorCode.UnknownDataset);
+    return schema;
+  }
+
+  /**
+   * SQL for a dataset's current rows: for each (keys, timestamp) the row ingested last.
+   * Undefined while the dataset has no files.
+   */
+  async currentRowsSql(schema: DatasetSchema): Promise<string | undefined> {
+    const scan = await this.lake.scanSql(schema.name);
+    if (!scan) return undefined;
+    const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
+    return `SELECT * EXCLUDE (date) FROM ${scan} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${INGESTED_AT} DESC) = 1`;
+  }
+
+  /** Ingests a pushed body (JSON, NDJSON, CSV, Parquet, Arrow IPC); creates the dataset from it if unknown. */
+  async ingestRows(name: string, contentType: string | undefined, body: unknown): Promise<RowsResult> {
+    assertIdentifier(name, 'name');
+    const { bytes, format } = bodyToFile(bodyFormat(contentType), body);
+    await mkdir(this.tmpDir, { recursive: true });
+    const path = join(this.tmpDir, `rows-${randomBytes(8).toString('hex')}.${format}`);
+    await writeFile(path, bytes);
+    try {
+      if (bytes.length === 0) return emptyRows();
+      const result = await this.ingestor.ingest({
+        dataset: name,
+        source: { kind: 'file', path, format, identity: sha256('rows', bytes), label: `POST /v1/datasets/${name}/rows` },
+        timing: { kind: 'close' },
+        createAs: 'infer',
+      });
+      return toRowsResult(result);
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  private async describe(schema: DatasetSchema): Promise<DatasetInfo> {
+    const batches = await this.registry.listBatches(schema.name);
+    const key = `${batches.length}:${batches.map((b) => b.batchId).sort().at(-1) ?? ''}`;
+    let cached = this.statsCache.get(schema.name);
+    if (!cached || cached.key !== key) {
+      cached = { key, stats: await this.computeStats(schema) };
+      this.statsCache.set(schema.name, cached);
+    }
+    return {
+      name: schema.name,
+      keys: schema.keys,
+      timestampColumn: schema.timestampColumn,
+      columns: [...schema.columns.map((c) => ({ name: c.name, type: c.type })), { name: INGESTED_AT, type: 'TIMESTAMPTZ' }],
+      ...cached.stats,
+      batches: batches.length,
+    };
+  }
+
+  private async computeStats(schema: DatasetSchema): Promise<Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'>> {
+    const scan = await this.lake.scanSql(schema.name);
+    if (!scan) return { rows: 0, minTs: null, maxTs: null };
+    const ts = quoteIdent(schema.timestampColumn);
+    const group = [...schema.keys.map(quoteIdent), ts].join(', ');
+    const row = await this.db.withSession((s) =>
+      s.one<{ rows: number; minTs: string | null; maxTs: string | null }>(
+        `SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${scan} GROUP BY ALL)`,
+      ),
+    );
+    return row ?? { rows: 0, minTs: null, maxTs: null };
+  }
+}
+
+function toRowsResult(r: IngestResult): RowsResult {
+  return {
+    accepted: r.accepted,
+    rejected: r.rejected,
+    errors: r.errors,
+    batchId: r.batchId,
+    duplicate: r.skipped,
+    supersededInBatch: r.supersededInBatch,
+    quarantineFile: r.quarantineFile,
+    ignoredColumns: r.ignoredColumns,
+  };
+}
+
+function emptyRows(): RowsResult {
+  return { accepted: 0, rejected: 0, errors: [], batchId: null, duplicate: false, supersededInBatch: 0, quarantineFile: null, ignoredColumns: [] };
+}

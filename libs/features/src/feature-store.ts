@@ -1,0 +1,67 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AppConfig } from './config/app-config';
+import { DatasetService } from './datasets/dataset.service';
+import { DuckDbClient } from './duckdb/duckdb.client';
+import { BatchIngestor } from './ingest/batch-ingestor';
+import { IngestService } from './ingest/ingest.service';
+import { LakeRepository } from './lake/lake.repository';
+import { LmdbRegistry } from './registry/drivers/lmdb.registry';
+import type { DatasetRegistry } from './registry/registry';
+import { systemClock, type Clock } from './util/clock';
+
+/**
+ * The feature store's parts, wired once per process from the configuration: DuckDB engine, lake,
+ * registry, ingestion, datasets. Both apps and the tests open it the same way.
+ */
+export class FeatureStore {
+  private constructor(
+    readonly config: AppConfig,
+    readonly clock: Clock,
+    readonly db: DuckDbClient,
+    readonly lake: LakeRepository,
+    readonly registry: DatasetRegistry,
+    readonly ingestor: BatchIngestor,
+    readonly ingest: IngestService,
+    readonly datasets: DatasetService,
+  ) {}
+
+  /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
+  static async open(config: AppConfig, clock: Clock = systemClock): Promise<FeatureStore> {
+    const db = await DuckDbClient.open({ ...config.duckdb, tempDirectory: join(config.dataDir, 'tmp', 'duckdb') });
+    const lake = new LakeRepository(config.dataDir);
+    const registry = LmdbRegistry.open(join(config.dataDir, 'registry'));
+    await lake.recover(registry);
+    const ingestor = new BatchIngestor(db, lake, registry, clock);
+    const datasets = new DatasetService(db, lake, registry, ingestor, join(config.dataDir, 'tmp'));
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets);
+  }
+
+  /** Directory for spooled request bodies and HTTP responses. */
+  get tmpDir(): string {
+    return join(this.config.dataDir, 'tmp');
+  }
+
+  /** Health of each store: the registry answers, DuckDB answers, the lake folder is writable. */
+  async health(): Promise<{ status: string; stores: Record<string, string> }> {
+    const stores: Record<string, string> = {};
+    const check = async (name: string, probe: () => Promise<unknown>) => {
+      try {
+        await probe();
+        stores[name] = 'ok';
+      } catch (error) {
+        stores[name] = `error: ${(error as Error).message}`;
+      }
+    };
+    await check('registry', () => this.registry.getMeta('health'));
+    await check('duckdb', () => this.db.withSession((s) => s.one('SELECT 1 AS ok')));
+    await check('lake', () => access(this.config.dataDir, constants.W_OK));
+    return { status: Object.values(stores).every((v) => v === 'ok') ? 'ok' : 'degraded', stores };
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+    this.db.close();
+  }
+}
