@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
  * Nest app. Used by main.ts and by the end-to-end tests, which listen on port 0.
  */
 export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app: NestFastifyApplication; store: FeatureStore }> {
+  Logger.overrideLogger(levels(config.logLevel));
   const logger = new Logger('Api');
   const store = await FeatureStore.open(config, clock);
   if (config.bootstrap.enabled) {

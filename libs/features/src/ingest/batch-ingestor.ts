@@ -27,6 +27,8 @@ export interface IngestRequest {
   readonly createAs: 'bars' | 'infer' | 'none';
   /** Only rows with a timestamp strictly after this are kept (incremental top-ups). */
   readonly keepAfter?: Date;
+  /** Only rows with a timestamp at or before this are kept: a bar that has not closed yet is not final. */
+  readonly keepUntil?: Date;
   /** Ingest even when the same content was ingested before. */
   readonly force?: boolean;
 }
@@ -86,6 +88,7 @@ export class BatchIngestor {
         constants: request.constants ?? {},
         mapping: request.mapping ?? {},
         keepAfter: request.keepAfter?.toISOString() ?? null,
+        keepUntil: request.keepUntil?.toISOString() ?? null,
       }),
     );
     if (!request.force) {
@@ -151,7 +154,13 @@ export class BatchIngestor {
   ): Promise<IngestResult> {
     const ts = quoteIdent(schema.timestampColumn);
     const keys = schema.keys.map(quoteIdent);
-    const keep = `_error IS NULL${request.keepAfter ? ` AND ${ts} > TIMESTAMPTZ ${quoteLiteral(request.keepAfter.toISOString())}` : ''}`;
+    const keep = [
+      '_error IS NULL',
+      request.keepAfter ? `${ts} > TIMESTAMPTZ ${quoteLiteral(request.keepAfter.toISOString())}` : '',
+      request.keepUntil ? `${ts} <= TIMESTAMPTZ ${quoteLiteral(request.keepUntil.toISOString())}` : '',
+    ]
+      .filter(Boolean)
+      .join(' AND ');
     const intervalSeconds = request.timing.kind === 'start' ? request.timing.interval.seconds : null;
     const groups = `groups_${staged}`;
     await session.run(

@@ -9,6 +9,7 @@ export interface ProviderBatch {
   readonly constants?: Readonly<Record<string, string | undefined>>;
   readonly mapping?: Readonly<Record<string, string>>;
   readonly keepAfter?: Date;
+  readonly keepUntil?: Date;
   /** Called once the batch is committed (or found already ingested): e.g. to move a watermark. */
   committed?(result: IngestResult): Promise<void>;
   /** Called when the batch is finished either way: e.g. to delete a temporary file. */

@@ -98,6 +98,8 @@ export class HttpJsonProvider implements MarketDataProvider {
         timing: this.options.timing,
         constants: { symbol },
         mapping: this.options.mapping,
+        // Providers often include today's bar while it is still forming: only closed bars land.
+        keepUntil: this.clock.now(),
         committed: async (result: IngestResult) => {
           const maxTs = result.maxTs;
           if (maxTs && (!watermark || maxTs > watermark)) await this.registry.setWatermark(key, maxTs);
