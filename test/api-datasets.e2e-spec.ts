@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, lakeRows, query, tempDataDir, testConfig } from './support/helpers';
 
+type FetchBody = NonNullable<NonNullable<Parameters<typeof fetch>[1]>['body']>;
+
 describe('HTTP API: health and datasets (real Fastify server on a real port)', () => {
   let tmp: ReturnType<typeof tempDataDir>;
   let app: NestFastifyApplication;
@@ -29,7 +31,7 @@ describe('HTTP API: health and datasets (real Fastify server on a real port)', (
     tmp.cleanup();
   });
 
-  const send = async (method: string, path: string, body?: BodyInit, contentType = 'application/json') => {
+  const send = async (method: string, path: string, body?: FetchBody, contentType = 'application/json') => {
     const res = await fetch(`${base}${path}`, { method, body, headers: body === undefined ? {} : { 'content-type': contentType } });
     return { status: res.status, body: (await res.json()) as any };
   };
@@ -80,7 +82,7 @@ describe('HTTP API: health and datasets (real Fastify server on a real port)', (
       }),
       'stream',
     );
-    const bodies: Array<[string, string, BodyInit]> = [
+    const bodies: Array<[string, string, FetchBody]> = [
       ['push_json', 'application/json', JSON.stringify(bars)],
       ['push_ndjson', 'application/x-ndjson', bars.map((b) => JSON.stringify(b)).join('\n')],
       ['push_csv', 'text/csv', csv],
@@ -116,7 +118,7 @@ describe('HTTP API: health and datasets (real Fastify server on a real port)', (
   });
 
   it('answers bad requests with 4xx and the error shape, never 500', async () => {
-    const cases: Array<[string, string, BodyInit | undefined, string, number, string]> = [
+    const cases: Array<[string, string, FetchBody | undefined, string, number, string]> = [
       ['POST', '/v1/datasets/bars_1d/rows', '{oops', 'application/json', 400, 'INVALID_ARGUMENT'],
       ['POST', '/v1/datasets/bars_1d/rows', '{"a": 1}', 'application/json', 400, 'INVALID_ARGUMENT'],
       ['POST', '/v1/datasets/bars_1d/rows', '<rows/>', 'application/xml', 415, 'UNSUPPORTED_MEDIA_TYPE'],

@@ -88,6 +88,6 @@ describe('ingest CLI', () => {
     expect(new Set(rows.map((r) => r.symbol)).size).toBe(25);
     expect(rows.length).toBeGreaterThan(2450);
     expect(rows.length).toBeLessThanOrEqual(2500);
-    expect(rows.at(-1)!.ts <= '2025-06-30T00:00:00Z').toBe(true);
+    expect(String(rows.at(-1)!.ts) <= '2025-06-30T00:00:00Z').toBe(true);
   });
 });
