@@ -1,0 +1,24 @@
+import { runIngestBench } from './ingest.bench';
+
+/** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
+const benches: Record<string, (args: string[]) => Promise<void>> = {
+  ingest: runIngestBench,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const names = name && name !== 'all' ? [name] : Object.keys(benches);
+  for (const n of names) {
+    const bench = benches[n];
+    if (!bench) {
+      console.error(`unknown benchmark ${n}; available: ${Object.keys(benches).join(', ')}`);
+      process.exit(2);
+    }
+    await bench(args);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
