@@ -20,7 +20,7 @@ export function stagingSelect(
   const alias = new Map(sourceColumns.map((c, i) => [c.name, `_s${i}`]));
   const ref = (c: SourceColumn): string => alias.get(c.name) ?? quoteSourceColumn(c.name);
   const typed: string[] = [];
-  const checks: string[] = [];
+  const checks: Check[] = [];
   for (const { spec, origin } of mapping.columns) {
     const name = quoteIdent(spec.name);
     typed.push(`${valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined, ref)} AS ${name}`);
@@ -30,7 +30,7 @@ export function stagingSelect(
   if (mapping.ingestedAt) {
     const src = ref(mapping.ingestedAt);
     typed.push(`${parseTimestamp(src, mapping.ingestedAt.type)} AS _ingested_at`);
-    checks.push(`CASE WHEN ${src} IS NOT NULL AND _ingested_at IS NULL THEN ${quoteLiteral(`${INGESTED_AT}: cannot parse `)} || ${rawText(src)} || ' as a UTC timestamp' END`);
+    checks.push(check(`${src} IS NOT NULL AND _ingested_at IS NULL`, `${quoteLiteral(`${INGESTED_AT}: cannot parse `)} || ${rawText(src)} || ' as a UTC timestamp'`));
   } else {
     typed.push(`NULL::TIMESTAMPTZ AS _ingested_at`);
   }
@@ -40,7 +40,8 @@ export function stagingSelect(
   const raw = `to_json({${sourceColumns.map((c) => `${quoteLiteral(c.name)}: ${ref(c)}`).join(', ')}})::VARCHAR`;
   return `SELECT ${names.join(', ')}, COALESCE(_ingested_at, ${batchLiteral}) AS ${INGESTED_AT}, _error,
        CASE WHEN _error IS NOT NULL THEN ${raw} END AS _raw
-FROM (SELECT *, NULLIF(concat_ws('; ', ${checks.join(',\n      ')}), '') AS _error
+FROM (SELECT *, CASE WHEN ${checks.map((c) => `(${c.when}) IS TRUE`).join(' OR ')}
+      THEN NULLIF(concat_ws('; ', ${checks.map((c) => `CASE WHEN ${c.when} THEN ${c.message} END`).join(',\n        ')}), '') END AS _error
   FROM (SELECT ${[...typed, ...sourceColumns.map(ref)].join(',\n    ')}
     FROM (SELECT ${renamed.join(', ')} FROM ${reader})))`;
 }
@@ -51,6 +52,16 @@ export function lakeColumns(schema: DatasetSchema): string[] {
 }
 
 type SourceRef = (column: SourceColumn) => string;
+
+/** One row rule: a condition that makes the row bad, and the SQL text of its message. */
+interface Check {
+  readonly when: string;
+  readonly message: string;
+}
+
+function check(when: string, message: string): Check {
+  return { when, message };
+}
 
 function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | undefined, ref: SourceRef): string {
   if ('absent' in origin) return `NULL::${spec.type}`;
@@ -93,39 +104,39 @@ function rawText(src: string): string {
   return `COALESCE(to_json(${src})::VARCHAR, 'null')`;
 }
 
-function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string, ref: SourceRef): string[] {
+function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string, ref: SourceRef): Check[] {
   const name = spec.name;
   if ('absent' in origin) return [];
-  if ('constant' in origin) return [`CASE WHEN ${value} IS NULL THEN ${quoteLiteral(`${name}: invalid constant`)} END`];
+  if ('constant' in origin) return [check(`${value} IS NULL`, quoteLiteral(`${name}: invalid constant`))];
   const src = ref(origin.source);
   const blank = typeFamily(origin.source.type) === 'string' ? `(${src} IS NULL OR trim(${src}) = '')` : `${src} IS NULL`;
-  const checks: string[] = [];
-  if (spec.required) checks.push(`CASE WHEN ${blank} THEN ${quoteLiteral(`${name}: required`)} END`);
+  const checks: Check[] = [];
+  if (spec.required) checks.push(check(blank, quoteLiteral(`${name}: required`)));
   const what = spec.type === 'TIMESTAMPTZ' ? 'a UTC timestamp' : spec.type;
-  checks.push(`CASE WHEN NOT ${blank} AND ${value} IS NULL THEN ${quoteLiteral(`${name}: cannot parse `)} || ${rawText(src)} || ${quoteLiteral(` as ${what}`)} END`);
-  if (spec.type === 'DOUBLE') checks.push(`CASE WHEN NOT isfinite(${value}) THEN ${quoteLiteral(`${name}: not a finite number`)} END`);
+  checks.push(check(`NOT ${blank} AND ${value} IS NULL`, `${quoteLiteral(`${name}: cannot parse `)} || ${rawText(src)} || ${quoteLiteral(` as ${what}`)}`));
+  if (spec.type === 'DOUBLE') checks.push(check(`NOT isfinite(${value})`, quoteLiteral(`${name}: not a finite number`)));
   if (spec.type === 'TIMESTAMPTZ') {
     checks.push(
-      `CASE WHEN ${value} < TIMESTAMPTZ '1900-01-01' OR ${value} > TIMESTAMPTZ '2200-01-01' THEN ${quoteLiteral(`${name}: outside 1900..2200 (seconds vs milliseconds?)`)} END`,
+      check(`${value} < TIMESTAMPTZ '1900-01-01' OR ${value} > TIMESTAMPTZ '2200-01-01'`, quoteLiteral(`${name}: outside 1900..2200 (seconds vs milliseconds?)`)),
     );
   }
   return checks;
 }
 
 // OHLC sanity: positive prices, low <= open, close <= high, volume >= 0 (on the typed values).
-function barChecks(mapping: ResolvedMapping): string[] {
+function barChecks(mapping: ResolvedMapping): Check[] {
   const col = (name: string): string | undefined => {
     const entry = mapping.columns.find((c) => c.spec.name === name);
     return entry && !('absent' in entry.origin) ? quoteIdent(name) : undefined;
   };
   const [open, high, low, close, volume] = ['open', 'high', 'low', 'close', 'volume'].map(col);
-  const checks: string[] = [];
+  const checks: Check[] = [];
   for (const [name, v] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
-    if (v) checks.push(`CASE WHEN ${v} <= 0 THEN ${quoteLiteral(`${name}: must be > 0`)} END`);
+    if (v) checks.push(check(`${v} <= 0`, quoteLiteral(`${name}: must be > 0`)));
   }
-  if (high && low) checks.push(`CASE WHEN ${low} > ${high} THEN 'low: above high' END`);
-  if (open && low && high) checks.push(`CASE WHEN ${open} < ${low} OR ${open} > ${high} THEN 'open: outside [low, high]' END`);
-  if (close && low && high) checks.push(`CASE WHEN ${close} < ${low} OR ${close} > ${high} THEN 'close: outside [low, high]' END`);
-  if (volume) checks.push(`CASE WHEN ${volume} < 0 THEN 'volume: must be >= 0' END`);
+  if (high && low) checks.push(check(`${low} > ${high}`, `'low: above high'`));
+  if (open && low && high) checks.push(check(`${open} < ${low} OR ${open} > ${high}`, `'open: outside [low, high]'`));
+  if (close && low && high) checks.push(check(`${close} < ${low} OR ${close} > ${high}`, `'close: outside [low, high]'`));
+  if (volume) checks.push(check(`${volume} < 0`, `'volume: must be >= 0'`));
   return checks;
 }
