@@ -4,6 +4,7 @@ import type { FeatureStore } from '@app/features';
 import { ErrorFilter } from './common/error.filter';
 import { FEATURE_STORE, FeatureStoreLifecycle } from './common/feature-store.provider';
 import { DatasetsController } from './datasets/datasets.controller';
+import { FeatureViewsController } from './features/feature-views.controller';
 import { HealthController } from './health/health.controller';
 
 /** The HTTP API around one opened FeatureStore. */
@@ -12,7 +13,7 @@ export class AppModule {
   static forStore(store: FeatureStore): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController],
+      controllers: [HealthController, DatasetsController, FeatureViewsController],
       providers: [{ provide: FEATURE_STORE, useValue: store }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FeatureStore,
@@ -6,6 +7,12 @@ import {
   SyntheticProvider,
   TerminalProgress,
   type IngestSummary,
+  applyCatalog,
+  marketCatalog,
+  parseServiceDefinition,
+  parseViewDefinition,
+  type Catalog,
+  type CatalogPlanLine,
   type SymbolPull,
 } from '@app/features';
 import type { CliCommand } from './cli/cli-args';
@@ -17,7 +24,19 @@ export const FEATURE_STORE = Symbol('FEATURE_STORE');
 export class IngestCommands {
   constructor(@Inject(FEATURE_STORE) private readonly store: FeatureStore) {}
 
-  async run(command: Exclude<CliCommand, { kind: 'help' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
+  /** Registers the built-in catalog and the given definition files. */
+  async apply(command: Extract<CliCommand, { kind: 'apply' }>): Promise<CatalogPlanLine[]> {
+    const catalog = { entities: [...marketCatalog.entities], views: [...marketCatalog.views], services: [...marketCatalog.services] };
+    for (const file of command.files) {
+      const defs = JSON.parse(readFileSync(file, 'utf8')) as Partial<Catalog>;
+      catalog.entities.push(...(defs.entities ?? []));
+      catalog.views.push(...(defs.views ?? []).map((v) => parseViewDefinition(v)));
+      catalog.services.push(...(defs.services ?? []).map((v) => parseServiceDefinition(v)));
+    }
+    return applyCatalog(this.store.features, catalog, command.dryRun);
+  }
+
+  async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
     const progress = new TerminalProgress();
     const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
     switch (command.kind) {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, FeatureStore, FeatureStoreError, loadConfig } from '@app/features';
+import { ConfigError, FeatureStore, FeatureStoreError, formatPlan, loadConfig } from '@app/features';
 import { parseCliArgs, USAGE } from './cli/cli-args';
 import { formatSummary } from './cli/summary.printer';
 import { IngestCommands } from './ingest.commands';
@@ -25,6 +25,11 @@ async function main(argv: string[]): Promise<number> {
   const store = await FeatureStore.open(loadConfig());
   const app = await NestFactory.createApplicationContext(IngestModule.forStore(store), { logger: ['error', 'warn'] });
   try {
+    if (command.kind === 'apply') {
+      const lines = await app.get(IngestCommands).apply(command);
+      console.log(command.json ? JSON.stringify(lines, null, 2) : formatPlan(lines));
+      return 0;
+    }
     const { summary, pulls } = await app.get(IngestCommands).run(command);
     console.log(command.json ? JSON.stringify({ ...summary, pulls }, null, 2) : formatSummary(summary, pulls));
     const nothingNew = summary.accepted === 0 && summary.skippedBatches === 0;

@@ -9,6 +9,8 @@ import { IngestService } from './ingest/ingest.service';
 import { LakeRepository } from './lake/lake.repository';
 import { LmdbRegistry } from './registry/drivers/lmdb.registry';
 import type { DatasetRegistry } from './registry/registry';
+import type { FeatureRegistry } from './registry/feature-registry';
+import { FeatureViewService } from './definitions/feature-view.service';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -25,6 +27,8 @@ export class FeatureStore {
     readonly ingestor: BatchIngestor,
     readonly ingest: IngestService,
     readonly datasets: DatasetService,
+    readonly featureRegistry: FeatureRegistry,
+    readonly features: FeatureViewService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -35,7 +39,8 @@ export class FeatureStore {
     await lake.recover(registry);
     const ingestor = new BatchIngestor(db, lake, registry, clock);
     const datasets = new DatasetService(db, lake, registry, ingestor, join(config.dataDir, 'tmp'));
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets);
+    const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

@@ -15,6 +15,7 @@ export function statusOf(code: ErrorCode): number {
       return 400;
     case ErrorCode.NotFound:
     case ErrorCode.UnknownDataset:
+    case ErrorCode.UnknownFeatureView:
       return 404;
     case ErrorCode.Conflict:
       return 409;
@@ -25,6 +26,10 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.SchemaMismatch:
     case ErrorCode.MissingColumn:
     case ErrorCode.NothingIngested:
+    case ErrorCode.FeatureSqlRejected:
+    case ErrorCode.InvalidDefinition:
+    case ErrorCode.UnknownEntity:
+    case ErrorCode.UnknownFeature:
       return 422;
     case ErrorCode.ProviderFailed:
       return 502;

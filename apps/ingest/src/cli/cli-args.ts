@@ -16,6 +16,9 @@ Commands:
                          columns with --map), NDJSON, JSON or Parquet file.
   http <url-template>    Pull bars from an HTTP provider; the template takes {symbol}, {start}, {end}.
   synth                  Generate synthetic bars (geometric Brownian motion) straight into the lake.
+  apply                  Register the built-in market catalog and any --file <defs.json> ({entities, views,
+                         services}); prints a plan (new view, new version with the changed parts,
+                         unchanged). Idempotent. --dry-run only plans. Also: npm run apply.
 
 Common options:
   --dataset <name>       Target dataset (default bars_<interval>, e.g. bars_1d).
@@ -55,6 +58,7 @@ export type CliCommand =
       full: boolean;
     })
   | (Common & { kind: 'synth'; symbols: number; days: number; seed: number; end: Date; gapRate?: number })
+  | { kind: 'apply'; dryRun: boolean; files: string[]; json: boolean }
   | { kind: 'help' };
 
 /** Parses the ingest CLI's arguments into a typed command; throws InvalidArgumentError naming the option. */
@@ -85,10 +89,13 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      file: { type: 'string', multiple: true },
     },
   });
   const [command, target] = positionals;
   if (values.help || !command || command === 'help') return { kind: 'help' };
+  if (command === 'apply') return { kind: 'apply', dryRun: values['dry-run'] ?? false, files: values.file ?? [], json: values.json ?? false };
   const timingOptions = { interval: values.interval, timeIs: values['time-is'], closeTime: values['close-time'], timeZone: values.timezone };
   const defaultDataset = values.interval ? `bars_${values.interval}` : undefined;
   const dataset = values.dataset ?? (command === 'synth' ? 'bars_1d' : defaultDataset);

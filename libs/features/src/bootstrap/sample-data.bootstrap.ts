@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FeatureStore } from '../feature-store';
 import type { IngestSummary } from '../ingest/ingest.service';
+import { applyCatalog } from '../catalog/catalog.applier';
+import { marketCatalog } from '../catalog/market.catalog';
 import { FileProvider } from '../providers/drivers/csv-file.provider';
 import { SyntheticProvider } from '../providers/drivers/synthetic.provider';
 import { addDays, parseDuration, startOfUtcDay } from '../util/time';
@@ -35,6 +37,7 @@ export async function bootstrapSampleData(
     summaries.push(await store.ingest.run(provider, { dataset: SAMPLE_DATASET, createAs: 'bars' }));
   }
   if (options.symbols > 0) summaries.push(await topUpSynthetic(store, options));
+  await applyCatalog(store.features, marketCatalog);
   return summaries;
 }
 

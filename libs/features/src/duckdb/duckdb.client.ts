@@ -86,6 +86,11 @@ export class DuckDbSession {
     return (await this.all<T>(sql, params))[0];
   }
 
+  /** How many statements DuckDB's parser finds in `sql` (nothing is executed). */
+  async statementCount(sql: string): Promise<number> {
+    return (await this.connection.extractStatements(sql)).count;
+  }
+
   get progress(): QueryProgress {
     const p = this.connection.progress;
     return { percentage: p.percentage, rowsProcessed: Number(p.rows_processed) };

@@ -11,6 +11,12 @@ export enum ErrorCode {
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   ProviderFailed = 'PROVIDER_FAILED',
+  FeatureSqlRejected = 'FEATURE_SQL_REJECTED',
+  InvalidDefinition = 'INVALID_DEFINITION',
+  UnknownFeatureView = 'UNKNOWN_FEATURE_VIEW',
+  /** A feature reference in a request that names no existing view, version or feature (422). */
+  UnknownFeature = 'UNKNOWN_FEATURE',
+  UnknownEntity = 'UNKNOWN_ENTITY',
   Unavailable = 'UNAVAILABLE',
 }
 
@@ -57,4 +63,11 @@ export class DependencyError extends FeatureStoreError {
 /** Compile-time exhaustiveness check for switches over unions and enums. */
 export function assertNever(value: never): never {
   throw new Error(`unexpected value ${String(value)}`);
+}
+
+/** Feature SQL that is not a single read-only SELECT over `source`, or whose output does not match. */
+export class FeatureSqlRejectedError extends FeatureStoreError {
+  constructor(message: string, details?: unknown) {
+    super(ErrorCode.FeatureSqlRejected, message, details);
+  }
 }

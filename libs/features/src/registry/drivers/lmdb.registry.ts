@@ -2,13 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import type { DatasetSchema } from '../../datasets/dataset.schema';
 import type { BatchRecord, DatasetRegistry } from '../registry';
+import { LmdbFeatureRegistry } from './lmdb-feature.registry';
 
 /**
  * Registry in an LMDB environment under DATA_DIR/registry. LMDB serialises writers across
  * processes and gives readers consistent snapshots, so the API and the ingest CLI can share it.
  */
 export class LmdbRegistry implements DatasetRegistry {
-  private constructor(private readonly db: RootDatabase) {}
+  /** The feature side of the registry, in the same LMDB environment. */
+  readonly features: LmdbFeatureRegistry;
+
+  private constructor(private readonly db: RootDatabase) {
+    this.features = new LmdbFeatureRegistry(db);
+  }
 
   static open(path: string): LmdbRegistry {
     mkdirSync(path, { recursive: true });

@@ -1,0 +1,165 @@
+import { defineEntity, defineFeatureService, defineFeatureView, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from '../definitions/feature-definition';
+
+/**
+ * The built-in market catalog over `bars_1d`. Every window ends at the current bar (a bar is
+ * known at its close, `ts`), so no feature looks ahead. "n days" means n bars: with gaps in a
+ * series, the previous bar is not always the previous calendar day.
+ */
+export const symbolEntity = defineEntity({ name: 'symbol', joinKeys: ['symbol'], description: 'A traded instrument, by ticker.' });
+
+const OWNER = 'feature-store';
+const TAGS = { catalog: 'market', source: 'bars_1d' };
+
+// Exponential moving averages are recursive; over a window of 10 spans the weight left outside
+// is below 1e-7, so list_reduce over that window equals the full recursion to that precision.
+const ema = (expr: string, alpha: string, rows: number, order = 'ts') =>
+  `list_reduce(list(${expr}) OVER (PARTITION BY symbol ORDER BY ${order} ROWS BETWEEN ${rows - 1} PRECEDING AND CURRENT ROW), (acc, x) -> ${alpha} * x + (1 - ${alpha}) * acc)`;
+
+export const returnsView = defineFeatureView({
+  name: 'returns',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  lookback: '40d',
+  description: 'Simple returns of the close over 1, 5 and 20 bars, and the 1-bar log return.',
+  owner: OWNER,
+  tags: TAGS,
+  sql: `SELECT symbol, ts,
+  close / lag(close, 1) OVER w - 1 AS ret_1d,
+  close / lag(close, 5) OVER w - 1 AS ret_5d,
+  close / lag(close, 20) OVER w - 1 AS ret_20d,
+  ln(close / lag(close, 1) OVER w) AS log_ret_1d
+FROM source
+WINDOW w AS (PARTITION BY symbol ORDER BY ts)`,
+  features: [
+    { name: 'ret_1d', type: 'DOUBLE', description: 'close / previous close - 1' },
+    { name: 'ret_5d', type: 'DOUBLE', description: 'close / close 5 bars earlier - 1' },
+    { name: 'ret_20d', type: 'DOUBLE', description: 'close / close 20 bars earlier - 1' },
+    { name: 'log_ret_1d', type: 'DOUBLE', description: 'ln(close / previous close)' },
+  ],
+});
+
+export const volatilityView = defineFeatureView({
+  name: 'volatility',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  lookback: '60d',
+  description: 'Realised volatility (sample stddev of 20 daily log returns) and Parkinson high-low volatility over 20 bars; per bar, not annualised. Null until 20 returns exist.',
+  owner: OWNER,
+  tags: TAGS,
+  sql: `WITH r AS (
+  SELECT symbol, ts, ln(close / lag(close) OVER (PARTITION BY symbol ORDER BY ts)) AS log_ret, ln(high / low) AS hl
+  FROM source
+)
+SELECT symbol, ts,
+  CASE WHEN count(log_ret) OVER w = 20 THEN stddev_samp(log_ret) OVER w END AS vol_20d,
+  CASE WHEN count(hl) OVER w = 20 THEN sqrt(sum(hl * hl) OVER w / (4 * ln(2) * 20)) END AS parkinson_vol_20d
+FROM r
+WINDOW w AS (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW)`,
+  features: [
+    { name: 'vol_20d', type: 'DOUBLE', description: 'stddev_samp of the last 20 one-bar log returns' },
+    { name: 'parkinson_vol_20d', type: 'DOUBLE', description: 'sqrt(sum(ln(high/low)^2) / (4 ln 2 * 20)) over the last 20 bars' },
+  ],
+});
+
+export const trendView = defineFeatureView({
+  name: 'trend',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  lookback: '400d',
+  description: 'Moving-average ratios, RSI(14) with Wilder smoothing, and MACD(12, 26, 9) on the close.',
+  owner: OWNER,
+  tags: TAGS,
+  sql: `WITH base AS (
+  SELECT symbol, ts, close,
+    CASE WHEN count(*) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) = 20
+      THEN close / avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) - 1 END AS sma_ratio_20,
+    CASE WHEN count(*) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 49 PRECEDING AND CURRENT ROW) = 50
+      THEN close / avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 49 PRECEDING AND CURRENT ROW) - 1 END AS sma_ratio_50,
+    greatest(close - lag(close) OVER (PARTITION BY symbol ORDER BY ts), 0) AS gain,
+    greatest(lag(close) OVER (PARTITION BY symbol ORDER BY ts) - close, 0) AS loss,
+    row_number() OVER (PARTITION BY symbol ORDER BY ts) AS n
+  FROM source
+), smoothed AS (
+  SELECT *,
+    ${ema('close', '(2.0 / 13)', 130)} AS ema_12,
+    ${ema('close', '(2.0 / 27)', 270)} AS ema_26,
+    ${ema('coalesce(gain, 0)', '(1.0 / 14)', 140)} AS avg_gain,
+    ${ema('coalesce(loss, 0)', '(1.0 / 14)', 140)} AS avg_loss
+  FROM base
+), macd AS (
+  SELECT *, ema_12 - ema_26 AS macd_line FROM smoothed
+)
+SELECT symbol, ts, sma_ratio_20, sma_ratio_50,
+  CASE WHEN n >= 2 THEN close / ema_12 - 1 END AS ema_ratio_12,
+  CASE WHEN n > 14 THEN CASE WHEN avg_loss = 0 THEN 100 ELSE 100 - 100 / (1 + avg_gain / avg_loss) END END AS rsi_14,
+  CASE WHEN n >= 26 THEN macd_line END AS macd,
+  CASE WHEN n >= 34 THEN ${ema('macd_line', '(2.0 / 10)', 90)} END AS macd_signal
+FROM macd`,
+  features: [
+    { name: 'sma_ratio_20', type: 'DOUBLE', description: 'close / 20-bar simple moving average - 1' },
+    { name: 'sma_ratio_50', type: 'DOUBLE', description: 'close / 50-bar simple moving average - 1' },
+    { name: 'ema_ratio_12', type: 'DOUBLE', description: 'close / 12-bar exponential moving average (alpha 2/13) - 1' },
+    { name: 'rsi_14', type: 'DOUBLE', description: "RSI over 14 bars with Wilder's smoothing (alpha 1/14), 0..100" },
+    { name: 'macd', type: 'DOUBLE', description: 'EMA(12) - EMA(26) of the close' },
+    { name: 'macd_signal', type: 'DOUBLE', description: 'EMA(9) of the MACD line' },
+  ],
+});
+
+export const volumeView = defineFeatureView({
+  name: 'volume_stats',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  lookback: '40d',
+  description: 'Volume z-score against the last 20 bars (current bar included).',
+  owner: OWNER,
+  tags: TAGS,
+  sql: `SELECT symbol, ts,
+  CASE WHEN count(volume) OVER w = 20 AND stddev_samp(volume) OVER w > 0
+    THEN (volume - avg(volume) OVER w) / stddev_samp(volume) OVER w END AS volume_z_20d
+FROM source
+WINDOW w AS (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW)`,
+  features: [{ name: 'volume_z_20d', type: 'DOUBLE', description: '(volume - mean of 20 bars) / sample stddev of 20 bars' }],
+});
+
+const prevColumns = Array.from({ length: 14 }, (_, i) => i + 1);
+
+export const upDownView = defineFeatureView({
+  name: 'updown',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  lookback: '30d',
+  description: 'The classic up/down history: delta_pct = (close - open) / open, going_up = delta_pct > 0.00001, and the going_up flags of the 14 previous bars.',
+  owner: OWNER,
+  tags: TAGS,
+  sql: `WITH d AS (SELECT symbol, ts, (close - open) / open AS delta_pct FROM source)
+SELECT symbol, ts, delta_pct, delta_pct > 0.00001 AS going_up,
+  ${prevColumns.map((k) => `lag(delta_pct > 0.00001, ${k}) OVER w AS prev_${k}d`).join(',\n  ')}
+FROM d
+WINDOW w AS (PARTITION BY symbol ORDER BY ts)`,
+  features: [
+    { name: 'delta_pct', type: 'DOUBLE', description: '(close - open) / open of the bar' },
+    { name: 'going_up', type: 'BOOLEAN', description: 'delta_pct > 0.00001' },
+    ...prevColumns.map((k) => ({ name: `prev_${k}d`, type: 'BOOLEAN' as const, description: `going_up of the bar ${k} bar(s) earlier` })),
+  ],
+});
+
+export const marketSignalsService = defineFeatureService({
+  name: 'market_signals',
+  description: 'A typical model input: returns, volatility, trend, volume and up/down history.',
+  owner: OWNER,
+  features: [
+    'returns:ret_1d', 'returns:ret_5d', 'returns:ret_20d', 'volatility:vol_20d', 'volatility:parkinson_vol_20d',
+    'trend:sma_ratio_20', 'trend:rsi_14', 'trend:macd', 'trend:macd_signal', 'volume_stats:volume_z_20d', 'updown:going_up',
+  ],
+});
+
+export const marketCatalog: { entities: EntityDefinition[]; views: FeatureViewDefinition[]; services: FeatureServiceDefinition[] } = {
+  entities: [symbolEntity],
+  views: [returnsView, volatilityView, trendView, volumeView, upDownView],
+  services: [marketSignalsService],
+};

@@ -1,0 +1,75 @@
+/** Types a feature may declare (DuckDB names). */
+export const FEATURE_TYPES = ['DOUBLE', 'BIGINT', 'INTEGER', 'BOOLEAN', 'VARCHAR'] as const;
+export type FeatureType = (typeof FEATURE_TYPES)[number];
+
+/** What features describe, with the columns that identify it. */
+export interface EntityDefinition {
+  readonly name: string;
+  readonly joinKeys: readonly string[];
+  readonly description?: string;
+}
+
+export interface FeatureSpec {
+  readonly name: string;
+  readonly type: FeatureType;
+  readonly description?: string;
+}
+
+/**
+ * A named DuckDB SELECT over one dataset (read as `source`) that yields the entity's join keys,
+ * the event timestamp and typed feature columns.
+ */
+export interface FeatureViewDefinition {
+  readonly name: string;
+  readonly entity: string;
+  readonly source: string;
+  readonly timestampColumn: string;
+  /** How long a value stays valid, e.g. "36h" or "7d"; null: forever. */
+  readonly ttl: string | null;
+  readonly sql: string;
+  readonly features: readonly FeatureSpec[];
+  /** History the SQL's windows need before a range, e.g. "60d", for incremental materialisation. */
+  readonly lookback: string | null;
+  /** Keep online values fresh from the stream. */
+  readonly stream: boolean;
+  readonly description: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A named list of feature references a model asks for by one name. */
+export interface FeatureServiceDefinition {
+  readonly name: string;
+  readonly features: readonly string[];
+  readonly description: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+type Optional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** Declares an entity in code. */
+export function defineEntity(entity: EntityDefinition): EntityDefinition {
+  return entity;
+}
+
+/** Declares a feature view in code; omitted metadata takes its defaults. */
+export function defineFeatureView(
+  view: Optional<FeatureViewDefinition, 'timestampColumn' | 'ttl' | 'lookback' | 'stream' | 'description' | 'owner' | 'tags'>,
+): FeatureViewDefinition {
+  return {
+    timestampColumn: 'ts',
+    ttl: null,
+    lookback: null,
+    stream: false,
+    description: '',
+    owner: '',
+    tags: {},
+    ...view,
+  };
+}
+
+/** Declares a feature service in code. */
+export function defineFeatureService(service: Optional<FeatureServiceDefinition, 'description' | 'owner' | 'tags'>): FeatureServiceDefinition {
+  return { description: '', owner: '', tags: {}, ...service };
+}

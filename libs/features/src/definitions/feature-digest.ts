@@ -1,0 +1,46 @@
+import { canonicalJson, sha256 } from '../util/hash';
+import { parseDuration } from '../util/time';
+import type { FeatureViewDefinition } from './feature-definition';
+
+/**
+ * Collapses runs of whitespace outside string literals and quoted identifiers to one space and
+ * trims, so reformatting a view's SQL does not make a new version.
+ */
+export function normaliseSql(sql: string): string {
+  let out = '';
+  let quote: string | null = null;
+  let pendingSpace = false;
+  for (const ch of sql.trim()) {
+    if (quote) {
+      out += ch;
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (/\s/.test(ch)) {
+      pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace && out.length > 0) out += ' ';
+    pendingSpace = false;
+    if (ch === "'" || ch === '"') quote = ch;
+    out += ch;
+  }
+  return out.replace(/;\s*$/, '');
+}
+
+/** The parts of a view that decide its values: a change to any of them is a new version. */
+export function canonicalView(view: FeatureViewDefinition): Record<string, unknown> {
+  return {
+    entity: view.entity,
+    source: view.source,
+    sql: normaliseSql(view.sql),
+    timestampColumn: view.timestampColumn,
+    features: view.features.map((f) => ({ name: f.name, type: f.type })),
+    ttlSeconds: view.ttl === null ? null : parseDuration(view.ttl, 'ttl').seconds,
+  };
+}
+
+/** SHA-256 of the canonical definition. Metadata (description, owner, tags) is not part of it. */
+export function viewDigest(view: FeatureViewDefinition): string {
+  return sha256(canonicalJson(canonicalView(view)));
+}

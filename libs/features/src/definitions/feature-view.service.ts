@@ -1,0 +1,185 @@
+import type { DatasetService } from '../datasets/dataset.service';
+import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import type { LakeRepository } from '../lake/lake.repository';
+import type { FeatureRegistry, MaterializationState, ViewMetadata, ViewVersionRecord } from '../registry/feature-registry';
+import { checkFeatureSql, checkOutputColumns, FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
+import type { DuckDbClient } from '../duckdb/duckdb.client';
+import type { Clock } from '../util/clock';
+import { canonicalJson, sha256 } from '../util/hash';
+import { parseDuration } from '../util/time';
+import { parseEntityDefinition, parseServiceDefinition, parseViewDefinition } from './definition.validation';
+import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from './feature-definition';
+import { canonicalView, viewDigest } from './feature-digest';
+import { parseFeatureRef } from './feature-ref.parser';
+
+export type ApplyChange = 'new-view' | 'new-version' | 'unchanged' | 'metadata';
+
+export interface ApplyOutcome {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly created: boolean;
+  readonly change: ApplyChange;
+  /** For a new version: which parts of the definition differ from the latest version. */
+  readonly changed: readonly string[];
+}
+
+export interface ViewSummary extends ViewMetadata {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly entity: string;
+  readonly source: string;
+  readonly ttl: string | null;
+  readonly features: ReadonlyArray<{ name: string; type: string; description?: string }>;
+  readonly createdAt: string;
+}
+
+/** Feature definitions: validate (shape, references, SQL sandbox, output), version, describe. */
+export class FeatureViewService {
+  constructor(
+    private readonly db: DuckDbClient,
+    private readonly lake: LakeRepository,
+    private readonly datasets: DatasetService,
+    private readonly registry: FeatureRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  async applyEntity(input: unknown): Promise<{ name: string; created: boolean }> {
+    const entity = parseEntityDefinition(input);
+    return { name: entity.name, ...(await this.registry.putEntity(entity)) };
+  }
+
+  async listEntities(): Promise<EntityDefinition[]> {
+    return this.registry.listEntities();
+  }
+
+  /** What applying `input` would do, without recording anything. */
+  async plan(input: unknown): Promise<ApplyOutcome> {
+    const view = await this.validate(input);
+    return this.outcome(view, viewDigest(view));
+  }
+
+  /** Registers a view definition: a new version when its digest is new, else the existing one. */
+  async apply(input: unknown): Promise<ApplyOutcome> {
+    const view = await this.validate(input);
+    const digest = viewDigest(view);
+    const planned = await this.outcome(view, digest);
+    const result = await this.registry.applyView(view, digest, this.clock.now());
+    return { ...planned, version: result.version.version, created: result.created, change: result.created ? planned.change : result.metadataChanged ? 'metadata' : 'unchanged' };
+  }
+
+  async list(): Promise<ViewSummary[]> {
+    const views = await this.registry.listViews();
+    const out: ViewSummary[] = [];
+    for (const view of views) {
+      const latest = await this.registry.getViewVersion(view.name, view.latest);
+      if (latest) out.push(summary(latest, view.metadata));
+    }
+    return out;
+  }
+
+  async get(name: string): Promise<{ name: string; latest: number; metadata: ViewMetadata; versions: Array<{ version: number; digest: string; createdAt: string; materialized: MaterializationState | null }> }> {
+    const view = await this.registry.getView(name);
+    if (!view) throw new NotFoundError(`feature view ${name} does not exist`, { field: 'name' }, ErrorCode.UnknownFeatureView);
+    const versions = await this.registry.listViewVersions(name);
+    return {
+      name,
+      latest: view.latest,
+      metadata: view.metadata,
+      versions: await Promise.all(
+        versions.map(async (v) => ({ version: v.version, digest: v.digest, createdAt: v.createdAt, materialized: (await this.registry.getMaterialization(name, v.version)) ?? null })),
+      ),
+    };
+  }
+
+  /** One version's full definition, digest and materialisation state. */
+  async getVersion(name: string, version: number): Promise<ViewVersionRecord & { metadata: ViewMetadata; materialized: MaterializationState | null }> {
+    const view = await this.registry.getView(name);
+    const record = view ? await this.registry.getViewVersion(name, version) : undefined;
+    if (!view || !record) {
+      throw new NotFoundError(`feature view ${name} has no version ${version}`, { field: view ? 'version' : 'name' }, ErrorCode.UnknownFeatureView);
+    }
+    return { ...record, metadata: view.metadata, materialized: (await this.registry.getMaterialization(name, version)) ?? null };
+  }
+
+  /** Registers a feature service; every reference must name an existing view version and feature. */
+  async applyService(input: unknown): Promise<{ name: string; version: number; created: boolean }> {
+    const service = parseServiceDefinition(input);
+    for (const [i, text] of service.features.entries()) await this.resolveFeature(text, `features[${i}]`);
+    const digest = sha256(canonicalJson(service.features));
+    const { version, created } = await this.registry.applyService(service, digest, this.clock.now());
+    return { name: service.name, version: version.version, created };
+  }
+
+  async getService(name: string): Promise<FeatureServiceDefinition & { version: number }> {
+    const record = await this.registry.getService(name);
+    if (!record) throw new NotFoundError(`feature service ${name} does not exist`, { field: 'name' });
+    return { ...record.definition, version: record.version };
+  }
+
+  /** Resolves `view[@N]:feature` to the exact version record; 422 naming the reference otherwise. */
+  async resolveFeature(text: string, field: string): Promise<{ record: ViewVersionRecord; feature: string }> {
+    const ref = parseFeatureRef(text, field);
+    const view = await this.registry.getView(ref.view);
+    if (!view) throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: unknown feature view ${ref.view}`, { field, ref: text });
+    const version = ref.version ?? view.latest;
+    const record = await this.registry.getViewVersion(ref.view, version);
+    if (!record) throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: feature view ${ref.view} has no version ${version}`, { field, ref: text });
+    if (!record.definition.features.some((f) => f.name === ref.feature)) {
+      throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: ${ref.view}@${version} has no feature ${ref.feature}`, { field, ref: text });
+    }
+    return { record, feature: ref.feature };
+  }
+
+  private async validate(input: unknown): Promise<FeatureViewDefinition> {
+    const view = parseViewDefinition(input);
+    const invalid = (field: string, message: string) => new UnprocessableError(ErrorCode.InvalidDefinition, `${field}: ${message}`, { field });
+    for (const field of ['ttl', 'lookback'] as const) {
+      const value = view[field];
+      if (value !== null) {
+        try {
+          parseDuration(value, field);
+        } catch (error) {
+          throw invalid(field, (error as Error).message.replace(/^\w+ /, ''));
+        }
+      }
+    }
+    const entity = await this.registry.getEntity(view.entity);
+    if (!entity) throw new UnprocessableError(ErrorCode.UnknownEntity, `entity: unknown entity ${view.entity}`, { field: 'entity' });
+    const schema = await this.datasets.schema(view.source).catch(() => {
+      throw invalid('source', `dataset ${view.source} does not exist`);
+    });
+    await this.db.withSession((s) => checkFeatureSql(s, view.sql));
+    const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [] });
+    try {
+      await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema));
+      const output = await sandbox.describe(view.sql);
+      checkOutputColumns(output, { keys: entity.joinKeys, timestampColumn: view.timestampColumn, features: view.features });
+    } finally {
+      sandbox.close();
+    }
+    return view;
+  }
+
+  private async outcome(view: FeatureViewDefinition, digest: string): Promise<ApplyOutcome> {
+    const existing = await this.registry.getView(view.name);
+    if (!existing) return { name: view.name, version: 1, digest, created: true, change: 'new-view', changed: [] };
+    const versions = await this.registry.listViewVersions(view.name);
+    const same = versions.find((v) => v.digest === digest);
+    if (same) {
+      const metadata = JSON.stringify({ description: view.description, owner: view.owner, tags: view.tags }) !== JSON.stringify(existing.metadata);
+      return { name: view.name, version: same.version, digest, created: false, change: metadata ? 'metadata' : 'unchanged', changed: [] };
+    }
+    const latest = versions.find((v) => v.version === existing.latest)!;
+    const before = canonicalView(latest.definition);
+    const after = canonicalView(view);
+    const changed = Object.keys(after).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+    return { name: view.name, version: existing.latest + 1, digest, created: true, change: 'new-version', changed };
+  }
+}
+
+function summary(v: ViewVersionRecord, metadata: ViewMetadata): ViewSummary {
+  const d = v.definition;
+  return { name: v.name, version: v.version, digest: v.digest, entity: d.entity, source: d.source, ttl: d.ttl, features: d.features, createdAt: v.createdAt, ...metadata };
+}

@@ -1,0 +1,112 @@
+import type { RootDatabase } from 'lmdb';
+import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from '../../definitions/feature-definition';
+import type {
+  ApplyViewResult,
+  FeatureRegistry,
+  JobRecord,
+  MaterializationState,
+  ServiceVersionRecord,
+  ViewRecord,
+  ViewVersionRecord,
+} from '../feature-registry';
+
+const pad = (version: number) => String(version).padStart(8, '0');
+
+/** FeatureRegistry on the same LMDB environment as the dataset registry. */
+export class LmdbFeatureRegistry implements FeatureRegistry {
+  constructor(private readonly db: RootDatabase) {}
+
+  async putEntity(entity: EntityDefinition): Promise<{ created: boolean }> {
+    return this.db.transactionSync(() => {
+      const key = `entity/${entity.name}`;
+      const existing = this.db.get(key) as EntityDefinition | undefined;
+      if (existing && JSON.stringify(existing) === JSON.stringify(entity)) return { created: false };
+      this.db.putSync(key, entity);
+      return { created: !existing };
+    });
+  }
+
+  async getEntity(name: string): Promise<EntityDefinition | undefined> {
+    return this.db.get(`entity/${name}`) as EntityDefinition | undefined;
+  }
+
+  async listEntities(): Promise<EntityDefinition[]> {
+    return this.range('entity/') as EntityDefinition[];
+  }
+
+  async applyView(definition: FeatureViewDefinition, digest: string, now: Date): Promise<ApplyViewResult> {
+    const name = definition.name;
+    return this.db.transactionSync(() => {
+      const view = this.db.get(`view/${name}`) as ViewRecord | undefined;
+      const metadata = { description: definition.description, owner: definition.owner, tags: definition.tags };
+      const metadataChanged = !!view && JSON.stringify(view.metadata) !== JSON.stringify(metadata);
+      const known = this.db.get(`view-digest/${name}/${digest}`) as number | undefined;
+      if (known !== undefined && view) {
+        if (metadataChanged) this.db.putSync(`view/${name}`, { ...view, metadata, updatedAt: now.toISOString() } satisfies ViewRecord);
+        return { version: this.db.get(`view-version/${name}/${pad(known)}`) as ViewVersionRecord, created: false, metadataChanged };
+      }
+      const version = (view?.latest ?? 0) + 1;
+      const record: ViewVersionRecord = { name, version, digest, definition, createdAt: now.toISOString() };
+      this.db.putSync(`view-version/${name}/${pad(version)}`, record);
+      this.db.putSync(`view-digest/${name}/${digest}`, version);
+      this.db.putSync(`view/${name}`, { name, latest: version, metadata, updatedAt: now.toISOString() } satisfies ViewRecord);
+      return { version: record, created: true, metadataChanged };
+    });
+  }
+
+  async getView(name: string): Promise<ViewRecord | undefined> {
+    return this.db.get(`view/${name}`) as ViewRecord | undefined;
+  }
+
+  async listViews(): Promise<ViewRecord[]> {
+    return this.range('view/') as ViewRecord[];
+  }
+
+  async getViewVersion(name: string, version: number): Promise<ViewVersionRecord | undefined> {
+    return this.db.get(`view-version/${name}/${pad(version)}`) as ViewVersionRecord | undefined;
+  }
+
+  async listViewVersions(name: string): Promise<ViewVersionRecord[]> {
+    return this.range(`view-version/${name}/`) as ViewVersionRecord[];
+  }
+
+  async applyService(definition: FeatureServiceDefinition, digest: string, now: Date): Promise<{ version: ServiceVersionRecord; created: boolean }> {
+    const name = definition.name;
+    return this.db.transactionSync(() => {
+      const latest = this.db.get(`service/${name}`) as number | undefined;
+      const known = this.db.get(`service-digest/${name}/${digest}`) as number | undefined;
+      if (known !== undefined) return { version: this.db.get(`service-version/${name}/${pad(known)}`) as ServiceVersionRecord, created: false };
+      const version = (latest ?? 0) + 1;
+      const record: ServiceVersionRecord = { name, version, digest, definition, createdAt: now.toISOString() };
+      this.db.putSync(`service-version/${name}/${pad(version)}`, record);
+      this.db.putSync(`service-digest/${name}/${digest}`, version);
+      this.db.putSync(`service/${name}`, version);
+      return { version: record, created: true };
+    });
+  }
+
+  async getService(name: string, version?: number): Promise<ServiceVersionRecord | undefined> {
+    const v = version ?? (this.db.get(`service/${name}`) as number | undefined);
+    return v === undefined ? undefined : (this.db.get(`service-version/${name}/${pad(v)}`) as ServiceVersionRecord | undefined);
+  }
+
+  async getMaterialization(name: string, version: number): Promise<MaterializationState | undefined> {
+    return this.db.get(`materialized/${name}/${pad(version)}`) as MaterializationState | undefined;
+  }
+
+  async setMaterialization(name: string, version: number, state: MaterializationState): Promise<void> {
+    await this.db.put(`materialized/${name}/${pad(version)}`, state);
+  }
+
+  async putJob(job: JobRecord): Promise<void> {
+    await this.db.put(`job/${job.jobId}`, job);
+  }
+
+  async getJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.db.get(`job/${jobId}`) as JobRecord | undefined;
+  }
+
+  private range(prefix: string): unknown[] {
+    return [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })].map((e) => e.value);
+  }
+}

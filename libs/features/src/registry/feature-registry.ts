@@ -1,0 +1,83 @@
+import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from '../definitions/feature-definition';
+
+export interface ViewMetadata {
+  readonly description: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One immutable version of a feature view. */
+export interface ViewVersionRecord {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly definition: FeatureViewDefinition;
+  readonly createdAt: string;
+}
+
+export interface ViewRecord {
+  readonly name: string;
+  readonly latest: number;
+  readonly metadata: ViewMetadata;
+  readonly updatedAt: string;
+}
+
+export interface ApplyViewResult {
+  readonly version: ViewVersionRecord;
+  readonly created: boolean;
+  readonly metadataChanged: boolean;
+}
+
+export interface ServiceVersionRecord {
+  readonly name: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly definition: FeatureServiceDefinition;
+  readonly createdAt: string;
+}
+
+/** Materialised range of one view version. */
+export interface MaterializationState {
+  readonly start: string;
+  readonly end: string;
+  readonly rows: number;
+  readonly updatedAt: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface JobRecord {
+  readonly jobId: string;
+  readonly kind: 'materialize';
+  readonly view: string;
+  readonly version: number;
+  readonly status: JobStatus;
+  readonly rows: number;
+  readonly start: string | null;
+  readonly end: string | null;
+  readonly error?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/**
+ * The registry's feature side: entities, versioned views and services, materialisation state and
+ * jobs. Version allocation is atomic across processes.
+ */
+export interface FeatureRegistry {
+  putEntity(entity: EntityDefinition): Promise<{ created: boolean }>;
+  getEntity(name: string): Promise<EntityDefinition | undefined>;
+  listEntities(): Promise<EntityDefinition[]>;
+  /** Returns the version with this digest if there is one (updating metadata), else records the next version. */
+  applyView(definition: FeatureViewDefinition, digest: string, now: Date): Promise<ApplyViewResult>;
+  getView(name: string): Promise<ViewRecord | undefined>;
+  listViews(): Promise<ViewRecord[]>;
+  getViewVersion(name: string, version: number): Promise<ViewVersionRecord | undefined>;
+  listViewVersions(name: string): Promise<ViewVersionRecord[]>;
+  applyService(definition: FeatureServiceDefinition, digest: string, now: Date): Promise<{ version: ServiceVersionRecord; created: boolean }>;
+  getService(name: string, version?: number): Promise<ServiceVersionRecord | undefined>;
+  getMaterialization(name: string, version: number): Promise<MaterializationState | undefined>;
+  setMaterialization(name: string, version: number, state: MaterializationState): Promise<void>;
+  putJob(job: JobRecord): Promise<void>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+}

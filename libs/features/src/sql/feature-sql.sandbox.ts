@@ -1,0 +1,145 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { typeFamily, type DatasetSchema } from '../datasets/dataset.schema';
+import { DuckDbSession } from '../duckdb/duckdb.client';
+import { FeatureSqlRejectedError } from '../errors/feature-store.error';
+import { quoteIdent, quoteLiteral } from './identifier';
+
+// Table functions and scalar functions that reach outside the query, rejected by name so the
+// author gets a clear message; the locked engine would refuse them anyway.
+const FORBIDDEN_FUNCTIONS = /^(read_\w+|parquet_\w+|glob|query|query_table|sniff_csv|duckdb_\w+|pragma_\w+|getenv|current_setting|which_secret|iceberg_\w+|delta_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|httpfs_\w+|load_\w+|install_\w+)$/i;
+
+/** Where the sandbox may read and write files: the source dataset's lake folder, and outputs. */
+export interface SandboxPaths {
+  readonly readable: readonly string[];
+  readonly writable: readonly string[];
+}
+
+/**
+ * Static checks of a view's SQL: one statement, a SELECT, reading only `source` (and its own
+ * CTEs), no table functions, no file or settings functions. Parsing uses DuckDB's own parser
+ * (json_serialize_sql), which does not execute anything.
+ */
+export async function checkFeatureSql(session: DuckDbSession, sql: string): Promise<void> {
+  if (sql.includes('\0')) throw new FeatureSqlRejectedError('sql: contains a NUL byte', { field: 'sql' });
+  const statements = await session.statementCount(sql).catch((error: Error) => {
+    throw new FeatureSqlRejectedError(`sql: does not parse: ${firstLine(error.message)}`, { field: 'sql' });
+  });
+  if (statements !== 1) throw new FeatureSqlRejectedError(`sql: must be exactly one SELECT statement, found ${statements}`, { field: 'sql' });
+  const row = await session.one<{ ast: string }>('SELECT json_serialize_sql(?::VARCHAR) AS ast', [sql]);
+  const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string; statements?: unknown[] };
+  if (ast.error) {
+    throw new FeatureSqlRejectedError(`sql: only a read-only SELECT is allowed (${ast.error_message ?? 'not a SELECT'})`, { field: 'sql' });
+  }
+  const ctes = new Set<string>();
+  collect(ast.statements, (node) => {
+    const map = node.cte_map as { map?: Array<{ key?: string }> } | undefined;
+    for (const entry of map?.map ?? []) if (entry.key) ctes.add(entry.key.toLowerCase());
+  });
+  collect(ast.statements, (node) => {
+    if (node.type === 'BASE_TABLE') {
+      const table = String(node.table_name ?? '').toLowerCase();
+      if (node.schema_name || node.catalog_name || (table !== 'source' && !ctes.has(table))) {
+        throw new FeatureSqlRejectedError(`sql: may only read from "source" (the view's dataset), not ${JSON.stringify([node.catalog_name, node.schema_name, node.table_name].filter(Boolean).join('.'))}`, {
+          field: 'sql',
+        });
+      }
+    }
+    if (node.type === 'TABLE_FUNCTION') {
+      const fn = (node.function as { function_name?: string } | undefined)?.function_name ?? 'a table function';
+      throw new FeatureSqlRejectedError(`sql: table functions are not allowed (${fn}); read from "source"`, { field: 'sql' });
+    }
+    if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && FORBIDDEN_FUNCTIONS.test(node.function_name)) {
+      throw new FeatureSqlRejectedError(`sql: function ${node.function_name} is not allowed in feature SQL`, { field: 'sql' });
+    }
+  });
+}
+
+function collect(value: unknown, visit: (node: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, visit);
+  } else if (value && typeof value === 'object') {
+    visit(value as Record<string, unknown>);
+    for (const child of Object.values(value)) collect(child, visit);
+  }
+}
+
+/**
+ * A locked-down DuckDB for running feature SQL: no file access outside the given folders, no
+ * extension installs or loads, configuration locked so the SQL cannot undo any of it. `source`
+ * is a view over the dataset's current rows.
+ */
+export class FeatureSqlSandbox {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly session: DuckDbSession,
+  ) {}
+
+  static async open(paths: SandboxPaths, options: { threads?: number; memoryLimit?: string } = {}): Promise<FeatureSqlSandbox> {
+    const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' };
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    const instance = await DuckDBInstance.create(':memory:', config);
+    const connection = await instance.connect();
+    const session = new DuckDbSession(connection);
+    const dirs = [...paths.readable, ...paths.writable].map((d) => quoteLiteral(d.endsWith('/') ? d : `${d}/`));
+    await session.run("SET TimeZone = 'UTC'");
+    await session.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+    await session.run('SET enable_external_access = false');
+    await session.run('SET lock_configuration = true');
+    return new FeatureSqlSandbox(instance, session);
+  }
+
+  /** Defines `source`: the dataset's current rows (latest ingested per keys and timestamp). */
+  async defineSource(schema: DatasetSchema, currentRowsSql: string | undefined): Promise<void> {
+    const body = currentRowsSql ?? emptyRelation(schema);
+    await this.session.run(`CREATE OR REPLACE TEMP VIEW source AS ${body}`);
+  }
+
+  /** Column names and DuckDB types the view's SQL yields. */
+  async describe(sql: string): Promise<Array<{ name: string; type: string }>> {
+    try {
+      const rows = await this.session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM (${sql}) AS feature_sql`);
+      return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+    } catch (error) {
+      throw new FeatureSqlRejectedError(`sql: ${firstLine((error as Error).message)}`, { field: 'sql' });
+    }
+  }
+
+  close(): void {
+    this.session.close();
+    this.instance.closeSync();
+  }
+}
+
+function emptyRelation(schema: DatasetSchema): string {
+  const columns = [...schema.columns.map((c) => `NULL::${c.type} AS ${quoteIdent(c.name)}`), 'NULL::TIMESTAMPTZ AS ingested_at'];
+  return `SELECT ${columns.join(', ')} WHERE false`;
+}
+
+/** Checks the SQL's output against the declared keys, timestamp and features (names and type families). */
+export function checkOutputColumns(
+  output: ReadonlyArray<{ name: string; type: string }>,
+  expected: { keys: readonly string[]; timestampColumn: string; features: ReadonlyArray<{ name: string; type: string }> },
+): void {
+  const byName = new Map(output.map((c) => [c.name, c.type]));
+  for (const key of expected.keys) {
+    if (!byName.has(key)) throw new FeatureSqlRejectedError(`sql: the output lacks the entity key column ${key}`, { field: 'sql', missing: key });
+  }
+  const ts = byName.get(expected.timestampColumn);
+  if (!ts) throw new FeatureSqlRejectedError(`sql: the output lacks the timestamp column ${expected.timestampColumn}`, { field: 'timestampColumn' });
+  if (typeFamily(ts) !== 'time') throw new FeatureSqlRejectedError(`timestampColumn: ${expected.timestampColumn} is ${ts}, not a timestamp`, { field: 'timestampColumn' });
+  expected.features.forEach((f, i) => {
+    const type = byName.get(f.name);
+    if (!type) throw new FeatureSqlRejectedError(`features[${i}]: the SQL yields no column ${f.name}`, { field: `features[${i}].name` });
+    if (typeFamily(type) !== typeFamily(f.type)) {
+      throw new FeatureSqlRejectedError(`features[${i}]: ${f.name} is declared ${f.type} but the SQL yields ${type}`, { field: `features[${i}].type` });
+    }
+  });
+  const declared = new Set([...expected.keys, expected.timestampColumn, ...expected.features.map((f) => f.name)]);
+  const extra = output.map((c) => c.name).filter((n) => !declared.has(n));
+  if (extra.length) throw new FeatureSqlRejectedError(`features: the SQL yields undeclared columns ${extra.join(', ')}; declare them or drop them`, { field: 'features', extra });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}

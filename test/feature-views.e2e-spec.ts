@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApi } from '../apps/api/src/server';
+import { ROOT, tempDataDir, testConfig } from './support/helpers';
+
+const VIEW = {
+  name: 'price_momentum',
+  entity: 'symbol',
+  source: 'bars_1d',
+  timestampColumn: 'ts',
+  ttl: '7d',
+  sql: 'SELECT symbol, ts, close / lag(close) OVER w - 1 AS ret_1d FROM source WINDOW w AS (PARTITION BY symbol ORDER BY ts)',
+  features: [{ name: 'ret_1d', type: 'DOUBLE', description: '1-day return' }],
+  description: 'momentum',
+  owner: 'quant',
+  tags: { team: 'quant' },
+};
+
+describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
+  let tmp: ReturnType<typeof tempDataDir>;
+  let app: NestFastifyApplication;
+  let base: string;
+
+  beforeAll(async () => {
+    tmp = tempDataDir();
+    ({ app } = await createApi(testConfig(tmp.dir, { BOOTSTRAP: 'true', BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '30', SAMPLES_DIR: join(ROOT, 'data', 'samples') })));
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.cleanup();
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('has the built-in catalog and the symbol entity from first start', async () => {
+    expect((await call('GET', '/v1/entities')).body).toEqual([{ name: 'symbol', joinKeys: ['symbol'], description: expect.any(String) }]);
+    const views = (await call('GET', '/v1/feature-views')).body as Array<{ name: string; version: number }>;
+    expect(views.map((v) => v.name).sort()).toEqual(['returns', 'trend', 'updown', 'volatility', 'volume_stats']);
+    expect(views.every((v) => v.version === 1)).toBe(true);
+    expect((await call('GET', '/v1/feature-services/market_signals')).body).toMatchObject({ name: 'market_signals', version: 1 });
+  });
+
+  it('creates version 1, returns it again for an identical or reformatted definition, and makes no version for metadata', async () => {
+    const first = await call('POST', '/v1/feature-views', VIEW);
+    expect(first).toMatchObject({ status: 201, body: { name: 'price_momentum', version: 1, created: true, digest: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    const again = await call('POST', '/v1/feature-views', { ...VIEW, sql: `  ${VIEW.sql.replace(/ /g, '\n  ')} ` });
+    expect(again).toMatchObject({ status: 200, body: { version: 1, created: false, digest: first.body.digest } });
+    const meta = await call('POST', '/v1/feature-views', { ...VIEW, description: 'momentum, explained', tags: { team: 'alpha' } });
+    expect(meta).toMatchObject({ status: 200, body: { version: 1, created: false, change: 'metadata' } });
+    expect((await call('GET', '/v1/feature-views/price_momentum/versions/1')).body).toMatchObject({ version: 1, metadata: { description: 'momentum, explained' }, materialized: null });
+  });
+
+  it('makes version 2 for a changed definition, keeping version 1 readable', async () => {
+    await call('POST', '/v1/feature-views', VIEW);
+    const changed = await call('POST', '/v1/feature-views', { ...VIEW, ttl: '14d', sql: VIEW.sql.replace('lag(close)', 'lag(close, 2)') });
+    expect(changed).toMatchObject({ status: 201, body: { version: 2, created: true, change: 'new-version', changed: ['sql', 'ttlSeconds'] } });
+    const history = (await call('GET', '/v1/feature-views/price_momentum')).body;
+    expect(history.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
+    expect(history.latest).toBe(2);
+    expect((await call('GET', '/v1/feature-views/price_momentum/versions/1')).body.definition.ttl).toBe('7d');
+    expect((await call('GET', '/v1/feature-views/price_momentum/versions/3')).status).toBe(404);
+    expect((await call('GET', '/v1/feature-views/nope')).body.error.code).toBe('UNKNOWN_FEATURE_VIEW');
+  });
+
+  it.each([
+    ['a second statement', 'SELECT symbol, ts, close AS ret_1d FROM source; DROP TABLE source', /exactly one SELECT/],
+    ['COPY to a file', "COPY (SELECT 1) TO '/tmp/pwned.csv'", /only a read-only SELECT|exactly one/],
+    ['a file read', "SELECT symbol, ts, 1.0 AS ret_1d FROM read_csv('/etc/passwd')", /table functions are not allowed \(read_csv\)/],
+    ['a file read in a subquery', "SELECT symbol, ts, (SELECT count(*) FROM read_text('/etc/passwd'))::DOUBLE AS ret_1d FROM source", /table functions are not allowed/],
+    ['a parquet glob', "SELECT symbol, ts, close AS ret_1d FROM '/etc/*.parquet'", /may only read from "source"/],
+    ['another table', 'SELECT symbol, ts, close AS ret_1d FROM duckdb_settings()', /table functions are not allowed/],
+    ['a catalog table', 'SELECT symbol, ts, 1.0 AS ret_1d FROM information_schema.tables', /may only read from "source"/],
+    ['ATTACH', "ATTACH '/tmp/x.db' AS x", /only a read-only SELECT|exactly one/],
+    ['INSTALL', 'INSTALL httpfs', /only a read-only SELECT/],
+    ['SET', 'SET enable_external_access = true', /only a read-only SELECT/],
+    ['PRAGMA', 'PRAGMA database_list', /only a read-only SELECT/],
+    ['getenv', "SELECT symbol, ts, length(getenv('HOME'))::DOUBLE AS ret_1d FROM source", /getenv|not allowed|does not exist/],
+    ['current_setting', "SELECT symbol, ts, length(current_setting('home_directory'))::DOUBLE AS ret_1d FROM source", /current_setting is not allowed/],
+    ['a quote escape', "SELECT symbol, ts, close AS ret_1d FROM source WHERE symbol = ''; DROP TABLE x; --'", /exactly one SELECT|does not parse/],
+    ['garbage', 'SELEC nonsense', /does not parse/],
+  ])('rejects %s with a 422 naming the sql', async (_what, sql, message) => {
+    const res = await call('POST', '/v1/feature-views', { ...VIEW, name: 'evil', sql });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('FEATURE_SQL_REJECTED');
+    expect(res.body.error.message).toMatch(message);
+    expect(res.body.error.details.field).toBe('sql');
+  });
+
+  it.each([
+    ['unknown source', { source: 'nope' }, 422, 'source'],
+    ['bad ttl', { ttl: 'a week' }, 422, 'ttl'],
+    ['bad lookback', { lookback: '3x' }, 422, 'lookback'],
+    ['unknown entity', { entity: 'pair' }, 422, 'entity'],
+    ['missing key column', { sql: 'SELECT ts, close AS ret_1d FROM source' }, 422, 'sql'],
+    ['missing timestamp', { sql: 'SELECT symbol, close AS ret_1d FROM source' }, 422, 'timestampColumn'],
+    ['a type mismatch', { sql: 'SELECT symbol, ts, symbol AS ret_1d FROM source' }, 422, 'features[0].type'],
+    ['an undeclared column', { sql: 'SELECT symbol, ts, close AS ret_1d, open FROM source' }, 422, 'features'],
+    ['a missing feature', { features: [{ name: 'ret_2d', type: 'DOUBLE' }] }, 422, 'features[0].name'],
+    ['no features', { features: [] }, 400, 'features'],
+    ['a bad feature type', { features: [{ name: 'ret_1d', type: 'MONEY' }] }, 400, 'features[0].type'],
+    ['a bad name', { name: 'bad-name' }, 400, 'name'],
+    ['an unknown field', { colour: 'red' }, 400, 'body'],
+  ])('rejects %s, naming the field, and registers nothing', async (_what, change, status, field) => {
+    const res = await call('POST', '/v1/feature-views', { ...VIEW, name: 'broken', ...change });
+    expect({ status: res.status, field: res.body.error?.details?.field }).toEqual({ status, field });
+    expect((await call('GET', '/v1/feature-views/broken')).status).toBe(404);
+  });
+
+  it('feature services reference existing features only', async () => {
+    await call('POST', '/v1/feature-views', VIEW);
+    expect((await call('POST', '/v1/feature-services', { name: 'svc', features: ['price_momentum@1:ret_1d', 'returns:ret_5d'] })).status).toBe(201);
+    expect((await call('POST', '/v1/feature-services', { name: 'svc', features: ['price_momentum@1:ret_1d', 'returns:ret_5d'] })).body).toMatchObject({ version: 1, created: false });
+    const bad = await call('POST', '/v1/feature-services', { name: 'svc2', features: ['returns:nope'] });
+    expect(bad).toMatchObject({ status: 422, body: { error: { details: { field: 'features[0]' } } } });
+    expect((await call('POST', '/v1/feature-services', { name: 'svc3', features: ['not a ref'] })).status).toBe(400);
+  });
+});
