@@ -11,6 +11,9 @@ import { LmdbRegistry } from './registry/drivers/lmdb.registry';
 import type { DatasetRegistry } from './registry/registry';
 import type { FeatureRegistry } from './registry/feature-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
+import { MaterializationService } from './materialize/materialization.service';
+import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
+import type { OnlineStoreDriver } from './online/online-store.driver';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -29,6 +32,8 @@ export class FeatureStore {
     readonly datasets: DatasetService,
     readonly featureRegistry: FeatureRegistry,
     readonly features: FeatureViewService,
+    readonly online: OnlineStoreDriver,
+    readonly materializer: MaterializationService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -40,7 +45,9 @@ export class FeatureStore {
     const ingestor = new BatchIngestor(db, lake, registry, clock);
     const datasets = new DatasetService(db, lake, registry, ingestor, join(config.dataDir, 'tmp'));
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features);
+    const online = LmdbOnlineStore.open(join(config.dataDir, 'online'));
+    const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */
@@ -62,10 +69,12 @@ export class FeatureStore {
     await check('registry', () => this.registry.getMeta('health'));
     await check('duckdb', () => this.db.withSession((s) => s.one('SELECT 1 AS ok')));
     await check('lake', () => access(this.config.dataDir, constants.W_OK));
+    await check(`online:${this.online.name}`, () => this.online.get('health', 0, [['probe']]));
     return { status: Object.values(stores).every((v) => v === 'ok') ? 'ok' : 'degraded', stores };
   }
 
   async close(): Promise<void> {
+    await this.online.close();
     await this.registry.close();
     this.db.close();
   }

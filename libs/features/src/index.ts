@@ -32,3 +32,7 @@ export * from './registry/feature-registry';
 export * from './sql/feature-sql.sandbox';
 export * from './catalog/market.catalog';
 export * from './catalog/catalog.applier';
+export * from './materialize/materialization.service';
+export * from './materialize/materialization.sql';
+export * from './online/online-store.driver';
+export * from './online/drivers/lmdb.online-store';

@@ -38,6 +38,9 @@ export async function bootstrapSampleData(
   }
   if (options.symbols > 0) summaries.push(await topUpSynthetic(store, options));
   await applyCatalog(store.features, marketCatalog);
+  // Materialise the catalog up to the newest bar, so online lookups answer at once (incremental:
+  // a restart computes only the new days).
+  for (const view of marketCatalog.views) await store.materializer.run({ view: view.name });
   return summaries;
 }
 

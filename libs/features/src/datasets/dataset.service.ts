@@ -6,7 +6,8 @@ import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-s
 import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRegistry } from '../registry/registry';
-import { assertIdentifier, quoteIdent } from '../sql/identifier';
+import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
+import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { bodyFormat, bodyToFile } from './body-format';
 import { INGESTED_AT, validateSchema, type DatasetSchema } from './dataset.schema';
@@ -79,11 +80,17 @@ export class DatasetService {
    * SQL for a dataset's current rows: for each (keys, timestamp) the row ingested last.
    * Undefined while the dataset has no files.
    */
-  async currentRowsSql(schema: DatasetSchema): Promise<string | undefined> {
+  async currentRowsSql(schema: DatasetSchema, between?: { from?: Date; to: Date }): Promise<string | undefined> {
     const scan = await this.lake.scanSql(schema.name);
     if (!scan) return undefined;
     const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
-    return `SELECT * EXCLUDE (date) FROM ${scan} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${INGESTED_AT} DESC) = 1`;
+    const ts = quoteIdent(schema.timestampColumn);
+    const where: string[] = [];
+    // The hive `date` partition is the UTC date of ts: filtering on it prunes whole folders.
+    if (between?.from) where.push(`date >= DATE ${quoteLiteral(utcDay(between.from))}`, `${ts} >= TIMESTAMPTZ ${quoteLiteral(between.from.toISOString())}`);
+    if (between) where.push(`date <= DATE ${quoteLiteral(utcDay(between.to))}`, `${ts} <= TIMESTAMPTZ ${quoteLiteral(between.to.toISOString())}`);
+    return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+      QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${INGESTED_AT} DESC) = 1`;
   }
 
   /** Ingests a pushed body (JSON, NDJSON, CSV, Parquet, Arrow IPC); creates the dataset from it if unknown. */

@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DatasetService } from '../datasets/dataset.service';
+import type { FeatureViewService } from '../definitions/feature-view.service';
+import { InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
+import type { LakeRepository } from '../lake/lake.repository';
+import { silentProgress, type ProgressSink } from '../ingest/progress';
+import type { OnlineRow, OnlineStoreDriver } from '../online/online-store.driver';
+import type { FeatureRegistry, JobRecord, MaterializationState, ViewVersionRecord } from '../registry/feature-registry';
+import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
+import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
+import type { Clock } from '../util/clock';
+import { parseDuration } from '../util/time';
+import { materializationSelect, type TimeRange } from './materialization.sql';
+
+export interface MaterializeRequest {
+  readonly view: string;
+  /** The version to materialise; the latest when absent (resolved and reported). */
+  readonly version?: number;
+  readonly start?: Date;
+  readonly end?: Date;
+}
+
+export interface MaterializeResult {
+  readonly view: string;
+  readonly version: number;
+  /** Offline rows written by this run (0 when the range was already materialised). */
+  readonly rows: number;
+  readonly onlineRows: number;
+  readonly ranges: ReadonlyArray<{ readonly start: string; readonly end: string; readonly rows: number; readonly file: string | null }>;
+  readonly alreadyDone: boolean;
+  readonly state: MaterializationState | null;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Computes a view version over a time range into the offline store
+ * (`offline/<view>/v<N>/*.parquet`: keys, event_ts, created_ts, features) and its latest row per
+ * key into the online store. Incremental: only the part of the range not materialised before is
+ * computed (with the view's lookback of history before it). Idempotent: a second run of the same
+ * range writes nothing. The view's SQL runs in the locked-down sandbox.
+ */
+export class MaterializationService {
+  private readonly running = new Map<string, Promise<MaterializeResult>>();
+
+  constructor(
+    private readonly lake: LakeRepository,
+    private readonly datasets: DatasetService,
+    private readonly features: FeatureViewService,
+    private readonly registry: FeatureRegistry,
+    private readonly online: OnlineStoreDriver,
+    private readonly clock: Clock,
+    private readonly offlineDir: string,
+    private readonly engine: { threads?: number; memoryLimit?: string } = {},
+  ) {}
+
+  /** Where a view version's offline files live. */
+  versionDir(view: string, version: number): string {
+    assertIdentifier(view, 'view');
+    return join(this.offlineDir, view, `v${version}`);
+  }
+
+  /** Resolves the version and the parts of the range still to compute. */
+  async plan(request: MaterializeRequest): Promise<{ record: ViewVersionRecord; parts: TimeRange[]; bounds: { start: Date; end: Date } | null }> {
+    const record = await this.resolve(request);
+    const dataset = await this.datasets.get(record.definition.source);
+    const start = request.start ?? (dataset.minTs ? new Date(dataset.minTs) : undefined);
+    const end = request.end ?? (dataset.maxTs ? new Date(dataset.maxTs) : undefined);
+    if (!start || !end) return { record, parts: [], bounds: null };
+    if (start > end) throw new InvalidArgumentError('start must not be after end', { field: 'start' });
+    const state = await this.registry.getMaterialization(record.name, record.version);
+    return { record, parts: missingParts({ start, end }, state), bounds: { start, end } };
+  }
+
+  /** Runs a materialisation to the end, in this process. */
+  async run(request: MaterializeRequest, progress: ProgressSink = silentProgress): Promise<MaterializeResult> {
+    const started = Date.now();
+    const { record, parts, bounds } = await this.plan(request);
+    const key = `${record.name}@${record.version}`;
+    const previous = this.running.get(key);
+    if (previous) await previous.catch(() => undefined); // one run per version at a time in a process
+    const work = this.materializeParts(record, parts, bounds, progress, started);
+    this.running.set(key, work);
+    try {
+      return await work;
+    } finally {
+      if (this.running.get(key) === work) this.running.delete(key);
+    }
+  }
+
+  /**
+   * Starts a materialisation job: returns at once with the job, which runs in the background;
+   * `done` is true when there was nothing to compute.
+   */
+  async startJob(request: MaterializeRequest): Promise<{ job: JobRecord; done: boolean }> {
+    const { record, parts, bounds } = await this.plan(request);
+    const now = this.clock.now().toISOString();
+    const job: JobRecord = {
+      jobId: `mat-${now.replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`,
+      kind: 'materialize',
+      view: record.name,
+      version: record.version,
+      status: parts.length === 0 ? 'succeeded' : 'running',
+      rows: 0,
+      start: bounds?.start.toISOString() ?? null,
+      end: bounds?.end.toISOString() ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.registry.putJob(job);
+    if (parts.length === 0) return { job, done: true };
+    void this.run({ view: record.name, version: record.version, start: bounds?.start, end: bounds?.end }).then(
+      (result) => this.registry.putJob({ ...job, status: 'succeeded', rows: result.rows, updatedAt: this.clock.now().toISOString() }),
+      (error: unknown) => this.registry.putJob({ ...job, status: 'failed', error: (error as Error).message, updatedAt: this.clock.now().toISOString() }),
+    );
+    return { job, done: false };
+  }
+
+  async getJob(jobId: string): Promise<JobRecord> {
+    const job = await this.registry.getJob(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} does not exist`, { field: 'jobId' });
+    return job;
+  }
+
+  private async resolve(request: MaterializeRequest): Promise<ViewVersionRecord> {
+    const view = await this.features.get(request.view);
+    const version = request.version ?? view.latest;
+    return this.features.getVersion(request.view, version);
+  }
+
+  private async materializeParts(
+    record: ViewVersionRecord,
+    parts: readonly TimeRange[],
+    bounds: { start: Date; end: Date } | null,
+    progress: ProgressSink,
+    started: number,
+  ): Promise<MaterializeResult> {
+    const view = record.definition;
+    const ranges: Array<{ start: string; end: string; rows: number; file: string | null }> = [];
+    let onlineRows = 0;
+    if (parts.length > 0 && bounds) {
+      const schema = await this.datasets.schema(view.source);
+      const entity = (await this.registry.getEntity(view.entity))!;
+      const dir = this.versionDir(record.name, record.version);
+      await mkdir(dir, { recursive: true });
+      const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
+      for (const part of parts) {
+        const from = lookbackMs === null ? undefined : new Date(part.lo.getTime() - lookbackMs);
+        const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
+        try {
+          await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, { from, to: part.hi }));
+          const runId = randomBytes(6).toString('hex');
+          const tmp = join(dir, `.tmp-${runId}.parquet`);
+          const select = materializationSelect(view, entity.joinKeys, schema.timestampColumn, part);
+          const timer = setInterval(() => {
+            const p = sandbox.session.progress;
+            progress.update(`materialize ${record.name}@${record.version}`, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
+          }, 250);
+          let rows: number;
+          try {
+            rows = await sandbox.session.run(`COPY (${select}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
+          } finally {
+            clearInterval(timer);
+          }
+          let file: string | null = null;
+          if (rows > 0) {
+            file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
+            onlineRows += await this.pushOnline(sandbox, record, entity.joinKeys, tmp);
+            await rename(tmp, file);
+          } else {
+            await rm(tmp, { force: true });
+          }
+          ranges.push({ start: part.lo.toISOString(), end: part.hi.toISOString(), rows, file });
+        } finally {
+          sandbox.close();
+        }
+      }
+      const state = await this.registry.getMaterialization(record.name, record.version);
+      const rows = ranges.reduce((n, r) => n + r.rows, 0);
+      await this.registry.setMaterialization(record.name, record.version, {
+        start: new Date(Math.min(bounds.start.getTime(), state ? Date.parse(state.start) : Infinity)).toISOString(),
+        end: new Date(Math.max(bounds.end.getTime(), state ? Date.parse(state.end) : -Infinity)).toISOString(),
+        rows: (state?.rows ?? 0) + rows,
+        updatedAt: this.clock.now().toISOString(),
+      });
+    }
+    progress.done();
+    return {
+      view: record.name,
+      version: record.version,
+      rows: ranges.reduce((n, r) => n + r.rows, 0),
+      onlineRows,
+      ranges,
+      alreadyDone: parts.length === 0,
+      state: (await this.registry.getMaterialization(record.name, record.version)) ?? null,
+      elapsedMs: Date.now() - started,
+    };
+  }
+
+  // The latest row per key of what was just computed; the store keeps whichever is newer.
+  private async pushOnline(sandbox: FeatureSqlSandbox, record: ViewVersionRecord, keys: readonly string[], file: string): Promise<number> {
+    const keyCols = keys.map(quoteIdent);
+    const latest = await sandbox.session.all(
+      `SELECT * FROM read_parquet(${quoteLiteral(file)})
+       QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
+    );
+    const featureNames = record.definition.features.map((f) => f.name);
+    const rows: OnlineRow[] = latest.map((r) => ({
+      key: keys.map((k) => String(r[k])),
+      eventTs: String(r.event_ts),
+      createdTs: String(r.created_ts),
+      values: Object.fromEntries(featureNames.map((f) => [f, (r[f] ?? null) as number | boolean | string | null])),
+    }));
+    return this.online.putLatest(record.name, record.version, rows);
+  }
+
+  /** Offline files of a view version (for readers such as training sets). */
+  async offlineFiles(view: string, version: number): Promise<string[]> {
+    const dir = this.versionDir(view, version);
+    if (!existsSync(dir)) return [];
+    return (await readdir(dir)).filter((f) => f.endsWith('.parquet') && !f.startsWith('.')).map((f) => join(dir, f));
+  }
+}
+
+/** The parts of [start, end] not covered by the materialised state (which is one contiguous range). */
+export function missingParts(range: { start: Date; end: Date }, state: MaterializationState | undefined): TimeRange[] {
+  if (!state) return [{ lo: range.start, loInclusive: true, hi: range.end, hiInclusive: true }];
+  const doneStart = new Date(state.start);
+  const doneEnd = new Date(state.end);
+  const parts: TimeRange[] = [];
+  if (range.start < doneStart) parts.push({ lo: range.start, loInclusive: true, hi: doneStart, hiInclusive: false });
+  if (range.end > doneEnd) parts.push({ lo: doneEnd, loInclusive: false, hi: range.end, hiInclusive: true });
+  return parts;
+}
+
+function compact(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
