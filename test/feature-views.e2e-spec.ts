@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApi } from '../apps/api/src/server';
-import { ROOT, tempDataDir, testConfig } from './support/helpers';
+import { ROOT, expectEventually, tempDataDir, testConfig } from './support/helpers';
 
 const VIEW = {
   name: 'price_momentum',
@@ -118,5 +118,27 @@ describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
     const bad = await call('POST', '/v1/feature-services', { name: 'svc2', features: ['returns:nope'] });
     expect(bad).toMatchObject({ status: 422, body: { error: { details: { field: 'features[0]' } } } });
     expect((await call('POST', '/v1/feature-services', { name: 'svc3', features: ['not a ref'] })).status).toBe(400);
+  });
+
+  it('materialises a version as a job: 202 while it runs, 200 when already done', async () => {
+    await call('POST', '/v1/feature-views', VIEW);
+    const started = await call('POST', '/v1/feature-views/price_momentum/versions/1/materialize', {});
+    expect(started).toMatchObject({ status: 202, body: { jobId: expect.any(String), status: 'running' } });
+    await expectEventually(async () => {
+      const job = await call('GET', `/v1/jobs/${started.body.jobId}`);
+      expect(job.body).toMatchObject({ status: 'succeeded', view: 'price_momentum', version: 1 });
+      expect(job.body.rows).toBeGreaterThan(100);
+    });
+    const version = (await call('GET', '/v1/feature-views/price_momentum/versions/1')).body;
+    expect(version.materialized).toMatchObject({ start: '2021-03-27T00:00:00.000Z', rows: expect.any(Number) });
+    expect(await call('POST', '/v1/feature-views/price_momentum/versions/1/materialize', {})).toMatchObject({ status: 200, body: { status: 'succeeded', rows: 0 } });
+    expect((await call('GET', '/v1/jobs/nope')).status).toBe(404);
+    expect((await call('POST', '/v1/feature-views/price_momentum/versions/1/materialize', { start: 'soon' })).body.error.details.field).toBe('start');
+    expect((await call('POST', '/v1/feature-views/price_momentum/versions/9/materialize', {})).status).toBe(404);
+  });
+
+  it('the bootstrap materialised the catalog, so the online store has today\'s values', async () => {
+    const catalog = (await call('GET', '/v1/feature-views/trend/versions/1')).body;
+    expect(catalog.materialized.end.slice(0, 10)).toBe(new Date().toISOString().slice(0, 10));
   });
 });

@@ -90,4 +90,30 @@ describe('ingest CLI', () => {
     expect(rows.length).toBeLessThanOrEqual(2500);
     expect(String(rows.at(-1)!.ts) <= '2025-06-30T00:00:00Z').toBe(true);
   });
+
+  it('apply: registers the catalog with a plan, idempotently; materialize: computes it once', async () => {
+    expect((await cli(tmp.dir, ['file', SAMPLE_CSV, '--symbol', 'BTC-USD', '--interval', '1d'])).code).toBe(0);
+    const dry = await cli(tmp.dir, ['apply', '--dry-run']);
+    expect(dry.stdout).toMatch(/feature view returns: new view, version 1/);
+    const first = await cli(tmp.dir, ['apply']);
+    expect(first.code).toBe(0);
+    expect(first.stdout.split('\n').filter((l) => /new view, version 1/.test(l))).toHaveLength(5);
+    expect(first.stdout).toMatch(/entity symbol: new/);
+    const extra = writeText(tmp.dir, 'defs.json', JSON.stringify({ views: [{ name: 'gap', entity: 'symbol', source: 'bars_1d', sql: 'SELECT symbol, ts, open / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS gap FROM source', features: [{ name: 'gap', type: 'DOUBLE' }] }] }));
+    const second = await cli(tmp.dir, ['apply', '--file', extra]);
+    expect(second.stdout).toMatch(/feature view returns: unchanged \(version 1\)/);
+    expect(second.stdout).toMatch(/feature view gap: new view, version 1/);
+    const changed = writeText(tmp.dir, 'defs2.json', readFileSync(extra, 'utf8').replace('- 1 AS gap', '- 1.0 AS gap'));
+    expect((await cli(tmp.dir, ['apply', '--file', changed])).stdout).toMatch(/feature view gap: new version 2 \(changed: sql\)/);
+
+    const mat = await cli(tmp.dir, ['materialize', 'all']);
+    expect(mat.code).toBe(0);
+    expect(mat.stdout).toMatch(/returns@1: 92 rows in/);
+    expect(mat.stdout).toMatch(/gap@2: 92 rows in/);
+    const again = await cli(tmp.dir, ['materialize', 'returns']);
+    expect(again.stdout).toMatch(/returns@1: already materialised for this range, nothing written/);
+    const pinned = await cli(tmp.dir, ['materialize', 'gap', '--version', '1', '--start', '2021-05-01', '--end', '2021-05-31']);
+    expect(pinned.stdout).toMatch(/gap@1: 31 rows in/);
+    expect((await cli(tmp.dir, ['materialize', 'nope'])).code).toBe(1);
+  });
 });

@@ -13,6 +13,7 @@ import {
   parseViewDefinition,
   type Catalog,
   type CatalogPlanLine,
+  type MaterializeResult,
   type SymbolPull,
 } from '@app/features';
 import type { CliCommand } from './cli/cli-args';
@@ -36,7 +37,17 @@ export class IngestCommands {
     return applyCatalog(this.store.features, catalog, command.dryRun);
   }
 
-  async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
+  /** Materialises the named views (or all) with a progress bar. */
+  async materialize(command: Extract<CliCommand, { kind: 'materialize' }>): Promise<MaterializeResult[]> {
+    const names = command.views.includes('all') ? (await this.store.features.list()).map((v) => v.name) : command.views;
+    const results: MaterializeResult[] = [];
+    for (const view of names) {
+      results.push(await this.store.materializer.run({ view, version: command.version, start: command.start, end: command.end }, new TerminalProgress()));
+    }
+    return results;
+  }
+
+  async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
     const progress = new TerminalProgress();
     const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
     switch (command.kind) {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, FeatureStore, FeatureStoreError, formatPlan, loadConfig } from '@app/features';
 import { parseCliArgs, USAGE } from './cli/cli-args';
-import { formatSummary } from './cli/summary.printer';
+import { formatMaterialization, formatSummary } from './cli/summary.printer';
 import { IngestCommands } from './ingest.commands';
 import { IngestModule } from './ingest.module';
 
@@ -28,6 +28,11 @@ async function main(argv: string[]): Promise<number> {
     if (command.kind === 'apply') {
       const lines = await app.get(IngestCommands).apply(command);
       console.log(command.json ? JSON.stringify(lines, null, 2) : formatPlan(lines));
+      return 0;
+    }
+    if (command.kind === 'materialize') {
+      const results = await app.get(IngestCommands).materialize(command);
+      console.log(command.json ? JSON.stringify(results, null, 2) : results.map(formatMaterialization).join('\n'));
       return 0;
     }
     const { summary, pulls } = await app.get(IngestCommands).run(command);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { FeatureStore, type ApplyOutcome, type EntityDefinition, type ViewSummary } from '@app/features';
+import { FeatureStore, parseUtc, type ApplyOutcome, type EntityDefinition, type JobRecord, type ViewSummary } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 
 @Controller('v1')
@@ -29,6 +29,24 @@ export class FeatureViewsController {
     return this.store.features.getVersion(name, version);
   }
 
+  @Post('feature-views/:name/versions/:version/materialize')
+  async materialize(
+    @Param('name') name: string,
+    @Param('version', ParseIntPipe) version: number,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ jobId: string; status: string; rows: number }> {
+    const range = parseRange(body);
+    const { job, done } = await this.store.materializer.startJob({ view: name, version, ...range });
+    void reply.status(done ? 200 : 202);
+    return { jobId: job.jobId, status: job.status, rows: job.rows };
+  }
+
+  @Get('jobs/:id')
+  job(@Param('id') id: string): Promise<JobRecord> {
+    return this.store.materializer.getJob(id);
+  }
+
   @Post('entities')
   async putEntity(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; created: boolean }> {
     const result = await this.store.features.applyEntity(body);
@@ -52,4 +70,12 @@ export class FeatureViewsController {
   service(@Param('name') name: string): ReturnType<FeatureStore['features']['getService']> {
     return this.store.features.getService(name);
   }
+}
+
+function parseRange(body: unknown): { start?: Date; end?: Date } {
+  const b = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return {
+    start: b.start === undefined || b.start === null ? undefined : parseUtc(b.start, 'start'),
+    end: b.end === undefined || b.end === null ? undefined : parseUtc(b.end, 'end'),
+  };
 }

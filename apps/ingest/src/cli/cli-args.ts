@@ -19,6 +19,9 @@ Commands:
   apply                  Register the built-in market catalog and any --file <defs.json> ({entities, views,
                          services}); prints a plan (new view, new version with the changed parts,
                          unchanged). Idempotent. --dry-run only plans. Also: npm run apply.
+  materialize <view>|all Compute a view version into the offline store and the online store; only the
+                         part of [--start, --end] (default: all the data) not done before.
+                         --version N (default latest). Also: npm run materialize -- <view>.
 
 Common options:
   --dataset <name>       Target dataset (default bars_<interval>, e.g. bars_1d).
@@ -59,6 +62,7 @@ export type CliCommand =
     })
   | (Common & { kind: 'synth'; symbols: number; days: number; seed: number; end: Date; gapRate?: number })
   | { kind: 'apply'; dryRun: boolean; files: string[]; json: boolean }
+  | { kind: 'materialize'; views: string[]; version?: number; start?: Date; end?: Date; json: boolean }
   | { kind: 'help' };
 
 /** Parses the ingest CLI's arguments into a typed command; throws InvalidArgumentError naming the option. */
@@ -90,11 +94,26 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       'dry-run': { type: 'boolean', default: false },
+      version: { type: 'string' },
+      start: { type: 'string' },
       file: { type: 'string', multiple: true },
     },
   });
   const [command, target] = positionals;
   if (values.help || !command || command === 'help') return { kind: 'help' };
+  if (command === 'materialize') {
+    const views = positionals.slice(1);
+    if (views.length === 0) throw new InvalidArgumentError('materialize: name a feature view (or "all")', { field: 'view' });
+    if (values.version !== undefined && views.length > 1) throw new InvalidArgumentError('--version needs exactly one view', { field: 'version' });
+    return {
+      kind: 'materialize',
+      views,
+      version: values.version === undefined ? undefined : integer(values.version, 'version', 1, 1e9),
+      start: values.start === undefined ? undefined : parseUtc(values.start, 'start'),
+      end: values.end === undefined ? undefined : parseUtc(values.end, 'end'),
+      json: values.json ?? false,
+    };
+  }
   if (command === 'apply') return { kind: 'apply', dryRun: values['dry-run'] ?? false, files: values.file ?? [], json: values.json ?? false };
   const timingOptions = { interval: values.interval, timeIs: values['time-is'], closeTime: values['close-time'], timeZone: values.timezone };
   const defaultDataset = values.interval ? `bars_${values.interval}` : undefined;

@@ -10,8 +10,9 @@ export const symbolEntity = defineEntity({ name: 'symbol', joinKeys: ['symbol'],
 const OWNER = 'feature-store';
 const TAGS = { catalog: 'market', source: 'bars_1d' };
 
-// Exponential moving averages are recursive; over a window of 10 spans the weight left outside
-// is below 1e-7, so list_reduce over that window equals the full recursion to that precision.
+// Exponential moving averages are recursive. Each is computed over a window long enough that the
+// weight left outside it, (1 - alpha)^rows, is below 1e-9: list_reduce over that window equals
+// the recursion from the first bar to that precision, and materialisation stays incremental.
 const ema = (expr: string, alpha: string, rows: number, order = 'ts') =>
   `list_reduce(list(${expr}) OVER (PARTITION BY symbol ORDER BY ${order} ROWS BETWEEN ${rows - 1} PRECEDING AND CURRENT ROW), (acc, x) -> ${alpha} * x + (1 - ${alpha}) * acc)`;
 
@@ -68,7 +69,8 @@ export const trendView = defineFeatureView({
   entity: 'symbol',
   source: 'bars_1d',
   ttl: '3d',
-  lookback: '400d',
+  // The longest window is 290 + 100 bars (the MACD signal over MACD values over 280 bars).
+  lookback: '420d',
   description: 'Moving-average ratios, RSI(14) with Wilder smoothing, and MACD(12, 26, 9) on the close.',
   owner: OWNER,
   tags: TAGS,
@@ -85,9 +87,9 @@ export const trendView = defineFeatureView({
 ), smoothed AS (
   SELECT *,
     ${ema('close', '(2.0 / 13)', 130)} AS ema_12,
-    ${ema('close', '(2.0 / 27)', 270)} AS ema_26,
-    ${ema('coalesce(gain, 0)', '(1.0 / 14)', 140)} AS avg_gain,
-    ${ema('coalesce(loss, 0)', '(1.0 / 14)', 140)} AS avg_loss
+    ${ema('close', '(2.0 / 27)', 280)} AS ema_26,
+    ${ema('coalesce(gain, 0)', '(1.0 / 14)', 290)} AS avg_gain,
+    ${ema('coalesce(loss, 0)', '(1.0 / 14)', 290)} AS avg_loss
   FROM base
 ), macd AS (
   SELECT *, ema_12 - ema_26 AS macd_line FROM smoothed
@@ -96,7 +98,7 @@ SELECT symbol, ts, sma_ratio_20, sma_ratio_50,
   CASE WHEN n >= 2 THEN close / ema_12 - 1 END AS ema_ratio_12,
   CASE WHEN n > 14 THEN CASE WHEN avg_loss = 0 THEN 100 ELSE 100 - 100 / (1 + avg_gain / avg_loss) END END AS rsi_14,
   CASE WHEN n >= 26 THEN macd_line END AS macd,
-  CASE WHEN n >= 34 THEN ${ema('macd_line', '(2.0 / 10)', 90)} END AS macd_signal
+  CASE WHEN n >= 34 THEN ${ema('macd_line', '(2.0 / 10)', 100)} END AS macd_signal
 FROM macd`,
   features: [
     { name: 'sma_ratio_20', type: 'DOUBLE', description: 'close / 20-bar simple moving average - 1' },
