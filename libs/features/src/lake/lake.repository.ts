@@ -134,16 +134,26 @@ export class LakeRepository {
     await mkdir(datasetDir, { recursive: true });
     const existing = new Set(await readdir(datasetDir));
     for (const move of plan.moves) {
-      const from = join(dir, move.from);
       const to = join(this.lakeDir, move.to);
-      if (!existsSync(from)) continue; // moved before a crash
       const partition = move.to.split('/')[1];
       const stagedPartition = join(dir, move.from.split('/')[0]);
+      const named = join(stagedPartition, move.to.split('/')[2]);
+      // A crash may have left the file under its staged name, under its final name in the
+      // staging partition, or already in the lake.
+      const from = existsSync(join(dir, move.from)) ? join(dir, move.from) : existsSync(named) ? named : null;
+      if (!from) continue;
       if (!existing.has(partition) && (await readdir(stagedPartition)).length === 1) {
         // A new partition: rename the staged file to its final name inside the staging
-        // partition, then move the whole folder in one step (one rename, no mkdir).
-        await rename(from, join(stagedPartition, move.to.split('/')[2]));
-        await rename(stagedPartition, join(datasetDir, partition));
+        // partition, then move the whole folder in one step (one rename, no mkdir). Another
+        // process may have created the partition meanwhile: then move the file alone.
+        if (from !== named) await rename(from, named);
+        try {
+          await rename(stagedPartition, join(datasetDir, partition));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+          await rename(named, to);
+        }
         existing.add(partition);
       } else {
         await mkdir(join(to, '..'), { recursive: true });
