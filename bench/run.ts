@@ -1,8 +1,10 @@
 import { runIngestBench } from './ingest.bench';
+import { runMaterializeBench } from './materialize.bench';
 
 /** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
+  materialize: runMaterializeBench,
 };
 
 async function main(): Promise<void> {

@@ -55,7 +55,7 @@ WITH params AS (
   SELECT *, s0 * exp(sum(log_return) OVER (PARTITION BY symbol_index ORDER BY day ROWS UNBOUNDED PRECEDING)) AS close
   FROM draws
 ), bars AS (
-  SELECT symbol, day, gap_draw,
+  SELECT symbol, symbol_index, day, gap_draw,
          TIMESTAMPTZ '${utcDay(firstClose)} 00:00:00+00' + to_days(day::INTEGER) AS ts,
          coalesce(lag(close) OVER (PARTITION BY symbol_index ORDER BY day), s0) * exp(open_gap) AS open,
          close, wick_up, wick_down,
@@ -65,7 +65,8 @@ WITH params AS (
 SELECT symbol, ts, open, greatest(open, close) * exp(wick_up) AS high, least(open, close) * exp(-wick_down) AS low,
        close, volume, close AS adj_close
 FROM bars
-WHERE gap_draw >= ${gapRate}`;
+WHERE gap_draw >= ${gapRate}
+ORDER BY day, symbol`;
 }
 
 function validate(o: SyntheticOptions): { symbols: number; days: number; seed: number } {

@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDbClient, FeatureStore, SyntheticProvider, applyCatalog, barSchema, loadConfig, marketCatalog, quoteLiteral } from '@app/features';
+import { CACHE_DIR, machine, options, peakRss, timed, writeResults } from './support';
+
+/**
+ * Materialisation benchmark: the whole built-in catalog over N symbols x D days of synthetic
+ * bars, against running the same view SQL directly in DuckDB into Parquet (no registry, no
+ * sandbox, no online write) in the same run. Reports rows/s and peak RSS of the process.
+ */
+export async function runMaterializeBench(args: string[]): Promise<void> {
+  const opts = options(args);
+  const symbols = Number(opts.symbols ?? '5000');
+  const days = Number(opts.days ?? '2520');
+  const lakeRoot = await ensureLake(symbols, days);
+  const source = `read_parquet(${quoteLiteral(join(lakeRoot, 'lake', 'bars_1d', 'date=*', '*.parquet'))}, hive_partitioning = true)`;
+  const current = `SELECT * EXCLUDE (date) FROM ${source} QUALIFY row_number() OVER (PARTITION BY symbol, ts ORDER BY ingested_at DESC) = 1`;
+
+  const baseline: Record<string, number> = {};
+  let baselineRows = 0;
+  const direct = await peakRss(async () => {
+    const db = await DuckDbClient.open();
+    try {
+      for (const view of marketCatalog.views) {
+        const out = join(CACHE_DIR, `direct-${view.name}.parquet`);
+        const { ms, value } = await timed(() =>
+          db.withSession(async (s) => {
+            await s.run(`CREATE TEMP VIEW source AS ${current}`);
+            return s.run(`COPY (${view.sql}) TO ${quoteLiteral(out)} (FORMAT parquet)`);
+          }),
+        );
+        baseline[view.name] = Math.round(ms);
+        baselineRows += value;
+        rmSync(out, { force: true });
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  const runDir = join(CACHE_DIR, 'materialize-run');
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  symlinkSync(join(lakeRoot, 'lake'), join(runDir, 'lake'));
+  const ours: Record<string, number> = {};
+  let oursRows = 0;
+  const store = await FeatureStore.open(loadConfig({ DATA_DIR: runDir }));
+  const measured = await peakRss(async () => {
+    await store.registry.putDataset(barSchema('bars_1d'), true);
+    await applyCatalog(store.features, marketCatalog);
+    for (const view of marketCatalog.views) {
+      const { ms, value } = await timed(() => store.materializer.run({ view: view.name }));
+      ours[view.name] = Math.round(ms);
+      oursRows += value.rows;
+    }
+  });
+  await store.close();
+  rmSync(runDir, { recursive: true, force: true });
+
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const baselineRate = baselineRows / (sum(baseline) / 1000);
+  const oursRate = oursRows / (sum(ours) / 1000);
+  const result = {
+    command: `npm run bench -- materialize ${args.join(' ')}`.trim(),
+    machine: machine(),
+    symbols,
+    days,
+    baselineMsPerView: baseline,
+    oursMsPerView: ours,
+    baselineRows,
+    oursRows,
+    baselineRowsPerSec: Math.round(baselineRate),
+    oursRowsPerSec: Math.round(oursRate),
+    ratio: Number((oursRate / baselineRate).toFixed(2)),
+    oursPeakRssMiB: measured.peakMiB,
+    directPeakRssMiB: direct.peakMiB,
+  };
+  const md = [
+    `# Materialisation benchmark (${new Date().toISOString()})`,
+    '',
+    `Command: \`${result.command}\`; machine: ${JSON.stringify(result.machine)}.`,
+    `Data: ${symbols} symbols x ${days} days of synthetic daily bars; the whole built-in catalog (${marketCatalog.views.length} views).`,
+    'Baseline: the same view SQL run directly in DuckDB into Parquet (no registry, sandbox or online write), same run.',
+    '',
+    '| | rows | ms | rows/s | peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| direct DuckDB | ${baselineRows} | ${sum(baseline)} | ${result.baselineRowsPerSec} | ${direct.peakMiB} |`,
+    `| materialise (offline + online) | ${oursRows} | ${sum(ours)} | ${result.oursRowsPerSec} | ${measured.peakMiB} |`,
+    '',
+    `Ratio (ours / direct rows/s): **${result.ratio}**. Per view (ms): direct ${JSON.stringify(baseline)}, ours ${JSON.stringify(ours)}.`,
+  ].join('\n');
+  writeResults('materialize', result, md);
+}
+
+async function ensureLake(symbols: number, days: number): Promise<string> {
+  const dir = join(CACHE_DIR, `lake-${symbols}x${days}`);
+  if (existsSync(join(dir, 'lake', 'bars_1d'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  console.error(`generating ${symbols} x ${days} synthetic bars into ${dir} …`);
+  const store = await FeatureStore.open(loadConfig({ DATA_DIR: dir }));
+  try {
+    await store.ingest.run(new SyntheticProvider({ symbols, days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z') }), { dataset: 'bars_1d', createAs: 'bars' });
+  } finally {
+    await store.close();
+  }
+  return dir;
+}
