@@ -4,11 +4,11 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
 import type { FeatureViewService } from '../definitions/feature-view.service';
-import { InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
+import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
 import { silentProgress, type ProgressSink } from '../ingest/progress';
 import type { OnlineRow, OnlineStoreDriver } from '../online/online-store.driver';
-import type { FeatureRegistry, JobRecord, MaterializationState, ViewVersionRecord } from '../registry/feature-registry';
+import type { FeatureRegistry, JobRecord, LeaseOwner, MaterializationState, ViewVersionRecord } from '../registry/feature-registry';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
@@ -77,11 +77,18 @@ export class MaterializationService {
   /** Runs a materialisation to the end, in this process. */
   async run(request: MaterializeRequest, progress: ProgressSink = silentProgress): Promise<MaterializeResult> {
     const started = Date.now();
-    const { record, parts, bounds } = await this.plan(request);
-    const key = `${record.name}@${record.version}`;
+    const resolved = await this.resolve(request);
+    const key = `${resolved.name}@${resolved.version}`;
+    // One run per version at a time in this process, and the plan is made after the previous
+    // run finished, so two requests for the same range compute it once.
     const previous = this.running.get(key);
-    if (previous) await previous.catch(() => undefined); // one run per version at a time in a process
-    const work = this.materializeParts(record, parts, bounds, progress, started);
+    const work = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      return this.withLease(`materialize/${key}`, async () => {
+        const { record, parts, bounds } = await this.plan({ ...request, version: resolved.version });
+        return this.materializeParts(record, parts, bounds, progress, started);
+      });
+    })();
     this.running.set(key, work);
     try {
       return await work;
@@ -122,6 +129,22 @@ export class MaterializationService {
     const job = await this.registry.getJob(jobId);
     if (!job) throw new NotFoundError(`job ${jobId} does not exist`, { field: 'jobId' });
     return job;
+  }
+
+  // One materialisation of a version at a time across processes: two would write the same rows twice.
+  private async withLease<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const owner: LeaseOwner = { pid: process.pid, instance: INSTANCE, since: this.clock.now().toISOString() };
+    const holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
+    if (holder) {
+      throw new FeatureStoreError(ErrorCode.Conflict, `${name.replace('materialize/', '')} is being materialised by process ${holder.pid} since ${holder.since}; try again when it is done`, {
+        holder,
+      });
+    }
+    try {
+      return await work();
+    } finally {
+      await this.registry.releaseLease(name, owner);
+    }
   }
 
   private async resolve(request: MaterializeRequest): Promise<ViewVersionRecord> {
@@ -221,6 +244,17 @@ export class MaterializationService {
     const dir = this.versionDir(view, version);
     if (!existsSync(dir)) return [];
     return (await readdir(dir)).filter((f) => f.endsWith('.parquet') && !f.startsWith('.')).map((f) => join(dir, f));
+  }
+}
+
+const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

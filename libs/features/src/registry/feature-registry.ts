@@ -44,6 +44,12 @@ export interface MaterializationState {
   readonly updatedAt: string;
 }
 
+export interface LeaseOwner {
+  readonly pid: number;
+  readonly instance: string;
+  readonly since: string;
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface JobRecord {
@@ -78,6 +84,12 @@ export interface FeatureRegistry {
   getService(name: string, version?: number): Promise<ServiceVersionRecord | undefined>;
   getMaterialization(name: string, version: number): Promise<MaterializationState | undefined>;
   setMaterialization(name: string, version: number, state: MaterializationState): Promise<void>;
+  /**
+   * Takes a named lease for `owner` unless another live owner holds it; returns the holder when
+   * refused. `isAlive` decides whether a recorded holder still runs (e.g. its pid exists).
+   */
+  acquireLease(name: string, owner: LeaseOwner, isAlive: (holder: LeaseOwner) => boolean): Promise<LeaseOwner | null>;
+  releaseLease(name: string, owner: LeaseOwner): Promise<void>;
   putJob(job: JobRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
 }

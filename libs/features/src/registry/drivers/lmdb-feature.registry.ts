@@ -4,6 +4,7 @@ import type {
   ApplyViewResult,
   FeatureRegistry,
   JobRecord,
+  LeaseOwner,
   MaterializationState,
   ServiceVersionRecord,
   ViewRecord,
@@ -96,6 +97,22 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
 
   async setMaterialization(name: string, version: number, state: MaterializationState): Promise<void> {
     await this.db.put(`materialized/${name}/${pad(version)}`, state);
+  }
+
+  async acquireLease(name: string, owner: LeaseOwner, isAlive: (holder: LeaseOwner) => boolean): Promise<LeaseOwner | null> {
+    return this.db.transactionSync(() => {
+      const holder = this.db.get(`lease/${name}`) as LeaseOwner | undefined;
+      if (holder && holder.instance !== owner.instance && isAlive(holder)) return holder;
+      this.db.putSync(`lease/${name}`, owner);
+      return null;
+    });
+  }
+
+  async releaseLease(name: string, owner: LeaseOwner): Promise<void> {
+    await this.db.transaction(() => {
+      const holder = this.db.get(`lease/${name}`) as LeaseOwner | undefined;
+      if (holder?.instance === owner.instance) this.db.removeSync(`lease/${name}`);
+    });
   }
 
   async putJob(job: JobRecord): Promise<void> {
