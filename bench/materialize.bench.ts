@@ -43,6 +43,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   symlinkSync(join(lakeRoot, 'lake'), join(runDir, 'lake'));
   const ours: Record<string, number> = {};
+  const phases: Record<string, Readonly<Record<string, number>>> = {};
   let oursRows = 0;
   const store = await FeatureStore.open(loadConfig({ DATA_DIR: runDir }));
   const measured = await peakRss(async () => {
@@ -51,6 +52,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     for (const view of marketCatalog.views) {
       const { ms, value } = await timed(() => store.materializer.run({ view: view.name }));
       ours[view.name] = Math.round(ms);
+      phases[view.name] = { plan: Math.round(ms - value.elapsedMs), ...value.phases };
       oursRows += value.rows;
     }
   });
@@ -73,6 +75,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     oursRowsPerSec: Math.round(oursRate),
     ratio: Number((oursRate / baselineRate).toFixed(2)),
     oursPeakRssMiB: measured.peakMiB,
+    oursPhasesMs: phases,
     directPeakRssMiB: direct.peakMiB,
   };
   const md = [
@@ -88,6 +91,8 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     `| materialise (offline + online) | ${oursRows} | ${sum(ours)} | ${result.oursRowsPerSec} | ${measured.peakMiB} |`,
     '',
     `Ratio (ours / direct rows/s): **${result.ratio}**. Per view (ms): direct ${JSON.stringify(baseline)}, ours ${JSON.stringify(ours)}.`,
+    '',
+    `Our phases per view (ms): ${JSON.stringify(phases)}`,
   ].join('\n');
   writeResults('materialize', result, md);
 }

@@ -10,11 +10,48 @@ export const symbolEntity = defineEntity({ name: 'symbol', joinKeys: ['symbol'],
 const OWNER = 'feature-store';
 const TAGS = { catalog: 'market', source: 'bars_1d' };
 
-// Exponential moving averages are recursive. Each is computed over a window long enough that the
-// weight left outside it, (1 - alpha)^rows, is below 1e-9: list_reduce over that window equals
-// the recursion from the first bar to that precision, and materialisation stays incremental.
-const ema = (expr: string, alpha: string, rows: number, order = 'ts') =>
-  `list_reduce(list(${expr}) OVER (PARTITION BY symbol ORDER BY ${order} ROWS BETWEEN ${rows - 1} PRECEDING AND CURRENT ROW), (acc, x) -> ${alpha} * x + (1 - ${alpha}) * acc)`;
+/**
+ * SQL pieces for an exponential moving average e_t = a x_t + (1 - a) e_{t-1}, e_0 = x_0, per
+ * symbol, in O(1) per row (window sums, no recursion and no per-row lists).
+ *
+ * The recursion is a weighted sum S_t = sum_i q^(t-i) x_i (q = 1 - a) over the last k*B rows,
+ * where the weights left outside, q^(kB), are below 1e-10. Rows are cut into blocks of B rows
+ * (B small enough that q^-B stays below 1e4, so no precision is lost): y_i = q^-(i mod B) x_i,
+ * and S_t = q^off * (prefix of the current block) + sum over the k-1 previous blocks of
+ * q^(off + mB) * (their totals) + q^(off + kB) * (the suffix of block b-k), all of which are
+ * window sums and lags. Near the start of a series, e_t = a S_t + q^(t+1) x_0 exactly.
+ *
+ * `stage(name, x)` adds the columns of one EMA to a CTE chain over a relation with `symbol`, `n`
+ * (0-based bar number) and the input x; the value ends up in column `name`.
+ */
+function emaStages(name: string, x: string, alpha: number, from: string): string[] {
+  const lnq = -Math.log(1 - alpha);
+  const B = Math.floor(Math.log(1e4) / lnq);
+  const k = Math.ceil(Math.log(1e10) / (lnq * B));
+  const q = `${1 - alpha}`;
+  const y = `_${name}_y`;
+  const c = `_${name}_c`;
+  const tot = `_${name}_tot`;
+  const w = `(PARTITION BY symbol ORDER BY n)`;
+  const fullBlocks = Array.from({ length: k - 1 }, (_, i) => i + 1)
+    .map((m) => `pow(${q}, n % ${B} + ${m * B}) * coalesce(lag(${tot}, ${m * B}) OVER ${w}, 0)`)
+    .join(' + ');
+  return [
+    `${name}_1 AS (SELECT *, pow(${q}, -(n % ${B})) * (${x}) AS ${y} FROM ${from})`,
+    `${name}_2 AS (SELECT *, sum(${y}) OVER (PARTITION BY symbol, n // ${B} ORDER BY n ROWS UNBOUNDED PRECEDING) AS ${c},
+      sum(${y}) OVER (PARTITION BY symbol, n // ${B}) AS ${tot} FROM ${name}_1)`,
+    `${name}_3 AS (SELECT * EXCLUDE (${y}, ${c}, ${tot}), ${alpha} * (pow(${q}, n % ${B}) * ${c} + ${fullBlocks}
+      + pow(${q}, n % ${B} + ${k * B}) * coalesce(lag(${tot}, ${k * B}) OVER ${w} - lag(${c}, ${k * B}) OVER ${w}, 0))
+      + CASE WHEN n < ${k * B} THEN pow(${q}, n + 1) * first_value(${x}) OVER ${w} ELSE 0 END AS ${name} FROM ${name}_2)`,
+  ];
+}
+
+/** Rows an EMA with this alpha looks back (k * B above). */
+function emaRows(alpha: number): number {
+  const lnq = -Math.log(1 - alpha);
+  const B = Math.floor(Math.log(1e4) / lnq);
+  return Math.ceil(Math.log(1e10) / (lnq * B)) * B;
+}
 
 export const returnsView = defineFeatureView({
   name: 'returns',
@@ -69,8 +106,8 @@ export const trendView = defineFeatureView({
   entity: 'symbol',
   source: 'bars_1d',
   ttl: '3d',
-  // The longest window is 290 + 100 bars (the MACD signal over MACD values over 280 bars).
-  lookback: '420d',
+  // The longest chain: the MACD signal's rows over MACD values over EMA(26)'s rows, plus gaps.
+  lookback: `${Math.ceil((emaRows(2 / 10) + emaRows(2 / 27)) * 1.1)}d`,
   description: 'Moving-average ratios, RSI(14) with Wilder smoothing, and MACD(12, 26, 9) on the close.',
   owner: OWNER,
   tags: TAGS,
@@ -80,26 +117,25 @@ export const trendView = defineFeatureView({
       THEN close / avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) - 1 END AS sma_ratio_20,
     CASE WHEN count(*) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 49 PRECEDING AND CURRENT ROW) = 50
       THEN close / avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 49 PRECEDING AND CURRENT ROW) - 1 END AS sma_ratio_50,
-    greatest(close - lag(close) OVER (PARTITION BY symbol ORDER BY ts), 0) AS gain,
-    greatest(lag(close) OVER (PARTITION BY symbol ORDER BY ts) - close, 0) AS loss,
-    row_number() OVER (PARTITION BY symbol ORDER BY ts) AS n
+    coalesce(greatest(close - lag(close) OVER (PARTITION BY symbol ORDER BY ts), 0), 0) AS gain,
+    coalesce(greatest(lag(close) OVER (PARTITION BY symbol ORDER BY ts) - close, 0), 0) AS loss,
+    row_number() OVER (PARTITION BY symbol ORDER BY ts) - 1 AS n
   FROM source
-), smoothed AS (
-  SELECT *,
-    ${ema('close', '(2.0 / 13)', 130)} AS ema_12,
-    ${ema('close', '(2.0 / 27)', 280)} AS ema_26,
-    ${ema('coalesce(gain, 0)', '(1.0 / 14)', 290)} AS avg_gain,
-    ${ema('coalesce(loss, 0)', '(1.0 / 14)', 290)} AS avg_loss
-  FROM base
-), macd AS (
-  SELECT *, ema_12 - ema_26 AS macd_line FROM smoothed
-)
+),
+${[
+  ...emaStages('ema_12', 'close', 2 / 13, 'base'),
+  ...emaStages('ema_26', 'close', 2 / 27, 'ema_12_3'),
+  ...emaStages('avg_gain', 'gain', 1 / 14, 'ema_26_3'),
+  ...emaStages('avg_loss', 'loss', 1 / 14, 'avg_gain_3'),
+  'macd AS (SELECT *, ema_12 - ema_26 AS macd_line FROM avg_loss_3)',
+  ...emaStages('signal', 'macd_line', 2 / 10, 'macd'),
+].join(',\n')}
 SELECT symbol, ts, sma_ratio_20, sma_ratio_50,
-  CASE WHEN n >= 2 THEN close / ema_12 - 1 END AS ema_ratio_12,
-  CASE WHEN n > 14 THEN CASE WHEN avg_loss = 0 THEN 100 ELSE 100 - 100 / (1 + avg_gain / avg_loss) END END AS rsi_14,
-  CASE WHEN n >= 26 THEN macd_line END AS macd,
-  CASE WHEN n >= 34 THEN ${ema('macd_line', '(2.0 / 10)', 100)} END AS macd_signal
-FROM macd`,
+  CASE WHEN n >= 1 THEN close / ema_12 - 1 END AS ema_ratio_12,
+  CASE WHEN n >= 14 THEN CASE WHEN avg_loss = 0 THEN 100 ELSE 100 - 100 / (1 + avg_gain / avg_loss) END END AS rsi_14,
+  CASE WHEN n >= 25 THEN macd_line END AS macd,
+  CASE WHEN n >= 33 THEN signal END AS macd_signal
+FROM signal_3`,
   features: [
     { name: 'sma_ratio_20', type: 'DOUBLE', description: 'close / 20-bar simple moving average - 1' },
     { name: 'sma_ratio_50', type: 'DOUBLE', description: 'close / 50-bar simple moving average - 1' },

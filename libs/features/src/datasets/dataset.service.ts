@@ -81,16 +81,22 @@ export class DatasetService {
    * Undefined while the dataset has no files.
    */
   async currentRowsSql(schema: DatasetSchema, between?: { from?: Date; to: Date }): Promise<string | undefined> {
+    const all = await this.allRowsSql(schema, between);
+    if (!all) return undefined;
+    const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
+    return `${all} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${INGESTED_AT} DESC) = 1`;
+  }
+
+  /** SQL for every stored row of a dataset, superseded versions included, optionally within a time range. */
+  async allRowsSql(schema: DatasetSchema, between?: { from?: Date; to: Date }): Promise<string | undefined> {
     const scan = await this.lake.scanSql(schema.name);
     if (!scan) return undefined;
-    const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
     const ts = quoteIdent(schema.timestampColumn);
     const where: string[] = [];
     // The hive `date` partition is the UTC date of ts: filtering on it prunes whole folders.
     if (between?.from) where.push(`date >= DATE ${quoteLiteral(utcDay(between.from))}`, `${ts} >= TIMESTAMPTZ ${quoteLiteral(between.from.toISOString())}`);
     if (between) where.push(`date <= DATE ${quoteLiteral(utcDay(between.to))}`, `${ts} <= TIMESTAMPTZ ${quoteLiteral(between.to.toISOString())}`);
-    return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-      QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${INGESTED_AT} DESC) = 1`;
+    return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   }
 
   /** Ingests a pushed body (JSON, NDJSON, CSV, Parquet, Arrow IPC); creates the dataset from it if unknown. */

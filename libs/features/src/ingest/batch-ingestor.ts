@@ -14,6 +14,7 @@ import { resolveMapping, type ResolvedMapping, type SourceColumn } from './colum
 import { readerSql, type IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
 import { lakeColumns, stagingSelect } from './staging.sql';
+import { PhaseTimer } from '../util/phase-timer';
 
 export interface IngestRequest {
   readonly dataset: string;
@@ -339,15 +340,4 @@ function emptyResult(dataset: string, started: number): IngestResult {
     elapsedMs: Date.now() - started,
     phases: {},
   };
-}
-
-/** Measures phases of one ingest. */
-class PhaseTimer {
-  readonly phases: Record<string, number> = {};
-  private last = Date.now();
-  mark(phase: string): void {
-    const now = Date.now();
-    this.phases[phase] = (this.phases[phase] ?? 0) + now - this.last;
-    this.last = now;
-  }
 }

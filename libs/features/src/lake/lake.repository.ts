@@ -50,8 +50,17 @@ export class LakeRepository {
 
   /** A DuckDB table expression over the dataset's files, or undefined while it has none. */
   async scanSql(dataset: string): Promise<string | undefined> {
-    if ((await this.listFiles(dataset)).length === 0) return undefined;
-    return `read_parquet(${quoteLiteral(this.filesGlob(dataset))}, hive_partitioning = true, union_by_name = true)`;
+    if (!(await this.hasFiles(dataset))) return undefined;
+    // Every file of a dataset is written with the dataset's declared columns, in order, so
+    // union_by_name (which reads every file's footer before the query starts) is not needed.
+    return `read_parquet(${quoteLiteral(this.filesGlob(dataset))}, hive_partitioning = true)`;
+  }
+
+  /** True once a dataset has a committed file (partition folders only appear holding one). */
+  async hasFiles(dataset: string): Promise<boolean> {
+    const dir = this.datasetDir(dataset);
+    if (!existsSync(dir)) return false;
+    return (await readdir(dir)).some((p) => p.startsWith('date='));
   }
 
   /** Every committed file of a dataset, relative to the lake directory. */

@@ -12,8 +12,9 @@ import type { FeatureRegistry, JobRecord, LeaseOwner, MaterializationState, View
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
+import { PhaseTimer } from '../util/phase-timer';
 import { parseDuration } from '../util/time';
-import { materializationSelect, type TimeRange } from './materialization.sql';
+import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 
 export interface MaterializeRequest {
   readonly view: string;
@@ -33,6 +34,8 @@ export interface MaterializeResult {
   readonly alreadyDone: boolean;
   readonly state: MaterializationState | null;
   readonly elapsedMs: number;
+  /** Milliseconds per phase (sandbox, compute, online, registry), for benchmarks and tuning. */
+  readonly phases: Readonly<Record<string, number>>;
 }
 
 /**
@@ -162,6 +165,7 @@ export class MaterializationService {
   ): Promise<MaterializeResult> {
     const view = record.definition;
     const ranges: Array<{ start: string; end: string; rows: number; file: string | null }> = [];
+    const stopwatch = new PhaseTimer();
     let onlineRows = 0;
     if (parts.length > 0 && bounds) {
       const schema = await this.datasets.schema(view.source);
@@ -173,10 +177,13 @@ export class MaterializationService {
         const from = lookbackMs === null ? undefined : new Date(part.lo.getTime() - lookbackMs);
         const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
         try {
-          await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, { from, to: part.hi }));
+          const between = { from, to: part.hi };
+          await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, between), await this.datasets.allRowsSql(schema, between));
+          stopwatch.mark('sandbox');
           const runId = randomBytes(6).toString('hex');
           const tmp = join(dir, `.tmp-${runId}.parquet`);
-          const select = materializationSelect(view, entity.joinKeys, schema.timestampColumn, part);
+          const oneStep = (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(entity.joinKeys)))?.one === true;
+          const select = materializationSelect(view, entity.joinKeys, schema.timestampColumn, part, oneStep);
           const timer = setInterval(() => {
             const p = sandbox.session.progress;
             progress.update(`materialize ${record.name}@${record.version}`, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
@@ -187,10 +194,12 @@ export class MaterializationService {
           } finally {
             clearInterval(timer);
           }
+          stopwatch.mark('compute+write');
           let file: string | null = null;
           if (rows > 0) {
             file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
             onlineRows += await this.pushOnline(sandbox, record, entity.joinKeys, tmp);
+            stopwatch.mark('online');
             await rename(tmp, file);
           } else {
             await rm(tmp, { force: true });
@@ -209,6 +218,7 @@ export class MaterializationService {
         updatedAt: this.clock.now().toISOString(),
       });
     }
+    stopwatch.mark('registry');
     progress.done();
     return {
       view: record.name,
@@ -219,6 +229,7 @@ export class MaterializationService {
       alreadyDone: parts.length === 0,
       state: (await this.registry.getMaterialization(record.name, record.version)) ?? null,
       elapsedMs: Date.now() - started,
+      phases: stopwatch.phases,
     };
   }
 
@@ -226,8 +237,8 @@ export class MaterializationService {
   private async pushOnline(sandbox: FeatureSqlSandbox, record: ViewVersionRecord, keys: readonly string[], file: string): Promise<number> {
     const keyCols = keys.map(quoteIdent);
     const latest = await sandbox.session.all(
-      `SELECT * FROM read_parquet(${quoteLiteral(file)})
-       QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
+      `SELECT ${keyCols.join(', ')}, max_by(COLUMNS(* EXCLUDE (${keyCols.join(', ')})), (event_ts, created_ts))
+       FROM read_parquet(${quoteLiteral(file)}) GROUP BY ALL`,
     );
     const featureNames = record.definition.features.map((f) => f.name);
     const rows: OnlineRow[] = latest.map((r) => ({

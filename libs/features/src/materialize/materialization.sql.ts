@@ -4,24 +4,38 @@ import { quoteIdent, quoteLiteral } from '../sql/identifier';
 
 /**
  * The SELECT that materialises one range of a view version: the view's own SQL over `source`,
- * the rows with event time in [start, end], features cast to their declared types, and
- * `created_ts`: when the newest source row the value could depend on became known (the running
- * maximum of `ingested_at` for that key up to the event time).
+ * the rows with event time in the range, features cast to their declared types, and
+ * `created_ts`: when the newest source row the value could depend on became known, i.e. the
+ * greatest `ingested_at` among the key's source rows up to the event time. That running maximum
+ * is a step function with one step per (key, batch), so it is built from a small aggregate and
+ * attached with an ASOF join instead of a window over every source row. The aggregate reads every
+ * stored version (`_source_versions`) rather than `source`: a superseded row's ingested_at is
+ * below its replacement's, so the maximum is the same, and the deduplicating window is not run
+ * a second time.
  */
-export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange): string {
+export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, oneStepPerKey = false): string {
   const ts = quoteIdent(view.timestampColumn);
+  const srcTs = quoteIdent(sourceTs);
   const keyCols = keys.map(quoteIdent);
   const features = view.features.map((f) => `CAST(f.${quoteIdent(f.name)} AS ${f.type}) AS ${quoteIdent(f.name)}`);
-  const srcTs = quoteIdent(sourceTs);
-  const known = `SELECT ${keyCols.join(', ')}, ${srcTs} AS ${ts},
-      max(${INGESTED_AT}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${srcTs} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS created_ts
-    FROM source`;
+  const steps = `SELECT ${keyCols.join(', ')}, first_ts,
+      max(${INGESTED_AT}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY first_ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS created_ts
+    FROM (SELECT ${keyCols.join(', ')}, ${INGESTED_AT}, min(${srcTs}) AS first_ts FROM _source_versions GROUP BY ALL)`;
+  // With one batch per key (a backfill), the step function is a constant per key: an equi-join
+  // on the key gives the same answer as the ASOF join without sorting every feature row.
+  const join = oneStepPerKey
+    ? `LEFT JOIN (${steps}) AS k ON ${keyCols.map((c) => `f.${c} = k.${c}`).join(' AND ')} AND f.${ts} >= k.first_ts`
+    : `ASOF LEFT JOIN (${steps}) AS k ON ${keyCols.map((c) => `f.${c} = k.${c}`).join(' AND ')} AND f.${ts} >= k.first_ts`;
   return `SELECT ${keyCols.map((k) => `f.${k}`).join(', ')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
   coalesce(k.created_ts, now()) AS created_ts, ${features.join(', ')}
-FROM (${view.sql}) AS f
-LEFT JOIN (${known}) AS k USING (${[...keyCols, ts].join(', ')})
-WHERE ${rangeCondition(`f.${ts}`, range)}
-ORDER BY event_ts, ${keyCols.map((k) => `f.${k}`).join(', ')}`;
+FROM (SELECT * FROM (${view.sql}) WHERE ${rangeCondition(ts, range)}) AS f
+${join}`;
+}
+
+/** SQL that tells whether every key has a single ingested_at in `_source_versions` (then materializationSelect may use oneStepPerKey). */
+export function oneStepPerKeySql(keys: readonly string[]): string {
+  const keyCols = keys.map(quoteIdent);
+  return `SELECT coalesce(max(n), 0) <= 1 AS one FROM (SELECT count(DISTINCT ${INGESTED_AT}) AS n FROM _source_versions GROUP BY ${keyCols.join(', ')})`;
 }
 
 /** A time range with each bound inclusive or not. */

@@ -89,10 +89,14 @@ export class FeatureSqlSandbox {
     return new FeatureSqlSandbox(instance, session);
   }
 
-  /** Defines `source`: the dataset's current rows (latest ingested per keys and timestamp). */
-  async defineSource(schema: DatasetSchema, currentRowsSql: string | undefined): Promise<void> {
-    const body = currentRowsSql ?? emptyRelation(schema);
-    await this.session.run(`CREATE OR REPLACE TEMP VIEW source AS ${body}`);
+  /**
+   * Defines `source`: the dataset's current rows (latest ingested per keys and timestamp), and
+   * `_source_versions`, every stored row, for the store's own bookkeeping (feature SQL cannot
+   * name it: only `source` passes the checks).
+   */
+  async defineSource(schema: DatasetSchema, currentRowsSql: string | undefined, allRowsSql?: string): Promise<void> {
+    await this.session.run(`CREATE OR REPLACE TEMP VIEW source AS ${currentRowsSql ?? emptyRelation(schema)}`);
+    await this.session.run(`CREATE OR REPLACE TEMP VIEW _source_versions AS ${allRowsSql ?? currentRowsSql ?? emptyRelation(schema)}`);
   }
 
   /** Column names and DuckDB types the view's SQL yields. */
