@@ -236,9 +236,13 @@ export class MaterializationService {
   // The latest row per key of what was just computed; the store keeps whichever is newer.
   private async pushOnline(sandbox: FeatureSqlSandbox, record: ViewVersionRecord, keys: readonly string[], file: string): Promise<number> {
     const keyCols = keys.map(quoteIdent);
+    // Rows at each key's newest event time (a join on a small aggregate beats a window or
+    // max_by over wide rows); ties on event time are settled by the store (newest created_ts).
+    const on = keyCols.map((k) => `f.${k} = m.${k}`).join(' AND ');
     const latest = await sandbox.session.all(
-      `SELECT ${keyCols.join(', ')}, max_by(COLUMNS(* EXCLUDE (${keyCols.join(', ')})), (event_ts, created_ts))
-       FROM read_parquet(${quoteLiteral(file)}) GROUP BY ALL`,
+      `SELECT f.* FROM read_parquet(${quoteLiteral(file)}) AS f
+       JOIN (SELECT ${keyCols.join(', ')}, max(event_ts) AS newest FROM read_parquet(${quoteLiteral(file)}) GROUP BY ALL) AS m
+         ON ${on} AND f.event_ts = m.newest`,
     );
     const featureNames = record.definition.features.map((f) => f.name);
     const rows: OnlineRow[] = latest.map((r) => ({
