@@ -1,0 +1,56 @@
+import { quoteIdent, quoteLiteral } from '../sql/identifier';
+
+/** One view version joined into a training set, with the features taken from it. */
+export interface PitViewInput {
+  readonly view: string;
+  readonly version: number;
+  /** Table expression over the version's offline rows (keys, event_ts, created_ts, features). */
+  readonly offline: string;
+  readonly keys: readonly string[];
+  readonly ttlSeconds: number | null;
+  /** [feature column in the offline store, output column name]. */
+  readonly features: ReadonlyArray<readonly [string, string]>;
+}
+
+export type PointInTimeMode = 'event' | 'knowledge';
+
+/**
+ * The point-in-time join, generated in one place. For an entity row (key k, time t) and each view
+ * version, the candidates are the offline rows of k with t - ttl <= event_ts <= t (both bounds
+ * inclusive, as Feast), in `knowledge` mode also created_ts <= t; the winner has the greatest
+ * event_ts, ties to the greatest created_ts; no candidate gives nulls; one output row per entity
+ * row, in request order.
+ *
+ * How: a row becomes usable at `avail` (event_ts, or in knowledge mode the later of event_ts and
+ * created_ts). Per key, a timeline holds at each `avail` the winner among the rows usable by then
+ * (a running arg_max over (event_ts, created_ts)); an ASOF JOIN picks the timeline entry with the
+ * greatest avail <= t, and the TTL is checked on the winner's event_ts (an older winner than the
+ * best one known cannot be within the TTL either).
+ */
+export function pointInTimeSql(entities: string, entityTs: string, views: readonly PitViewInput[], mode: PointInTimeMode): string {
+  const ctes: string[] = [];
+  const joins: string[] = [];
+  const outputs: string[] = [];
+  views.forEach((v, i) => {
+    const keyCols = v.keys.map(quoteIdent);
+    const avail = mode === 'knowledge' ? 'greatest(event_ts, created_ts)' : 'event_ts';
+    const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: ${quoteIdent(c)}`).join(', ')}}`;
+    ctes.push(`tl${i} AS (
+  SELECT DISTINCT ON (${keyCols.join(', ')}, avail) ${keyCols.join(', ')}, avail, best
+  FROM (SELECT ${keyCols.join(', ')}, ${avail} AS avail,
+          arg_max(${payload}, {'e': event_ts, 'c': created_ts}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${avail} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best
+        FROM ${v.offline})
+)`);
+    const on = keyCols.map((k) => `e.${k} = t${i}.${k}`).join(' AND ');
+    joins.push(`ASOF LEFT JOIN tl${i} AS t${i} ON ${on} AND e.${quoteIdent(entityTs)} >= t${i}.avail`);
+    const fresh = v.ttlSeconds === null ? 'TRUE' : `t${i}.best.event_ts >= e.${quoteIdent(entityTs)} - to_seconds(${v.ttlSeconds})`;
+    for (const [feature, output] of v.features) {
+      outputs.push(`CASE WHEN ${fresh} THEN t${i}.best.${quoteIdent(feature)} END AS ${quoteIdent(output)}`);
+    }
+  });
+  return `WITH ${ctes.join(',\n')}
+SELECT e.* EXCLUDE (_row), ${outputs.join(', ')}
+FROM ${entities} AS e
+${joins.join('\n')}
+ORDER BY e._row`;
+}
