@@ -5,6 +5,7 @@ import { ErrorFilter } from './common/error.filter';
 import { FEATURE_STORE, FeatureStoreLifecycle } from './common/feature-store.provider';
 import { DatasetsController } from './datasets/datasets.controller';
 import { FeatureViewsController } from './features/feature-views.controller';
+import { TrainingSetsController } from './features/training-sets.controller';
 import { HealthController } from './health/health.controller';
 
 /** The HTTP API around one opened FeatureStore. */
@@ -13,7 +14,7 @@ export class AppModule {
   static forStore(store: FeatureStore): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController, FeatureViewsController],
+      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController],
       providers: [{ provide: FEATURE_STORE, useValue: store }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

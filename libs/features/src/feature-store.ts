@@ -12,6 +12,7 @@ import type { DatasetRegistry } from './registry/registry';
 import type { FeatureRegistry } from './registry/feature-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
 import { MaterializationService } from './materialize/materialization.service';
+import { TrainingSetService } from './training/training-set.service';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
 import type { OnlineStoreDriver } from './online/online-store.driver';
 import { systemClock, type Clock } from './util/clock';
@@ -34,6 +35,7 @@ export class FeatureStore {
     readonly features: FeatureViewService,
     readonly online: OnlineStoreDriver,
     readonly materializer: MaterializationService,
+    readonly trainingSets: TrainingSetService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -47,7 +49,8 @@ export class FeatureStore {
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
     const online = LmdbOnlineStore.open(join(config.dataDir, 'online'));
     const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer);
+    const trainingSets = new TrainingSetService(db, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'));
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

@@ -37,3 +37,4 @@ export * from './materialize/materialization.sql';
 export * from './online/online-store.driver';
 export * from './online/drivers/lmdb.online-store';
 export * from './training/point-in-time.sql';
+export * from './training/training-set.service';

@@ -30,6 +30,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.InvalidDefinition:
     case ErrorCode.UnknownEntity:
     case ErrorCode.UnknownFeature:
+    case ErrorCode.UnknownReference:
       return 422;
     case ErrorCode.ProviderFailed:
       return 502;

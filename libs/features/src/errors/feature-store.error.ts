@@ -16,6 +16,8 @@ export enum ErrorCode {
   UnknownFeatureView = 'UNKNOWN_FEATURE_VIEW',
   /** A feature reference in a request that names no existing view, version or feature (422). */
   UnknownFeature = 'UNKNOWN_FEATURE',
+  /** A body names something (a training set, …) that does not exist (422, unlike a 404 path). */
+  UnknownReference = 'UNKNOWN_REFERENCE',
   UnknownEntity = 'UNKNOWN_ENTITY',
   Unavailable = 'UNAVAILABLE',
 }

@@ -50,6 +50,27 @@ export interface LeaseOwner {
   readonly since: string;
 }
 
+export interface TrainingSetManifest {
+  readonly id: string;
+  readonly digest: string;
+  readonly entityDigest: string;
+  readonly rowCount: number;
+  readonly createdAt: string;
+  readonly pointInTime: 'event' | 'knowledge';
+  readonly timestampColumn: string;
+  readonly features: ReadonlyArray<{ readonly view: string; readonly version: number; readonly feature: string }>;
+  readonly columns: readonly string[];
+  readonly file: string;
+}
+
+export interface RunLink {
+  readonly runId: string;
+  readonly trainingSetId: string;
+  readonly system: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly linkedAt: string;
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface JobRecord {
@@ -90,6 +111,12 @@ export interface FeatureRegistry {
    */
   acquireLease(name: string, owner: LeaseOwner, isAlive: (holder: LeaseOwner) => boolean): Promise<LeaseOwner | null>;
   releaseLease(name: string, owner: LeaseOwner): Promise<void>;
+  putTrainingSet(manifest: TrainingSetManifest): Promise<void>;
+  getTrainingSet(id: string): Promise<TrainingSetManifest | undefined>;
+  /** Links a run to a training set (idempotent) and indexes it under every feature version the set used. */
+  linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void>;
+  runLinks(runId: string): Promise<RunLink[]>;
+  runsOfVersion(view: string, version: number): Promise<RunLink[]>;
   putJob(job: JobRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
 }

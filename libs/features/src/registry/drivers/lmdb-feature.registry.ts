@@ -5,6 +5,8 @@ import type {
   FeatureRegistry,
   JobRecord,
   LeaseOwner,
+  RunLink,
+  TrainingSetManifest,
   MaterializationState,
   ServiceVersionRecord,
   ViewRecord,
@@ -113,6 +115,31 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
       const holder = this.db.get(`lease/${name}`) as LeaseOwner | undefined;
       if (holder?.instance === owner.instance) this.db.removeSync(`lease/${name}`);
     });
+  }
+
+  async putTrainingSet(manifest: TrainingSetManifest): Promise<void> {
+    await this.db.put(`training-set/${manifest.id}`, manifest);
+  }
+
+  async getTrainingSet(id: string): Promise<TrainingSetManifest | undefined> {
+    return this.db.get(`training-set/${id}`) as TrainingSetManifest | undefined;
+  }
+
+  async linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void> {
+    await this.db.transaction(() => {
+      const key = `run/${link.runId}/${link.trainingSetId}`;
+      if (this.db.get(key)) return; // linking twice keeps the first link time
+      this.db.putSync(key, link);
+      for (const v of versions) this.db.putSync(`version-run/${v.view}/${pad(v.version)}/${link.runId}/${link.trainingSetId}`, link);
+    });
+  }
+
+  async runLinks(runId: string): Promise<RunLink[]> {
+    return this.range(`run/${runId}/`) as RunLink[];
+  }
+
+  async runsOfVersion(view: string, version: number): Promise<RunLink[]> {
+    return this.range(`version-run/${view}/${pad(version)}/`) as RunLink[];
   }
 
   async putJob(job: JobRecord): Promise<void> {

@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FeatureViewService } from '../definitions/feature-view.service';
+import type { DuckDbClient, DuckDbSession, SqlRow } from '../duckdb/duckdb.client';
+import { ErrorCode, InvalidArgumentError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import { parseTimestamp } from '../ingest/staging.sql';
+import type { MaterializationService } from '../materialize/materialization.service';
+import type { FeatureRegistry, RunLink, TrainingSetManifest } from '../registry/feature-registry';
+import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from '../sql/identifier';
+import type { Clock } from '../util/clock';
+import { parseDuration } from '../util/time';
+import { pointInTimeSql, type PitViewInput, type PointInTimeMode } from './point-in-time.sql';
+
+export interface TrainingSetRequest {
+  readonly features?: unknown;
+  readonly featureService?: unknown;
+  readonly entities?: unknown;
+  readonly pointInTime?: unknown;
+  readonly timestampColumn?: unknown;
+  readonly runId?: unknown;
+}
+
+export interface TrainingSet {
+  readonly manifest: TrainingSetManifest & { readonly runIds: readonly string[] };
+  readonly rows: SqlRow[];
+}
+
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/**
+ * Historical retrieval: entity rows joined with feature values as they were at each row's time
+ * (point-in-time rules in point-in-time.sql.ts). Each retrieval is stored as a training set with
+ * a content digest, the entity frame's digest and the resolved feature versions, and can be
+ * linked to the ML runs that consumed it.
+ */
+export class TrainingSetService {
+  constructor(
+    private readonly db: DuckDbClient,
+    private readonly features: FeatureViewService,
+    private readonly materializer: MaterializationService,
+    private readonly registry: FeatureRegistry,
+    private readonly clock: Clock,
+    private readonly dir: string,
+    private readonly tmpDir: string,
+  ) {}
+
+  async create(request: TrainingSetRequest): Promise<TrainingSet> {
+    const mode = parseMode(request.pointInTime);
+    const tsColumn = request.timestampColumn ?? 'ts';
+    assertIdentifier(tsColumn, 'timestampColumn');
+    const runId = parseRunId(request.runId);
+    const refs = await this.featureRefs(request);
+    const resolved = await Promise.all(refs.map((text, i) => this.features.resolveFeature(text, `features[${i}]`)));
+    const outputs = new Set<string>();
+    resolved.forEach((r, i) => {
+      const column = `${r.record.name}__${r.feature}`;
+      if (outputs.has(column)) throw new InvalidArgumentError(`features[${i}]: ${column} is requested twice`, { field: `features[${i}]` });
+      outputs.add(column);
+    });
+    const rows = entityRows(request.entities);
+    // Versions not materialised up to the newest data are brought up to date first (incremental).
+    const versions = [...new Map(resolved.map((r) => [`${r.record.name}@${r.record.version}`, r.record])).values()];
+    for (const v of versions) await this.materializer.run({ view: v.name, version: v.version });
+
+    const id = `tset-${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    const entityFile = join(this.tmpDir, `${id}-entities.ndjson`);
+    // `_row` carries the request order through DuckDB's parallel reads.
+    await writeFile(entityFile, rows.map((r, i) => JSON.stringify({ ...r, _row: i })).join('\n'));
+    const file = join(this.dir, `${id}.parquet`);
+    try {
+      return await this.db.withSession(async (s) => {
+        const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
+        const required = [...new Set(versions.flatMap((v) => keysByEntity.get(v.definition.entity) ?? []))];
+        const entityDigest = await loadEntities(s, entityFile, tsColumn, required);
+        const inputs: PitViewInput[] = [];
+        for (const v of versions) {
+          const files = await this.materializer.offlineFiles(v.name, v.version);
+          const keys = keysByEntity.get(v.definition.entity) ?? [];
+          inputs.push({
+            view: v.name,
+            version: v.version,
+            offline: files.length ? `read_parquet([${files.map(quoteLiteral).join(', ')}])` : emptyOffline(keys, v.definition.features.map((f) => [f.name, f.type] as const)),
+            keys,
+            ttlSeconds: v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds,
+            features: resolved.filter((r) => r.record === v || (r.record.name === v.name && r.record.version === v.version)).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
+          });
+        }
+        const tmp = `${file}.tmp-${process.pid}`;
+        await s.run(`COPY (${pointInTimeSql('entities', tsColumn, inputs, mode)}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
+        await rename(tmp, file);
+        const digest = await contentDigest(s, `read_parquet(${quoteLiteral(file)})`);
+        const data = await s.all(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+        const columns = (await s.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`)).map((c) => c.column_name);
+        const manifest: TrainingSetManifest = {
+          id,
+          digest,
+          entityDigest,
+          rowCount: data.length,
+          createdAt: this.clock.now().toISOString(),
+          pointInTime: mode,
+          timestampColumn: tsColumn,
+          features: resolved.map((r) => ({ view: r.record.name, version: r.record.version, feature: r.feature })),
+          columns,
+          file,
+        };
+        await this.registry.putTrainingSet(manifest);
+        if (runId) await this.link(runId, [id], 'unknown', {});
+        return { manifest: { ...manifest, runIds: runId ? [runId] : [] }, rows: data };
+      });
+    } finally {
+      await rm(entityFile, { force: true });
+    }
+  }
+
+  async manifest(id: string): Promise<TrainingSetManifest & { runIds: string[] }> {
+    const manifest = await this.registry.getTrainingSet(id);
+    if (!manifest) throw new NotFoundError(`training set ${id} does not exist`, { field: 'id' });
+    const runIds = new Set<string>();
+    for (const f of manifest.features) for (const link of await this.registry.runsOfVersion(f.view, f.version)) if (link.trainingSetId === id) runIds.add(link.runId);
+    return { ...manifest, runIds: [...runIds] };
+  }
+
+  /** The stored rows of a training set, exactly as first returned. */
+  async data(id: string): Promise<SqlRow[]> {
+    const manifest = await this.manifest(id);
+    return this.db.withSession((s) => s.all(`SELECT * FROM read_parquet(${quoteLiteral(manifest.file)})`));
+  }
+
+  /** Links a run to training sets (idempotent). */
+  async link(runIdInput: unknown, trainingSetIds: unknown, system: unknown, tags: unknown): Promise<{ runId: string; trainingSets: string[] }> {
+    const runId = parseRunId(runIdInput);
+    if (!runId) throw new InvalidArgumentError('runId: required', { field: 'runId' });
+    if (!Array.isArray(trainingSetIds) || trainingSetIds.length === 0) throw new InvalidArgumentError('trainingSetIds: a non-empty array is required', { field: 'trainingSetIds' });
+    for (const [i, id] of trainingSetIds.entries()) {
+      const manifest = typeof id === 'string' ? await this.registry.getTrainingSet(id) : undefined;
+      if (!manifest) throw new UnprocessableError(ErrorCode.UnknownReference, `trainingSetIds[${i}]: no training set ${JSON.stringify(id)}`, { field: `trainingSetIds[${i}]` });
+      const link: RunLink = {
+        runId,
+        trainingSetId: manifest.id,
+        system: typeof system === 'string' ? system : 'unknown',
+        tags: tags && typeof tags === 'object' ? (tags as Record<string, string>) : {},
+        linkedAt: this.clock.now().toISOString(),
+      };
+      await this.registry.linkRun(link, manifest.features);
+    }
+    return { runId, trainingSets: trainingSetIds as string[] };
+  }
+
+  /** A run with its training sets and the exact feature versions it consumed. */
+  async run(runIdInput: string): Promise<{ runId: string; trainingSets: string[]; featureVersions: Array<{ view: string; version: number }> }> {
+    const runId = parseRunId(runIdInput)!;
+    const links = await this.registry.runLinks(runId);
+    if (links.length === 0) throw new NotFoundError(`run ${runId} is linked to no training set`, { field: 'runId' });
+    const versions = new Map<string, { view: string; version: number }>();
+    for (const link of links) {
+      const manifest = await this.registry.getTrainingSet(link.trainingSetId);
+      for (const f of manifest?.features ?? []) versions.set(`${f.view}@${f.version}`, { view: f.view, version: f.version });
+    }
+    return { runId, trainingSets: links.map((l) => l.trainingSetId), featureVersions: [...versions.values()] };
+  }
+
+  /** Runs that consumed a view version. */
+  async runsOfVersion(view: string, version: number): Promise<Array<{ runId: string; trainingSetId: string; linkedAt: string }>> {
+    await this.features.getVersion(view, version);
+    return (await this.registry.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
+  }
+
+  private async featureRefs(request: TrainingSetRequest): Promise<string[]> {
+    if (request.featureService !== undefined) {
+      if (typeof request.featureService !== 'string') throw new InvalidArgumentError('featureService: must be a name', { field: 'featureService' });
+      return [...(await this.features.getService(request.featureService)).features];
+    }
+    if (!Array.isArray(request.features) || request.features.length === 0) {
+      throw new InvalidArgumentError('features: a non-empty list of feature references (or featureService) is required', { field: 'features' });
+    }
+    return request.features.map((f, i) => {
+      if (typeof f !== 'string') throw new InvalidArgumentError(`features[${i}]: must be a string`, { field: `features[${i}]` });
+      return f;
+    });
+  }
+}
+
+// Loads the entity frame into `entities` (keys as text, the timestamp parsed as UTC, other
+// columns as given, `_row` = request order); returns its digest.
+async function loadEntities(s: DuckDbSession, file: string, tsColumn: string, keys: readonly string[]): Promise<string> {
+  const reader = `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`;
+  const described = await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${reader}`);
+  const columns = new Map(described.map((c) => [c.column_name, c.column_type]));
+  for (const needed of [tsColumn, ...keys]) {
+    if (!columns.has(needed)) throw new InvalidArgumentError(`entities: the column ${needed} is missing`, { field: needed });
+  }
+  const select = described.map((c) => {
+    const col = quoteSourceColumn(c.column_name);
+    if (c.column_name === tsColumn) return `${parseTimestamp(col, c.column_type)} AS ${col}, CAST(${col} AS VARCHAR) AS _ts_raw`;
+    if (keys.includes(c.column_name)) return `CAST(${col} AS VARCHAR) AS ${col}`;
+    return col;
+  });
+  await s.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT ${select.join(', ')} FROM ${reader} ORDER BY _row`);
+  const ts = quoteIdent(tsColumn);
+  const bad = await s.all<{ row: number; raw: string | null }>(`SELECT _row AS row, _ts_raw AS raw FROM entities WHERE ${ts} IS NULL ORDER BY _row LIMIT 5`);
+  if (bad.length) {
+    throw new InvalidArgumentError(`entities[${bad[0].row}].${tsColumn}: cannot parse ${JSON.stringify(bad[0].raw)} as a UTC timestamp`, {
+      field: `entities[${bad[0].row}].${tsColumn}`,
+      rows: bad,
+    });
+  }
+  await s.run('CREATE OR REPLACE TEMP TABLE entities AS SELECT * EXCLUDE (_ts_raw) FROM entities');
+  return contentDigest(s, '(SELECT * EXCLUDE (_row) FROM entities ORDER BY _row)');
+}
+
+function parseMode(value: unknown): PointInTimeMode {
+  if (value === undefined || value === 'event') return 'event';
+  if (value === 'knowledge') return 'knowledge';
+  throw new InvalidArgumentError(`pointInTime: must be "event" or "knowledge", got ${JSON.stringify(value)}`, { field: 'pointInTime' });
+}
+
+function parseRunId(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !RUN_ID.test(value)) throw new InvalidArgumentError('runId: 1 to 200 characters of letters, digits, _ . : -', { field: 'runId' });
+  return value;
+}
+
+function entityRows(value: unknown): Record<string, unknown>[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidArgumentError('entities: a non-empty array of entity rows is required', { field: 'entities' });
+  value.forEach((row, i) => {
+    if (!row || typeof row !== 'object' || Array.isArray(row)) throw new InvalidArgumentError(`entities[${i}]: must be an object`, { field: `entities[${i}]` });
+    if ('_row' in row) throw new InvalidArgumentError(`entities[${i}]._row: the name _row is reserved`, { field: `entities[${i}]._row` });
+  });
+  return value as Record<string, unknown>[];
+}
+
+function emptyOffline(keys: readonly string[], features: ReadonlyArray<readonly [string, string]>): string {
+  const cols = [...keys.map((k) => `NULL::VARCHAR AS ${quoteIdent(k)}`), 'NULL::TIMESTAMPTZ AS event_ts', 'NULL::TIMESTAMPTZ AS created_ts', ...features.map(([f, t]) => `NULL::${t} AS ${quoteIdent(f)}`)];
+  return `(SELECT ${cols.join(', ')} WHERE false)`;
+}
+
+/** SHA-256 over the rows in order (each row as JSON), the same whatever format the set is served in. */
+async function contentDigest(s: DuckDbSession, relation: string): Promise<string> {
+  const row = await s.one<{ d: string }>(`SELECT sha256(coalesce(string_agg(md5(CAST(to_json(r) AS VARCHAR)), ''), '')) AS d FROM ${relation} AS r`);
+  return row!.d;
+}

@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApi } from '../apps/api/src/server';
+import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
+
+describe('training sets over HTTP: point in time, reproducible, linked to runs', () => {
+  let tmp: ReturnType<typeof tempDataDir>;
+  let app: NestFastifyApplication;
+  let base: string;
+
+  beforeAll(async () => {
+    tmp = tempDataDir();
+    ({ app } = await createApi(testConfig(tmp.dir, { BOOTSTRAP: 'true', BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '60', SAMPLES_DIR: join(ROOT, 'data', 'samples') })));
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.cleanup();
+  });
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  const entities = [
+    { symbol: 'BTC-USD', ts: '2021-04-12T10:59:42Z', label: 1 },
+    { symbol: 'BTC-USD', ts: '2021-04-13T00:00:00Z', label: 0 }, // exactly at a bar's close
+    { symbol: 'BTC-USD', ts: '2021-06-26 12:00:00', label: 1 }, // naive = UTC; the 2021-06-25 bar is missing
+    { symbol: 'NOPE', ts: '2021-04-12T00:00:00Z', label: 0 },
+    { symbol: 'BTC-USD', ts: '2021-03-01T00:00:00Z', label: 0 }, // before any data
+    { symbol: 'BTC-USD', ts: '2021-08-01T00:00:00Z', label: 1 }, // beyond the 3-day TTL of the last bar
+    { symbol: 'BTC-USD', ts: '2021-04-12T10:59:42Z', label: 1 }, // a duplicate, kept
+  ];
+  const features = ['returns:ret_1d', 'volatility@1:vol_20d', 'updown:going_up'];
+
+  it('returns one row per entity row, in order, with the values a plain SQL query over the offline store gives', async () => {
+    const res = await call('POST', '/v1/training-sets', { features, entities, pointInTime: 'event' });
+    expect(res.status).toBe(200);
+    expect(res.body.columns).toEqual(['symbol', 'ts', 'label', 'returns__ret_1d', 'volatility__vol_20d', 'updown__going_up']);
+    expect(res.body.rows).toHaveLength(entities.length);
+    expect(res.body.rows.map((r: { label: number }) => r.label)).toEqual(entities.map((e) => e.label));
+    // Independent reference: for each row, the latest offline row with t - 3d <= event_ts <= t.
+    for (const [i, e] of entities.entries()) {
+      const t = new Date(e.ts.includes('Z') ? e.ts : `${e.ts.replace(' ', 'T')}Z`).toISOString();
+      const ref = async (view: string, feature: string) =>
+        (
+          await query<{ v: unknown }>(
+            `SELECT ${feature} AS v FROM read_parquet('${tmp.dir}/offline/${view}/v1/*.parquet')
+             WHERE symbol = '${e.symbol}' AND event_ts <= TIMESTAMPTZ '${t}' AND event_ts >= TIMESTAMPTZ '${t}' - INTERVAL 3 DAY
+             ORDER BY event_ts DESC, created_ts DESC LIMIT 1`,
+          )
+        )[0]?.v ?? null;
+      expect({ i, ret: res.body.rows[i].returns__ret_1d, vol: res.body.rows[i].volatility__vol_20d, up: res.body.rows[i].updown__going_up }).toEqual({
+        i,
+        ret: await ref('returns', 'ret_1d'),
+        vol: await ref('volatility', 'vol_20d'),
+        up: await ref('updown', 'going_up'),
+      });
+    }
+    expect(res.body.rows[3].returns__ret_1d).toBeNull();
+    expect(res.body.rows[5].returns__ret_1d).toBeNull();
+    expect(res.body.rows[2].returns__ret_1d).not.toBeNull(); // the bar of 2021-06-24 (closed 06-25) is within the TTL
+  });
+
+  it('records a manifest and the same rows again; the same request gives the same digest', async () => {
+    const a = await call('POST', '/v1/training-sets', { features, entities, runId: 'mlflow-run-1' });
+    const b = await call('POST', '/v1/training-sets', { features, entities });
+    expect(a.body.trainingSetId).not.toBe(b.body.trainingSetId);
+    expect(a.body.digest).toBe(b.body.digest);
+    const manifest = (await call('GET', `/v1/training-sets/${a.body.trainingSetId}`)).body;
+    expect(manifest).toMatchObject({
+      id: a.body.trainingSetId,
+      digest: a.body.digest,
+      entityDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      rowCount: entities.length,
+      pointInTime: 'event',
+      features: [
+        { view: 'returns', version: 1, feature: 'ret_1d' },
+        { view: 'volatility', version: 1, feature: 'vol_20d' },
+        { view: 'updown', version: 1, feature: 'going_up' },
+      ],
+      runIds: ['mlflow-run-1'],
+    });
+    expect((await call('GET', `/v1/training-sets/${a.body.trainingSetId}/data`)).body.rows).toEqual(a.body.rows);
+    const other = await call('POST', '/v1/training-sets', { features, entities: entities.slice(1) });
+    expect(other.body.digest).not.toBe(a.body.digest);
+  });
+
+  it('links runs both ways, idempotently', async () => {
+    const set = await call('POST', '/v1/training-sets', { features: ['trend:rsi_14'], entities: entities.slice(0, 2) });
+    expect((await call('POST', '/v1/runs', { runId: 'run-42', trainingSetIds: [set.body.trainingSetId], system: 'mlflow' })).status).toBe(200);
+    expect((await call('POST', '/v1/runs', { runId: 'run-42', trainingSetIds: [set.body.trainingSetId], system: 'mlflow' })).status).toBe(200);
+    expect((await call('GET', '/v1/runs/run-42')).body).toEqual({ runId: 'run-42', trainingSets: [set.body.trainingSetId], featureVersions: [{ view: 'trend', version: 1 }] });
+    const runs = (await call('GET', '/v1/feature-views/trend/versions/1/runs')).body;
+    expect(runs).toEqual([{ runId: 'run-42', trainingSetId: set.body.trainingSetId, linkedAt: expect.any(String) }]);
+    expect((await call('GET', '/v1/runs/nobody')).status).toBe(404);
+    expect((await call('POST', '/v1/runs', { runId: 'run-43', trainingSetIds: ['tset-nope'] })).status).toBe(422);
+  });
+
+  it.each([
+    ['an unknown feature', { features: ['returns:nope'], entities }, 422, 'features[0]'],
+    ['an unknown view', { features: ['nope:x'], entities }, 422, 'features[0]'],
+    ['an unknown version', { features: ['returns@9:ret_1d'], entities }, 422, 'features[0]'],
+    ['no features', { features: [], entities }, 400, 'features'],
+    ['a malformed reference', { features: ['returns'], entities }, 400, 'features[0]'],
+    ['no entities', { features, entities: [] }, 400, 'entities'],
+    ['a bad timestamp', { features, entities: [entities[0], { symbol: 'BTC-USD', ts: 'tomorrow' }] }, 400, 'entities[1].ts'],
+    ['a missing key column', { features, entities: [{ ts: '2021-04-01' }] }, 400, 'symbol'],
+    ['a missing timestamp column', { features, entities: [{ symbol: 'BTC-USD' }] }, 400, 'ts'],
+    ['a bad mode', { features, entities, pointInTime: 'yesterday' }, 400, 'pointInTime'],
+    ['a bad run id', { features, entities, runId: 'a/b' }, 400, 'runId'],
+  ])('rejects %s naming the field', async (_what, body, status, field) => {
+    const res = await call('POST', '/v1/training-sets', body);
+    expect({ status: res.status, field: res.body.error?.details?.field }).toEqual({ status, field });
+  });
+});
