@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { tableFromIPC } from 'apache-arrow';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
 
@@ -86,6 +87,38 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect((await call('GET', `/v1/training-sets/${a.body.trainingSetId}/data`)).body.rows).toEqual(a.body.rows);
     const other = await call('POST', '/v1/training-sets', { features, entities: entities.slice(1) });
     expect(other.body.digest).not.toBe(a.body.digest);
+  });
+
+  it('answers CSV, Parquet and Arrow IPC by Accept, with the same digest and values', async () => {
+    const json = await call('POST', '/v1/training-sets', { features, entities });
+    const fetchAs = async (accept: string) => {
+      const res = await fetch(`${base}/v1/training-sets`, { method: 'POST', body: JSON.stringify({ features, entities }), headers: { 'content-type': 'application/json', accept } });
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const csv = await fetchAs('text/csv');
+    expect(csv.res.headers.get('x-training-set-digest')).toBe(json.body.digest);
+    const lines = csv.bytes.toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe('symbol,ts,label,returns__ret_1d,volatility__vol_20d,updown__going_up');
+    expect(lines).toHaveLength(entities.length + 1);
+    expect(lines[1].startsWith('BTC-USD,2021-04-12T10:59:42')).toBe(true);
+
+    const parquet = await fetchAs('application/vnd.apache.parquet');
+    expect(parquet.res.headers.get('content-type')).toBe('application/vnd.apache.parquet');
+    const file = join(tmp.dir, 'answer.parquet');
+    require('node:fs').writeFileSync(file, parquet.bytes);
+    const fromParquet = await query(`SELECT * FROM read_parquet('${file}')`);
+    expect(fromParquet).toEqual(json.body.rows);
+
+    const arrow = await fetchAs('application/vnd.apache.arrow.stream');
+    const table = tableFromIPC(arrow.bytes);
+    expect(table.numRows).toBe(entities.length);
+    expect(table.getChild('returns__ret_1d')!.toArray()[0]).toBe(json.body.rows[0].returns__ret_1d);
+    expect(new Date(Number(table.getChild('ts')!.get(0))).toISOString()).toBe('2021-04-12T10:59:42.000Z');
+    expect(String(table.schema.fields.find((f) => f.name === 'ts')!.type)).toMatch(/Timestamp/);
+
+    const again = await fetch(`${base}/v1/training-sets/${json.body.trainingSetId}/data`, { headers: { accept: 'text/csv' } });
+    expect(again.headers.get('x-training-set-digest')).toBe(json.body.digest);
+    expect((await fetch(`${base}/v1/training-sets`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', accept: 'image/png' } })).status).toBe(415);
   });
 
   it('links runs both ways, idempotently', async () => {

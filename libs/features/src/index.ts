@@ -38,3 +38,4 @@ export * from './online/online-store.driver';
 export * from './online/drivers/lmdb.online-store';
 export * from './training/point-in-time.sql';
 export * from './training/training-set.service';
+export * from './training/training-set.formats';

@@ -1,5 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
-import { FeatureStore, type SqlRow, type TrainingSetRequest } from '@app/features';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import {
+  CONTENT_TYPE,
+  FeatureStore,
+  negotiateFormat,
+  renderTrainingSet,
+  type SqlRow,
+  type TrainingSetFormat,
+  type TrainingSetManifest,
+  type TrainingSetRequest,
+} from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 
 @Controller('v1')
@@ -8,9 +18,15 @@ export class TrainingSetsController {
 
   @Post('training-sets')
   @HttpCode(200)
-  async create(@Body() body: TrainingSetRequest): Promise<{ trainingSetId: string; digest: string; columns: readonly string[]; rows: SqlRow[] }> {
+  async create(
+    @Body() body: TrainingSetRequest,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ trainingSetId: string; digest: string; columns: readonly string[]; rows: SqlRow[] } | Buffer> {
+    const format = negotiateFormat(accept);
     const { manifest, rows } = await this.store.trainingSets.create(body ?? {});
-    return { trainingSetId: manifest.id, digest: manifest.digest, columns: manifest.columns, rows };
+    if (format === 'json') return { trainingSetId: manifest.id, digest: manifest.digest, columns: manifest.columns, rows };
+    return this.binary(reply, manifest, format);
   }
 
   @Get('training-sets/:id')
@@ -19,8 +35,21 @@ export class TrainingSetsController {
   }
 
   @Get('training-sets/:id/data')
-  async data(@Param('id') id: string): Promise<{ trainingSetId: string; rows: SqlRow[] }> {
-    return { trainingSetId: id, rows: await this.store.trainingSets.data(id) };
+  async data(
+    @Param('id') id: string,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ trainingSetId: string; digest: string; rows: SqlRow[] } | Buffer> {
+    const format = negotiateFormat(accept);
+    const manifest = await this.store.trainingSets.manifest(id);
+    if (format === 'json') return { trainingSetId: id, digest: manifest.digest, rows: await this.store.trainingSets.data(id) };
+    return this.binary(reply, manifest, format);
+  }
+
+  private async binary(reply: FastifyReply, manifest: TrainingSetManifest, format: Exclude<TrainingSetFormat, 'json'>): Promise<Buffer> {
+    const body = await renderTrainingSet(this.store.db, manifest.file, format);
+    void reply.header('content-type', CONTENT_TYPE[format]).header('x-training-set-id', manifest.id).header('x-training-set-digest', manifest.digest);
+    return body;
   }
 
   @Post('runs')
