@@ -121,6 +121,22 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect((await fetch(`${base}/v1/training-sets`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', accept: 'image/png' } })).status).toBe(415);
   });
 
+  it('builds the entity frame from a dataset\'s bars when asked (no entity frame needed)', async () => {
+    const res = await call('POST', '/v1/training-sets', {
+      features: ['returns:ret_1d'],
+      entities: { from: 'bars_1d', symbols: ['BTC-USD'], start: '2021-04-01', end: '2021-04-30T23:59:59Z' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.rows).toHaveLength(30); // bars closing 2021-04-01 .. 2021-04-30
+    const offline = await query<{ ret_1d: number }>(
+      `SELECT ret_1d FROM read_parquet('${tmp.dir}/offline/returns/v1/*.parquet') WHERE symbol = 'BTC-USD' AND event_ts BETWEEN TIMESTAMPTZ '2021-04-01' AND TIMESTAMPTZ '2021-04-30 23:59:59+00' ORDER BY event_ts`,
+    );
+    expect(res.body.rows.map((r: { returns__ret_1d: number }) => r.returns__ret_1d)).toEqual(offline.map((o) => o.ret_1d));
+    const all = await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'bars_1d', symbols: 'all', start: '2021-06-20' } });
+    expect(new Set(all.body.rows.map((r: { symbol: string }) => r.symbol)).size).toBe(3);
+    expect((await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'nope' } })).status).toBe(422);
+  });
+
   it('links runs both ways, idempotently', async () => {
     const set = await call('POST', '/v1/training-sets', { features: ['trend:rsi_14'], entities: entities.slice(0, 2) });
     expect((await call('POST', '/v1/runs', { runId: 'run-42', trainingSetIds: [set.body.trainingSetId], system: 'mlflow' })).status).toBe(200);

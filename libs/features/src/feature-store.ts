@@ -49,7 +49,7 @@ export class FeatureStore {
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
     const online = LmdbOnlineStore.open(join(config.dataDir, 'online'));
     const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
-    const trainingSets = new TrainingSetService(db, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'));
+    const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'));
     return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets);
   }
 

@@ -9,7 +9,8 @@ import type { MaterializationService } from '../materialize/materialization.serv
 import type { FeatureRegistry, RunLink, TrainingSetManifest } from '../registry/feature-registry';
 import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from '../sql/identifier';
 import type { Clock } from '../util/clock';
-import { parseDuration } from '../util/time';
+import { parseDuration, parseUtc } from '../util/time';
+import type { DatasetService } from '../datasets/dataset.service';
 import { pointInTimeSql, type PitViewInput, type PointInTimeMode } from './point-in-time.sql';
 
 export interface TrainingSetRequest {
@@ -37,6 +38,7 @@ const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
 export class TrainingSetService {
   constructor(
     private readonly db: DuckDbClient,
+    private readonly datasets: DatasetService,
     private readonly features: FeatureViewService,
     private readonly materializer: MaterializationService,
     private readonly registry: FeatureRegistry,
@@ -58,7 +60,8 @@ export class TrainingSetService {
       if (outputs.has(column)) throw new InvalidArgumentError(`features[${i}]: ${column} is requested twice`, { field: `features[${i}]` });
       outputs.add(column);
     });
-    const rows = entityRows(request.entities);
+    const spine = parseSpine(request.entities);
+    const rows = spine ? [] : entityRows(request.entities);
     // Versions not materialised up to the newest data are brought up to date first (incremental).
     const versions = [...new Map(resolved.map((r) => [`${r.record.name}@${r.record.version}`, r.record])).values()];
     for (const v of versions) await this.materializer.run({ view: v.name, version: v.version });
@@ -68,13 +71,13 @@ export class TrainingSetService {
     await mkdir(this.tmpDir, { recursive: true });
     const entityFile = join(this.tmpDir, `${id}-entities.ndjson`);
     // `_row` carries the request order through DuckDB's parallel reads.
-    await writeFile(entityFile, rows.map((r, i) => JSON.stringify({ ...r, _row: i })).join('\n'));
+    if (!spine) await writeFile(entityFile, rows.map((r, i) => JSON.stringify({ ...r, _row: i })).join('\n'));
     const file = join(this.dir, `${id}.parquet`);
     try {
       return await this.db.withSession(async (s) => {
         const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
         const required = [...new Set(versions.flatMap((v) => keysByEntity.get(v.definition.entity) ?? []))];
-        const entityDigest = await loadEntities(s, entityFile, tsColumn, required);
+        const entityDigest = spine ? await this.loadSpine(s, spine, tsColumn, required) : await loadEntities(s, entityFile, tsColumn, required);
         const inputs: PitViewInput[] = [];
         for (const v of versions) {
           const files = await this.materializer.offlineFiles(v.name, v.version);
@@ -168,6 +171,27 @@ export class TrainingSetService {
     return (await this.registry.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
   }
 
+  // The entity frame as every bar of the chosen symbols in [start, end] of a dataset.
+  private async loadSpine(s: DuckDbSession, spine: Spine, tsColumn: string, keys: readonly string[]): Promise<string> {
+    const schema = await this.datasets.schema(spine.from).catch(() => {
+      throw new UnprocessableError(ErrorCode.UnknownReference, `entities.from: dataset ${spine.from} does not exist`, { field: 'entities.from' });
+    });
+    for (const k of keys) {
+      if (!schema.keys.includes(k)) throw new InvalidArgumentError(`entities.from: ${spine.from} has no key column ${k}`, { field: 'entities.from' });
+    }
+    const current = await this.datasets.currentRowsSql(schema, { from: spine.start, to: spine.end ?? new Date('2200-01-01T00:00:00Z') });
+    const dsTs = quoteIdent(schema.timestampColumn);
+    const keyCols = keys.map(quoteIdent);
+    const filter = spine.symbols === 'all' ? 'TRUE' : `${quoteIdent(keys[0])} IN (${spine.symbols.map(quoteLiteral).join(', ')})`;
+    await s.run(
+      current
+        ? `CREATE OR REPLACE TEMP TABLE entities AS SELECT ${keyCols.join(', ')}, ${dsTs} AS ${quoteIdent(tsColumn)}, row_number() OVER (ORDER BY ${keyCols.join(', ')}, ${dsTs}) - 1 AS _row
+           FROM (${current}) WHERE ${filter} ORDER BY _row`
+        : `CREATE OR REPLACE TEMP TABLE entities AS SELECT ${keyCols.map((k) => `NULL::VARCHAR AS ${k}`).join(', ')}, NULL::TIMESTAMPTZ AS ${quoteIdent(tsColumn)}, 0::BIGINT AS _row WHERE false`,
+    );
+    return contentDigest(s, '(SELECT * EXCLUDE (_row) FROM entities ORDER BY _row)');
+  }
+
   private async featureRefs(request: TrainingSetRequest): Promise<string[]> {
     if (request.featureService !== undefined) {
       if (typeof request.featureService !== 'string') throw new InvalidArgumentError('featureService: must be a name', { field: 'featureService' });
@@ -221,6 +245,30 @@ function parseRunId(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || !RUN_ID.test(value)) throw new InvalidArgumentError('runId: 1 to 200 characters of letters, digits, _ . : -', { field: 'runId' });
   return value;
+}
+
+interface Spine {
+  readonly from: string;
+  readonly symbols: readonly string[] | 'all';
+  readonly start?: Date;
+  readonly end?: Date;
+}
+
+/** `{"from": dataset, "symbols": [...] | "all", "start"?, "end"?}`: the entity frame made from a dataset's bars. */
+function parseSpine(value: unknown): Spine | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  assertIdentifier(v.from, 'entities.from');
+  const symbols = v.symbols === undefined || v.symbols === 'all' ? 'all' : v.symbols;
+  if (symbols !== 'all' && (!Array.isArray(symbols) || symbols.length === 0 || symbols.some((x) => typeof x !== 'string'))) {
+    throw new InvalidArgumentError('entities.symbols: a non-empty list of symbols, or "all"', { field: 'entities.symbols' });
+  }
+  return {
+    from: v.from,
+    symbols: symbols as string[] | 'all',
+    start: v.start === undefined ? undefined : parseUtc(v.start, 'entities.start'),
+    end: v.end === undefined ? undefined : parseUtc(v.end, 'entities.end'),
+  };
 }
 
 function entityRows(value: unknown): Record<string, unknown>[] {
