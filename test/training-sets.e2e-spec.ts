@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { tableFromIPC } from 'apache-arrow';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
 
@@ -135,6 +135,30 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     const all = await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'bars_1d', symbols: 'all', start: '2021-06-20' } });
     expect(new Set(all.body.rows.map((r: { symbol: string }) => r.symbol)).size).toBe(3);
     expect((await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'nope' } })).status).toBe(422);
+  });
+
+  it('takes a large entity frame as a CSV, Parquet or Arrow body with the options as query parameters', async () => {
+    const json = await call('POST', '/v1/training-sets', { features, entities });
+    const csv = ['symbol,ts,label', ...entities.map((e) => `${e.symbol},${e.ts},${e.label}`)].join('\n');
+    const csvFile = join(tmp.dir, 'frame.csv');
+    require('node:fs').writeFileSync(csvFile, csv);
+    const parquetFile = join(tmp.dir, 'frame.parquet');
+    await query(`COPY (SELECT * FROM read_csv('${csvFile}', all_varchar = true)) TO '${parquetFile}' (FORMAT parquet)`);
+    const arrow = tableToIPC(tableFromArrays({ symbol: entities.map((e) => e.symbol), ts: entities.map((e) => e.ts), label: entities.map((e) => e.label) }), 'stream');
+    const q = `?features=${encodeURIComponent(features.join(','))}&pointInTime=event`;
+    for (const [type, body] of [
+      ['text/csv', csv],
+      ['application/vnd.apache.parquet', require('node:fs').readFileSync(parquetFile)],
+      ['application/vnd.apache.arrow.stream', Buffer.from(arrow)],
+    ] as const) {
+      const res = await fetch(`${base}/v1/training-sets${q}`, { method: 'POST', body, headers: { 'content-type': type } });
+      const answer = (await res.json()) as { rows: Array<Record<string, unknown>> };
+      expect({ type, status: res.status }).toEqual({ type, status: 200 });
+      const strip = (rows: Array<Record<string, unknown>>) => rows.map(({ label: _, ...r }) => r);
+      expect(strip(answer.rows)).toEqual(strip(json.body.rows));
+    }
+    const noFeatures = await fetch(`${base}/v1/training-sets`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    expect(noFeatures.status).toBe(400);
   });
 
   it('links runs both ways, idempotently', async () => {

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
   CONTENT_TYPE,
   FeatureStore,
+  bodyFormat,
+  bodyToFile,
   negotiateFormat,
   renderTrainingSet,
   type SqlRow,
@@ -19,12 +21,14 @@ export class TrainingSetsController {
   @Post('training-sets')
   @HttpCode(200)
   async create(
-    @Body() body: TrainingSetRequest,
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
     @Headers('accept') accept: string | undefined,
+    @Query() query: Record<string, string | undefined>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ trainingSetId: string; digest: string; columns: readonly string[]; rows: SqlRow[] } | Buffer> {
     const format = negotiateFormat(accept);
-    const { manifest, rows } = await this.store.trainingSets.create(body ?? {});
+    const { manifest, rows } = await this.store.trainingSets.create(trainingSetRequest(contentType, body, query));
     if (format === 'json') return { trainingSetId: manifest.id, digest: manifest.digest, columns: manifest.columns, rows };
     return this.binary(reply, manifest, format);
   }
@@ -67,4 +71,19 @@ export class TrainingSetsController {
   runsOfVersion(@Param('name') name: string, @Param('version', ParseIntPipe) version: number): ReturnType<FeatureStore['trainingSets']['runsOfVersion']> {
     return this.store.trainingSets.runsOfVersion(name, version);
   }
+}
+
+// JSON bodies carry everything; a CSV, Parquet or Arrow body is the entity frame itself, with
+// features, runId, pointInTime and timestampColumn as query parameters.
+function trainingSetRequest(contentType: string | undefined, body: unknown, query: Record<string, string | undefined>): TrainingSetRequest {
+  const format = bodyFormat(contentType);
+  if (format === 'json') return (body && typeof body === 'object' ? body : {}) as TrainingSetRequest;
+  return {
+    features: query.features === undefined ? undefined : query.features.split(',').map((f) => f.trim()).filter(Boolean),
+    featureService: query.featureService,
+    runId: query.runId,
+    pointInTime: query.pointInTime,
+    timestampColumn: query.timestampColumn,
+    entityFrame: bodyToFile(format, body),
+  };
 }

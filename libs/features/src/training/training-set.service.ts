@@ -11,6 +11,7 @@ import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from '.
 import type { Clock } from '../util/clock';
 import { parseDuration, parseUtc } from '../util/time';
 import type { DatasetService } from '../datasets/dataset.service';
+import type { SourceFormat } from '../ingest/ingest-source';
 import { pointInTimeSql, type PitViewInput, type PointInTimeMode } from './point-in-time.sql';
 
 export interface TrainingSetRequest {
@@ -20,6 +21,8 @@ export interface TrainingSetRequest {
   readonly pointInTime?: unknown;
   readonly timestampColumn?: unknown;
   readonly runId?: unknown;
+  /** A large entity frame sent as the body itself (CSV, Parquet, or Arrow converted to NDJSON). */
+  readonly entityFrame?: { readonly bytes: Buffer; readonly format: SourceFormat };
 }
 
 export interface TrainingSet {
@@ -60,8 +63,9 @@ export class TrainingSetService {
       if (outputs.has(column)) throw new InvalidArgumentError(`features[${i}]: ${column} is requested twice`, { field: `features[${i}]` });
       outputs.add(column);
     });
-    const spine = parseSpine(request.entities);
-    const rows = spine ? [] : entityRows(request.entities);
+    const spine = request.entityFrame ? null : parseSpine(request.entities);
+    const rows = spine || request.entityFrame ? [] : entityRows(request.entities);
+    if (request.entityFrame && request.entityFrame.bytes.length === 0) throw new InvalidArgumentError('body: the entity frame is empty', { field: 'body' });
     // Versions not materialised up to the newest data are brought up to date first (incremental).
     const versions = [...new Map(resolved.map((r) => [`${r.record.name}@${r.record.version}`, r.record])).values()];
     for (const v of versions) await this.materializer.run({ view: v.name, version: v.version });
@@ -69,15 +73,16 @@ export class TrainingSetService {
     const id = `tset-${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
     await mkdir(this.dir, { recursive: true });
     await mkdir(this.tmpDir, { recursive: true });
-    const entityFile = join(this.tmpDir, `${id}-entities.ndjson`);
-    // `_row` carries the request order through DuckDB's parallel reads.
-    if (!spine) await writeFile(entityFile, rows.map((r, i) => JSON.stringify({ ...r, _row: i })).join('\n'));
+    const frameFormat: SourceFormat = request.entityFrame?.format ?? 'ndjson';
+    const entityFile = join(this.tmpDir, `${id}-entities.${frameFormat}`);
+    if (request.entityFrame) await writeFile(entityFile, request.entityFrame.bytes);
+    else if (!spine) await writeFile(entityFile, rows.map((r) => JSON.stringify(r)).join('\n'));
     const file = join(this.dir, `${id}.parquet`);
     try {
       return await this.db.withSession(async (s) => {
         const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
         const required = [...new Set(versions.flatMap((v) => keysByEntity.get(v.definition.entity) ?? []))];
-        const entityDigest = spine ? await this.loadSpine(s, spine, tsColumn, required) : await loadEntities(s, entityFile, tsColumn, required);
+        const entityDigest = spine ? await this.loadSpine(s, spine, tsColumn, required) : await loadEntities(s, entityFile, frameFormat, tsColumn, required);
         const inputs: PitViewInput[] = [];
         for (const v of versions) {
           const files = await this.materializer.offlineFiles(v.name, v.version);
@@ -208,11 +213,20 @@ export class TrainingSetService {
 }
 
 // Loads the entity frame into `entities` (keys as text, the timestamp parsed as UTC, other
-// columns as given, `_row` = request order); returns its digest.
-async function loadEntities(s: DuckDbSession, file: string, tsColumn: string, keys: readonly string[]): Promise<string> {
-  const reader = `read_json(${quoteLiteral(file)}, format = 'newline_delimited')`;
-  const described = await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${reader}`);
+// columns as given, `_row` = order in the request); returns its digest.
+async function loadEntities(s: DuckDbSession, file: string, format: SourceFormat, tsColumn: string, keys: readonly string[]): Promise<string> {
+  const path = quoteLiteral(file);
+  const reader =
+    format === 'csv' ? `read_csv(${path}, header = true)` : format === 'parquet' ? `read_parquet(${path})` : `read_json(${path}, format = 'newline_delimited')`;
+  try {
+    // A table keeps the file's row order (insertion order is preserved), so rowid is the request order.
+    await s.run(`CREATE OR REPLACE TEMP TABLE entities_raw AS SELECT * FROM ${reader}`);
+  } catch (error) {
+    throw new InvalidArgumentError(`body: cannot read the entity frame as ${format}: ${(error as Error).message.split('\n')[0]}`, { field: 'body' });
+  }
+  const described = await s.all<{ column_name: string; column_type: string }>('DESCRIBE entities_raw');
   const columns = new Map(described.map((c) => [c.column_name, c.column_type]));
+  if (columns.has('_row')) throw new InvalidArgumentError('entities: the column name _row is reserved', { field: '_row' });
   for (const needed of [tsColumn, ...keys]) {
     if (!columns.has(needed)) throw new InvalidArgumentError(`entities: the column ${needed} is missing`, { field: needed });
   }
@@ -222,7 +236,8 @@ async function loadEntities(s: DuckDbSession, file: string, tsColumn: string, ke
     if (keys.includes(c.column_name)) return `CAST(${col} AS VARCHAR) AS ${col}`;
     return col;
   });
-  await s.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT ${select.join(', ')} FROM ${reader} ORDER BY _row`);
+  await s.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT ${select.join(', ')}, rowid AS _row FROM entities_raw ORDER BY rowid`);
+  await s.run('DROP TABLE entities_raw');
   const ts = quoteIdent(tsColumn);
   const bad = await s.all<{ row: number; raw: string | null }>(`SELECT _row AS row, _ts_raw AS raw FROM entities WHERE ${ts} IS NULL ORDER BY _row LIMIT 5`);
   if (bad.length) {
@@ -275,7 +290,6 @@ function entityRows(value: unknown): Record<string, unknown>[] {
   if (!Array.isArray(value) || value.length === 0) throw new InvalidArgumentError('entities: a non-empty array of entity rows is required', { field: 'entities' });
   value.forEach((row, i) => {
     if (!row || typeof row !== 'object' || Array.isArray(row)) throw new InvalidArgumentError(`entities[${i}]: must be an object`, { field: `entities[${i}]` });
-    if ('_row' in row) throw new InvalidArgumentError(`entities[${i}]._row: the name _row is reserved`, { field: `entities[${i}]._row` });
   });
   return value as Record<string, unknown>[];
 }
