@@ -13,6 +13,8 @@ import type { FeatureRegistry } from './registry/feature-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
 import { MaterializationService } from './materialize/materialization.service';
 import { TrainingSetService } from './training/training-set.service';
+import { LineageRelay } from './lineage/lineage.relay';
+import { MlflowLineageSink } from './lineage/mlflow.client';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
 import type { OnlineStoreDriver } from './online/online-store.driver';
 import { systemClock, type Clock } from './util/clock';
@@ -36,6 +38,7 @@ export class FeatureStore {
     readonly online: OnlineStoreDriver,
     readonly materializer: MaterializationService,
     readonly trainingSets: TrainingSetService,
+    readonly lineageRelay: LineageRelay | null,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -49,8 +52,11 @@ export class FeatureStore {
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
     const online = LmdbOnlineStore.open(join(config.dataDir, 'online'));
     const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
-    const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'));
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets);
+    const relay = config.lineage.mlflowTrackingUri
+      ? new LineageRelay(registry.features, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
+      : null;
+    const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'), relay);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

@@ -39,3 +39,5 @@ export * from './online/drivers/lmdb.online-store';
 export * from './training/point-in-time.sql';
 export * from './training/training-set.service';
 export * from './training/training-set.formats';
+export * from './lineage/mlflow.client';
+export * from './lineage/lineage.relay';

@@ -20,6 +20,9 @@ const schema = z.object({
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 4GB')
     .optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  MLFLOW_TRACKING_URI: z.string().url().optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  LINEAGE_RETRY_SECONDS: z.coerce.number().positive().max(3600).default(5),
 });
 
 /** The validated, typed configuration shared by the API and the ingest CLI. */
@@ -29,6 +32,8 @@ export interface AppConfig {
   readonly bootstrap: { readonly enabled: boolean; readonly samplesDir: string; readonly symbols: number; readonly days: number };
   readonly duckdb: { readonly threads?: number; readonly memoryLimit?: string };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** MLflow tracking server that run links are also logged to, and how often failed ones are retried. */
+  readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number };
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -49,5 +54,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bootstrap: { enabled: c.BOOTSTRAP, samplesDir: resolve(c.SAMPLES_DIR), symbols: c.BOOTSTRAP_SYMBOLS, days: c.BOOTSTRAP_DAYS },
     duckdb: { threads: c.DUCKDB_THREADS, memoryLimit: c.DUCKDB_MEMORY_LIMIT },
     logLevel: c.LOG_LEVEL,
+    lineage: {
+      mlflowTrackingUri: c.MLFLOW_TRACKING_URI,
+      publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`,
+      retrySeconds: c.LINEAGE_RETRY_SECONDS,
+    },
   };
 }

@@ -71,6 +71,15 @@ export interface RunLink {
   readonly linkedAt: string;
 }
 
+export interface OutboxEntry {
+  readonly sink: string;
+  readonly runId: string;
+  readonly trainingSetId: string;
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly nextAttemptAt: string;
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface JobRecord {
@@ -117,6 +126,10 @@ export interface FeatureRegistry {
   linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void>;
   runLinks(runId: string): Promise<RunLink[]>;
   runsOfVersion(view: string, version: number): Promise<RunLink[]>;
+  /** Outbox of run links still to report to an external tracker (kept until delivered). */
+  putOutbox(entry: OutboxEntry): Promise<void>;
+  listOutbox(): Promise<OutboxEntry[]>;
+  removeOutbox(entry: OutboxEntry): Promise<void>;
   putJob(job: JobRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
 }

@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock';
 import { parseDuration, parseUtc } from '../util/time';
 import type { DatasetService } from '../datasets/dataset.service';
 import type { SourceFormat } from '../ingest/ingest-source';
+import type { LineageRelay } from '../lineage/lineage.relay';
 import { pointInTimeSql, type PitViewInput, type PointInTimeMode } from './point-in-time.sql';
 
 export interface TrainingSetRequest {
@@ -48,6 +49,7 @@ export class TrainingSetService {
     private readonly clock: Clock,
     private readonly dir: string,
     private readonly tmpDir: string,
+    private readonly relay: LineageRelay | null = null,
   ) {}
 
   async create(request: TrainingSetRequest): Promise<TrainingSet> {
@@ -153,6 +155,8 @@ export class TrainingSetService {
         linkedAt: this.clock.now().toISOString(),
       };
       await this.registry.linkRun(link, manifest.features);
+      // The link is stored; reporting it to MLflow may fail and is then retried from the outbox.
+      if (this.relay) await this.relay.enqueue(runId, manifest.id);
     }
     return { runId, trainingSets: trainingSetIds as string[] };
   }

@@ -5,6 +5,7 @@ import type {
   FeatureRegistry,
   JobRecord,
   LeaseOwner,
+  OutboxEntry,
   RunLink,
   TrainingSetManifest,
   MaterializationState,
@@ -140,6 +141,18 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
 
   async runsOfVersion(view: string, version: number): Promise<RunLink[]> {
     return this.range(`version-run/${view}/${pad(version)}/`) as RunLink[];
+  }
+
+  async putOutbox(entry: OutboxEntry): Promise<void> {
+    await this.db.put(`outbox/${entry.sink}/${entry.runId}/${entry.trainingSetId}`, entry);
+  }
+
+  async listOutbox(): Promise<OutboxEntry[]> {
+    return this.range('outbox/') as OutboxEntry[];
+  }
+
+  async removeOutbox(entry: OutboxEntry): Promise<void> {
+    await this.db.remove(`outbox/${entry.sink}/${entry.runId}/${entry.trainingSetId}`);
   }
 
   async putJob(job: JobRecord): Promise<void> {
