@@ -28,7 +28,7 @@ export class TrainingSetsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ trainingSetId: string; digest: string; columns: readonly string[]; rows: SqlRow[] } | Buffer> {
     const format = negotiateFormat(accept);
-    const { manifest, rows } = await this.store.trainingSets.create(trainingSetRequest(contentType, body, query));
+    const { manifest, rows } = await this.store.trainingSets.create(trainingSetRequest(contentType, body, query), format === 'json');
     if (format === 'json') return { trainingSetId: manifest.id, digest: manifest.digest, columns: manifest.columns, rows };
     return this.binary(reply, manifest, format);
   }

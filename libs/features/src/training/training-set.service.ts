@@ -52,7 +52,12 @@ export class TrainingSetService {
     private readonly relay: LineageRelay | null = null,
   ) {}
 
-  async create(request: TrainingSetRequest): Promise<TrainingSet> {
+  /**
+   * Computes and stores a training set. `withRows` also returns the rows as objects (the JSON
+   * answer); binary answers are served from the stored Parquet file instead, so a large set is
+   * never held as JS objects.
+   */
+  async create(request: TrainingSetRequest, withRows = true): Promise<TrainingSet> {
     const mode = parseMode(request.pointInTime);
     const tsColumn = request.timestampColumn ?? 'ts';
     assertIdentifier(tsColumn, 'timestampColumn');
@@ -102,13 +107,14 @@ export class TrainingSetService {
         await s.run(`COPY (${pointInTimeSql('entities', tsColumn, inputs, mode)}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
         await rename(tmp, file);
         const digest = await contentDigest(s, `read_parquet(${quoteLiteral(file)})`);
-        const data = await s.all(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+        const data = withRows ? await s.all(`SELECT * FROM read_parquet(${quoteLiteral(file)})`) : [];
+        const [{ n }] = await s.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${quoteLiteral(file)})`);
         const columns = (await s.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`)).map((c) => c.column_name);
         const manifest: TrainingSetManifest = {
           id,
           digest,
           entityDigest,
-          rowCount: data.length,
+          rowCount: n,
           createdAt: this.clock.now().toISOString(),
           pointInTime: mode,
           timestampColumn: tsColumn,
