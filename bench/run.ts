@@ -1,10 +1,12 @@
 import { runIngestBench } from './ingest.bench';
 import { runMaterializeBench } from './materialize.bench';
+import { runTrainingSetBench } from './training-set.bench';
 
 /** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
 const benches: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
   materialize: runMaterializeBench,
+  'training-set': runTrainingSetBench,
 };
 
 async function main(): Promise<void> {

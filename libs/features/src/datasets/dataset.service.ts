@@ -38,6 +38,7 @@ export interface RowsResult {
 
 /** Datasets of the lake: declaring them, describing them, pushing rows into them. */
 export class DatasetService {
+  private readonly boundsCache = new Map<string, { key: string; bounds: { minTs: string | null; maxTs: string | null } }>();
   private readonly statsCache = new Map<string, { key: string; stats: Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'> }>();
 
   constructor(
@@ -47,6 +48,22 @@ export class DatasetService {
     private readonly ingestor: BatchIngestor,
     private readonly tmpDir: string,
   ) {}
+
+  /** Earliest and latest timestamp in a dataset (cheap: Parquet statistics), cached until the next batch. */
+  async timeBounds(name: string): Promise<{ minTs: string | null; maxTs: string | null }> {
+    const schema = await this.schema(name);
+    const batches = await this.registry.listBatches(name);
+    const key = `${batches.length}:${batches.map((b) => b.batchId).sort().at(-1) ?? ''}`;
+    const cached = this.boundsCache.get(name);
+    if (cached && cached.key === key) return cached.bounds;
+    const scan = await this.lake.scanSql(name);
+    const ts = quoteIdent(schema.timestampColumn);
+    const bounds = scan
+      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${scan}`))) ?? { minTs: null, maxTs: null })
+      : { minTs: null, maxTs: null };
+    this.boundsCache.set(name, { key, bounds });
+    return bounds;
+  }
 
   /** Declares a dataset; an identical declaration is a no-op, a different one for a known name a CONFLICT. */
   async declare(name: string, input: { keys?: unknown; timestampColumn?: unknown; columns?: unknown }): Promise<{ created: boolean; schema: DatasetSchema }> {

@@ -68,7 +68,7 @@ export class MaterializationService {
   /** Resolves the version and the parts of the range still to compute. */
   async plan(request: MaterializeRequest): Promise<{ record: ViewVersionRecord; parts: TimeRange[]; bounds: { start: Date; end: Date } | null }> {
     const record = await this.resolve(request);
-    const dataset = await this.datasets.get(record.definition.source);
+    const dataset = await this.datasets.timeBounds(record.definition.source);
     const start = request.start ?? (dataset.minTs ? new Date(dataset.minTs) : undefined);
     const end = request.end ?? (dataset.maxTs ? new Date(dataset.maxTs) : undefined);
     if (!start || !end) return { record, parts: [], bounds: null };

@@ -33,14 +33,28 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
   const outputs: string[] = [];
   views.forEach((v, i) => {
     const keyCols = v.keys.map(quoteIdent);
-    const avail = mode === 'knowledge' ? 'greatest(event_ts, created_ts)' : 'event_ts';
     const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: ${quoteIdent(c)}`).join(', ')}}`;
-    ctes.push(`tl${i} AS (
+    // Only rows that can matter: nothing after the latest entity time, nothing older than the
+    // earliest entity time minus the TTL (such a row is outside the TTL for every entity row).
+    const bounds = [`event_ts <= (SELECT max(${quoteIdent(entityTs)}) FROM ${entities})`];
+    if (v.ttlSeconds !== null) bounds.push(`event_ts >= (SELECT min(${quoteIdent(entityTs)}) FROM ${entities}) - to_seconds(${v.ttlSeconds})`);
+    const rows = `(SELECT * FROM ${v.offline} WHERE ${bounds.join(' AND ')})`;
+    if (mode === 'event') {
+      // Usable from event_ts on: the best row at each event time is that time's row (ties to
+      // the greatest created_ts), so the timeline is a plain aggregate, no running window.
+      ctes.push(`tl${i} AS (
+  SELECT ${keyCols.join(', ')}, event_ts AS avail, arg_max(${payload}, created_ts) AS best
+  FROM ${rows} GROUP BY ${keyCols.join(', ')}, event_ts
+)`);
+    } else {
+      const avail = 'greatest(event_ts, created_ts)';
+      ctes.push(`tl${i} AS (
   SELECT DISTINCT ON (${keyCols.join(', ')}, avail) ${keyCols.join(', ')}, avail, best
   FROM (SELECT ${keyCols.join(', ')}, ${avail} AS avail,
           arg_max(${payload}, {'e': event_ts, 'c': created_ts}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${avail} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best
-        FROM ${v.offline})
+        FROM ${rows})
 )`);
+    }
     const on = keyCols.map((k) => `e.${k} = t${i}.${k}`).join(' AND ');
     joins.push(`ASOF LEFT JOIN tl${i} AS t${i} ON ${on} AND e.${quoteIdent(entityTs)} >= t${i}.avail`);
     const fresh = v.ttlSeconds === null ? 'TRUE' : `t${i}.best.event_ts >= e.${quoteIdent(entityTs)} - to_seconds(${v.ttlSeconds})`;
