@@ -88,7 +88,7 @@ describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference'
           const { rows, entities } = randomCase(seed);
           const got = await db.withSession(async (s) => {
             await load(s, rows, entities);
-            const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']] }], mode);
+            const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false }], mode);
             return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
           });
           expect(got).toHaveLength(entities.length);
@@ -98,6 +98,19 @@ describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference'
       });
     }
   }
+
+  it('the fast path for one row per event time agrees with the reference', async () => {
+    for (const seed of [6, 7, 8]) {
+      const { rows, entities } = randomCase(seed);
+      const unique = rows.filter((r, i) => !rows.some((o, j) => j > i && o.symbol === r.symbol && o.event_ts === r.event_ts)); // drop corrections
+      const got = await db.withSession(async (s) => {
+        await load(s, unique, entities);
+        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true }], 'event');
+        return (await s.all<{ v__x: number | null }>(sql)).map((r) => r.v__x);
+      });
+      expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, 'event')));
+    }
+  });
 
   it('the two modes differ exactly where a later correction would leak backwards', async () => {
     const rows: OfflineRow[] = [
@@ -111,7 +124,7 @@ describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference'
     const run = (mode: PointInTimeMode) =>
       db.withSession(async (s) => {
         await load(s, rows, entities);
-        return (await s.all<{ v__x: number }>(pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: null, features: [['x', 'v__x']] }], mode))).map((r) => r.v__x);
+        return (await s.all<{ v__x: number }>(pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: null, features: [['x', 'v__x']], uniqueEventTimes: false }], mode))).map((r) => r.v__x);
       });
     expect(await run('event')).toEqual([2, 2]);
     expect(await run('knowledge')).toEqual([1, 2]);

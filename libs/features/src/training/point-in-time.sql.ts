@@ -10,6 +10,8 @@ export interface PitViewInput {
   readonly ttlSeconds: number | null;
   /** [feature column in the offline store, output column name]. */
   readonly features: ReadonlyArray<readonly [string, string]>;
+  /** True when the offline rows have at most one row per (keys, event_ts): no tie to settle. */
+  readonly uniqueEventTimes: boolean;
 }
 
 export type PointInTimeMode = 'event' | 'knowledge';
@@ -39,7 +41,10 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
     const bounds = [`event_ts <= (SELECT max(${quoteIdent(entityTs)}) FROM ${entities})`];
     if (v.ttlSeconds !== null) bounds.push(`event_ts >= (SELECT min(${quoteIdent(entityTs)}) FROM ${entities}) - to_seconds(${v.ttlSeconds})`);
     const rows = `(SELECT * FROM ${v.offline} WHERE ${bounds.join(' AND ')})`;
-    if (mode === 'event') {
+    if (mode === 'event' && v.uniqueEventTimes) {
+      // One row per event time: the rows themselves are the timeline.
+      ctes.push(`tl${i} AS (SELECT ${keyCols.join(', ')}, event_ts AS avail, ${payload} AS best FROM ${rows})`);
+    } else if (mode === 'event') {
       // Usable from event_ts on: the best row at each event time is that time's row (ties to
       // the greatest created_ts), so the timeline is a plain aggregate, no running window.
       ctes.push(`tl${i} AS (

@@ -100,6 +100,9 @@ export class TrainingSetService {
             offline: files.length ? `read_parquet([${files.map(quoteLiteral).join(', ')}])` : emptyOffline(keys, v.definition.features.map((f) => [f.name, f.type] as const)),
             keys,
             ttlSeconds: v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds,
+            // Materialisation writes each (key, event time) once per version (parts never overlap
+            // and a lease serialises runs); a future refresh of corrected ranges must clear this.
+            uniqueEventTimes: true,
             features: resolved.filter((r) => r.record === v || (r.record.name === v.name && r.record.version === v.version)).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
           });
         }
