@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApi } from '../apps/api/src/server';
-import { ROOT, expectEventually, tempDataDir, testConfig } from './support/helpers';
+import { expectEventually } from './support/helpers';
+import { startTestApi, type TestApi } from './support/processes';
 
 const VIEW = {
   name: 'price_momentum',
@@ -17,25 +15,13 @@ const VIEW = {
 };
 
 describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
-  let tmp: ReturnType<typeof tempDataDir>;
-  let app: NestFastifyApplication;
-  let base: string;
+  let api: TestApi;
+  const call = (method: string, path: string, body?: unknown) => api.call(method, path, body);
 
   beforeAll(async () => {
-    tmp = tempDataDir();
-    ({ app } = await createApi(testConfig(tmp.dir, { BOOTSTRAP: 'true', BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '30', SAMPLES_DIR: join(ROOT, 'data', 'samples') })));
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    api = await startTestApi({ BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '30' });
   });
-  afterAll(async () => {
-    await app.close();
-    tmp.cleanup();
-  });
-
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  afterAll(() => api.stop());
 
   it('has the built-in catalog and the symbol entity from first start', async () => {
     expect((await call('GET', '/v1/entities')).body).toEqual([{ name: 'symbol', joinKeys: ['symbol'], description: expect.any(String) }]);

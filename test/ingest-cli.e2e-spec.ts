@@ -1,25 +1,8 @@
-import { spawn } from 'node:child_process';
+import { cli } from './support/processes';
 import { readFileSync } from 'node:fs';
-import { ROOT, SAMPLE_CSV, lakeRows, referenceDailyBars, tempDataDir, writeText } from './support/helpers';
+import { SAMPLE_CSV, lakeRows, referenceDailyBars, tempDataDir, writeText } from './support/helpers';
 import { RecordedProviderServer } from './support/recorded-provider.server';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npm run ingest -- …` the way a user does (the same entry point, in a child process). */
-function cli(dataDir: string, args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/ingest/src/main.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ingest CLI', () => {
   let tmp: ReturnType<typeof tempDataDir>;

@@ -1,15 +1,8 @@
+import { cli } from './support/processes';
 import { spawn } from 'node:child_process';
 import { FeatureStore, applyCatalog, marketCatalog, type LeaseOwner } from '@app/features';
-import { ROOT, SAMPLE_CSV, openStore, tempDataDir } from './support/helpers';
+import { SAMPLE_CSV, openStore, tempDataDir } from './support/helpers';
 
-function cli(dataDir: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/ingest/src/main.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout }));
-  });
-}
 
 describe('the registry shared by two processes', () => {
   let tmp: ReturnType<typeof tempDataDir>;

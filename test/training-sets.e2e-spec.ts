@@ -1,29 +1,20 @@
 import { join } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { createApi } from '../apps/api/src/server';
-import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
+import { query } from './support/helpers';
+import { startTestApi, type TestApi } from './support/processes';
 
 describe('training sets over HTTP: point in time, reproducible, linked to runs', () => {
-  let tmp: ReturnType<typeof tempDataDir>;
-  let app: NestFastifyApplication;
+  let api: TestApi;
   let base: string;
+  let tmp: { dir: string };
+  const call = (method: string, path: string, body?: unknown) => api.call(method, path, body);
 
   beforeAll(async () => {
-    tmp = tempDataDir();
-    ({ app } = await createApi(testConfig(tmp.dir, { BOOTSTRAP: 'true', BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '60', SAMPLES_DIR: join(ROOT, 'data', 'samples') })));
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    api = await startTestApi({ BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '60' });
+    base = api.base;
+    tmp = { dir: api.dataDir };
   });
-  afterAll(async () => {
-    await app.close();
-    tmp.cleanup();
-  });
-
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' } });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  afterAll(() => api.stop());
 
   const entities = [
     { symbol: 'BTC-USD', ts: '2021-04-12T10:59:42Z', label: 1 },
