@@ -81,6 +81,23 @@ export class DuckDbSession {
     return reader.getRowObjectsJson().map((row) => normaliseRow(row, names, types) as T);
   }
 
+  /**
+   * A query's result column by column, for columnar consumers (Arrow): numbers stay numbers,
+   * BIGINT stays bigint, timestamps become epoch milliseconds, text stays text; no row objects.
+   */
+  async columns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    const types = reader.columnTypes().map((t) => t.toString());
+    const raw = reader.getColumns();
+    const columns = raw.map((values, i) => {
+      const type = types[i];
+      if (type.startsWith('TIMESTAMP')) return values.map((v) => (v === null ? null : Number((v as { micros: bigint }).micros / 1000n)));
+      if (type === 'BOOLEAN' || type === 'DOUBLE' || type === 'FLOAT' || type === 'INTEGER' || type === 'BIGINT') return values;
+      return values.map((v) => (v === null ? null : String(v)));
+    });
+    return { names: reader.columnNames(), types, columns };
+  }
+
   /** The first row of a query, or undefined. */
   async one<T extends SqlRow = SqlRow>(sql: string, params: readonly DuckDBValue[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];

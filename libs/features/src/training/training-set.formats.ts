@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { Bool, Field, Float64, Int64, Schema, Table, TimestampMillisecond, Utf8, makeData, RecordBatch, Struct, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
+import { Bool, Field, Float64, Int64, Table, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { FeatureStoreError, ErrorCode } from '../errors/feature-store.error';
 import { quoteLiteral } from '../sql/identifier';
@@ -44,24 +44,17 @@ export async function renderTrainingSet(db: DuckDbClient, file: string, format: 
     }
   }
   return db.withSession(async (s) => {
-    const columns = await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`);
-    const rows = await s.all(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
-    const fields: Field[] = [];
-    const vectors = columns.map((c) => {
-      const type = arrowType(c.column_type);
-      fields.push(new Field(c.column_name, type, true));
-      const values = rows.map((r) => {
-        const v = r[c.column_name];
-        if (v === null || v === undefined) return null;
-        if (type instanceof TimestampMillisecond) return Date.parse(String(v));
-        if (type instanceof Int64) return BigInt(v as number);
-        return v;
-      });
-      return vectorFromArray(values as unknown[], type);
+    // Column by column from DuckDB into Arrow vectors: no per-row objects.
+    const { names, types, columns } = await s.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+    const fields = names.map((name, i) => new Field(name, arrowType(types[i]), true));
+    const vectors = columns.map((values, i) => {
+      const type = fields[i].type;
+      const prepared = type instanceof Int64 ? values.map((v) => (v === null ? null : BigInt(v as number | bigint))) : values;
+      return vectorFromArray(prepared, type);
     });
-    const schema = new Schema(fields);
-    const data = makeData({ type: new Struct(fields), length: rows.length, nullCount: 0, children: vectors.map((v) => v.data[0]) });
-    return Buffer.from(tableToIPC(new Table(schema, [new RecordBatch(schema, data)]), 'stream'));
+    // The Table constructor aligns the vectors' chunks into record batches.
+    const table = new Table(Object.fromEntries(names.map((name, i) => [name, vectors[i]])));
+    return Buffer.from(tableToIPC(table, 'stream'));
   });
 }
 
