@@ -25,9 +25,7 @@ const TAGS = { catalog: 'market', source: 'bars_1d' };
  * (0-based bar number) and the input x; the value ends up in column `name`.
  */
 function emaStages(name: string, x: string, alpha: number, from: string): string[] {
-  const lnq = -Math.log(1 - alpha);
-  const B = Math.floor(Math.log(1e4) / lnq);
-  const k = Math.ceil(Math.log(1e10) / (lnq * B));
+  const { B, k } = emaWindow(alpha);
   const q = `${1 - alpha}`;
   const y = `_${name}_y`;
   const c = `_${name}_c`;
@@ -46,11 +44,17 @@ function emaStages(name: string, x: string, alpha: number, from: string): string
   ];
 }
 
-/** Rows an EMA with this alpha looks back (k * B above). */
-function emaRows(alpha: number): number {
+/** Block size B (q^-B <= 1e4) and block count k (q^kB <= 1e-10) of an EMA with this alpha. */
+function emaWindow(alpha: number): { B: number; k: number } {
   const lnq = -Math.log(1 - alpha);
   const B = Math.floor(Math.log(1e4) / lnq);
-  return Math.ceil(Math.log(1e10) / (lnq * B)) * B;
+  return { B, k: Math.ceil(Math.log(1e10) / (lnq * B)) };
+}
+
+/** Rows an EMA with this alpha looks back (k * B). */
+function emaRows(alpha: number): number {
+  const { B, k } = emaWindow(alpha);
+  return k * B;
 }
 
 export const returnsView = defineFeatureView({

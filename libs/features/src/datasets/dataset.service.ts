@@ -52,8 +52,7 @@ export class DatasetService {
   /** Earliest and latest timestamp in a dataset (cheap: Parquet statistics), cached until the next batch. */
   async timeBounds(name: string): Promise<{ minTs: string | null; maxTs: string | null }> {
     const schema = await this.schema(name);
-    const batches = await this.registry.listBatches(name);
-    const key = `${batches.length}:${batches.map((b) => b.batchId).sort().at(-1) ?? ''}`;
+    const { key } = await this.batchKey(name);
     const cached = this.boundsCache.get(name);
     if (cached && cached.key === key) return cached.bounds;
     const scan = await this.lake.scanSql(name);
@@ -138,8 +137,7 @@ export class DatasetService {
   }
 
   private async describe(schema: DatasetSchema): Promise<DatasetInfo> {
-    const batches = await this.registry.listBatches(schema.name);
-    const key = `${batches.length}:${batches.map((b) => b.batchId).sort().at(-1) ?? ''}`;
+    const { key, batches } = await this.batchKey(schema.name);
     let cached = this.statsCache.get(schema.name);
     if (!cached || cached.key !== key) {
       cached = { key, stats: await this.computeStats(schema) };
@@ -151,8 +149,14 @@ export class DatasetService {
       timestampColumn: schema.timestampColumn,
       columns: [...schema.columns.map((c) => ({ name: c.name, type: c.type })), { name: INGESTED_AT, type: 'TIMESTAMPTZ' }],
       ...cached.stats,
-      batches: batches.length,
+      batches,
     };
+  }
+
+  // Changes whenever a batch is committed: the caches of derived figures are keyed by it.
+  private async batchKey(name: string): Promise<{ key: string; batches: number }> {
+    const batches = await this.registry.listBatches(name);
+    return { key: `${batches.length}:${batches.map((b) => b.batchId).sort().at(-1) ?? ''}`, batches: batches.length };
   }
 
   private async computeStats(schema: DatasetSchema): Promise<Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'>> {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertIdentifier, quoteLiteral } from '../sql/identifier';
 import type { BatchRecord, DatasetRegistry } from '../registry/registry';
@@ -61,20 +61,6 @@ export class LakeRepository {
     const dir = this.datasetDir(dataset);
     if (!existsSync(dir)) return false;
     return (await readdir(dir)).some((p) => p.startsWith('date='));
-  }
-
-  /** Every committed file of a dataset, relative to the lake directory. */
-  async listFiles(dataset: string): Promise<string[]> {
-    const dir = this.datasetDir(dataset);
-    if (!existsSync(dir)) return [];
-    const files: string[] = [];
-    for (const part of await readdir(dir)) {
-      if (!part.startsWith('date=')) continue;
-      for (const file of await readdir(join(dir, part))) {
-        if (file.endsWith('.parquet')) files.push(join(dataset, part, file));
-      }
-    }
-    return files.sort();
   }
 
   /** Creates a private staging folder for one batch, stamped with this process as its owner. */
@@ -178,10 +164,6 @@ export class LakeRepository {
   /** Where a batch's rejected rows are kept, as NDJSON. */
   quarantinePath(dataset: string, batchId: string): string {
     return join(this.quarantineDir, dataset, `${batchId}.ndjson`);
-  }
-
-  relativeToData(path: string): string {
-    return relative(join(this.lakeDir, '..'), path);
   }
 }
 

@@ -103,7 +103,7 @@ export class TrainingSetService {
             // Materialisation writes each (key, event time) once per version (parts never overlap
             // and a lease serialises runs); a future refresh of corrected ranges must clear this.
             uniqueEventTimes: true,
-            features: resolved.filter((r) => r.record === v || (r.record.name === v.name && r.record.version === v.version)).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
+            features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
           });
         }
         const tmp = `${file}.tmp-${process.pid}`;
