@@ -75,11 +75,11 @@ describe('materialisation of the market catalog', () => {
 
   it('puts the latest row of each symbol in the online store', async () => {
     const [syn] = await query<{ ts: string }>(`SELECT max(event_ts) AS ts FROM read_parquet('${tmp.dir}/offline/returns/v1/*.parquet') WHERE symbol = 'SYN0001'`);
-    const [row] = await store.online.get('returns', 1, [['SYN0001']]);
+    const [[row]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0001']]);
     expect(row?.eventTs).toBe(syn.ts);
     const offline = (await offlineRows(tmp.dir, 'returns')).find((r) => r.symbol === 'SYN0001' && r.event_ts === syn.ts)!;
     expect(row?.values).toEqual({ ret_1d: offline.ret_1d, ret_5d: offline.ret_5d, ret_20d: offline.ret_20d, log_ret_1d: offline.log_ret_1d });
-    expect((await store.online.get('returns', 1, [['NOPE']]))[0]).toBeUndefined();
+    expect((await store.online.read([{ view: 'returns', version: 1 }], [['NOPE']]))[0][0]).toBeUndefined();
   });
 
   it('materialised in two steps gives exactly the rows of one full run (lookback covers the windows)', async () => {
@@ -137,10 +137,10 @@ describe('online store (LMDB)', () => {
       expect(await online.putLatest('v', 1, [row('2024-01-02T00:00:00Z', 2)])).toBe(1);
       expect(await online.putLatest('v', 1, [row('2024-01-01T00:00:00Z', 1)])).toBe(0);
       expect(await online.putLatest('v', 1, [row('2024-01-01T12:00:00.5Z', 1.5)])).toBe(0);
-      expect((await online.get('v', 1, [['AAA']]))[0]?.values).toEqual({ x: 2 });
+      expect((await online.read([{ view: 'v', version: 1 }], [['AAA']]))[0][0]?.values).toEqual({ x: 2 });
       expect(await online.putLatest('v', 1, [row('2024-01-03T00:00:00Z', 3)])).toBe(1);
-      expect((await online.get('v', 1, [['AAA']]))[0]?.values).toEqual({ x: 3 });
-      expect((await online.get('v', 2, [['AAA']]))[0]).toBeUndefined();
+      expect((await online.read([{ view: 'v', version: 1 }], [['AAA']]))[0][0]?.values).toEqual({ x: 3 });
+      expect((await online.read([{ view: 'v', version: 2 }], [['AAA']]))[0][0]).toBeUndefined();
     } finally {
       await online.close();
       tmp.cleanup();

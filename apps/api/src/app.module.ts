@@ -6,6 +6,7 @@ import { FEATURE_STORE, FeatureStoreLifecycle } from './common/feature-store.pro
 import { DatasetsController } from './datasets/datasets.controller';
 import { FeatureViewsController } from './features/feature-views.controller';
 import { TrainingSetsController } from './features/training-sets.controller';
+import { OnlineFeaturesController } from './features/online-features.controller';
 import { HealthController } from './health/health.controller';
 
 /** The HTTP API around one opened FeatureStore. */
@@ -14,7 +15,7 @@ export class AppModule {
   static forStore(store: FeatureStore): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController],
+      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController, OnlineFeaturesController],
       providers: [{ provide: FEATURE_STORE, useValue: store }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

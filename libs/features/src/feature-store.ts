@@ -16,7 +16,9 @@ import { TrainingSetService } from './training/training-set.service';
 import { LineageRelay } from './lineage/lineage.relay';
 import { MlflowLineageSink } from './lineage/mlflow.client';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
+import { RedisOnlineStore } from './online/drivers/redis.online-store';
 import type { OnlineStoreDriver } from './online/online-store.driver';
+import { OnlineServingService } from './online/online-serving.service';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -39,6 +41,7 @@ export class FeatureStore {
     readonly materializer: MaterializationService,
     readonly trainingSets: TrainingSetService,
     readonly lineageRelay: LineageRelay | null,
+    readonly serving: OnlineServingService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -50,13 +53,15 @@ export class FeatureStore {
     const ingestor = new BatchIngestor(db, lake, registry, clock);
     const datasets = new DatasetService(db, lake, registry, ingestor, join(config.dataDir, 'tmp'));
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
-    const online = LmdbOnlineStore.open(join(config.dataDir, 'online'));
+    const online: OnlineStoreDriver =
+      config.online.store === 'lmdb' ? LmdbOnlineStore.open(join(config.dataDir, 'online')) : await RedisOnlineStore.connect(config.online.store, { commandTimeoutMs: config.online.timeoutMs });
     const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
     const relay = config.lineage.mlflowTrackingUri
       ? new LineageRelay(registry.features, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
       : null;
     const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'), relay);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay);
+    const serving = new OnlineServingService(features, registry.features, online, clock, config.online.maxKeys);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */
@@ -78,7 +83,7 @@ export class FeatureStore {
     await check('registry', () => this.registry.getMeta('health'));
     await check('duckdb', () => this.db.withSession((s) => s.one('SELECT 1 AS ok')));
     await check('lake', () => access(this.config.dataDir, constants.W_OK));
-    await check(`online:${this.online.name}`, () => this.online.get('health', 0, [['probe']]));
+    await check(`online:${this.online.name}`, () => this.online.ping());
     return { status: Object.values(stores).every((v) => v === 'ok') ? 'ok' : 'degraded', stores };
   }
 

@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { FeatureStore } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 
@@ -7,7 +8,10 @@ export class HealthController {
   constructor(@InjectFeatureStore() private readonly store: FeatureStore) {}
 
   @Get('health')
-  health(): Promise<{ status: string; stores: Record<string, string> }> {
-    return this.store.health();
+  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; stores: Record<string, string> }> {
+    const health = await this.store.health();
+    // A load balancer takes a degraded instance out of rotation.
+    if (health.status !== 'ok') void reply.status(503);
+    return health;
   }
 }

@@ -23,6 +23,12 @@ const schema = z.object({
   MLFLOW_TRACKING_URI: z.string().url().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   LINEAGE_RETRY_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  ONLINE_STORE: z
+    .string()
+    .regex(/^(lmdb|rediss?:\/\/.+)$/, 'lmdb, or a redis:// URL such as redis://127.0.0.1:6379/0')
+    .default('lmdb'),
+  ONLINE_MAX_KEYS: z.coerce.number().int().min(1).max(100000).default(1000),
+  ONLINE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60000).default(2000),
 });
 
 /** The validated, typed configuration shared by the API and the ingest CLI. */
@@ -34,6 +40,8 @@ export interface AppConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** MLflow tracking server that run links are also logged to, and how often failed ones are retried. */
   readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number };
+  /** Online store: `lmdb` (embedded, DATA_DIR/online) or a Redis URL; keys allowed per lookup; Redis command timeout. */
+  readonly online: { readonly store: string; readonly maxKeys: number; readonly timeoutMs: number };
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -59,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`,
       retrySeconds: c.LINEAGE_RETRY_SECONDS,
     },
+    online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
   };
 }

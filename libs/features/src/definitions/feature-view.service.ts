@@ -37,6 +37,8 @@ export interface ViewSummary extends ViewMetadata {
 
 /** Feature definitions: validate (shape, references, SQL sandbox, output), version, describe. */
 export class FeatureViewService {
+  private readonly changeListeners: Array<() => void> = [];
+
   constructor(
     private readonly db: DuckDbClient,
     private readonly lake: LakeRepository,
@@ -45,9 +47,16 @@ export class FeatureViewService {
     private readonly clock: Clock,
   ) {}
 
+  /** Calls `listener` after this process records a new entity, view version or service version. */
+  onDefinitionsChanged(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
   async applyEntity(input: unknown): Promise<{ name: string; created: boolean }> {
     const entity = parseEntityDefinition(input);
-    return { name: entity.name, ...(await this.registry.putEntity(entity)) };
+    const result = await this.registry.putEntity(entity);
+    this.changed();
+    return { name: entity.name, ...result };
   }
 
   async listEntities(): Promise<EntityDefinition[]> {
@@ -66,6 +75,7 @@ export class FeatureViewService {
     const digest = viewDigest(view);
     const planned = await this.outcome(view, digest);
     const result = await this.registry.applyView(view, digest, this.clock.now());
+    if (result.created) this.changed();
     return { ...planned, version: result.version.version, created: result.created, change: result.created ? planned.change : result.metadataChanged ? 'metadata' : 'unchanged' };
   }
 
@@ -109,6 +119,7 @@ export class FeatureViewService {
     for (const [i, text] of service.features.entries()) await this.resolveFeature(text, `features[${i}]`);
     const digest = sha256(canonicalJson(service.features));
     const { version, created } = await this.registry.applyService(service, digest, this.clock.now());
+    if (created) this.changed();
     return { name: service.name, version: version.version, created };
   }
 
@@ -130,6 +141,10 @@ export class FeatureViewService {
       throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: ${ref.view}@${version} has no feature ${ref.feature}`, { field, ref: text });
     }
     return { record, feature: ref.feature };
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   private async validate(input: unknown): Promise<FeatureViewDefinition> {

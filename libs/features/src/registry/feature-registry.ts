@@ -112,6 +112,11 @@ export interface FeatureRegistry {
   listViewVersions(name: string): Promise<ViewVersionRecord[]>;
   applyService(definition: FeatureServiceDefinition, digest: string, now: Date): Promise<{ version: ServiceVersionRecord; created: boolean }>;
   getService(name: string, version?: number): Promise<ServiceVersionRecord | undefined>;
+  /**
+   * A counter that grows whenever an entity, a view version or a service version is recorded
+   * (by any process), so caches of resolved references know when to drop their entries.
+   */
+  definitionsGeneration(): Promise<number>;
   getMaterialization(name: string, version: number): Promise<MaterializationState | undefined>;
   setMaterialization(name: string, version: number, state: MaterializationState): Promise<void>;
   /**

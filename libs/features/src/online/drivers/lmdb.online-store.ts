@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
-import type { OnlineRow, OnlineStoreDriver } from '../online-store.driver';
+import { isOlderThan, onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
 
 /**
  * Online store in its own LMDB environment (DATA_DIR/online): memory-mapped reads, writers
  * serialised across processes, so the API, the materialiser and the stream worker can share it.
+ * A row is one LMDB value, so readers see either the old row or the new one.
  */
 export class LmdbOnlineStore implements OnlineStoreDriver {
   readonly name = 'lmdb';
@@ -21,9 +22,9 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
     return this.db.transactionSync(() => {
       let written = 0;
       for (const row of rows) {
-        const key = rowKey(view, version, row.key);
+        const key = onlineKey(view, version, row.key);
         const current = this.db.get(key) as OnlineRow | undefined;
-        if (current && isNewer(current, row)) continue;
+        if (current && isOlderThan(row, current)) continue;
         this.db.putSync(key, row);
         written++;
       }
@@ -31,22 +32,15 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
     });
   }
 
-  async get(view: string, version: number, keys: ReadonlyArray<readonly string[]>): Promise<Array<OnlineRow | undefined>> {
-    return keys.map((k) => this.db.get(rowKey(view, version, k)) as OnlineRow | undefined);
+  async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
+    return tables.map((t) => keys.map((k) => this.db.get(onlineKey(t.view, t.version, k)) as OnlineRow | undefined));
+  }
+
+  async ping(): Promise<void> {
+    this.db.get('\u0000ping');
   }
 
   async close(): Promise<void> {
     await this.db.close();
   }
-}
-
-// Compared as instants: ISO strings with and without fractions do not sort as text.
-function isNewer(a: OnlineRow, b: OnlineRow): boolean {
-  const ae = Date.parse(a.eventTs);
-  const be = Date.parse(b.eventTs);
-  return ae > be || (ae === be && Date.parse(a.createdTs) > Date.parse(b.createdTs));
-}
-
-function rowKey(view: string, version: number, key: readonly string[]): string {
-  return `${view}\u0000${version}\u0000${JSON.stringify(key)}`;
 }

@@ -14,6 +14,7 @@ import type {
   ViewVersionRecord,
 } from '../feature-registry';
 
+const GENERATION = 'meta/definitions-generation';
 const pad = (version: number) => String(version).padStart(8, '0');
 
 /** FeatureRegistry on the same LMDB environment as the dataset registry. */
@@ -26,6 +27,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
       const existing = this.db.get(key) as EntityDefinition | undefined;
       if (existing && JSON.stringify(existing) === JSON.stringify(entity)) return { created: false };
       this.db.putSync(key, entity);
+      this.bumpGeneration();
       return { created: !existing };
     });
   }
@@ -54,6 +56,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
       this.db.putSync(`view-version/${name}/${pad(version)}`, record);
       this.db.putSync(`view-digest/${name}/${digest}`, version);
       this.db.putSync(`view/${name}`, { name, latest: version, metadata, updatedAt: now.toISOString() } satisfies ViewRecord);
+      this.bumpGeneration();
       return { version: record, created: true, metadataChanged };
     });
   }
@@ -85,6 +88,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
       this.db.putSync(`service-version/${name}/${pad(version)}`, record);
       this.db.putSync(`service-digest/${name}/${digest}`, version);
       this.db.putSync(`service/${name}`, version);
+      this.bumpGeneration();
       return { version: record, created: true };
     });
   }
@@ -92,6 +96,15 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
   async getService(name: string, version?: number): Promise<ServiceVersionRecord | undefined> {
     const v = version ?? (this.db.get(`service/${name}`) as number | undefined);
     return v === undefined ? undefined : (this.db.get(`service-version/${name}/${pad(v)}`) as ServiceVersionRecord | undefined);
+  }
+
+  async definitionsGeneration(): Promise<number> {
+    return (this.db.get(GENERATION) as number | undefined) ?? 0;
+  }
+
+  // Inside the caller's write transaction.
+  private bumpGeneration(): void {
+    this.db.putSync(GENERATION, ((this.db.get(GENERATION) as number | undefined) ?? 0) + 1);
   }
 
   async getMaterialization(name: string, version: number): Promise<MaterializationState | undefined> {

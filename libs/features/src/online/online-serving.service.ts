@@ -1,0 +1,284 @@
+import type { FeatureViewService } from '../definitions/feature-view.service';
+import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
+import type { FeatureRegistry } from '../registry/feature-registry';
+import type { Clock } from '../util/clock';
+import { parseDuration } from '../util/time';
+import type { OnlineRow, OnlineStoreDriver, OnlineTable } from './online-store.driver';
+
+export type OnlineValue = number | boolean | string | null;
+
+/** Status of one value: found and fresh, no row for the key, or a row older than the view's TTL. */
+export type OnlineStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_TTL';
+
+export interface OnlineRequest {
+  readonly features?: unknown;
+  readonly featureService?: unknown;
+  readonly entities?: unknown;
+}
+
+/** One requested feature, resolved to its view version. */
+export interface OnlineColumn {
+  readonly view: string;
+  readonly version: number;
+  readonly feature: string;
+  /** `view__feature`. */
+  readonly name: string;
+}
+
+/**
+ * The answer column by column (the shape both HTTP routes are rendered from without copying):
+ * values[c][j] is column c's value for entity j; null where the status is not PRESENT.
+ */
+export interface OnlineResult {
+  readonly keyColumns: readonly string[];
+  /** keys[k][j]: key column k of entity j. */
+  readonly keys: ReadonlyArray<readonly string[]>;
+  readonly columns: readonly OnlineColumn[];
+  readonly values: OnlineValue[][];
+  readonly statuses: OnlineStatus[][];
+  /** ISO-8601 event time of each value's row; null when there is no row. */
+  readonly eventTimestamps: Array<Array<string | null>>;
+}
+
+/** Counts the serving path reports (the API turns them into Prometheus metrics). */
+export interface OnlineObserver {
+  lookup(present: number, notFound: number, outsideTtl: number): void;
+  storeError(store: string): void;
+}
+
+interface Plan {
+  readonly keyColumns: readonly string[];
+  readonly tables: readonly PlanTable[];
+  readonly columns: readonly OnlineColumn[];
+  /** Per column: index into tables. */
+  readonly columnTable: readonly number[];
+}
+
+interface PlanTable extends OnlineTable {
+  /** Positions in keyColumns of this view's entity join keys, in the entity's order. */
+  readonly keyIndexes: readonly number[];
+  readonly ttlMs: number | null;
+}
+
+const PLAN_CACHE_LIMIT = 10_000;
+const GENERATION_CHECK_MS = 1000;
+
+/**
+ * Online lookup: the latest feature values of a few entities. The hot path resolves references
+ * from a cache (dropped when this process applies a definition, and at most a second after
+ * another process does), reads every view version in one store round trip, and runs no SQL.
+ */
+export class OnlineServingService {
+  private readonly plans = new Map<string, Plan>();
+  private generation = -1;
+  private checkedAt = 0;
+
+  constructor(
+    private readonly features: FeatureViewService,
+    private readonly registry: FeatureRegistry,
+    private readonly store: OnlineStoreDriver,
+    private readonly clock: Clock,
+    private readonly maxKeys: number,
+  ) {
+    features.onDefinitionsChanged(() => this.invalidate());
+  }
+
+  private observer: OnlineObserver | null = null;
+
+  /** Reports lookups and store errors to `observer` (e.g. Prometheus counters). */
+  observe(observer: OnlineObserver): void {
+    this.observer = observer;
+  }
+
+  /** Drops every cached resolution (after a definition changed). */
+  invalidate(): void {
+    this.plans.clear();
+    this.checkedAt = 0;
+  }
+
+  async lookup(request: OnlineRequest): Promise<OnlineResult> {
+    const plan = await this.plan(request);
+    const keys = parseEntities(request.entities, plan.keyColumns, this.maxKeys);
+    const count = keys[0].length;
+    // Usually one entity (one key column): one read for every table.
+    const groups = new Map<string, number[]>();
+    plan.tables.forEach((t, i) => {
+      const sig = t.keyIndexes.join(',');
+      const group = groups.get(sig);
+      if (group) group.push(i);
+      else groups.set(sig, [i]);
+    });
+    const rows: Array<Array<OnlineRow | undefined>> = new Array(plan.tables.length);
+    try {
+      for (const indexes of groups.values()) {
+        const keyIndexes = plan.tables[indexes[0]].keyIndexes;
+        const tupleKeys: string[][] = new Array(count);
+        for (let j = 0; j < count; j++) tupleKeys[j] = keyIndexes.map((k) => keys[k][j]);
+        const read = await this.store.read(
+          indexes.map((i) => plan.tables[i]),
+          tupleKeys,
+        );
+        indexes.forEach((tableIndex, n) => (rows[tableIndex] = read[n]));
+      }
+    } catch (error) {
+      this.observer?.storeError(this.store.name);
+      throw error;
+    }
+
+    const now = this.clock.now().getTime();
+    // Per table and entity: is the row fresh? (computed once, shared by the view's columns)
+    const fresh: boolean[][] = plan.tables.map((t, i) =>
+      rows[i].map((row) => row !== undefined && (t.ttlMs === null || now - Date.parse(row.eventTs) <= t.ttlMs)),
+    );
+    let present = 0;
+    let notFound = 0;
+    let outside = 0;
+    const values: OnlineValue[][] = [];
+    const statuses: OnlineStatus[][] = [];
+    const eventTimestamps: Array<Array<string | null>> = [];
+    plan.columns.forEach((column, c) => {
+      const t = plan.columnTable[c];
+      const tableRows = rows[t];
+      const v: OnlineValue[] = new Array(count);
+      const s: OnlineStatus[] = new Array(count);
+      const e: Array<string | null> = new Array(count);
+      for (let j = 0; j < count; j++) {
+        const row = tableRows[j];
+        if (row === undefined) {
+          v[j] = null;
+          s[j] = 'NOT_FOUND';
+          e[j] = null;
+          notFound++;
+        } else if (!fresh[t][j]) {
+          v[j] = null;
+          s[j] = 'OUTSIDE_TTL';
+          e[j] = row.eventTs;
+          outside++;
+        } else {
+          v[j] = row.values[column.feature] ?? null;
+          s[j] = 'PRESENT';
+          e[j] = row.eventTs;
+          present++;
+        }
+      }
+      values.push(v);
+      statuses.push(s);
+      eventTimestamps.push(e);
+    });
+    this.observer?.lookup(present, notFound, outside);
+    return { keyColumns: plan.keyColumns, keys, columns: plan.columns, values, statuses, eventTimestamps };
+  }
+
+  /** The resolved references of a request, from the cache when nothing changed since. */
+  private async plan(request: OnlineRequest): Promise<Plan> {
+    await this.checkGeneration();
+    const cacheKey = planKey(request);
+    const cached = this.plans.get(cacheKey);
+    if (cached) return cached;
+    const plan = await this.resolve(request);
+    if (this.plans.size >= PLAN_CACHE_LIMIT) this.plans.clear();
+    this.plans.set(cacheKey, plan);
+    return plan;
+  }
+
+  private async checkGeneration(): Promise<void> {
+    const now = Date.now();
+    if (now - this.checkedAt < GENERATION_CHECK_MS) return;
+    this.checkedAt = now;
+    const generation = await this.registry.definitionsGeneration();
+    if (generation !== this.generation) {
+      this.plans.clear();
+      this.generation = generation;
+    }
+  }
+
+  private async resolve(request: OnlineRequest): Promise<Plan> {
+    const refs = await this.featureRefs(request);
+    const tables: PlanTable[] = [];
+    const tableIndex = new Map<string, number>();
+    const keyColumns: string[] = [];
+    const columns: OnlineColumn[] = [];
+    const columnTable: number[] = [];
+    const seen = new Set<string>();
+    for (const [i, text] of refs.entries()) {
+      const { record, feature } = await this.features.resolveFeature(text, `features[${i}]`);
+      const name = `${record.name}__${feature}`;
+      if (seen.has(name)) throw new InvalidArgumentError(`features[${i}]: ${name} is requested twice`, { field: `features[${i}]` });
+      seen.add(name);
+      const id = `${record.name}@${record.version}`;
+      let t = tableIndex.get(id);
+      if (t === undefined) {
+        const entity = await this.registry.getEntity(record.definition.entity);
+        if (!entity) throw new FeatureStoreError(ErrorCode.UnknownEntity, `features[${i}]: entity ${record.definition.entity} of ${id} does not exist`, { field: `features[${i}]` });
+        const keyIndexes = entity.joinKeys.map((k) => {
+          const at = keyColumns.indexOf(k);
+          return at >= 0 ? at : keyColumns.push(k) - 1;
+        });
+        const ttlMs = record.definition.ttl === null ? null : parseDuration(record.definition.ttl, 'ttl').seconds * 1000;
+        t = tables.push({ view: record.name, version: record.version, keyIndexes, ttlMs }) - 1;
+        tableIndex.set(id, t);
+      }
+      columns.push({ view: record.name, version: record.version, feature, name });
+      columnTable.push(t);
+    }
+    return { keyColumns, tables, columns, columnTable };
+  }
+
+  private async featureRefs(request: OnlineRequest): Promise<string[]> {
+    if (request.featureService !== undefined && request.featureService !== null) {
+      if (typeof request.featureService !== 'string' || request.featureService === '') {
+        throw new InvalidArgumentError('featureService: must be the name of a feature service', { field: 'featureService' });
+      }
+      if (request.features !== undefined) throw new InvalidArgumentError('features: give either features or featureService, not both', { field: 'features' });
+      const service = await this.features.getService(request.featureService).catch((error: unknown) => {
+        if (error instanceof FeatureStoreError && error.code === ErrorCode.NotFound) {
+          throw new FeatureStoreError(ErrorCode.UnknownReference, `featureService: no feature service ${JSON.stringify(request.featureService)}`, { field: 'featureService' });
+        }
+        throw error;
+      });
+      return [...service.features];
+    }
+    if (!Array.isArray(request.features) || request.features.length === 0) {
+      throw new InvalidArgumentError('features: a non-empty list of feature references (or featureService) is required', { field: 'features' });
+    }
+    return request.features.map((f, i) => {
+      if (typeof f !== 'string') throw new InvalidArgumentError(`features[${i}]: must be a string such as "view:feature"`, { field: `features[${i}]` });
+      return f;
+    });
+  }
+}
+
+function planKey(request: OnlineRequest): string {
+  if (typeof request.featureService === 'string' && request.features === undefined) return `s\u0000${request.featureService}`;
+  return Array.isArray(request.features) && request.features.every((f) => typeof f === 'string') ? `f\u0000${request.features.join('\u0000')}` : `x\u0000${Math.random()}`;
+}
+
+/** `{"symbol": ["BTC-USD", …]}` → one string array per key column, all of the same length. */
+function parseEntities(value: unknown, keyColumns: readonly string[], maxKeys: number): string[][] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`entities: an object of key columns is required, e.g. {"${keyColumns[0]}": ["BTC-USD"]}`, { field: 'entities' });
+  }
+  const given = value as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!keyColumns.includes(name)) {
+      throw new InvalidArgumentError(`entities.${name}: not a join key of the requested features (expected ${keyColumns.join(', ')})`, { field: `entities.${name}` });
+    }
+  }
+  let length = -1;
+  return keyColumns.map((name) => {
+    const column = given[name];
+    const field = `entities.${name}`;
+    if (column === undefined) throw new InvalidArgumentError(`${field}: the join key ${name} is missing`, { field });
+    if (!Array.isArray(column) || column.length === 0) throw new InvalidArgumentError(`${field}: a non-empty array of keys is required`, { field });
+    if (column.length > maxKeys) throw new InvalidArgumentError(`${field}: ${column.length} keys, at most ${maxKeys} per request (ONLINE_MAX_KEYS)`, { field, limit: maxKeys });
+    if (length >= 0 && column.length !== length) throw new InvalidArgumentError(`${field}: ${column.length} keys, but the other key columns have ${length}`, { field });
+    length = column.length;
+    for (let j = 0; j < column.length; j++) {
+      const key: unknown = column[j];
+      if (typeof key !== 'string' || key === '') {
+        throw new InvalidArgumentError(`${field}[${j}]: a key must be a non-empty string, got ${JSON.stringify(key)}`, { field: `${field}[${j}]` });
+      }
+    }
+    return column as string[];
+  });
+}

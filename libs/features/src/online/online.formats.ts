@@ -1,0 +1,71 @@
+import type { OnlineResult, OnlineStatus, OnlineValue } from './online-serving.service';
+
+/** `POST /v1/online-features` answer (API.md): one object per entity, with per-value metadata. */
+export interface OnlineResponse {
+  readonly featureNames: string[];
+  readonly versions: Record<string, number>;
+  readonly rows: Array<Record<string, OnlineValue>>;
+  readonly metadata: Array<{ eventTimestamps: Record<string, string | null>; statuses: Record<string, OnlineStatus> }>;
+}
+
+export function toOnlineResponse(result: OnlineResult): OnlineResponse {
+  const count = result.keys[0].length;
+  const rows: OnlineResponse['rows'] = new Array(count);
+  const metadata: OnlineResponse['metadata'] = new Array(count);
+  for (let j = 0; j < count; j++) {
+    const row: Record<string, OnlineValue> = {};
+    const eventTimestamps: Record<string, string | null> = {};
+    const statuses: Record<string, OnlineStatus> = {};
+    result.keyColumns.forEach((k, i) => (row[k] = result.keys[i][j]));
+    result.columns.forEach((c, i) => {
+      row[c.name] = result.values[i][j];
+      eventTimestamps[c.name] = result.eventTimestamps[i][j];
+      statuses[c.name] = result.statuses[i][j];
+    });
+    rows[j] = row;
+    metadata[j] = { eventTimestamps, statuses };
+  }
+  const versions: Record<string, number> = {};
+  for (const c of result.columns) versions[c.view] = c.version;
+  return { featureNames: [...result.keyColumns, ...result.columns.map((c) => c.name)], versions, rows, metadata };
+}
+
+/** Feast's feature-server statuses. */
+export type FeastStatus = 'PRESENT' | 'NOT_FOUND' | 'NULL_VALUE' | 'OUTSIDE_MAX_AGE';
+
+/** Feast's `/get-online-features` answer: column-major, entity key columns first. */
+export interface FeastOnlineResponse {
+  readonly metadata: { feature_names: string[] };
+  readonly results: Array<{ values: readonly OnlineValue[]; statuses: FeastStatus[]; event_timestamps: string[] }>;
+}
+
+// Feast's timestamp for the entity columns and for values without a row.
+const EPOCH = '1970-01-01T00:00:00Z';
+
+export function toFeastResponse(result: OnlineResult, fullFeatureNames: boolean): FeastOnlineResponse {
+  const count = result.keys[0].length;
+  const names = [...result.keyColumns, ...result.columns.map((c) => (fullFeatureNames ? c.name : c.feature))];
+  const results: FeastOnlineResponse['results'] = result.keyColumns.map((_, k) => ({
+    values: result.keys[k],
+    statuses: new Array<FeastStatus>(count).fill('PRESENT'),
+    event_timestamps: new Array<string>(count).fill(EPOCH),
+  }));
+  result.columns.forEach((_, c) => {
+    const statuses: FeastStatus[] = new Array(count);
+    const timestamps: string[] = new Array(count);
+    for (let j = 0; j < count; j++) {
+      const s = result.statuses[c][j];
+      statuses[j] = s === 'NOT_FOUND' ? 'NOT_FOUND' : s === 'OUTSIDE_TTL' ? 'OUTSIDE_MAX_AGE' : result.values[c][j] === null ? 'NULL_VALUE' : 'PRESENT';
+      timestamps[j] = feastTimestamp(result.eventTimestamps[c][j]);
+    }
+    results.push({ values: result.values[c], statuses, event_timestamps: timestamps });
+  });
+  return { metadata: { feature_names: names }, results };
+}
+
+// Feast prints whole seconds with a Z: 2021-03-01T00:00:00Z.
+function feastTimestamp(iso: string | null): string {
+  if (iso === null) return EPOCH;
+  const dot = iso.indexOf('.');
+  return dot < 0 ? iso : `${iso.slice(0, dot)}Z`;
+}
