@@ -211,6 +211,25 @@ describe.each(BACKENDS)('online serving on the %s backend', (backend) => {
     expect(res.body.stores[`online:${backend}`]).toBe('ok');
   });
 
+  it('counts hits, misses and stale values and times each route on /metrics (Prometheus text)', async () => {
+    const metric = (text: string, name: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(name));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    };
+    const before = await fetch(`${api.base}/metrics`).then((r) => r.text());
+    await api.call('POST', '/v1/online-features', { features: ['returns:ret_1d', 'returns:ret_5d'], entities: { symbol: ['SYN0001', 'NOPE', 'BTC-USD'] } });
+    const res = await fetch(`${api.base}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const after = await res.text();
+    for (const [result, n] of [['present', 2], ['not_found', 2], ['outside_ttl', 2]] as const) {
+      const name = `feature_store_online_values_total{result="${result}"}`;
+      expect({ result, delta: metric(after, name) - metric(before, name) }).toEqual({ result, delta: n });
+    }
+    const route = 'feature_store_http_request_duration_seconds_count{method="POST",route="/v1/online-features",status="200"}';
+    expect(metric(after, route) - metric(before, route)).toBe(1);
+    expect(after).toContain('feature_store_http_request_duration_seconds_bucket{le="0.001",method="POST",route="/v1/online-features",status="200"}');
+  });
+
   if (backend === 'redis') {
     it('answers 503 naming Redis while it is down, and recovers without a restart when it is back', async () => {
       const request = { features: ['returns:ret_1d'], entities: { symbol: ['SYN0001'] } };
@@ -224,6 +243,7 @@ describe.each(BACKENDS)('online serving on the %s backend', (backend) => {
       const health = await api.call('GET', '/health');
       expect(health.status).toBe(503);
       expect(health.body.stores['online:redis']).toMatch(/redis/);
+      expect(await fetch(`${api.base}/metrics`).then((r) => r.text())).toMatch(/feature_store_online_store_errors_total\{store="redis"\} [1-9]/);
       await redis!.start();
       await expectEventually(async () => {
         const again = await api.call('POST', '/v1/online-features', request);

@@ -8,15 +8,17 @@ import { FeatureViewsController } from './features/feature-views.controller';
 import { TrainingSetsController } from './features/training-sets.controller';
 import { OnlineFeaturesController } from './features/online-features.controller';
 import { HealthController } from './health/health.controller';
+import { ApiMetrics } from './metrics/api-metrics';
+import { MetricsController } from './metrics/metrics.controller';
 
 /** The HTTP API around one opened FeatureStore. */
 @Module({})
 export class AppModule {
-  static forStore(store: FeatureStore): DynamicModule {
+  static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController, OnlineFeaturesController],
-      providers: [{ provide: FEATURE_STORE, useValue: store }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
+      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController, OnlineFeaturesController, MetricsController],
+      providers: [{ provide: FEATURE_STORE, useValue: store }, { provide: ApiMetrics, useValue: metrics }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bootstrapSampleData, FeatureStore, RAW_BODY_CONTENT_TYPES, type AppConfig, type Clock } from '@app/features';
 import { AppModule } from './app.module';
+import { ApiMetrics } from './metrics/api-metrics';
 
 /**
  * Opens the stores, seeds the sample data on start (idempotent), and builds the Fastify-based
@@ -21,10 +22,13 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
     logger.log(`bootstrap done in ${Date.now() - started} ms`);
   }
   const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store), adapter, {
+  const metrics = new ApiMetrics();
+  store.serving.observe(metrics);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store, metrics), adapter, {
     logger: levels(config.logLevel),
   });
   const fastify = app.getHttpAdapter().getInstance();
+  metrics.instrument(fastify);
   // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: hand the raw bytes to the domain.
   fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.enableShutdownHooks();

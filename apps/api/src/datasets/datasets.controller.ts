@@ -1,11 +1,15 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FeatureStore, type DatasetInfo, type RowsResult } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
+import { ApiMetrics } from '../metrics/api-metrics';
 
 @Controller('v1/datasets')
 export class DatasetsController {
-  constructor(@InjectFeatureStore() private readonly store: FeatureStore) {}
+  constructor(
+    @InjectFeatureStore() private readonly store: FeatureStore,
+    @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
+  ) {}
 
   @Get()
   list(): Promise<DatasetInfo[]> {
@@ -26,8 +30,10 @@ export class DatasetsController {
 
   @Post(':name/rows')
   @HttpCode(200)
-  rows(@Param('name') name: string, @Headers('content-type') contentType: string | undefined, @Body() body: unknown): Promise<RowsResult> {
-    return this.store.datasets.ingestRows(name, contentType, body);
+  async rows(@Param('name') name: string, @Headers('content-type') contentType: string | undefined, @Body() body: unknown): Promise<RowsResult> {
+    const result = await this.store.datasets.ingestRows(name, contentType, body);
+    this.metrics.rowsIngested.inc({ dataset: name }, result.accepted);
+    return result;
   }
 }
 

@@ -7,6 +7,12 @@ import { InjectFeatureStore } from '../common/feature-store.provider';
 export class HealthController {
   constructor(@InjectFeatureStore() private readonly store: FeatureStore) {}
 
+  /** Liveness: the process serves HTTP (no store is asked). */
+  @Get('health/live')
+  live(): { status: string } {
+    return { status: 'ok' };
+  }
+
   @Get('health')
   async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; stores: Record<string, string> }> {
     const health = await this.store.health();
