@@ -7,6 +7,7 @@ import { DatasetsController } from './datasets/datasets.controller';
 import { FeatureViewsController } from './features/feature-views.controller';
 import { TrainingSetsController } from './features/training-sets.controller';
 import { OnlineFeaturesController } from './features/online-features.controller';
+import { FeastController } from './features/feast.controller';
 import { HealthController } from './health/health.controller';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -17,7 +18,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController, OnlineFeaturesController, MetricsController],
+      controllers: [HealthController, DatasetsController, FeatureViewsController, TrainingSetsController, OnlineFeaturesController, FeastController, MetricsController],
       providers: [{ provide: FEATURE_STORE, useValue: store }, { provide: ApiMetrics, useValue: metrics }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

@@ -19,6 +19,8 @@ import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
 import { RedisOnlineStore } from './online/drivers/redis.online-store';
 import type { OnlineStoreDriver } from './online/online-store.driver';
 import { OnlineServingService } from './online/online-serving.service';
+import { OnlineWriterService } from './online/online-writer.service';
+import { PushService } from './online/push.service';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -42,6 +44,8 @@ export class FeatureStore {
     readonly trainingSets: TrainingSetService,
     readonly lineageRelay: LineageRelay | null,
     readonly serving: OnlineServingService,
+    readonly onlineWriter: OnlineWriterService,
+    readonly pushes: PushService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -61,7 +65,9 @@ export class FeatureStore {
       : null;
     const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'), relay);
     const serving = new OnlineServingService(features, registry.features, online, clock, config.online.maxKeys);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving);
+    const onlineWriter = new OnlineWriterService(registry.features, online, clock);
+    const pushes = new PushService(registry.features, registry, datasets, onlineWriter, materializer);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving, onlineWriter, pushes);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

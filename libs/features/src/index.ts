@@ -39,6 +39,8 @@ export * from './online/drivers/lmdb.online-store';
 export * from './online/drivers/redis.online-store';
 export * from './online/online-serving.service';
 export * from './online/online.formats';
+export * from './online/online-writer.service';
+export * from './online/push.service';
 export * from './training/point-in-time.sql';
 export * from './training/training-set.service';
 export * from './training/training-set.formats';

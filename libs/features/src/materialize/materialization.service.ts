@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
+import type { SqlRow } from '../duckdb/duckdb.client';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
@@ -22,6 +23,16 @@ export interface MaterializeRequest {
   readonly version?: number;
   readonly start?: Date;
   readonly end?: Date;
+}
+
+/** What an online refresh wrote for one view version. */
+export interface OnlineRefresh {
+  readonly view: string;
+  readonly version: number;
+  /** Keys with a computed row in the refreshed range. */
+  readonly keys: number;
+  /** Rows newer than what the online store held. */
+  readonly written: number;
 }
 
 export interface MaterializeResult {
@@ -245,13 +256,50 @@ export class MaterializationService {
          ON ${on} AND f.event_ts = m.newest`,
     );
     const featureNames = record.definition.features.map((f) => f.name);
-    const rows: OnlineRow[] = latest.map((r) => ({
-      key: keys.map((k) => String(r[k])),
-      eventTs: String(r.event_ts),
-      createdTs: String(r.created_ts),
-      values: Object.fromEntries(featureNames.map((f) => [f, (r[f] ?? null) as number | boolean | string | null])),
-    }));
-    return this.online.putLatest(record.name, record.version, rows);
+    return this.online.putLatest(record.name, record.version, latest.map((r) => toOnlineRow(r, keys, featureNames)));
+  }
+
+  /**
+   * Brings online values up to date after new rows of `dataset` arrived for some keys (a push or
+   * the stream): for every materialised version of the views over the dataset (only views marked
+   * `stream` when `streamingOnly`), the view's own SQL runs over those keys' recent history (the
+   * view's lookback before `since`), and the newest row per key goes to the online store. The
+   * values equal what a full materialisation gives; the offline store is left to the next one.
+   */
+  async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: { streamingOnly?: boolean } = {}): Promise<OnlineRefresh[]> {
+    if (keyValues.length === 0) return [];
+    const schema = await this.datasets.schema(dataset);
+    const out: OnlineRefresh[] = [];
+    for (const summary of await this.features.list()) {
+      for (const record of await this.registry.listViewVersions(summary.name)) {
+        const view = record.definition;
+        if (view.source !== dataset || (options.streamingOnly && !view.stream)) continue;
+        if (!(await this.registry.getMaterialization(record.name, record.version))) continue;
+        const entity = (await this.registry.getEntity(view.entity))!;
+        const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
+        const between = { from: lookbackMs === null ? undefined : new Date(since.getTime() - lookbackMs), to: new Date('2200-01-01T00:00:00Z') };
+        const current = await this.datasets.currentRowsSql(schema, between);
+        const all = await this.datasets.allRowsSql(schema, between);
+        if (!current || !all) continue;
+        // Only the pushed keys' rows (the first join key names the instrument).
+        const filter = `${quoteIdent(entity.joinKeys[0])} IN (${keyValues.map(quoteLiteral).join(', ')})`;
+        const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
+        try {
+          await sandbox.defineSource(schema, `SELECT * FROM (${current}) WHERE ${filter}`, `SELECT * FROM (${all}) WHERE ${filter}`);
+          const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
+          const keyCols = entity.joinKeys.map(quoteIdent);
+          const latest = await sandbox.session.all(
+            `SELECT * FROM (${materializationSelect(view, entity.joinKeys, schema.timestampColumn, range)})
+             QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
+          );
+          const rows = latest.map((r) => toOnlineRow(r, entity.joinKeys, view.features.map((f) => f.name)));
+          out.push({ view: record.name, version: record.version, keys: rows.length, written: await this.online.putLatest(record.name, record.version, rows) });
+        } finally {
+          sandbox.close();
+        }
+      }
+    }
+    return out;
   }
 
   /** Offline files of a view version (for readers such as training sets). */
@@ -286,4 +334,13 @@ export function missingParts(range: { start: Date; end: Date }, state: Materiali
 
 function compact(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function toOnlineRow(r: SqlRow, keys: readonly string[], features: readonly string[]): OnlineRow {
+  return {
+    key: keys.map((k) => String(r[k])),
+    eventTs: String(r.event_ts),
+    createdTs: String(r.created_ts),
+    values: Object.fromEntries(features.map((f) => [f, (r[f] ?? null) as number | boolean | string | null])),
+  };
 }

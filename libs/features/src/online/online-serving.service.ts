@@ -1,3 +1,4 @@
+import type { FeatureType } from '../definitions/feature-definition';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
 import type { FeatureRegistry } from '../registry/feature-registry';
@@ -23,6 +24,8 @@ export interface OnlineColumn {
   readonly feature: string;
   /** `view__feature`. */
   readonly name: string;
+  /** The feature's declared type (DOUBLE, BIGINT, INTEGER, BOOLEAN, VARCHAR). */
+  readonly type: FeatureType;
 }
 
 /**
@@ -218,7 +221,8 @@ export class OnlineServingService {
         t = tables.push({ view: record.name, version: record.version, keyIndexes, ttlMs }) - 1;
         tableIndex.set(id, t);
       }
-      columns.push({ view: record.name, version: record.version, feature, name });
+      const type = record.definition.features.find((f) => f.name === feature)!.type;
+      columns.push({ view: record.name, version: record.version, feature, name, type });
       columnTable.push(t);
     }
     return { keyColumns, tables, columns, columnTable };

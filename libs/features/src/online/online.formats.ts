@@ -69,3 +69,32 @@ function feastTimestamp(iso: string | null): string {
   const dot = iso.indexOf('.');
   return dot < 0 ? iso : `${iso.slice(0, dot)}Z`;
 }
+
+/**
+ * Feast's answer as JSON text, written the way Feast's server writes it: whole DOUBLE values keep
+ * a `.0` (Feast's Python client infers a value's type from the JSON token, so `1` would reach a
+ * pandas user as an int), NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
+ */
+export function feastResponseJson(result: OnlineResult, fullFeatureNames: boolean, withViewMetadata = false): string {
+  const response = toFeastResponse(result, fullFeatureNames);
+  const parts: string[] = [];
+  response.results.forEach((column, c) => {
+    const type = c < result.keyColumns.length ? 'VARCHAR' : result.columns[c - result.keyColumns.length].type;
+    const values = type === 'DOUBLE' ? `[${column.values.map(feastDouble).join(',')}]` : JSON.stringify(column.values);
+    parts.push(`{"values":${values},"statuses":${JSON.stringify(column.statuses)},"event_timestamps":${JSON.stringify(column.event_timestamps)}}`);
+  });
+  const metadata: Record<string, unknown> = { feature_names: response.metadata.feature_names };
+  if (withViewMetadata) {
+    const views = new Map(result.columns.map((c) => [c.view, c.version]));
+    metadata.feature_view_metadata = [...views].map(([name, version]) => ({ name, version }));
+  }
+  return `{"results":[${parts.join(',')}],"metadata":${JSON.stringify(metadata)}}`;
+}
+
+function feastDouble(value: OnlineValue): string {
+  if (typeof value !== 'number') return JSON.stringify(value);
+  if (Number.isNaN(value)) return '"NaN"';
+  if (!Number.isFinite(value)) return value > 0 ? '"Infinity"' : '"-Infinity"';
+  const text = String(value);
+  return Number.isInteger(value) && !text.includes('e') ? `${text}.0` : text;
+}

@@ -1,0 +1,78 @@
+import type { DatasetService, RowsResult } from '../datasets/dataset.service';
+import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
+import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
+import type { FeatureRegistry } from '../registry/feature-registry';
+import type { DatasetRegistry } from '../registry/registry';
+import type { OnlineWriteResult, OnlineWriterService } from './online-writer.service';
+
+export type PushTarget = 'online' | 'offline' | 'online_and_offline';
+
+/** What a push did: feature values written online, or source rows stored and online values recomputed. */
+export type PushResult =
+  | { readonly kind: 'feature-view'; readonly online: OnlineWriteResult }
+  | { readonly kind: 'dataset'; readonly rows: RowsResult; readonly online: readonly OnlineRefresh[] };
+
+/**
+ * Feast's push (`{"push_source_name", "df", "to"}`). The push source names either
+ * - a feature view: `df` holds its join keys, `event_timestamp` and every feature, written straight
+ *   to the online store (Feast's behaviour; `to` must be "online", since a view's offline rows
+ *   are computed from its dataset), or
+ * - a dataset: `df` holds source rows (bars). They are always stored in the lake (a value online
+ *   that the lake cannot reproduce would make training and serving disagree); unless `to` is
+ *   "offline", the online values of the views over the dataset are recomputed for the pushed keys.
+ */
+export class PushService {
+  constructor(
+    private readonly registry: FeatureRegistry,
+    private readonly datasetRegistry: DatasetRegistry,
+    private readonly datasets: DatasetService,
+    private readonly writer: OnlineWriterService,
+    private readonly materializer: MaterializationService,
+  ) {}
+
+  async push(request: { push_source_name?: unknown; df?: unknown; to?: unknown }): Promise<PushResult> {
+    const to = request.to ?? 'online';
+    if (to !== 'online' && to !== 'offline' && to !== 'online_and_offline') {
+      throw new InvalidArgumentError(`to: must be "online", "offline" or "online_and_offline", got ${JSON.stringify(to)}`, { field: 'to' });
+    }
+    const name = request.push_source_name;
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('push_source_name: required', { field: 'push_source_name' });
+    if (await this.registry.getView(name)) {
+      if (to !== 'online') {
+        throw new InvalidArgumentError(`to: ${name} is a feature view, whose offline rows are computed from its dataset; push feature values with "to": "online", or push the source rows to the dataset`, {
+          field: 'to',
+        });
+      }
+      return { kind: 'feature-view', online: await this.writer.write(name, request.df, 'df') };
+    }
+    if (await this.datasetRegistry.getDataset(name)) return this.pushRows(name, request.df, to);
+    throw new UnprocessableError(ErrorCode.UnknownReference, `push_source_name: no feature view or dataset named ${JSON.stringify(name)}`, { field: 'push_source_name' });
+  }
+
+  private async pushRows(dataset: string, df: unknown, to: PushTarget): Promise<PushResult> {
+    const rows = toRows(df);
+    const schema = await this.datasets.schema(dataset);
+    const stored = await this.datasets.ingestRows(dataset, 'application/json', rows);
+    // Rows already in the lake (the same push again) still refresh: they are the current data.
+    if (to === 'offline') return { kind: 'dataset', rows: stored, online: [] };
+    const key = schema.keys[0];
+    const symbols = [...new Set(rows.map((r) => r[key]).filter((v): v is string => typeof v === 'string'))];
+    const times = rows.map((r) => Date.parse(String(r[schema.timestampColumn]).replace(' ', 'T'))).filter((t) => !Number.isNaN(t));
+    const since = new Date(times.length ? Math.min(...times) : 0);
+    return { kind: 'dataset', rows: stored, online: await this.materializer.refreshOnline(dataset, symbols, since) };
+  }
+}
+
+/** Column-major `df` → row objects. */
+function toRows(df: unknown): Array<Record<string, unknown>> {
+  if (!df || typeof df !== 'object' || Array.isArray(df)) throw new InvalidArgumentError('df: an object of columns is required', { field: 'df' });
+  const columns = Object.entries(df as Record<string, unknown>);
+  let length = -1;
+  for (const [name, values] of columns) {
+    if (!Array.isArray(values)) throw new InvalidArgumentError(`df.${name}: a column must be an array`, { field: `df.${name}` });
+    if (length >= 0 && values.length !== length) throw new InvalidArgumentError(`df.${name}: ${values.length} values, the other columns have ${length}`, { field: `df.${name}` });
+    length = values.length;
+  }
+  if (length <= 0) throw new InvalidArgumentError('df: no rows', { field: 'df' });
+  return Array.from({ length }, (_, j) => Object.fromEntries(columns.map(([name, values]) => [name, (values as unknown[])[j]])));
+}
