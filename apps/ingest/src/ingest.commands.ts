@@ -15,8 +15,11 @@ import {
   type CatalogPlanLine,
   type MaterializeResult,
   type SymbolPull,
+  StreamIngestor,
+  type StreamTotals,
 } from '@app/features';
 import type { CliCommand } from './cli/cli-args';
+import { StreamMetrics } from './stream/stream.metrics';
 
 export const FEATURE_STORE = Symbol('FEATURE_STORE');
 
@@ -47,7 +50,47 @@ export class IngestCommands {
     return results;
   }
 
-  async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
+  /**
+   * Runs the Kafka worker until SIGTERM/SIGINT (then writes and commits what is buffered) or a
+   * batch cannot be written (then exits non-zero with nothing committed past the last good batch).
+   */
+  async stream(command: Extract<CliCommand, { kind: 'stream' }>): Promise<StreamTotals> {
+    const metrics = new StreamMetrics();
+    const worker = new StreamIngestor(
+      this.store.ingestor,
+      this.store.registry,
+      this.store.materializer,
+      this.store.tmpDir,
+      {
+        brokers: command.brokers ?? this.store.config.kafka.brokers,
+        dataset: command.dataset,
+        topic: command.topic,
+        group: command.group,
+        batchSize: command.batchSize,
+        batchMs: command.batchMs,
+        maxMessageBytes: command.maxMessageBytes,
+      },
+      metrics,
+    );
+    const port = command.metricsPort > 0 ? await metrics.listen(command.metricsPort) : null;
+    const done = new Promise<Error | null>((resolve) => {
+      worker.onFailure((error) => resolve(error));
+      process.once('SIGTERM', () => resolve(null));
+      process.once('SIGINT', () => resolve(null));
+    });
+    await worker.start();
+    console.error(`streaming ${command.topic} → ${command.dataset} (group ${command.group}, dead letters to ${worker.dlqTopic})${port ? `, metrics on http://127.0.0.1:${port}/metrics` : ''}`);
+    const failure = await done;
+    try {
+      if (!failure) await worker.stop();
+    } finally {
+      await metrics.close();
+    }
+    if (failure) throw failure;
+    return worker.totals;
+  }
+
+  async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' | 'stream' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
     const progress = new TerminalProgress();
     const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
     switch (command.kind) {

@@ -35,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
       console.log(command.json ? JSON.stringify(results, null, 2) : results.map(formatMaterialization).join('\n'));
       return 0;
     }
+    if (command.kind === 'stream') {
+      const totals = await app.get(IngestCommands).stream(command);
+      console.log(JSON.stringify({ stopped: true, ...totals }));
+      return 0;
+    }
     const { summary, pulls } = await app.get(IngestCommands).run(command);
     console.log(command.json ? JSON.stringify({ ...summary, pulls }, null, 2) : formatSummary(summary, pulls));
     const nothingNew = summary.accepted === 0 && summary.skippedBatches === 0;

@@ -46,3 +46,5 @@ export * from './training/training-set.service';
 export * from './training/training-set.formats';
 export * from './lineage/mlflow.client';
 export * from './lineage/lineage.relay';
+export * from './stream/bar-message';
+export * from './stream/stream-ingestor';

@@ -19,6 +19,9 @@ Commands:
   apply                  Register the built-in market catalog and any --file <defs.json> ({entities, views,
                          services}); prints a plan (new view, new version with the changed parts,
                          unchanged). Idempotent. --dry-run only plans. Also: npm run apply.
+  stream                 Consume bar messages from Kafka into the lake (a consumer-group worker; runs until
+                         SIGTERM/SIGINT, which writes and commits what is buffered). Messages that fail
+                         validation go to <topic>.dlq. Online values of views marked stream are refreshed.
   materialize <view>|all Compute a view version into the offline store and the online store; only the
                          part of [--start, --end] (default: all the data) not done before.
                          --version N (default latest). Also: npm run materialize -- <view>.
@@ -37,6 +40,8 @@ Common options:
   --json                 Print the summary as JSON.
 
 http options:  --symbols A,B  --since YYYY-MM-DD  --timeout 10s  --retries 4  --backoff-ms 500  --full
+stream options: --topic market.<dataset> --group ingest --brokers 127.0.0.1:9092 (or KAFKA_BROKERS)
+               --batch-size 5000 --batch-ms 1000 --max-message-bytes 65536 --metrics-port 9464 (0: none)
 synth options: --symbols <count> --days <count> --seed <int> --end YYYY-MM-DD --gap-rate 0.002
 `;
 
@@ -63,6 +68,17 @@ export type CliCommand =
   | (Common & { kind: 'synth'; symbols: number; days: number; seed: number; end: Date; gapRate?: number })
   | { kind: 'apply'; dryRun: boolean; files: string[]; json: boolean }
   | { kind: 'materialize'; views: string[]; version?: number; start?: Date; end?: Date; json: boolean }
+  | {
+      kind: 'stream';
+      dataset: string;
+      topic: string;
+      group: string;
+      brokers?: string[];
+      batchSize: number;
+      batchMs: number;
+      maxMessageBytes: number;
+      metricsPort: number;
+    }
   | { kind: 'help' };
 
 /** Parses the ingest CLI's arguments into a typed command; throws InvalidArgumentError naming the option. */
@@ -97,6 +113,13 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       version: { type: 'string' },
       start: { type: 'string' },
       file: { type: 'string', multiple: true },
+      topic: { type: 'string' },
+      group: { type: 'string' },
+      brokers: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'batch-ms': { type: 'string' },
+      'max-message-bytes': { type: 'string' },
+      'metrics-port': { type: 'string' },
     },
   });
   const [command, target] = positionals;
@@ -112,6 +135,20 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       start: values.start === undefined ? undefined : parseUtc(values.start, 'start'),
       end: values.end === undefined ? undefined : parseUtc(values.end, 'end'),
       json: values.json ?? false,
+    };
+  }
+  if (command === 'stream') {
+    const dataset = values.dataset ?? 'bars_1d';
+    return {
+      kind: 'stream',
+      dataset,
+      topic: values.topic ?? `market.${dataset}`,
+      group: values.group ?? 'ingest',
+      brokers: values.brokers === undefined ? undefined : list(values.brokers, 'brokers'),
+      batchSize: integer(values['batch-size'] ?? '5000', 'batch-size', 1, 1_000_000),
+      batchMs: integer(values['batch-ms'] ?? '1000', 'batch-ms', 1, 600_000),
+      maxMessageBytes: integer(values['max-message-bytes'] ?? '65536', 'max-message-bytes', 64, 16 * 1024 * 1024),
+      metricsPort: integer(values['metrics-port'] ?? '9464', 'metrics-port', 0, 65535),
     };
   }
   if (command === 'apply') return { kind: 'apply', dryRun: values['dry-run'] ?? false, files: values.file ?? [], json: values.json ?? false };

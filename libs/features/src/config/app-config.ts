@@ -29,6 +29,10 @@ const schema = z.object({
     .default('lmdb'),
   ONLINE_MAX_KEYS: z.coerce.number().int().min(1).max(100000).default(1000),
   ONLINE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60000).default(2000),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma-separated list of host:port')
+    .default('127.0.0.1:9092'),
 });
 
 /** The validated, typed configuration shared by the API and the ingest CLI. */
@@ -42,6 +46,8 @@ export interface AppConfig {
   readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number };
   /** Online store: `lmdb` (embedded, DATA_DIR/online) or a Redis URL; keys allowed per lookup; Redis command timeout. */
   readonly online: { readonly store: string; readonly maxKeys: number; readonly timeoutMs: number };
+  /** Kafka bootstrap brokers of the stream worker. */
+  readonly kafka: { readonly brokers: readonly string[] };
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -68,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retrySeconds: c.LINEAGE_RETRY_SECONDS,
     },
     online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
+    kafka: { brokers: c.KAFKA_BROKERS.split(',') },
   };
 }

@@ -268,7 +268,8 @@ export class MaterializationService {
    */
   async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: { streamingOnly?: boolean } = {}): Promise<OnlineRefresh[]> {
     if (keyValues.length === 0) return [];
-    const schema = await this.datasets.schema(dataset);
+    const schema = await this.datasets.schema(dataset).catch(() => null);
+    if (!schema) return [];
     const out: OnlineRefresh[] = [];
     for (const summary of await this.features.list()) {
       for (const record of await this.registry.listViewVersions(summary.name)) {

@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StreamBatchStats, StreamObserver } from '@app/features';
+
+/** The stream worker's Prometheus metrics, served on its own port (`--metrics-port`). */
+export class StreamMetrics implements StreamObserver {
+  readonly registry = new Registry();
+  private readonly messages = new Counter({ name: 'feature_store_stream_messages_total', help: 'Messages consumed (written, dead-lettered or already stored).', registers: [this.registry] });
+  private readonly rows = new Counter({ name: 'feature_store_stream_rows_total', help: 'Rows written into the lake.', registers: [this.registry] });
+  private readonly batches = new Counter({ name: 'feature_store_stream_batches_total', help: 'Micro-batches written and committed.', registers: [this.registry] });
+  private readonly deadLetters = new Counter({ name: 'feature_store_stream_dead_letters_total', help: 'Messages sent to the dead-letter topic.', registers: [this.registry] });
+  private readonly redelivered = new Counter({ name: 'feature_store_stream_redelivered_total', help: 'Re-delivered messages skipped because they were already written.', registers: [this.registry] });
+  private readonly onlineRows = new Counter({ name: 'feature_store_stream_online_rows_total', help: 'Online rows refreshed from the stream.', registers: [this.registry] });
+  private readonly lagGauge = new Gauge({ name: 'feature_store_stream_consumer_lag', help: 'Messages behind the partition end after the last commit.', labelNames: ['partition'], registers: [this.registry] });
+  private readonly batchSeconds = new Histogram({
+    name: 'feature_store_stream_batch_duration_seconds',
+    help: 'Time to write, dead-letter, refresh online and commit one micro-batch.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private server: Server | null = null;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'feature_store_stream_' });
+  }
+
+  batch(stats: StreamBatchStats): void {
+    this.messages.inc(stats.messages);
+    this.rows.inc(stats.accepted);
+    this.batches.inc();
+    this.deadLetters.inc(stats.deadLetters);
+    this.redelivered.inc(stats.alreadyStored);
+    this.onlineRows.inc(stats.onlineRows);
+    this.batchSeconds.observe(stats.ms / 1000);
+  }
+
+  lag(partition: number, lag: number): void {
+    this.lagGauge.set({ partition: String(partition) }, lag);
+  }
+
+  /** Serves GET /metrics on 127.0.0.1:port; resolves with the bound port. */
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    this.server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"GET /metrics"}}');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    });
+    return new Promise((resolve) =>
+      this.server!.listen(port, host, () => {
+        const address = this.server!.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      }),
+    );
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

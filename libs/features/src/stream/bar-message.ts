@@ -1,0 +1,39 @@
+/** A bar message on the stream, after the structural check (the ingestor checks the values). */
+export type BarRow = Record<string, string | number | null>;
+
+const REQUIRED_NUMBERS = ['open', 'high', 'low', 'close', 'volume'] as const;
+const OPTIONAL_NUMBERS = ['adj_close'] as const;
+
+/**
+ * Checks one message's bytes: a JSON object with `symbol` (non-empty string), `ts` (ISO-8601 text
+ * or epoch seconds/milliseconds; the bar's close: when it became known), numeric `open`, `high`,
+ * `low`, `close`, `volume`, optional `adj_close`. Other fields are ignored. Returns the row, or
+ * the reason it cannot be one (the message then goes to the dead-letter topic).
+ */
+export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: BarRow } | { error: string } {
+  if (value === null || value.length === 0) return { error: 'empty message' };
+  if (value.length > maxBytes) return { error: `message of ${value.length} bytes is over the ${maxBytes}-byte limit` };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { error: `not JSON: ${(error as Error).message}` };
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { error: 'not a JSON object' };
+  const m = parsed as Record<string, unknown>;
+  if (typeof m.symbol !== 'string' || m.symbol.trim() === '') return { error: 'symbol: a non-empty string is required' };
+  if (typeof m.ts !== 'string' && typeof m.ts !== 'number') return { error: 'ts: an ISO-8601 timestamp or epoch seconds/milliseconds is required' };
+  const row: BarRow = { symbol: m.symbol, ts: m.ts };
+  for (const f of REQUIRED_NUMBERS) {
+    const v = m[f];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `${f}: a finite number is required, got ${JSON.stringify(v ?? null)}` };
+    row[f] = v;
+  }
+  for (const f of OPTIONAL_NUMBERS) {
+    const v = m[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `${f}: a finite number or null is required, got ${JSON.stringify(v)}` };
+    row[f] = v;
+  }
+  return { row };
+}

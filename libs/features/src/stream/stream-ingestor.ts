@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
+import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
+import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
+import type { MaterializationService } from '../materialize/materialization.service';
+import type { DatasetRegistry } from '../registry/registry';
+import { sha256 } from '../util/hash';
+import { parseBarMessage, type BarRow } from './bar-message';
+
+export interface StreamOptions {
+  readonly brokers: readonly string[];
+  readonly dataset: string;
+  readonly topic: string;
+  readonly group: string;
+  /** Dead-letter topic (default `<topic>.dlq`). */
+  readonly dlqTopic?: string;
+  /** A micro-batch is written when it holds this many messages… */
+  readonly batchSize: number;
+  /** …or when its oldest message has waited this long. */
+  readonly batchMs: number;
+  /** Larger messages go to the dead-letter topic unread. */
+  readonly maxMessageBytes: number;
+  readonly clientId?: string;
+}
+
+/** What the worker reports (the CLI turns it into Prometheus metrics). */
+export interface StreamObserver {
+  batch(stats: StreamBatchStats): void;
+  lag(partition: number, lag: number): void;
+}
+
+export interface StreamBatchStats {
+  readonly messages: number;
+  readonly accepted: number;
+  readonly deadLetters: number;
+  /** Messages at or below the offset already written (re-deliveries after a crash): skipped. */
+  readonly alreadyStored: number;
+  readonly onlineRows: number;
+  readonly ms: number;
+}
+
+export interface StreamTotals {
+  messages: number;
+  accepted: number;
+  deadLetters: number;
+  alreadyStored: number;
+  batches: number;
+  onlineRows: number;
+  commitFailures: number;
+}
+
+interface Buffered {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: string;
+}
+
+/**
+ * The Kafka consumer-group worker: bar messages become lake files in micro-batches (by size and by
+ * time). Per batch, in this order: skip messages already written (a per-partition offset
+ * watermark in the registry), write the good rows through the batch ingestor (validated,
+ * deduplicated, renamed into place), send the bad ones to the dead-letter topic with the reason and
+ * the original bytes, refresh the online values of the `stream` views for the batch's symbols,
+ * record the watermark, and only then commit the offsets. A crash at any point loses nothing;
+ * what is re-delivered is skipped or superseded by the identical row.
+ */
+export class StreamIngestor {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private buffer: Buffered[] = [];
+  private oldest: number | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private failure: Error | null = null;
+  private stopped = false;
+  private readonly highWatermarks = new Map<number, bigint>();
+  readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
+  private readonly failureListeners: Array<(error: Error) => void> = [];
+
+  constructor(
+    private readonly ingestor: BatchIngestor,
+    private readonly registry: DatasetRegistry,
+    private readonly materializer: MaterializationService,
+    private readonly tmpDir: string,
+    private readonly options: StreamOptions,
+    private readonly observer: StreamObserver | null = null,
+  ) {
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? `feature-store-${options.group}`,
+      brokers: [...options.brokers],
+      logLevel: logLevel.NOTHING,
+      // Keep retrying while the broker restarts: the worker rides it out instead of exiting.
+      retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 1_000_000 },
+    });
+    this.consumer = this.kafka.consumer({ groupId: options.group, sessionTimeout: 30_000, heartbeatInterval: 3000, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
+  }
+
+  get dlqTopic(): string {
+    return this.options.dlqTopic ?? `${this.options.topic}.dlq`;
+  }
+
+  /** Calls `listener` when a batch cannot be written (the worker stops; nothing is committed). */
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    // A rejoin (rebalance, or a restart after the broker came back) fetches again from the
+    // committed offsets: what is still buffered would be read twice, so it is dropped.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.buffer = [];
+      this.oldest = null;
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.take(payload),
+    });
+    this.timer = setInterval(() => {
+      if (this.oldest !== null && Date.now() - this.oldest >= this.options.batchMs) void this.flush();
+    }, Math.max(10, Math.min(250, Math.floor(this.options.batchMs / 4))));
+  }
+
+  /** Graceful stop (SIGTERM): writes and commits what is buffered, then leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer.stop();
+    await this.flush();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async take({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.highWatermarks.set(batch.partition, BigInt(batch.highWatermark));
+    for (const m of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      this.buffer.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp });
+      // Resolved = fetched on from here in this session; committed only after the batch is written.
+      resolveOffset(m.offset);
+      this.oldest ??= Date.now();
+      if (this.buffer.length >= this.options.batchSize) {
+        await this.flush();
+        await heartbeat();
+      }
+    }
+  }
+
+  /** Writes the buffer (serialised: one batch at a time, in order). */
+  flush(): Promise<void> {
+    const messages = this.buffer;
+    this.buffer = [];
+    this.oldest = null;
+    if (messages.length === 0) return this.chain;
+    this.chain = this.chain.then(() => (this.failure ? undefined : this.write(messages))).catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      for (const listener of this.failureListeners) listener(this.failure);
+    });
+    return this.chain;
+  }
+
+  private watermarkKey(partition: number): string {
+    return `stream/${this.options.group}/${this.options.topic}/${partition}`;
+  }
+
+  private async write(all: readonly Buffered[]): Promise<void> {
+    const started = Date.now();
+    // 1. Skip what an earlier run already wrote (it crashed before committing).
+    const stored = new Map<number, bigint>();
+    for (const p of new Set(all.map((m) => m.partition))) {
+      const mark = await this.registry.getWatermark(this.watermarkKey(p));
+      stored.set(p, mark === undefined ? -1n : BigInt(mark));
+    }
+    const fresh = all.filter((m) => BigInt(m.offset) > stored.get(m.partition)!);
+
+    // 2. Structural check of each message; the rows that pass go to the batch ingestor.
+    const rows: BarRow[] = [];
+    const rowMessages: Buffered[] = [];
+    const dead: Array<{ message: Buffered; reason: string }> = [];
+    for (const m of fresh) {
+      const parsed = parseBarMessage(m.value, this.options.maxMessageBytes);
+      if ('error' in parsed) dead.push({ message: m, reason: parsed.error });
+      else {
+        rows.push(parsed.row);
+        rowMessages.push(m);
+      }
+    }
+    let result: IngestResult | null = null;
+    if (rows.length > 0) {
+      const outcome = await this.ingest(rows, fresh);
+      result = outcome.result;
+      for (const bad of outcome.rejected) dead.push({ message: rowMessages[bad.row - 1], reason: bad.reason });
+    }
+
+    // 3. Dead letters, with the reason and the original bytes, before the offsets move on.
+    if (dead.length > 0) {
+      await this.producer.send({
+        topic: this.dlqTopic,
+        acks: -1,
+        messages: dead.map(({ message, reason }) => ({
+          key: message.key,
+          value: message.value,
+          headers: deadLetterHeaders(this.options.topic, message, reason),
+        })),
+      });
+    }
+
+    // 4. Watermarks, then the commit: only now is the batch done.
+    const next = new Map<number, bigint>();
+    for (const m of all) if (!next.has(m.partition) || BigInt(m.offset) > next.get(m.partition)!) next.set(m.partition, BigInt(m.offset));
+    for (const [p, offset] of next) await this.registry.setWatermark(this.watermarkKey(p), offset.toString());
+    try {
+      await this.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: (offset + 1n).toString() })));
+    } catch {
+      // A rebalance moved a partition away meanwhile: its new owner is re-delivered these
+      // messages and skips them by the watermark just recorded. Nothing is lost or doubled.
+      this.totals.commitFailures++;
+    }
+    for (const [p, offset] of next) {
+      const high = this.highWatermarks.get(p);
+      if (high !== undefined) this.observer?.lag(p, Number(high - offset - 1n > 0n ? high - offset - 1n : 0n));
+    }
+
+    // 5. Online values of the streaming views, for every symbol of the batch (re-delivered ones
+    // too: a crash after the watermark and before this step is healed by the replay).
+    let onlineRows = 0;
+    const symbols = [...new Set(all.map((m) => m.key?.toString('utf8') ?? '').concat(rows.map((r) => String(r.symbol))).filter((k) => k !== ''))];
+    const times = rows.map((r) => tsMillis(r.ts)).filter((t) => !Number.isNaN(t));
+    if (symbols.length > 0 && (rows.length > 0 || fresh.length < all.length)) {
+      // Re-delivered messages are not parsed again: recompute from a day before the oldest fresh row, or the last week.
+      const since = new Date(times.length ? times.reduce((a, b) => Math.min(a, b)) : Date.now() - 7 * 86_400_000);
+      const refreshed = await this.materializer.refreshOnline(this.options.dataset, symbols, since, { streamingOnly: true });
+      onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+    }
+
+    const stats: StreamBatchStats = {
+      messages: all.length,
+      accepted: result?.accepted ?? 0,
+      deadLetters: dead.length,
+      alreadyStored: all.length - fresh.length,
+      onlineRows,
+      ms: Date.now() - started,
+    };
+    this.totals.messages += stats.messages;
+    this.totals.accepted += stats.accepted;
+    this.totals.deadLetters += stats.deadLetters;
+    this.totals.alreadyStored += stats.alreadyStored;
+    this.totals.onlineRows += stats.onlineRows;
+    this.totals.batches++;
+    this.observer?.batch(stats);
+  }
+
+  // One lake batch per micro-batch; its identity is the offset ranges, so an exact replay writes nothing.
+  private async ingest(rows: readonly BarRow[], messages: readonly Buffered[]): Promise<{ result: IngestResult | null; rejected: Array<{ row: number; reason: string }> }> {
+    await mkdir(this.tmpDir, { recursive: true });
+    const path = join(this.tmpDir, `stream-${randomBytes(6).toString('hex')}.ndjson`);
+    await writeFile(path, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const ranges = new Map<number, [string, string]>();
+    for (const m of messages) {
+      const r = ranges.get(m.partition);
+      ranges.set(m.partition, r ? [r[0], m.offset] : [m.offset, m.offset]);
+    }
+    const identity = sha256('kafka', this.options.topic, JSON.stringify([...ranges].sort((a, b) => a[0] - b[0])));
+    try {
+      const result = await this.ingestor.ingest({
+        dataset: this.options.dataset,
+        source: { kind: 'file', path, format: 'ndjson', identity, label: `kafka ${this.options.topic}` },
+        timing: { kind: 'close' },
+        createAs: 'bars',
+      });
+      return { result, rejected: result.rejected > 0 ? await quarantined(result.quarantineFile, result.errors) : [] };
+    } catch (error) {
+      if (error instanceof FeatureStoreError && error.code === ErrorCode.NothingIngested) {
+        const details = error.details as { quarantineFile?: string | null; errors?: Array<{ row: number; message: string }> } | undefined;
+        return { result: null, rejected: await quarantined(details?.quarantineFile ?? null, details?.errors ?? []) };
+      }
+      throw error;
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+}
+
+// Every rejected row with its reason: the quarantine file has them all (the summary only the first).
+async function quarantined(file: string | null, errors: ReadonlyArray<{ row: number; message: string }>): Promise<Array<{ row: number; reason: string }>> {
+  if (!file) return errors.map((e) => ({ row: e.row, reason: e.message }));
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  return lines.map((l) => {
+    const q = JSON.parse(l) as { row: number; error: string };
+    return { row: q.row, reason: q.error };
+  });
+}
+
+function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders {
+  return {
+    'x-error': reason,
+    'x-original-topic': topic,
+    'x-original-partition': String(m.partition),
+    'x-original-offset': m.offset,
+    'x-original-timestamp': m.timestamp,
+    // The bytes as they arrived (also the value of the dead letter).
+    'x-original-value': m.value ?? Buffer.alloc(0),
+  };
+}
+
+function tsMillis(ts: string | number | null): number {
+  if (typeof ts === 'number') return ts < 1e11 ? ts * 1000 : ts;
+  return ts === null ? NaN : Date.parse(ts.replace(' ', 'T'));
+}
