@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { tempDataDir } from './helpers';
+import { freePort, tempDataDir } from './helpers';
 
 /** A real redis-server on a free local port, with its own folder; can be stopped and started again. */
 export interface TestRedis {
@@ -58,14 +57,4 @@ export async function startRedis(): Promise<TestRedis> {
       tmp.cleanup();
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -87,6 +87,7 @@ export class IngestCommands {
       await metrics.close();
     }
     if (failure) throw failure;
+    if (worker.lastCommitError) console.error(`last offset commit failed: ${worker.lastCommitError}`);
     return worker.totals;
   }
 

@@ -270,35 +270,45 @@ export class MaterializationService {
     if (keyValues.length === 0) return [];
     const schema = await this.datasets.schema(dataset).catch(() => null);
     if (!schema) return [];
-    const out: OnlineRefresh[] = [];
+    const targets: Array<{ record: ViewVersionRecord; keys: readonly string[] }> = [];
     for (const summary of await this.features.list()) {
       for (const record of await this.registry.listViewVersions(summary.name)) {
         const view = record.definition;
         if (view.source !== dataset || (options.streamingOnly && !view.stream)) continue;
         if (!(await this.registry.getMaterialization(record.name, record.version))) continue;
-        const entity = (await this.registry.getEntity(view.entity))!;
-        const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
-        const between = { from: lookbackMs === null ? undefined : new Date(since.getTime() - lookbackMs), to: new Date('2200-01-01T00:00:00Z') };
-        const current = await this.datasets.currentRowsSql(schema, between);
-        const all = await this.datasets.allRowsSql(schema, between);
-        if (!current || !all) continue;
-        // Only the pushed keys' rows (the first join key names the instrument).
-        const filter = `${quoteIdent(entity.joinKeys[0])} IN (${keyValues.map(quoteLiteral).join(', ')})`;
-        const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
-        try {
-          await sandbox.defineSource(schema, `SELECT * FROM (${current}) WHERE ${filter}`, `SELECT * FROM (${all}) WHERE ${filter}`);
-          const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
-          const keyCols = entity.joinKeys.map(quoteIdent);
-          const latest = await sandbox.session.all(
-            `SELECT * FROM (${materializationSelect(view, entity.joinKeys, schema.timestampColumn, range)})
-             QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
-          );
-          const rows = latest.map((r) => toOnlineRow(r, entity.joinKeys, view.features.map((f) => f.name)));
-          out.push({ view: record.name, version: record.version, keys: rows.length, written: await this.online.putLatest(record.name, record.version, rows) });
-        } finally {
-          sandbox.close();
-        }
+        targets.push({ record, keys: (await this.registry.getEntity(view.entity))!.joinKeys });
       }
+    }
+    if (targets.length === 0) return [];
+    // One read of the lake for every view: the keys' rows over the longest lookback, kept in
+    // memory; each view's SQL then runs on that (more history than a view needs changes nothing).
+    const lookbacks = targets.map((t) => (t.record.definition.lookback ? parseDuration(t.record.definition.lookback, 'lookback').seconds * 1000 : null));
+    const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
+    const between = { from: longest === null ? undefined : new Date(since.getTime() - longest), to: new Date('2200-01-01T00:00:00Z') };
+    const current = await this.datasets.currentRowsSql(schema, between);
+    const all = await this.datasets.allRowsSql(schema, between);
+    if (!current || !all) return [];
+    // Only the pushed keys' rows (the dataset's first key names the instrument).
+    const filter = `${quoteIdent(schema.keys[0])} IN (${keyValues.map(quoteLiteral).join(', ')})`;
+    const out: OnlineRefresh[] = [];
+    const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
+    try {
+      await sandbox.session.run(`CREATE TEMP TABLE _recent AS SELECT * FROM (${current}) WHERE ${filter}`);
+      await sandbox.session.run(`CREATE TEMP TABLE _recent_versions AS SELECT * FROM (${all}) WHERE ${filter}`);
+      await sandbox.defineSource(schema, 'SELECT * FROM _recent', 'SELECT * FROM _recent_versions');
+      const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
+      for (const { record, keys } of targets) {
+        const view = record.definition;
+        const keyCols = keys.map(quoteIdent);
+        const latest = await sandbox.session.all(
+          `SELECT * FROM (${materializationSelect(view, keys, schema.timestampColumn, range)})
+           QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
+        );
+        const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
+        out.push({ view: record.name, version: record.version, keys: rows.length, written: await this.online.putLatest(record.name, record.version, rows) });
+      }
+    } finally {
+      sandbox.close();
     }
     return out;
   }

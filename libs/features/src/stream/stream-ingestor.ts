@@ -80,6 +80,8 @@ export class StreamIngestor {
   private stopped = false;
   private readonly highWatermarks = new Map<number, bigint>();
   readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
+  /** Why the last offset commit failed, if one did (see totals.commitFailures). */
+  lastCommitError: string | null = null;
   private readonly failureListeners: Array<(error: Error) => void> = [];
 
   constructor(
@@ -93,11 +95,12 @@ export class StreamIngestor {
     this.kafka = new Kafka({
       clientId: options.clientId ?? `feature-store-${options.group}`,
       brokers: [...options.brokers],
-      logLevel: logLevel.NOTHING,
+      // KAFKAJS_LOG_LEVEL=info|debug shows the client's own log (rebalances, reconnects) on stderr.
+      logLevel: ({ error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG } as Record<string, logLevel>)[process.env.KAFKAJS_LOG_LEVEL ?? ''] ?? logLevel.NOTHING,
       // Keep retrying while the broker restarts: the worker rides it out instead of exiting.
       retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 1_000_000 },
     });
-    this.consumer = this.kafka.consumer({ groupId: options.group, sessionTimeout: 30_000, heartbeatInterval: 3000, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
+    this.consumer = this.kafka.consumer({ groupId: options.group, sessionTimeout: 10_000, rebalanceTimeout: 15_000, heartbeatInterval: 1000, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
   }
 
@@ -111,6 +114,7 @@ export class StreamIngestor {
   }
 
   async start(): Promise<void> {
+    await this.ensureTopics();
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
@@ -119,6 +123,10 @@ export class StreamIngestor {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.buffer = [];
       this.oldest = null;
+    });
+    // kafkajs restarts the consumer after retriable errors (a broker restart); anything else stops the worker.
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.fail(event.payload.error);
     });
     await this.consumer.run({
       autoCommit: false,
@@ -135,17 +143,37 @@ export class StreamIngestor {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.stop();
+    // No new messages into the buffer; the commit needs the consumer still in its group.
+    this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
     await this.consumer.disconnect();
     await this.producer.disconnect();
+  }
+
+  // The topic and its dead-letter topic, created when missing (the broker's default partitions).
+  private async ensureTopics(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = [this.options.topic, this.dlqTopic].filter((t) => !existing.has(t));
+      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const listener of this.failureListeners) listener(error);
   }
 
   private async take({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (this.failure) throw this.failure;
     this.highWatermarks.set(batch.partition, BigInt(batch.highWatermark));
     for (const m of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || this.stopped) break;
       this.buffer.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp });
       // Resolved = fetched on from here in this session; committed only after the batch is written.
       resolveOffset(m.offset);
@@ -163,10 +191,7 @@ export class StreamIngestor {
     this.buffer = [];
     this.oldest = null;
     if (messages.length === 0) return this.chain;
-    this.chain = this.chain.then(() => (this.failure ? undefined : this.write(messages))).catch((error: unknown) => {
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      for (const listener of this.failureListeners) listener(this.failure);
-    });
+    this.chain = this.chain.then(() => (this.failure ? undefined : this.write(messages))).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
     return this.chain;
   }
 
@@ -222,10 +247,11 @@ export class StreamIngestor {
     for (const [p, offset] of next) await this.registry.setWatermark(this.watermarkKey(p), offset.toString());
     try {
       await this.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: (offset + 1n).toString() })));
-    } catch {
+    } catch (error) {
       // A rebalance moved a partition away meanwhile: its new owner is re-delivered these
       // messages and skips them by the watermark just recorded. Nothing is lost or doubled.
       this.totals.commitFailures++;
+      this.lastCommitError = (error as Error).message;
     }
     for (const [p, offset] of next) {
       const high = this.highWatermarks.get(p);

@@ -1,0 +1,264 @@
+import type { Message } from 'kafkajs';
+import { SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
+import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
+import { consumeAll, ensureDefaultBroker, kafkaClient, metric, produce, startBroker, startWorker, type TestBroker, type Worker } from './support/kafka';
+
+const END = new Date('2026-01-01T00:00:00Z');
+const DAY = 86_400_000;
+
+interface Bar {
+  symbol: string;
+  ts: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** Bars of `symbols` for `days` days after END (ts = close), values varying per message. */
+function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {
+  const out: Bar[] = [];
+  for (let d = 1; d <= days; d++) {
+    for (const [i, symbol] of symbols.entries()) {
+      const close = 100 + ((d * 7 + i * 13 + seed) % 50) + 0.25;
+      out.push({ symbol, ts: new Date(END.getTime() + d * DAY).toISOString().replace('.000Z', 'Z'), open: close - 0.5, high: close + 1, low: close - 1, close, volume: 1000 + d + i });
+    }
+  }
+  return out;
+}
+
+const asMessage = (b: Bar): Message => ({ key: b.symbol, value: JSON.stringify(b) });
+
+/** Current lake rows (latest ingested_at per key) and how many stored copies each key has. */
+async function lake(dataDir: string, symbols: readonly string[], dataset = 'bars_1d'): Promise<{ current: Map<string, Bar>; copies: Map<string, number> }> {
+  const list = symbols.map((s) => `'${s}'`).join(', ');
+  const rows = await query<Bar & { n: number } & Record<string, unknown>>(
+    `SELECT symbol, ts, arg_max(open, ingested_at) AS open, arg_max(high, ingested_at) AS high, arg_max(low, ingested_at) AS low,
+            arg_max(close, ingested_at) AS close, arg_max(volume, ingested_at) AS volume, count(*) AS n
+     FROM read_parquet('${dataDir}/lake/${dataset}/*/*.parquet') WHERE symbol IN (${list}) GROUP BY symbol, ts`,
+  ).catch(() => []);
+  const current = new Map<string, Bar>();
+  const copies = new Map<string, number>();
+  for (const { n, ...bar } of rows) {
+    current.set(`${bar.symbol}/${bar.ts}`, bar);
+    copies.set(`${bar.symbol}/${bar.ts}`, n);
+  }
+  return { current, copies };
+}
+
+/** The latest produced value per (symbol, ts). */
+function expected(produced: readonly Bar[]): Map<string, Bar> {
+  return new Map(produced.map((b) => [`${b.symbol}/${b.ts}`, b]));
+}
+
+async function seed(dataDir: string): Promise<void> {
+  const store: FeatureStore = await openStore(dataDir);
+  try {
+    await store.ingest.run(new SyntheticProvider({ symbols: 4, days: 120, seed: 3, endDate: END, gapRate: 0 }), { dataset: 'bars_1d', createAs: 'bars' });
+    await applyCatalog(store.features, marketCatalog);
+    for (const view of marketCatalog.views) await store.materializer.run({ view: view.name });
+  } finally {
+    await store.close();
+  }
+}
+
+const topicName = (what: string) => `test.${what}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`;
+
+async function stop(worker: Worker, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (worker.child.exitCode === null) worker.child.kill(signal);
+  return worker.exited;
+}
+
+describe('streaming ingestion from a real Kafka broker', () => {
+  let brokers: string[];
+  let tmp: ReturnType<typeof tempDataDir>;
+  const workers: Worker[] = [];
+
+  beforeAll(async () => {
+    brokers = await ensureDefaultBroker();
+    tmp = tempDataDir();
+    await seed(tmp.dir);
+  }, 180_000);
+  afterAll(async () => {
+    for (const w of workers) await stop(w, 'SIGKILL');
+    tmp.cleanup();
+  });
+
+  it('writes bars to the lake, dead-letters poison messages with the reason and the bytes, and keeps stream views fresh online', async () => {
+    const topic = topicName('bars');
+    const good = bars(['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'], 30);
+    // A correction of one bar, produced later: it wins.
+    const correction = { ...good[5], close: good[5].close + 3, high: good[5].high + 3 };
+    const huge = JSON.stringify({ ...good[0], padding: 'x'.repeat(200_000) });
+    const poison: Array<{ value: string; reason: RegExp }> = [
+      { value: 'not json at all', reason: /not JSON/ },
+      { value: JSON.stringify({ symbol: 'SYN0001' }), reason: /^ts: / },
+      { value: JSON.stringify({ ...good[1], close: 'abc' }), reason: /^close: a finite number/ },
+      { value: huge, reason: /over the 65536-byte limit/ },
+      { value: JSON.stringify({ ...good[2], ts: '2026-03-01T00:00:00Z', low: good[2].high + 5 }), reason: /low/ },
+    ];
+    await produce(brokers, topic, [...good.map(asMessage), ...poison.map((p) => ({ key: 'SYN0001', value: p.value })), asMessage(correction)]);
+
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--group', 'g-bars', '--batch-size', '40', '--batch-ms', '200', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_messages_total')).toBe(good.length + poison.length + 1), 60_000, 250);
+
+    const want = expected([...good, correction]);
+    const { current, copies } = await lake(tmp.dir, ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004']);
+    for (const [key, bar] of want) expect({ key, bar: current.get(key) }).toEqual({ key, bar });
+    for (const [key, n] of copies) if (want.has(key) && key !== `${correction.symbol}/${correction.ts}`) expect({ key, n }).toEqual({ key, n: 1 });
+    expect(await metric(port, 'feature_store_stream_dead_letters_total')).toBe(poison.length);
+    expect(await metric(port, 'feature_store_stream_consumer_lag')).toBe(0);
+
+    const dead = await consumeAll(brokers, `${topic}.dlq`, poison.length);
+    expect(dead).toHaveLength(poison.length);
+    for (const p of poison) {
+      const letter = dead.find((d) => d.value?.toString('utf8') === p.value);
+      expect(letter).toBeDefined();
+      expect(letter!.headers['x-error']).toMatch(p.reason);
+      expect(letter!.headers['x-original-topic']).toBe(topic);
+      expect(letter!.headers['x-original-value']).toBe(p.value);
+    }
+
+    // Online values of the stream views equal what a full materialisation computes.
+    const store = await openStore(tmp.dir);
+    try {
+      const symbols = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];
+      const online = await store.online.read([{ view: 'returns', version: 1 }, { view: 'volatility', version: 1 }, { view: 'trend', version: 1 }], symbols.map((s) => [s]));
+      for (const view of ['returns', 'volatility', 'trend']) await store.materializer.run({ view });
+      for (const [t, view] of ['returns', 'volatility', 'trend'].entries()) {
+        for (const [j, symbol] of symbols.entries()) {
+          const [latest] = await query(`SELECT * FROM read_parquet('${tmp.dir}/offline/${view}/v1/*.parquet') WHERE symbol = '${symbol}' ORDER BY event_ts DESC LIMIT 1`);
+          const row = online[t][j]!;
+          expect({ view, symbol, ts: row.eventTs }).toEqual({ view, symbol, ts: latest.event_ts });
+          // Equal up to floating-point summation order (the window sums run over different row sets).
+          for (const [feature, value] of Object.entries(row.values)) {
+            const want = latest[feature] as number | boolean | null;
+            if (typeof value === 'number' && typeof want === 'number') expect({ view, symbol, feature, diff: Math.abs(value - want) <= 1e-9 * Math.max(1, Math.abs(want)) }).toEqual({ view, symbol, feature, diff: true });
+            else expect({ view, symbol, feature, value }).toEqual({ view, symbol, feature, value: want });
+          }
+        }
+      }
+    } finally {
+      await store.close();
+    }
+    expect(await stop(worker)).toBe(0);
+  }, 180_000);
+
+  it('loses and doubles nothing when the worker is SIGKILLed mid-stream and restarted', async () => {
+    const topic = topicName('kill');
+    const DS = 'stream_kill';
+    const symbols = Array.from({ length: 20 }, (_, i) => `K${String(i).padStart(3, '0')}`);
+    const produced = bars(symbols, 300, 5);
+    await produce(brokers, topic, produced.map(asMessage));
+    const port = await freePort();
+    const args = ['--topic', topic, '--dataset', 'stream_kill', '--group', 'g-kill', '--batch-size', '250', '--batch-ms', '100', '--metrics-port', String(port)];
+    const first = startWorker(tmp.dir, args);
+    workers.push(first);
+    await first.ready();
+    await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBeGreaterThan(1000), 60_000, 50);
+    expect(await stop(first, 'SIGKILL')).toBeNull();
+    const before = (await lake(tmp.dir, symbols, DS)).current.size;
+    expect(before).toBeLessThan(produced.length);
+
+    const second = startWorker(tmp.dir, args);
+    workers.push(second);
+    await second.ready();
+    await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length), 90_000, 250).catch((error: Error) => {
+      throw new Error(`${error.message}\nworker: ${second.output().slice(-3000)}\nmetrics: ${port}`);
+    });
+    const { current, copies } = await lake(tmp.dir, symbols, DS);
+    for (const [key, bar] of expected(produced)) {
+      if (current.get(key)?.close !== bar.close) expect({ key, bar: current.get(key) }).toEqual({ key, bar });
+    }
+    // Re-delivered messages were skipped by the offset watermark: at most the one batch that was
+    // being written when the kill came can be stored twice (identical rows; readers see one).
+    const doubled = [...copies.values()].filter((n) => n > 1).length;
+    expect(doubled).toBeLessThanOrEqual(250);
+    expect(await stop(second)).toBe(0);
+  }, 240_000);
+
+  it('on SIGTERM writes and commits the batch it holds before exiting', async () => {
+    const topic = topicName('term');
+    const DS = 'stream_term';
+    const symbols = ['T001', 'T002'];
+    const produced = bars(symbols, 100, 9);
+    await produce(brokers, topic, produced.map(asMessage));
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', 'stream_term', '--group', 'g-term', '--batch-size', '100000', '--batch-ms', '600000', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    // Consumed but held: nothing is written until the batch is full or ten minutes have passed.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(0);
+    expect(await stop(worker)).toBe(0);
+    expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length);
+    const admin = kafkaClient(brokers).admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: 'g-term', topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      // Every partition committed up to its end (-1: a partition that never had a message).
+      for (const p of offsets.partitions) {
+        const high = ends.find((e) => e.partition === p.partition)!.high;
+        expect({ partition: p.partition, committed: p.offset === '-1' ? '0' : p.offset }).toEqual({ partition: p.partition, committed: high });
+      }
+      expect(offsets.partitions.some((p) => p.offset !== '-1')).toBe(true);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
+
+  it('shares partitions between workers of one group', async () => {
+    const topic = topicName('group');
+    const DS = 'stream_share';
+    const symbols = Array.from({ length: 30 }, (_, i) => `G${String(i).padStart(3, '0')}`);
+    const produced = bars(symbols, 60, 11);
+    const [p1, p2] = [await freePort(), await freePort()];
+    const a = startWorker(tmp.dir, ['--topic', topic, '--dataset', 'stream_share', '--group', 'g-share', '--batch-size', '200', '--batch-ms', '100', '--metrics-port', String(p1)]);
+    const b = startWorker(tmp.dir, ['--topic', topic, '--dataset', 'stream_share', '--group', 'g-share', '--batch-size', '200', '--batch-ms', '100', '--metrics-port', String(p2)]);
+    workers.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    await new Promise((r) => setTimeout(r, 3000)); // both in the group before the messages arrive
+    await produce(brokers, topic, produced.map(asMessage));
+    await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length), 90_000, 250);
+    const [na, nb] = [await metric(p1, 'feature_store_stream_messages_total'), await metric(p2, 'feature_store_stream_messages_total')];
+    expect(na).toBeGreaterThan(0);
+    expect(nb).toBeGreaterThan(0);
+    expect(na + nb).toBeGreaterThanOrEqual(produced.length);
+    expect(await stop(a)).toBe(0);
+    expect(await stop(b)).toBe(0);
+  }, 180_000);
+
+  describe('with a broker that restarts', () => {
+    let broker: TestBroker;
+    beforeAll(async () => {
+      broker = await startBroker(await freePort());
+    }, 120_000);
+    afterAll(() => broker.close());
+
+    it('rides out a broker restart without a worker restart', async () => {
+      const topic = topicName('restart');
+    const DS = 'stream_restart';
+      const symbols = ['R001', 'R002', 'R003'];
+      const produced = bars(symbols, 80, 13);
+      const half = produced.length / 2;
+      await produce(broker.brokers, topic, produced.slice(0, half).map(asMessage));
+      const port = await freePort();
+      const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', 'stream_restart', '--group', 'g-restart', '--brokers', broker.brokers.join(','), '--batch-size', '50', '--batch-ms', '100', '--metrics-port', String(port)]);
+      workers.push(worker);
+      await worker.ready();
+      await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(half), 60_000, 250);
+      await broker.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      await broker.start();
+      await produce(broker.brokers, topic, produced.slice(half).map(asMessage));
+      await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length), 120_000, 500);
+      expect(worker.child.exitCode).toBeNull();
+      expect(await stop(worker)).toBe(0);
+    }, 240_000);
+  });
+});
