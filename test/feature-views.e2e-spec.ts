@@ -39,6 +39,10 @@ describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
     const meta = await call('POST', '/v1/feature-views', { ...VIEW, description: 'momentum, explained', tags: { team: 'alpha' } });
     expect(meta).toMatchObject({ status: 200, body: { version: 1, created: false, change: 'metadata' } });
     expect((await call('GET', '/v1/feature-views/price_momentum/versions/1')).body).toMatchObject({ version: 1, metadata: { description: 'momentum, explained' }, materialized: null });
+    // Streaming on or off does not change values either: same version, switched in place.
+    const streamed = await call('POST', '/v1/feature-views', { ...VIEW, description: 'momentum, explained', tags: { team: 'alpha' }, stream: true });
+    expect(streamed).toMatchObject({ status: 200, body: { version: 1, created: false, change: 'metadata' } });
+    expect((await call('GET', '/v1/feature-views/price_momentum/versions/1')).body.definition.stream).toBe(true);
   });
 
   it('makes version 2 for a changed definition, keeping version 1 readable', async () => {

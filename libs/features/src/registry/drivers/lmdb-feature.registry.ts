@@ -49,7 +49,15 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
       const known = this.db.get(`view-digest/${name}/${digest}`) as number | undefined;
       if (known !== undefined && view) {
         if (metadataChanged) this.db.putSync(`view/${name}`, { ...view, metadata, updatedAt: now.toISOString() } satisfies ViewRecord);
-        return { version: this.db.get(`view-version/${name}/${pad(known)}`) as ViewVersionRecord, created: false, metadataChanged };
+        // `stream` (keep online values fresh from the stream) does not change values: it is
+        // switched on the existing version, not made into a new one.
+        const record = this.db.get(`view-version/${name}/${pad(known)}`) as ViewVersionRecord;
+        if (record.definition.stream !== definition.stream) {
+          const updated: ViewVersionRecord = { ...record, definition: { ...record.definition, stream: definition.stream } };
+          this.db.putSync(`view-version/${name}/${pad(known)}`, updated);
+          return { version: updated, created: false, metadataChanged: true };
+        }
+        return { version: record, created: false, metadataChanged };
       }
       const version = (view?.latest ?? 0) + 1;
       const record: ViewVersionRecord = { name, version, digest, definition, createdAt: now.toISOString() };
