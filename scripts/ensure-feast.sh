@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.cache/feast-venv
-if ! "$VENV/bin/python" -c "import feast, redis" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import feast, redis, ibis, duckdb" 2>/dev/null; then
   echo "installing Feast into $VENV (requirements-feast.txt) …" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-feast.txt >&2

@@ -81,31 +81,30 @@ describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference'
   beforeAll(async () => (db = await DuckDbClient.open()));
   afterAll(() => db.close());
 
-  for (const mode of ['event', 'knowledge'] as const) {
-    for (const ttl of [3 * DAY, null]) {
-      it(`agrees on random data with exact hits, TTL edges, corrections and unknown keys (${mode} mode, ttl ${ttl === null ? 'none' : '3d'})`, async () => {
-        for (const seed of [1, 2, 3, 4, 5]) {
-          const { rows, entities } = randomCase(seed);
-          const got = await db.withSession(async (s) => {
-            await load(s, rows, entities);
-            const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false }], mode);
-            return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
-          });
-          expect(got).toHaveLength(entities.length);
-          const expected = entities.map((e) => ({ symbol: e.symbol, label: e.label, v__x: reference(e, rows, ttl, mode) }));
-          expect(got.map((g) => ({ symbol: g.symbol, label: g.label, v__x: g.v__x }))).toEqual(expected);
-        }
-      });
-    }
+  const cases = (['event', 'knowledge'] as const).flatMap((mode) => [3 * DAY, null].flatMap((ttl) => [false, true].map((prefilter) => ({ mode, ttl, prefilter }))));
+  for (const { mode, ttl, prefilter } of cases) {
+    it(`agrees on random data with exact hits, TTL edges, corrections and unknown keys (${mode} mode, ttl ${ttl === null ? 'none' : '3d'}${prefilter ? ', rows outside the TTL windows dropped first' : ''})`, async () => {
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const { rows, entities } = randomCase(seed);
+        const got = await db.withSession(async (s) => {
+          await load(s, rows, entities);
+          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, prefilter }], mode);
+          return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
+        });
+        expect(got).toHaveLength(entities.length);
+        const expected = entities.map((e) => ({ symbol: e.symbol, label: e.label, v__x: reference(e, rows, ttl, mode) }));
+        expect(got.map((g) => ({ symbol: g.symbol, label: g.label, v__x: g.v__x }))).toEqual(expected);
+      }
+    });
   }
 
-  it('the fast path for one row per event time agrees with the reference', async () => {
+  it.each([false, true])('the fast path for one row per event time agrees with the reference (rows outside the TTL windows dropped first: %s)', async (prefilter) => {
     for (const seed of [6, 7, 8]) {
       const { rows, entities } = randomCase(seed);
       const unique = rows.filter((r, i) => !rows.some((o, j) => j > i && o.symbol === r.symbol && o.event_ts === r.event_ts)); // drop corrections
       const got = await db.withSession(async (s) => {
         await load(s, unique, entities);
-        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true }], 'event');
+        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, prefilter }], 'event');
         return (await s.all<{ v__x: number | null }>(sql)).map((r) => r.v__x);
       });
       expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, 'event')));

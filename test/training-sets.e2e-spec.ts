@@ -128,6 +128,51 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect((await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'nope' } })).status).toBe(422);
   });
 
+  it('gives a large set the same digest every time (row order, not thread timing), and its Arrow answer holds every value', async () => {
+    // 300k rows: DuckDB aggregates them on several threads, which once made the digest vary.
+    const frame = join(tmp.dir, 'large-frame.parquet');
+    await query(
+      `COPY (SELECT CASE WHEN i % 10 = 0 THEN 'NOPE' ELSE 'BTC-USD' END AS symbol,
+                    TIMESTAMPTZ '2021-01-01 00:00:00+00' + to_seconds((hash(i) % (86400 * 365))::BIGINT) AS ts,
+                    (i % 2)::INTEGER AS label
+             FROM range(300000) t(i)) TO '${frame}' (FORMAT parquet)`,
+    );
+    const body = require('node:fs').readFileSync(frame);
+    const q = `?features=${encodeURIComponent(features.join(','))}&pointInTime=event`;
+    const post = () => fetch(`${base}/v1/training-sets${q}`, { method: 'POST', body, headers: { 'content-type': 'application/vnd.apache.parquet', accept: 'application/vnd.apache.arrow.stream' } });
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await post();
+      expect(res.status).toBe(200);
+      answers.push({ id: res.headers.get('x-training-set-id')!, digest: res.headers.get('x-training-set-digest')!, bytes: Buffer.from(await res.arrayBuffer()) });
+    }
+    expect(new Set(answers.map((a) => a.digest)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.id)).size).toBe(3);
+
+    // The Arrow answer against the stored Parquet rows, value by value (nulls, booleans, times).
+    const parquet = await fetch(`${base}/v1/training-sets/${answers[0].id}/data`, { headers: { accept: 'application/vnd.apache.parquet' } });
+    expect(parquet.headers.get('x-training-set-digest')).toBe(answers[0].digest);
+    const storedFile = join(tmp.dir, 'large-answer.parquet');
+    require('node:fs').writeFileSync(storedFile, Buffer.from(await parquet.arrayBuffer()));
+    const stored = await query<Record<string, unknown>>(
+      `SELECT symbol, epoch_ms(ts) AS ts_ms, label, returns__ret_1d, volatility__vol_20d, updown__going_up
+       FROM read_parquet('${storedFile}', file_row_number = true) ORDER BY file_row_number`,
+    );
+    const table = tableFromIPC(answers[0].bytes);
+    expect(table.numRows).toBe(300000);
+    const column = (name: string) => Array.from(table.getChild(name)!.toArray() as ArrayLike<unknown>);
+    const got = { symbol: column('symbol'), ts: column('ts').map(Number), label: column('label').map(Number) };
+    expect(got.symbol).toEqual(stored.map((r) => r.symbol));
+    expect(got.ts).toEqual(stored.map((r) => Number(r.ts_ms)));
+    expect(got.label).toEqual(stored.map((r) => Number(r.label)));
+    for (const name of ['returns__ret_1d', 'volatility__vol_20d', 'updown__going_up']) {
+      const vector = table.getChild(name)!;
+      const values = Array.from({ length: vector.length }, (_, i) => vector.get(i));
+      expect({ name, values }).toEqual({ name, values: stored.map((r) => r[name]) });
+    }
+    expect(stored.filter((r) => r.returns__ret_1d === null).length).toBeGreaterThan(30000); // NOPE rows and gaps
+  }, 300_000);
+
   it('takes a large entity frame as a CSV, Parquet or Arrow body with the options as query parameters', async () => {
     const json = await call('POST', '/v1/training-sets', { features, entities });
     const csv = ['symbol,ts,label', ...entities.map((e) => `${e.symbol},${e.ts},${e.label}`)].join('\n');

@@ -1,4 +1,4 @@
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 
 /** A JSON-safe row as read back from DuckDB. */
 export type SqlRow = Record<string, unknown>;
@@ -65,6 +65,11 @@ export class DuckDbClient {
 /** One DuckDB connection: temp tables live as long as it does. */
 export class DuckDbSession {
   constructor(private readonly connection: DuckDBConnection) {}
+
+  /** Runs a query and hands back DuckDB's own result, to read chunk by chunk (large answers). */
+  stream(sql: string): Promise<DuckDBResult> {
+    return this.connection.stream(sql);
+  }
 
   /** Executes a statement; returns the number of rows it changed or produced, where DuckDB reports one. */
   async run(sql: string, params: readonly DuckDBValue[] = []): Promise<number> {

@@ -12,6 +12,12 @@ export interface PitViewInput {
   readonly features: ReadonlyArray<readonly [string, string]>;
   /** True when the offline rows have at most one row per (keys, event_ts): no tie to settle. */
   readonly uniqueEventTimes: boolean;
+  /**
+   * Drop the offline rows outside every entity row's TTL window before building the timeline (a
+   * hash join on keys and TTL-wide time buckets). Same answers either way; worth it when the
+   * entity frame is small next to the offline rows (see TrainingSetService).
+   */
+  readonly prefilter?: boolean;
 }
 
 export type PointInTimeMode = 'event' | 'knowledge';
@@ -33,6 +39,7 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
   const ctes: string[] = [];
   const joins: string[] = [];
   const outputs: string[] = [];
+  const windows = new Map<string, string>();
   views.forEach((v, i) => {
     const keyCols = v.keys.map(quoteIdent);
     const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: ${quoteIdent(c)}`).join(', ')}}`;
@@ -40,10 +47,35 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
     // earliest entity time minus the TTL (such a row is outside the TTL for every entity row).
     const bounds = [`event_ts <= (SELECT max(${quoteIdent(entityTs)}) FROM ${entities})`];
     if (v.ttlSeconds !== null) bounds.push(`event_ts >= (SELECT min(${quoteIdent(entityTs)}) FROM ${entities}) - to_seconds(${v.ttlSeconds})`);
-    const rows = `(SELECT * FROM ${v.offline} WHERE ${bounds.join(' AND ')})`;
+    let rows = `(SELECT * FROM ${v.offline} WHERE ${bounds.join(' AND ')})`;
+    if (v.prefilter && v.ttlSeconds !== null && v.ttlSeconds > 0) {
+      // Time cut into buckets one TTL wide: an entity row at t can only use rows of its key in
+      // t's bucket or the one before (t - ttl <= event_ts <= t). The rows of other buckets are
+      // either outside every TTL window or never the latest usable row of a window they could
+      // fall in (that row is in the window, so kept), in either mode: dropping them changes no
+      // answer, and a sparse entity frame sorts far fewer rows. Exact integer microseconds.
+      const width = v.ttlSeconds * 1_000_000;
+      const bucket = (ts: string) => `(epoch_us(${ts}) // ${width} - CASE WHEN epoch_us(${ts}) % ${width} < 0 THEN 1 ELSE 0 END)`;
+      const id = `${v.keys.join(',')}|${v.ttlSeconds}`;
+      if (!windows.has(id)) {
+        const name = `win${windows.size}`;
+        windows.set(id, name);
+        const b = bucket(`${quoteIdent(entityTs)}`);
+        ctes.push(`${name} AS (SELECT DISTINCT ${keyCols.join(', ')}, ${b} AS _b FROM ${entities} UNION SELECT DISTINCT ${keyCols.join(', ')}, ${b} - 1 AS _b FROM ${entities})`);
+      }
+      const name = windows.get(id)!;
+      rows = `(SELECT o.* FROM ${v.offline} AS o JOIN ${name} AS w ON ${keyCols.map((k) => `w.${k} = o.${k}`).join(' AND ')} AND w._b = ${bucket('o.event_ts')}
+   WHERE ${bounds.map((b) => b.replace(/^event_ts/, 'o.event_ts')).join(' AND ')})`;
+    }
+    // Where the winner's event time and features are read from in the joined timeline entry.
+    let winner = (column: string) => `t${i}.best.${quoteIdent(column)}`;
+    let availColumn = 'avail';
     if (mode === 'event' && v.uniqueEventTimes) {
-      // One row per event time: the rows themselves are the timeline.
-      ctes.push(`tl${i} AS (SELECT ${keyCols.join(', ')}, event_ts AS avail, ${payload} AS best FROM ${rows})`);
+      // One row per event time: the rows themselves are the timeline, read as plain columns
+      // (no per-row struct), as a hand-written ASOF JOIN would.
+      ctes.push(`tl${i} AS (SELECT ${[...keyCols, 'event_ts', ...v.features.map(([f]) => quoteIdent(f))].join(', ')} FROM ${rows})`);
+      winner = (column: string) => `t${i}.${quoteIdent(column)}`;
+      availColumn = 'event_ts';
     } else if (mode === 'event') {
       // Usable from event_ts on: the best row at each event time is that time's row (ties to
       // the greatest created_ts), so the timeline is a plain aggregate, no running window.
@@ -61,10 +93,10 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
 )`);
     }
     const on = keyCols.map((k) => `e.${k} = t${i}.${k}`).join(' AND ');
-    joins.push(`ASOF LEFT JOIN tl${i} AS t${i} ON ${on} AND e.${quoteIdent(entityTs)} >= t${i}.avail`);
-    const fresh = v.ttlSeconds === null ? 'TRUE' : `t${i}.best.event_ts >= e.${quoteIdent(entityTs)} - to_seconds(${v.ttlSeconds})`;
+    joins.push(`ASOF LEFT JOIN tl${i} AS t${i} ON ${on} AND e.${quoteIdent(entityTs)} >= t${i}.${availColumn}`);
+    const fresh = v.ttlSeconds === null ? 'TRUE' : `${winner('event_ts')} >= e.${quoteIdent(entityTs)} - to_seconds(${v.ttlSeconds})`;
     for (const [feature, output] of v.features) {
-      outputs.push(`CASE WHEN ${fresh} THEN t${i}.best.${quoteIdent(feature)} END AS ${quoteIdent(output)}`);
+      outputs.push(`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${quoteIdent(output)}`);
     }
   });
   return `WITH ${ctes.join(',\n')}

@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
-import { Bool, Field, Float64, Int64, Table, TimestampMillisecond, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
-import type { DuckDbClient } from '../duckdb/duckdb.client';
+import type { DuckDBVector } from '@duckdb/node-api';
+import { Bool, Float64, Int64, Table, TimestampMillisecond, Utf8, makeData, makeVector, tableToIPC, type Data, type DataType } from 'apache-arrow';
+import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { FeatureStoreError, ErrorCode } from '../errors/feature-store.error';
 import { quoteLiteral } from '../sql/identifier';
 
@@ -44,18 +45,144 @@ export async function renderTrainingSet(db: DuckDbClient, file: string, format: 
     }
   }
   return db.withSession(async (s) => {
-    // Column by column from DuckDB into Arrow vectors: no per-row objects.
-    const { names, types, columns } = await s.columns(`SELECT * FROM read_parquet(${quoteLiteral(file)})`);
-    const fields = names.map((name, i) => new Field(name, arrowType(types[i]), true));
-    const vectors = columns.map((values, i) => {
-      const type = fields[i].type;
-      const prepared = type instanceof Int64 ? values.map((v) => (v === null ? null : BigInt(v as number | bigint))) : values;
-      return vectorFromArray(prepared, type);
-    });
-    // The Table constructor aligns the vectors' chunks into record batches.
-    const table = new Table(Object.fromEntries(names.map((name, i) => [name, vectors[i]])));
-    return Buffer.from(tableToIPC(table, 'stream'));
+    return arrowFromChunks(s, file);
   });
+}
+
+/**
+ * Arrow IPC straight from DuckDB's result chunks into typed arrays (one column builder each): no
+ * per-row objects, no JS arrays of values. Timestamps become epoch milliseconds, integers BIGINT,
+ * floats and decimals DOUBLE, everything else text, as in arrowType().
+ */
+async function arrowFromChunks(s: DuckDbSession, file: string): Promise<Buffer> {
+  const source = `read_parquet(${quoteLiteral(file)})`;
+  const described = await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
+  const [{ n }] = await s.all<{ n: number }>(`SELECT count(*) AS n FROM ${source}`);
+  const types = described.map((c) => arrowType(c.column_type));
+  const select = described.map((c, i) => {
+    const col = `"${c.column_name.replace(/"/g, '""')}"`;
+    const t = types[i];
+    if (t instanceof TimestampMillisecond) return `epoch_ms(${col})`;
+    if (t instanceof Int64) return `CAST(${col} AS BIGINT)`;
+    if (t instanceof Float64) return `CAST(${col} AS DOUBLE)`;
+    if (t instanceof Bool) return col;
+    return `CAST(${col} AS VARCHAR)`;
+  });
+  const builders = types.map((t) => columnBuilder(t, n));
+  const result = await s.stream(`SELECT ${select.join(', ')} FROM ${source}`);
+  let offset = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const count = chunk.rowCount;
+    if (offset + count > n) throw new Error(`training set ${file} changed while being read`);
+    builders.forEach((b, i) => b.put(chunk.getColumnVector(i), count, offset));
+    offset += count;
+  }
+  const table = new Table(Object.fromEntries(described.map((c, i) => [c.column_name, makeVector(builders[i].finish(offset))])));
+  return Buffer.from(tableToIPC(table, 'stream'));
+}
+
+interface ColumnBuilder {
+  put(vector: DuckDBVector, count: number, offset: number): void;
+  finish(length: number): Data;
+}
+
+// @duckdb/node-api keeps a fixed-width vector's values in a typed array (`items`) and its
+// validity as 64-bit words, least significant bit first (`validity.data`, null when all rows are
+// valid): the same layouts as Arrow's. Read directly when they are there (a bulk copy instead
+// of a BigInt test per value); otherwise fall back to getItem.
+interface RawVector {
+  readonly items?: unknown;
+  readonly validity?: { readonly data: BigUint64Array | null; readonly offset: number };
+}
+
+function rawItems<T extends Float64Array | BigInt64Array>(vector: DuckDBVector, ctor: { new (n: number): T }, count: number): { items: T; validity: Uint8Array | null } | null {
+  const raw = vector as unknown as RawVector;
+  if (!(raw.items instanceof ctor) || (raw.items as T).length < count || !raw.validity || raw.validity.offset !== 0) return null;
+  const data = raw.validity.data;
+  return { items: raw.items as T, validity: data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null };
+}
+
+function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
+  const nullBitmap = new Uint8Array((capacity + 7) >> 3);
+  let nullCount = 0;
+  const valid = (i: number) => (nullBitmap[i >> 3] |= 1 << (i & 7));
+  // Copies `count` validity bits to the bitmap at `offset`; returns how many were invalid.
+  const copyValidity = (bits: Uint8Array | null, count: number, offset: number) => {
+    if (bits === null) {
+      for (let j = 0; j < count; j++) valid(offset + j);
+      return;
+    }
+    for (let j = 0; j < count; j++) {
+      if (bits[j >> 3] & (1 << (j & 7))) valid(offset + j);
+      else nullCount++;
+    }
+  };
+  if (type instanceof Float64 || type instanceof Int64 || type instanceof TimestampMillisecond) {
+    const ctor = type instanceof Float64 ? Float64Array : BigInt64Array;
+    const data = new ctor(capacity);
+    return {
+      put(vector, count, offset) {
+        const raw = rawItems(vector, ctor as { new (n: number): Float64Array | BigInt64Array }, count);
+        if (raw) {
+          (data as Float64Array).set((raw.items as Float64Array).subarray(0, count), offset);
+          copyValidity(raw.validity, count, offset);
+          return;
+        }
+        for (let j = 0; j < count; j++) {
+          const v = vector.getItem(j) as number | bigint | null;
+          if (v === null) nullCount++;
+          else {
+            (data as Float64Array)[offset + j] = v as number;
+            valid(offset + j);
+          }
+        }
+      },
+      finish: (length) => makeData({ type: type as Float64, length, nullCount, data: (data as Float64Array).subarray(0, length), nullBitmap }),
+    };
+  }
+  if (type instanceof Bool) {
+    const data = new Uint8Array((capacity + 7) >> 3);
+    return {
+      put(vector, count, offset) {
+        for (let j = 0; j < count; j++) {
+          const v = vector.getItem(j) as boolean | null;
+          if (v === null) nullCount++;
+          else {
+            if (v) data[(offset + j) >> 3] |= 1 << ((offset + j) & 7);
+            valid(offset + j);
+          }
+        }
+      },
+      finish: (length) => makeData({ type, length, nullCount, data, nullBitmap }),
+    };
+  }
+  // Text: UTF-8 bytes and int32 offsets.
+  const valueOffsets = new Int32Array(capacity + 1);
+  let bytes = Buffer.allocUnsafe(Math.max(1024, capacity * 8));
+  let used = 0;
+  return {
+    put(vector, count, offset) {
+      for (let j = 0; j < count; j++) {
+        const v = vector.getItem(j) as string | null;
+        if (v === null) nullCount++;
+        else {
+          const len = Buffer.byteLength(v, 'utf8');
+          if (used + len > bytes.length) {
+            const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + len));
+            bytes.copy(grown, 0, 0, used);
+            bytes = grown;
+          }
+          used += bytes.write(v, used, 'utf8');
+          valid(offset + j);
+        }
+        valueOffsets[offset + j + 1] = used;
+      }
+    },
+    finish: (length) =>
+      makeData({ type: type as Utf8, length, nullCount, nullBitmap, valueOffsets: valueOffsets.subarray(0, length + 1), data: new Uint8Array(bytes.buffer, bytes.byteOffset, used) }),
+  };
 }
 
 function arrowType(duckType: string): DataType {

@@ -91,8 +91,11 @@ export class TrainingSetService {
         const required = [...new Set(versions.flatMap((v) => keysByEntity.get(v.definition.entity) ?? []))];
         const entityDigest = spine ? await this.loadSpine(s, spine, tsColumn, required) : await loadEntities(s, entityFile, frameFormat, tsColumn, required);
         const inputs: PitViewInput[] = [];
+        const [{ n: entityCount }] = await s.all<{ n: number }>('SELECT count(*) AS n FROM entities');
         for (const v of versions) {
           const files = await this.materializer.offlineFiles(v.name, v.version);
+          // Parquet footers give the row count without reading the data.
+          const offlineCount = files.length ? Number((await s.one<{ n: number }>(`SELECT count(*) AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`))?.n ?? 0) : 0;
           const keys = keysByEntity.get(v.definition.entity) ?? [];
           inputs.push({
             view: v.name,
@@ -103,13 +106,16 @@ export class TrainingSetService {
             // Materialisation writes each (key, event time) once per version (parts never overlap
             // and a lease serialises runs); a future refresh of corrected ranges must clear this.
             uniqueEventTimes: true,
+            // An entity row's TTL window spans at most two TTL-wide buckets: when those windows
+            // are few next to the offline rows, dropping the rows outside them first pays off.
+            prefilter: 2 * Number(entityCount) < 0.1 * offlineCount,
             features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
           });
         }
         const tmp = `${file}.tmp-${process.pid}`;
         await s.run(`COPY (${pointInTimeSql('entities', tsColumn, inputs, mode)}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
         await rename(tmp, file);
-        const digest = await contentDigest(s, `read_parquet(${quoteLiteral(file)})`);
+        const digest = await contentDigest(s, `read_parquet(${quoteLiteral(file)}, file_row_number = true)`, 'file_row_number', ['file_row_number']);
         const data = withRows ? await s.all(`SELECT * FROM read_parquet(${quoteLiteral(file)})`) : [];
         const [{ n }] = await s.all<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${quoteLiteral(file)})`);
         const columns = (await s.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(file)})`)).map((c) => c.column_name);
@@ -207,7 +213,7 @@ export class TrainingSetService {
            FROM (${current}) WHERE ${filter} ORDER BY _row`
         : `CREATE OR REPLACE TEMP TABLE entities AS SELECT ${keyCols.map((k) => `NULL::VARCHAR AS ${k}`).join(', ')}, NULL::TIMESTAMPTZ AS ${quoteIdent(tsColumn)}, 0::BIGINT AS _row WHERE false`,
     );
-    return contentDigest(s, '(SELECT * EXCLUDE (_row) FROM entities ORDER BY _row)');
+    return contentDigest(s, 'entities', '_row', ['_row']);
   }
 
   private async featureRefs(request: TrainingSetRequest): Promise<string[]> {
@@ -245,22 +251,26 @@ async function loadEntities(s: DuckDbSession, file: string, format: SourceFormat
   }
   const select = described.map((c) => {
     const col = quoteSourceColumn(c.column_name);
-    if (c.column_name === tsColumn) return `${parseTimestamp(col, c.column_type)} AS ${col}, CAST(${col} AS VARCHAR) AS _ts_raw`;
+    if (c.column_name === tsColumn) return `${parseTimestamp(col, c.column_type)} AS ${col}`;
     if (keys.includes(c.column_name)) return `CAST(${col} AS VARCHAR) AS ${col}`;
     return col;
   });
-  await s.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT ${select.join(', ')}, rowid AS _row FROM entities_raw ORDER BY rowid`);
-  await s.run('DROP TABLE entities_raw');
+  // `_row` carries the request order; every later use orders by it, so no sort is needed here.
+  await s.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT ${select.join(', ')}, rowid AS _row FROM entities_raw`);
   const ts = quoteIdent(tsColumn);
-  const bad = await s.all<{ row: number; raw: string | null }>(`SELECT _row AS row, _ts_raw AS raw FROM entities WHERE ${ts} IS NULL ORDER BY _row LIMIT 5`);
+  // The raw text of unparseable timestamps is looked up only for the rows that failed.
+  const bad = await s.all<{ row: number; raw: string | null }>(
+    `SELECT e._row AS row, CAST(r.${quoteSourceColumn(tsColumn)} AS VARCHAR) AS raw
+     FROM (SELECT _row FROM entities WHERE ${ts} IS NULL ORDER BY _row LIMIT 5) AS e JOIN entities_raw AS r ON r.rowid = e._row ORDER BY e._row`,
+  );
+  await s.run('DROP TABLE entities_raw');
   if (bad.length) {
     throw new InvalidArgumentError(`entities[${bad[0].row}].${tsColumn}: cannot parse ${JSON.stringify(bad[0].raw)} as a UTC timestamp`, {
       field: `entities[${bad[0].row}].${tsColumn}`,
       rows: bad,
     });
   }
-  await s.run('CREATE OR REPLACE TEMP TABLE entities AS SELECT * EXCLUDE (_ts_raw) FROM entities');
-  return contentDigest(s, '(SELECT * EXCLUDE (_row) FROM entities ORDER BY _row)');
+  return contentDigest(s, 'entities', '_row', ['_row']);
 }
 
 function parseMode(value: unknown): PointInTimeMode {
@@ -312,8 +322,17 @@ function emptyOffline(keys: readonly string[], features: ReadonlyArray<readonly 
   return `(SELECT ${cols.join(', ')} WHERE false)`;
 }
 
-/** SHA-256 over the rows in order (each row as JSON), the same whatever format the set is served in. */
-async function contentDigest(s: DuckDbSession, relation: string): Promise<string> {
-  const row = await s.one<{ d: string }>(`SELECT sha256(coalesce(string_agg(md5(CAST(to_json(r) AS VARCHAR)), ''), '')) AS d FROM ${relation} AS r`);
+/**
+ * The content digest of a relation, the same whatever format the set is served in: SHA-256 over
+ * the column names and types, then the MD5 of each row's values (as JSON) in row order (`order`).
+ * The order is explicit: an unordered string_agg runs in parallel and is not stable.
+ */
+async function contentDigest(s: DuckDbSession, relation: string, order: string, exclude: readonly string[] = []): Promise<string> {
+  const columns = (await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${relation}`)).filter((c) => !exclude.includes(c.column_name));
+  const header = JSON.stringify(columns.map((c) => [c.column_name, c.column_type]));
+  const values = columns.length ? `to_json(row(${columns.map((c) => quoteIdent(c.column_name)).join(', ')}))` : `'[]'`;
+  const row = await s.one<{ d: string }>(
+    `SELECT sha256(${quoteLiteral(header)} || coalesce(string_agg(md5(CAST(${values} AS VARCHAR)), '' ORDER BY ${order}), '')) AS d FROM ${relation}`,
+  );
   return row!.d;
 }
