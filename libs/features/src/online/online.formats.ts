@@ -8,26 +8,42 @@ export interface OnlineResponse {
   readonly metadata: Array<{ eventTimestamps: Record<string, string | null>; statuses: Record<string, OnlineStatus> }>;
 }
 
-export function toOnlineResponse(result: OnlineResult): OnlineResponse {
+/**
+ * The `POST /v1/online-features` answer (the OnlineResponse shape) written as JSON text straight
+ * from the column-major result: no intermediate objects, each name escaped once. This is the hot
+ * path of online serving (a 100 x 50 answer is about half a megabyte).
+ */
+export function onlineResponseJson(result: OnlineResult): string {
   const count = result.keys[0].length;
-  const rows: OnlineResponse['rows'] = new Array(count);
-  const metadata: OnlineResponse['metadata'] = new Array(count);
-  for (let j = 0; j < count; j++) {
-    const row: Record<string, OnlineValue> = {};
-    const eventTimestamps: Record<string, string | null> = {};
-    const statuses: Record<string, OnlineStatus> = {};
-    result.keyColumns.forEach((k, i) => (row[k] = result.keys[i][j]));
-    result.columns.forEach((c, i) => {
-      row[c.name] = result.values[i][j];
-      eventTimestamps[c.name] = result.eventTimestamps[i][j];
-      statuses[c.name] = result.statuses[i][j];
-    });
-    rows[j] = row;
-    metadata[j] = { eventTimestamps, statuses };
-  }
+  const keyNames = result.keyColumns.map((k) => JSON.stringify(k));
+  const names = result.columns.map((c) => JSON.stringify(c.name));
   const versions: Record<string, number> = {};
   for (const c of result.columns) versions[c.view] = c.version;
-  return { featureNames: [...result.keyColumns, ...result.columns.map((c) => c.name)], versions, rows, metadata };
+  const rows: string[] = new Array(count);
+  const metadata: string[] = new Array(count);
+  const values: string[] = new Array(names.length);
+  const times: string[] = new Array(names.length);
+  const statuses: string[] = new Array(names.length);
+  for (let j = 0; j < count; j++) {
+    for (let c = 0; c < names.length; c++) {
+      values[c] = `${names[c]}:${jsonValue(result.values[c][j])}`;
+      const ts = result.eventTimestamps[c][j];
+      times[c] = `${names[c]}:${ts === null ? 'null' : `"${ts}"`}`;
+      statuses[c] = `${names[c]}:"${result.statuses[c][j]}"`;
+    }
+    const keys = keyNames.map((k, i) => `${k}:${JSON.stringify(result.keys[i][j])}`);
+    rows[j] = `{${keys.join(',')}${values.length ? ',' : ''}${values.join(',')}}`;
+    metadata[j] = `{"eventTimestamps":{${times.join(',')}},"statuses":{${statuses.join(',')}}}`;
+  }
+  return `{"featureNames":[${[...keyNames, ...names].join(',')}],"versions":${JSON.stringify(versions)},"rows":[${rows.join(',')}],"metadata":[${metadata.join(',')}]}`;
+}
+
+// A value as JSON (NaN and infinities have no JSON form: null, as JSON.stringify writes them).
+function jsonValue(value: OnlineValue): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return JSON.stringify(value);
 }
 
 /** Feast's feature-server statuses. */

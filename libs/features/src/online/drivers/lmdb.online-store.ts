@@ -14,7 +14,8 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
 
   static open(path: string): LmdbOnlineStore {
     mkdirSync(path, { recursive: true });
-    return new LmdbOnlineStore(open({ path, compression: false }));
+    // Shared msgpack structures: a row's field layout is stored once, not decoded per read.
+    return new LmdbOnlineStore(open({ path, compression: false, sharedStructuresKey: Symbol.for('online-structures') }));
   }
 
   async putLatest(view: string, version: number, rows: readonly OnlineRow[]): Promise<number> {
