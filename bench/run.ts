@@ -1,5 +1,7 @@
 import { runIngestBench } from './ingest.bench';
 import { runMaterializeBench } from './materialize.bench';
+import { runOnlineBench } from './online.bench';
+import { runStreamBench } from './stream.bench';
 import { runTrainingSetBench } from './training-set.bench';
 
 /** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
@@ -7,6 +9,8 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   ingest: runIngestBench,
   materialize: runMaterializeBench,
   'training-set': runTrainingSetBench,
+  online: runOnlineBench,
+  stream: runStreamBench,
 };
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
+import { INGESTED_AT } from '../datasets/dataset.schema';
 import type { SqlRow } from '../duckdb/duckdb.client';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
@@ -281,23 +282,27 @@ export class MaterializationService {
     }
     if (targets.length === 0) return [];
     // One read of the lake for every view: the keys' rows over the longest lookback, kept in
-    // memory; each view's SQL then runs on that (more history than a view needs changes nothing).
+    // memory; each view's SQL then runs on its own lookback of that.
     const lookbacks = targets.map((t) => (t.record.definition.lookback ? parseDuration(t.record.definition.lookback, 'lookback').seconds * 1000 : null));
     const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
     const between = { from: longest === null ? undefined : new Date(since.getTime() - longest), to: new Date('2200-01-01T00:00:00Z') };
-    const current = await this.datasets.currentRowsSql(schema, between);
     const all = await this.datasets.allRowsSql(schema, between);
-    if (!current || !all) return [];
+    if (!all) return [];
     // Only the pushed keys' rows (the dataset's first key names the instrument).
     const filter = `${quoteIdent(schema.keys[0])} IN (${keyValues.map(quoteLiteral).join(', ')})`;
     const out: OnlineRefresh[] = [];
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
     try {
-      await sandbox.session.run(`CREATE TEMP TABLE _recent AS SELECT * FROM (${current}) WHERE ${filter}`);
+      // Every stored version of the keys' rows once; the current rows derived from it in memory.
       await sandbox.session.run(`CREATE TEMP TABLE _recent_versions AS SELECT * FROM (${all}) WHERE ${filter}`);
-      await sandbox.defineSource(schema, 'SELECT * FROM _recent', 'SELECT * FROM _recent_versions');
+      const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
+      await sandbox.session.run(`CREATE TEMP TABLE _recent AS SELECT * FROM _recent_versions QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`);
       const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
-      for (const { record, keys } of targets) {
+      for (const [i, { record, keys }] of targets.entries()) {
+        // Each view sees only its own lookback of history, as its materialisation does.
+        const lookback = lookbacks[i];
+        const window = lookback === null ? '' : ` WHERE ${quoteIdent(schema.timestampColumn)} >= TIMESTAMPTZ ${quoteLiteral(new Date(since.getTime() - lookback).toISOString())}`;
+        await sandbox.defineSource(schema, `SELECT * FROM _recent${window}`, `SELECT * FROM _recent_versions${window}`);
         const view = record.definition;
         const keyCols = keys.map(quoteIdent);
         const latest = await sandbox.session.all(
