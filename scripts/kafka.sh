@@ -34,7 +34,11 @@ java_cmd() { java "${JAVA_ARGS[@]}" "$@"; }
 
 start() {
   if running; then echo "kafka already running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return; fi
-  if listening; then echo "port $PORT is taken by another process" >&2; exit 1; fi
+  if listening; then
+    # Not ours (another checkout's, or the developer's own): use it rather than fail.
+    echo "a broker (not started by this checkout) already listens on 127.0.0.1:$PORT; using it" >&2
+    return
+  fi
   fetch
   mkdir -p "$DATA"
   JAVA_ARGS=(-Xmx"${KAFKA_HEAP:-512m}" -Xms128m -XX:+UseG1GC -Djava.awt.headless=true
