@@ -91,8 +91,8 @@ export class OnlineWriterService {
   }
 }
 
-/** A column-major frame: an object of equally long arrays. */
-function parseFrame(frame: unknown, field: string): Map<string, readonly unknown[]> {
+/** A column-major frame (Feast's `df`): an object of equally long arrays; 400 naming the bad column. */
+export function parseFrame(frame: unknown, field: string): Map<string, readonly unknown[]> {
   if (!frame || typeof frame !== 'object' || Array.isArray(frame)) throw new InvalidArgumentError(`${field}: an object of columns is required, e.g. {"symbol": ["BTC-USD"], …}`, { field });
   const columns = new Map<string, readonly unknown[]>();
   let length = -1;

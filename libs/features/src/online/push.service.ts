@@ -3,7 +3,7 @@ import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/f
 import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
 import type { FeatureRegistry } from '../registry/feature-registry';
 import type { DatasetRegistry } from '../registry/registry';
-import type { OnlineWriteResult, OnlineWriterService } from './online-writer.service';
+import { parseFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';
 
 export type PushTarget = 'online' | 'offline' | 'online_and_offline';
 
@@ -65,14 +65,8 @@ export class PushService {
 
 /** Column-major `df` → row objects. */
 function toRows(df: unknown): Array<Record<string, unknown>> {
-  if (!df || typeof df !== 'object' || Array.isArray(df)) throw new InvalidArgumentError('df: an object of columns is required', { field: 'df' });
-  const columns = Object.entries(df as Record<string, unknown>);
-  let length = -1;
-  for (const [name, values] of columns) {
-    if (!Array.isArray(values)) throw new InvalidArgumentError(`df.${name}: a column must be an array`, { field: `df.${name}` });
-    if (length >= 0 && values.length !== length) throw new InvalidArgumentError(`df.${name}: ${values.length} values, the other columns have ${length}`, { field: `df.${name}` });
-    length = values.length;
-  }
-  if (length <= 0) throw new InvalidArgumentError('df: no rows', { field: 'df' });
-  return Array.from({ length }, (_, j) => Object.fromEntries(columns.map(([name, values]) => [name, (values as unknown[])[j]])));
+  const columns = [...parseFrame(df, 'df')];
+  const length = columns.length ? columns[0][1].length : 0;
+  if (length === 0) throw new InvalidArgumentError('df: no rows', { field: 'df' });
+  return Array.from({ length }, (_, j) => Object.fromEntries(columns.map(([name, values]) => [name, values[j]])));
 }
