@@ -17,25 +17,28 @@ export function onlineResponseJson(result: OnlineResult): string {
   const count = result.keys[0].length;
   const keyNames = result.keyColumns.map((k) => JSON.stringify(k));
   const names = result.columns.map((c) => JSON.stringify(c.name));
+  // `"name":` once per column, and the opening of each row's value list.
+  const prefixes = names.map((n) => `${n}:`);
   const versions: Record<string, number> = {};
   for (const c of result.columns) versions[c.view] = c.version;
-  const rows: string[] = new Array(count);
-  const metadata: string[] = new Array(count);
-  const values: string[] = new Array(names.length);
-  const times: string[] = new Array(names.length);
-  const statuses: string[] = new Array(names.length);
+  let rows = '';
+  let metadata = '';
   for (let j = 0; j < count; j++) {
-    for (let c = 0; c < names.length; c++) {
-      values[c] = `${names[c]}:${jsonValue(result.values[c][j])}`;
+    let row = '{';
+    for (let k = 0; k < keyNames.length; k++) row += `${k ? ',' : ''}${keyNames[k]}:${JSON.stringify(result.keys[k][j])}`;
+    let times = '';
+    let statuses = '';
+    for (let c = 0; c < prefixes.length; c++) {
+      const sep = c ? ',' : '';
+      row += `,${prefixes[c]}${jsonValue(result.values[c][j])}`;
       const ts = result.eventTimestamps[c][j];
-      times[c] = `${names[c]}:${ts === null ? 'null' : `"${ts}"`}`;
-      statuses[c] = `${names[c]}:"${result.statuses[c][j]}"`;
+      times += ts === null ? `${sep}${prefixes[c]}null` : `${sep}${prefixes[c]}"${ts}"`;
+      statuses += `${sep}${prefixes[c]}"${result.statuses[c][j]}"`;
     }
-    const keys = keyNames.map((k, i) => `${k}:${JSON.stringify(result.keys[i][j])}`);
-    rows[j] = `{${keys.join(',')}${values.length ? ',' : ''}${values.join(',')}}`;
-    metadata[j] = `{"eventTimestamps":{${times.join(',')}},"statuses":{${statuses.join(',')}}}`;
+    rows += `${j ? ',' : ''}${row}}`;
+    metadata += `${j ? ',' : ''}{"eventTimestamps":{${times}},"statuses":{${statuses}}}`;
   }
-  return `{"featureNames":[${[...keyNames, ...names].join(',')}],"versions":${JSON.stringify(versions)},"rows":[${rows.join(',')}],"metadata":[${metadata.join(',')}]}`;
+  return `{"featureNames":[${[...keyNames, ...names].join(',')}],"versions":${JSON.stringify(versions)},"rows":[${rows}],"metadata":[${metadata}]}`;
 }
 
 // A value as JSON (NaN and infinities have no JSON form: null, as JSON.stringify writes them).
