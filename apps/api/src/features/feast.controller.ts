@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ErrorCode, FeatureStore, FeatureStoreError, InvalidArgumentError, feastResponseJson, type PushResult } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 import { toErrorResponse } from '../common/error.filter';
+import { objectBody } from '../common/object-body';
 
 /**
  * Errors of the Feast routes in Feast's own shape: a JSON string holding
@@ -70,11 +71,6 @@ export class FeastController {
     void reply.header('content-type', 'application/json');
     return 'null';
   }
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('body: a JSON object is required', { field: 'body' });
-  return body as Record<string, unknown>;
 }
 
 function flag(request: Record<string, unknown>, name: string): boolean {

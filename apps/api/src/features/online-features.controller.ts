@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { FeatureStore, InvalidArgumentError, onlineResponseJson } from '@app/features';
+import { FeatureStore, onlineResponseJson } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
+import { objectBody } from '../common/object-body';
 
 @Controller('v1')
 export class OnlineFeaturesController {
@@ -11,8 +12,7 @@ export class OnlineFeaturesController {
   @Post('online-features')
   @HttpCode(200)
   async lookup(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgumentError('body: a JSON object is required', { field: 'body' });
-    const json = onlineResponseJson(await this.store.serving.lookup(body));
+    const json = onlineResponseJson(await this.store.serving.lookup(objectBody(body)));
     void reply.header('content-type', 'application/json; charset=utf-8');
     return json;
   }

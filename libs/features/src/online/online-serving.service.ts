@@ -55,6 +55,8 @@ interface Plan {
   readonly columns: readonly OnlineColumn[];
   /** Per column: index into tables. */
   readonly columnTable: readonly number[];
+  /** Tables with the same join keys, read together (usually one group: every view keyed by symbol). */
+  readonly readGroups: ReadonlyArray<readonly number[]>;
 }
 
 interface PlanTable extends OnlineTable {
@@ -103,17 +105,9 @@ export class OnlineServingService {
     const plan = await this.plan(request);
     const keys = parseEntities(request.entities, plan.keyColumns, this.maxKeys);
     const count = keys[0].length;
-    // Usually one entity (one key column): one read for every table.
-    const groups = new Map<string, number[]>();
-    plan.tables.forEach((t, i) => {
-      const sig = t.keyIndexes.join(',');
-      const group = groups.get(sig);
-      if (group) group.push(i);
-      else groups.set(sig, [i]);
-    });
     const rows: Array<Array<OnlineRow | undefined>> = new Array(plan.tables.length);
     try {
-      for (const indexes of groups.values()) {
+      for (const indexes of plan.readGroups) {
         const keyIndexes = plan.tables[indexes[0]].keyIndexes;
         const tupleKeys: string[][] = new Array(count);
         for (let j = 0; j < count; j++) tupleKeys[j] = keyIndexes.map((k) => keys[k][j]);
@@ -225,7 +219,14 @@ export class OnlineServingService {
       columns.push({ view: record.name, version: record.version, feature, name, type });
       columnTable.push(t);
     }
-    return { keyColumns, tables, columns, columnTable };
+    const groups = new Map<string, number[]>();
+    tables.forEach((t, i) => {
+      const sig = t.keyIndexes.join(',');
+      const group = groups.get(sig);
+      if (group) group.push(i);
+      else groups.set(sig, [i]);
+    });
+    return { keyColumns, tables, columns, columnTable, readGroups: [...groups.values()] };
   }
 
   private async featureRefs(request: OnlineRequest): Promise<string[]> {
