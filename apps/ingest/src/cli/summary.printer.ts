@@ -37,5 +37,6 @@ export function formatMaterialization(r: MaterializeResult): string {
   const seconds = r.elapsedMs / 1000;
   const span = r.state ? `, materialised ${r.state.start.slice(0, 10)} .. ${r.state.end.slice(0, 10)}` : '';
   if (r.alreadyDone) return `${r.view}@${r.version}: already materialised for this range, nothing written${span}`;
-  return `${r.view}@${r.version}: ${r.rows} rows in ${seconds.toFixed(1)} s (${formatCount(seconds > 0 ? r.rows / seconds : 0)} rows/s), ${r.onlineRows} online rows updated${span}`;
+  const revised = r.revisedRows > 0 ? ` (${r.revisedRows} revised: late or corrected bars)` : '';
+  return `${r.view}@${r.version}: ${r.rows} rows${revised} in ${seconds.toFixed(1)} s (${formatCount(seconds > 0 ? r.rows / seconds : 0)} rows/s), ${r.onlineRows} online rows updated${span}`;
 }

@@ -50,6 +50,22 @@ export class DatasetService {
   ) {}
 
   /** Earliest and latest timestamp in a dataset (cheap: Parquet statistics), cached until the next batch. */
+  /**
+   * The files, as absolute paths, of the batches recorded after batch `afterSeq` (see
+   * BatchRecord.seq), with the highest seq recorded now. Without `afterSeq` (a state written
+   * before seqs existed), the batches committed after `orAfterTime`.
+   */
+  async batchFilesAfter(name: string, afterSeq: number | undefined, orAfterTime: string): Promise<{ files: string[]; lastSeq: number }> {
+    const lastSeq = await this.registry.lastBatchSeq(name);
+    const later = (await this.registry.listBatches(name)).filter((b) => (afterSeq === undefined ? b.committedAt > orAfterTime : (b.seq ?? 0) > afterSeq));
+    return { files: later.flatMap((b) => b.files.map((f) => join(this.lake.lakeDir, f))), lastSeq };
+  }
+
+  /** The highest batch seq recorded for a dataset (0 before any). */
+  lastBatchSeq(name: string): Promise<number> {
+    return this.registry.lastBatchSeq(name);
+  }
+
   async timeBounds(name: string): Promise<{ minTs: string | null; maxTs: string | null }> {
     const schema = await this.schema(name);
     const { key } = await this.batchKey(name);

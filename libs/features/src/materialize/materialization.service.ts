@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
-import { INGESTED_AT } from '../datasets/dataset.schema';
+import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
 import type { SqlRow } from '../duckdb/duckdb.client';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
@@ -15,7 +15,7 @@ import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
 import { PhaseTimer } from '../util/phase-timer';
-import { parseDuration } from '../util/time';
+import { parseDuration, utcDay } from '../util/time';
 import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 
 export interface MaterializeRequest {
@@ -43,6 +43,11 @@ export interface MaterializeResult {
   readonly rows: number;
   readonly onlineRows: number;
   readonly ranges: ReadonlyArray<{ readonly start: string; readonly end: string; readonly rows: number; readonly file: string | null }>;
+  /**
+   * Offline rows written because source rows arrived after the range was materialised: late bars
+   * and corrections (new rows beside the old ones, with a later created_ts; see `revise`).
+   */
+  readonly revisedRows: number;
   readonly alreadyDone: boolean;
   readonly state: MaterializationState | null;
   readonly elapsedMs: number;
@@ -77,16 +82,22 @@ export class MaterializationService {
     return join(this.offlineDir, view, `v${version}`);
   }
 
-  /** Resolves the version and the parts of the range still to compute. */
-  async plan(request: MaterializeRequest): Promise<{ record: ViewVersionRecord; parts: TimeRange[]; bounds: { start: Date; end: Date } | null }> {
+  /**
+   * Resolves the version, the parts of the range still to compute, and the lake files that may
+   * revise the part already computed (batches recorded since, with rows inside it).
+   */
+  async plan(request: MaterializeRequest): Promise<MaterializePlan> {
     const record = await this.resolve(request);
+    // Read before the lake: a batch recorded after this point is looked at again by the next run.
+    const sourceSeq = await this.datasets.lastBatchSeq(record.definition.source);
     const dataset = await this.datasets.timeBounds(record.definition.source);
     const start = request.start ?? (dataset.minTs ? new Date(dataset.minTs) : undefined);
     const end = request.end ?? (dataset.maxTs ? new Date(dataset.maxTs) : undefined);
-    if (!start || !end) return { record, parts: [], bounds: null };
+    if (!start || !end) return { record, parts: [], bounds: null, revision: [], sourceSeq };
     if (start > end) throw new InvalidArgumentError('start must not be after end', { field: 'start' });
     const state = await this.registry.getMaterialization(record.name, record.version);
-    return { record, parts: missingParts({ start, end }, state), bounds: { start, end } };
+    const revision = state ? await this.revisionFiles(record.definition.source, state) : [];
+    return { record, parts: missingParts({ start, end }, state), bounds: { start, end }, revision, sourceSeq };
   }
 
   /** Runs a materialisation to the end, in this process. */
@@ -100,8 +111,7 @@ export class MaterializationService {
     const work = (async () => {
       if (previous) await previous.catch(() => undefined);
       return this.withLease(`materialize/${key}`, async () => {
-        const { record, parts, bounds } = await this.plan({ ...request, version: resolved.version });
-        return this.materializeParts(record, parts, bounds, progress, started);
+        return this.materializeParts(await this.plan({ ...request, version: resolved.version }), progress, started);
       });
     })();
     this.running.set(key, work);
@@ -117,14 +127,15 @@ export class MaterializationService {
    * `done` is true when there was nothing to compute.
    */
   async startJob(request: MaterializeRequest): Promise<{ job: JobRecord; done: boolean }> {
-    const { record, parts, bounds } = await this.plan(request);
+    const { record, parts, bounds, revision } = await this.plan(request);
+    const nothingToDo = parts.length === 0 && revision.length === 0;
     const now = this.clock.now().toISOString();
     const job: JobRecord = {
       jobId: `mat-${now.replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`,
       kind: 'materialize',
       view: record.name,
       version: record.version,
-      status: parts.length === 0 ? 'succeeded' : 'running',
+      status: nothingToDo ? 'succeeded' : 'running',
       rows: 0,
       start: bounds?.start.toISOString() ?? null,
       end: bounds?.end.toISOString() ?? null,
@@ -132,7 +143,7 @@ export class MaterializationService {
       updatedAt: now,
     };
     await this.registry.putJob(job);
-    if (parts.length === 0) return { job, done: true };
+    if (nothingToDo) return { job, done: true };
     void this.run({ view: record.name, version: record.version, start: bounds?.start, end: bounds?.end }).then(
       (result) => this.registry.putJob({ ...job, status: 'succeeded', rows: result.rows, updatedAt: this.clock.now().toISOString() }),
       (error: unknown) => this.registry.putJob({ ...job, status: 'failed', error: (error as Error).message, updatedAt: this.clock.now().toISOString() }),
@@ -168,23 +179,28 @@ export class MaterializationService {
     return this.features.getVersion(request.view, version);
   }
 
-  private async materializeParts(
-    record: ViewVersionRecord,
-    parts: readonly TimeRange[],
-    bounds: { start: Date; end: Date } | null,
-    progress: ProgressSink,
-    started: number,
-  ): Promise<MaterializeResult> {
+  private async materializeParts({ record, parts, bounds, revision, sourceSeq }: MaterializePlan, progress: ProgressSink, started: number): Promise<MaterializeResult> {
     const view = record.definition;
     const ranges: Array<{ start: string; end: string; rows: number; file: string | null }> = [];
     const stopwatch = new PhaseTimer();
     let onlineRows = 0;
-    if (parts.length > 0 && bounds) {
+    let revisedRows = 0;
+    const before = await this.registry.getMaterialization(record.name, record.version);
+    if (bounds && (parts.length > 0 || revision.length > 0)) {
       const schema = await this.datasets.schema(view.source);
       const entity = (await this.registry.getEntity(view.entity))!;
       const dir = this.versionDir(record.name, record.version);
       await mkdir(dir, { recursive: true });
       const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
+      if (revision.length > 0 && before) {
+        const revised = await this.revise(record, schema, entity.joinKeys, dir, before, revision, lookbackMs);
+        if (revised) {
+          ranges.push(revised.range);
+          revisedRows = revised.range.rows;
+          onlineRows += revised.onlineRows;
+        }
+        stopwatch.mark('revise');
+      }
       for (const part of parts) {
         const from = lookbackMs === null ? undefined : new Date(part.lo.getTime() - lookbackMs);
         const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
@@ -192,35 +208,18 @@ export class MaterializationService {
           const between = { from, to: part.hi };
           await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, between), await this.datasets.allRowsSql(schema, between));
           stopwatch.mark('sandbox');
-          const runId = randomBytes(6).toString('hex');
-          const tmp = join(dir, `.tmp-${runId}.parquet`);
-          const oneStep = (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(entity.joinKeys)))?.one === true;
-          const select = materializationSelect(view, entity.joinKeys, schema.timestampColumn, part, oneStep);
-          const timer = setInterval(() => {
-            const p = sandbox.session.progress;
-            progress.update(`materialize ${record.name}@${record.version}`, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
-          }, 250);
-          let rows: number;
-          try {
-            rows = await sandbox.session.run(`COPY (${select}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
-          } finally {
-            clearInterval(timer);
-          }
-          stopwatch.mark('compute+write');
-          let file: string | null = null;
-          if (rows > 0) {
-            file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
-            onlineRows += await this.pushOnline(sandbox, record, entity.joinKeys, tmp);
-            stopwatch.mark('online');
-            await rename(tmp, file);
-          } else {
-            await rm(tmp, { force: true });
-          }
-          ranges.push({ start: part.lo.toISOString(), end: part.hi.toISOString(), rows, file });
+          const select = materializationSelect(view, entity.joinKeys, schema.timestampColumn, part, await oneStepPerKey(sandbox, entity.joinKeys));
+          const written = await this.writePart(sandbox, record, entity.joinKeys, dir, part, select, progress);
+          stopwatch.mark('compute+write+online');
+          onlineRows += written.onlineRows;
+          ranges.push({ start: part.lo.toISOString(), end: part.hi.toISOString(), rows: written.rows, file: written.file });
         } finally {
           sandbox.close();
         }
       }
+    }
+    // The state moves on whenever something was computed or later batches were looked at.
+    if (bounds && (ranges.length > 0 || before?.sourceSeq !== sourceSeq)) {
       const state = await this.registry.getMaterialization(record.name, record.version);
       const rows = ranges.reduce((n, r) => n + r.rows, 0);
       await this.registry.setMaterialization(record.name, record.version, {
@@ -228,6 +227,8 @@ export class MaterializationService {
         end: new Date(Math.max(bounds.end.getTime(), state ? Date.parse(state.end) : -Infinity)).toISOString(),
         rows: (state?.rows ?? 0) + rows,
         updatedAt: this.clock.now().toISOString(),
+        sourceSeq,
+        revisedRows: (state?.revisedRows ?? 0) + revisedRows,
       });
     }
     stopwatch.mark('registry');
@@ -238,11 +239,122 @@ export class MaterializationService {
       rows: ranges.reduce((n, r) => n + r.rows, 0),
       onlineRows,
       ranges,
-      alreadyDone: parts.length === 0,
+      revisedRows,
+      alreadyDone: parts.length === 0 && revision.length === 0,
       state: (await this.registry.getMaterialization(record.name, record.version)) ?? null,
       elapsedMs: Date.now() - started,
       phases: stopwatch.phases,
     };
+  }
+
+  // Runs one SELECT into a new offline file of the version (renamed into place once complete)
+  // and pushes its newest row per key online.
+  private async writePart(
+    sandbox: FeatureSqlSandbox,
+    record: ViewVersionRecord,
+    keys: readonly string[],
+    dir: string,
+    part: TimeRange,
+    select: string,
+    progress: ProgressSink,
+  ): Promise<{ rows: number; file: string | null; onlineRows: number }> {
+    const runId = randomBytes(6).toString('hex');
+    const tmp = join(dir, `.tmp-${runId}.parquet`);
+    const timer = setInterval(() => {
+      const p = sandbox.session.progress;
+      progress.update(`materialize ${record.name}@${record.version}`, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
+    }, 250);
+    let rows: number;
+    try {
+      rows = await sandbox.session.run(`COPY (${select}) TO ${quoteLiteral(tmp)} (FORMAT parquet)`);
+    } finally {
+      clearInterval(timer);
+    }
+    if (rows === 0) {
+      await rm(tmp, { force: true });
+      return { rows, file: null, onlineRows: 0 };
+    }
+    const file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
+    const onlineRows = await this.pushOnline(sandbox, record, keys, tmp);
+    await rename(tmp, file);
+    return { rows, file, onlineRows };
+  }
+
+  // Lake files of the batches recorded since the state was written that hold days inside the
+  // materialised range: rows that arrived late or correct a bar already computed.
+  private async revisionFiles(source: string, state: MaterializationState): Promise<string[]> {
+    const { files } = await this.datasets.batchFilesAfter(source, state.sourceSeq, state.updatedAt);
+    const first = utcDay(new Date(state.start));
+    const last = utcDay(new Date(state.end));
+    return files.filter((f) => {
+      const day = /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1];
+      return day !== undefined && day >= first && day <= last && existsSync(f);
+    });
+  }
+
+  /**
+   * Revises the materialised range after later batches brought rows inside it (a late bar, a
+   * corrected bar). For the instruments those rows belong to, the view is recomputed from the
+   * earliest of them (with the lookback before it) to the end of the range, and every row whose
+   * values differ from the stored ones, or that is new, is written to a new offline file. Old
+   * rows stay: the new ones carry a later created_ts (when their newest source row became known),
+   * so event-mode retrieval takes the corrected values and knowledge-mode retrieval before the
+   * correction still sees what was known then. Floating-point features count as changed beyond a
+   * relative 1e-9 (a recomputation from another starting point may round differently). Like the
+   * online refresh, it takes a view's rows of one instrument to depend only on that instrument's bars.
+   */
+  private async revise(
+    record: ViewVersionRecord,
+    schema: DatasetSchema,
+    keys: readonly string[],
+    dir: string,
+    state: MaterializationState,
+    files: readonly string[],
+    lookbackMs: number | null,
+  ): Promise<{ range: { start: string; end: string; rows: number; file: string | null }; onlineRows: number } | null> {
+    const view = record.definition;
+    const lo = new Date(state.start);
+    const hi = new Date(state.end);
+    const ts = quoteIdent(schema.timestampColumn);
+    const instrument = quoteIdent(schema.keys[0]);
+    const within = `${ts} >= TIMESTAMPTZ ${quoteLiteral(lo.toISOString())} AND ${ts} <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}`;
+    const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
+    try {
+      const s = sandbox.session;
+      const touched = await s.all<{ k: string; since: string }>(
+        `SELECT CAST(${instrument} AS VARCHAR) AS k, min(${ts}) AS since FROM read_parquet([${files.map(quoteLiteral).join(', ')}]) WHERE ${within} GROUP BY ALL ORDER BY k`,
+      );
+      if (touched.length === 0) return null;
+      const since = new Date(Math.min(...touched.map((t) => Date.parse(String(t.since)))));
+      const filter = `${instrument} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})`;
+      const between = { from: lookbackMs === null ? undefined : new Date(since.getTime() - lookbackMs), to: hi };
+      const current = await this.datasets.currentRowsSql(schema, between);
+      const all = await this.datasets.allRowsSql(schema, between);
+      await sandbox.defineSource(schema, current && `SELECT * FROM (${current}) WHERE ${filter}`, all && `SELECT * FROM (${all}) WHERE ${filter}`);
+      const part: TimeRange = { lo: since, loInclusive: true, hi, hiInclusive: true };
+      const computed = materializationSelect(view, keys, schema.timestampColumn, part, await oneStepPerKey(sandbox, keys));
+      const stored = await this.offlineFiles(record.name, record.version);
+      const keyCols = keys.map(quoteIdent);
+      const on = [...keyCols.map((k) => `n.${k} = o.${k}`), 'n.event_ts = o.event_ts'].join(' AND ');
+      const differs = view.features.map((f) => {
+        const c = quoteIdent(f.name);
+        return ['DOUBLE', 'FLOAT', 'REAL'].includes(f.type.toUpperCase())
+          ? `(n.${c} IS DISTINCT FROM o.${c} AND (n.${c} IS NULL OR o.${c} IS NULL OR abs(n.${c} - o.${c}) > 1e-9 * greatest(1, abs(o.${c}))))`
+          : `n.${c} IS DISTINCT FROM o.${c}`;
+      });
+      // The stored row each (key, event time) is answered with now: the one created last.
+      const latestStored = stored.length
+        ? `(SELECT * FROM read_parquet([${stored.map(quoteLiteral).join(', ')}]) WHERE ${keyCols[0]} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})
+             AND event_ts >= TIMESTAMPTZ ${quoteLiteral(since.toISOString())} AND event_ts <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}
+           QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')}, event_ts ORDER BY created_ts DESC) = 1)`
+        : `(SELECT * FROM (${computed}) WHERE false)`;
+      const select = `SELECT n.* FROM (${computed}) AS n LEFT JOIN ${latestStored} AS o ON ${on}
+        WHERE o.event_ts IS NULL OR ${differs.length ? differs.join(' OR ') : 'false'}`;
+      const written = await this.writePart(sandbox, record, keys, dir, part, select, silentProgress);
+      return { range: { start: since.toISOString(), end: hi.toISOString(), rows: written.rows, file: written.file }, onlineRows: written.onlineRows };
+    } finally {
+      sandbox.close();
+    }
   }
 
   // The latest row per key of what was just computed; the store keeps whichever is newer.
@@ -324,6 +436,22 @@ export class MaterializationService {
     if (!existsSync(dir)) return [];
     return (await readdir(dir)).filter((f) => f.endsWith('.parquet') && !f.startsWith('.')).map((f) => join(dir, f));
   }
+}
+
+/** What a run will do: the parts of the range to compute and the lake files that may revise the rest. */
+export interface MaterializePlan {
+  readonly record: ViewVersionRecord;
+  readonly parts: TimeRange[];
+  readonly bounds: { start: Date; end: Date } | null;
+  /** Lake files of batches recorded since the last run with days inside the materialised range. */
+  readonly revision: string[];
+  /** The source's highest batch seq when the plan was made (stored as the state's watermark). */
+  readonly sourceSeq: number;
+}
+
+// True when every key has one ingested_at in `_source_versions` (see oneStepPerKeySql).
+async function oneStepPerKey(sandbox: FeatureSqlSandbox, keys: readonly string[]): Promise<boolean> {
+  return (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
 }
 
 const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;

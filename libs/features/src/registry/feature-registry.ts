@@ -42,6 +42,10 @@ export interface MaterializationState {
   readonly end: string;
   readonly rows: number;
   readonly updatedAt: string;
+  /** The source's highest batch seq accounted for: later batches may revise the range. */
+  readonly sourceSeq?: number;
+  /** Rows written by revisions (late or corrected bars): when > 0, a (key, event time) may have several rows. */
+  readonly revisedRows?: number;
 }
 
 export interface LeaseOwner {

@@ -12,6 +12,12 @@ export interface BatchRecord {
   readonly files: readonly string[];
   readonly ingestedAt: string;
   readonly committedAt: string;
+  /**
+   * Commit order within the dataset (1, 2, 3…), assigned when the batch is recorded, after its
+   * files are in place. Readers that remember the highest one they have seen know exactly which
+   * batches came later (clocks may tie or step back; this never does). Absent on older records.
+   */
+  readonly seq?: number;
 }
 
 /**
@@ -26,6 +32,8 @@ export interface DatasetRegistry {
   findBatch(dataset: string, identity: string): Promise<BatchRecord | undefined>;
   recordBatch(record: BatchRecord): Promise<void>;
   listBatches(dataset: string): Promise<BatchRecord[]>;
+  /** The highest `seq` recorded for the dataset so far (0 before any). */
+  lastBatchSeq(dataset: string): Promise<number>;
   /** A batch time for `dataset` strictly later than any handed out before (ties on a fast clock). */
   nextIngestedAt(dataset: string, now: Date): Promise<Date>;
   getWatermark(key: string): Promise<string | undefined>;

@@ -104,8 +104,8 @@ export class TrainingSetService {
             keys,
             ttlSeconds: v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds,
             // Materialisation writes each (key, event time) once per version (parts never overlap
-            // and a lease serialises runs); a future refresh of corrected ranges must clear this.
-            uniqueEventTimes: true,
+            // and a lease serialises runs) until a revision adds corrected rows beside old ones.
+            uniqueEventTimes: !((await this.registry.getMaterialization(v.name, v.version))?.revisedRows ?? 0),
             // An entity row's TTL window spans at most two TTL-wide buckets: when those windows
             // are few next to the offline rows, dropping the rows outside them first pays off.
             prefilter: 2 * Number(entityCount) < 0.1 * offlineCount,

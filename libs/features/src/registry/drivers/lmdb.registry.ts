@@ -44,7 +44,16 @@ export class LmdbRegistry implements DatasetRegistry {
   }
 
   async recordBatch(record: BatchRecord): Promise<void> {
-    await this.db.put(`batch/${record.dataset}/${record.identity}`, record);
+    const seqKey = `batch-seq/${record.dataset}`;
+    this.db.transactionSync(() => {
+      const seq = ((this.db.get(seqKey) as number | undefined) ?? 0) + 1;
+      this.db.putSync(seqKey, seq);
+      this.db.putSync(`batch/${record.dataset}/${record.identity}`, { ...record, seq });
+    });
+  }
+
+  async lastBatchSeq(dataset: string): Promise<number> {
+    return (this.db.get(`batch-seq/${dataset}`) as number | undefined) ?? 0;
   }
 
   async listBatches(dataset: string): Promise<BatchRecord[]> {
