@@ -76,19 +76,25 @@ async function load(s: DuckDbSession, rows: readonly OfflineRow[], entities: rea
   await s.run(`INSERT INTO entities VALUES ${entities.map((e, i) => `('${e.symbol}', ${iso(e.ts)}, ${e.label}, ${i})`).join(', ')}`);
 }
 
-describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference', () => {
+describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a brute-force reference', () => {
   let db: DuckDbClient;
   beforeAll(async () => (db = await DuckDbClient.open()));
   afterAll(() => db.close());
 
-  const cases = (['event', 'knowledge'] as const).flatMap((mode) => [3 * DAY, null].flatMap((ttl) => [false, true].map((prefilter) => ({ mode, ttl, prefilter }))));
-  for (const { mode, ttl, prefilter } of cases) {
-    it(`agrees on random data with exact hits, TTL edges, corrections and unknown keys (${mode} mode, ttl ${ttl === null ? 'none' : '3d'}${prefilter ? ', rows outside the TTL windows dropped first' : ''})`, async () => {
+  // Plans: the ASOF JOIN, the same with rows outside every TTL window dropped first, and the
+  // TTL-window join (only with a TTL).
+  const plans = [{}, { prefilter: true }, { windowJoin: true }] as const;
+  const cases = (['event', 'knowledge'] as const).flatMap((mode) =>
+    [3 * DAY, null].flatMap((ttl) => plans.filter((p) => ttl !== null || !('windowJoin' in p)).map((plan) => ({ mode, ttl, plan }))),
+  );
+  const describePlan = (plan: (typeof plans)[number]) => ('windowJoin' in plan ? ', TTL-window join' : 'prefilter' in plan ? ', rows outside the TTL windows dropped first' : '');
+  for (const { mode, ttl, plan } of cases) {
+    it(`agrees on random data with exact hits, TTL edges, corrections and unknown keys (${mode} mode, ttl ${ttl === null ? 'none' : '3d'}${describePlan(plan)})`, async () => {
       for (const seed of [1, 2, 3, 4, 5]) {
         const { rows, entities } = randomCase(seed);
         const got = await db.withSession(async (s) => {
           await load(s, rows, entities);
-          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, prefilter }], mode);
+          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, ...plan }], mode);
           return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
         });
         expect(got).toHaveLength(entities.length);
@@ -98,13 +104,13 @@ describe('point-in-time join (DuckDB ASOF JOIN) against a brute-force reference'
     });
   }
 
-  it.each([false, true])('the fast path for one row per event time agrees with the reference (rows outside the TTL windows dropped first: %s)', async (prefilter) => {
+  it.each(plans.map((plan) => [describePlan(plan) || ', ASOF JOIN', plan] as const))('the fast path for one row per event time agrees with the reference%s', async (_name, plan) => {
     for (const seed of [6, 7, 8]) {
       const { rows, entities } = randomCase(seed);
       const unique = rows.filter((r, i) => !rows.some((o, j) => j > i && o.symbol === r.symbol && o.event_ts === r.event_ts)); // drop corrections
       const got = await db.withSession(async (s) => {
         await load(s, unique, entities);
-        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, prefilter }], 'event');
+        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, ...plan }], 'event');
         return (await s.all<{ v__x: number | null }>(sql)).map((r) => r.v__x);
       });
       expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, 'event')));

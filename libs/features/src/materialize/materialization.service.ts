@@ -185,6 +185,7 @@ export class MaterializationService {
     const stopwatch = new PhaseTimer();
     let onlineRows = 0;
     let revisedRows = 0;
+    let keyCount = 0;
     const before = await this.registry.getMaterialization(record.name, record.version);
     if (bounds && (parts.length > 0 || revision.length > 0)) {
       const schema = await this.datasets.schema(view.source);
@@ -212,6 +213,7 @@ export class MaterializationService {
           const written = await this.writePart(sandbox, record, entity.joinKeys, dir, part, select, progress);
           stopwatch.mark('compute+write+online');
           onlineRows += written.onlineRows;
+          keyCount = Math.max(keyCount, written.keys);
           ranges.push({ start: part.lo.toISOString(), end: part.hi.toISOString(), rows: written.rows, file: written.file });
         } finally {
           sandbox.close();
@@ -229,6 +231,7 @@ export class MaterializationService {
         updatedAt: this.clock.now().toISOString(),
         sourceSeq,
         revisedRows: (state?.revisedRows ?? 0) + revisedRows,
+        ...(state?.keys !== undefined || keyCount > 0 ? { keys: Math.max(state?.keys ?? 0, keyCount) } : {}),
       });
     }
     stopwatch.mark('registry');
@@ -257,7 +260,7 @@ export class MaterializationService {
     part: TimeRange,
     select: string,
     progress: ProgressSink,
-  ): Promise<{ rows: number; file: string | null; onlineRows: number }> {
+  ): Promise<{ rows: number; file: string | null; onlineRows: number; keys: number }> {
     const runId = randomBytes(6).toString('hex');
     const tmp = join(dir, `.tmp-${runId}.parquet`);
     const timer = setInterval(() => {
@@ -272,12 +275,12 @@ export class MaterializationService {
     }
     if (rows === 0) {
       await rm(tmp, { force: true });
-      return { rows, file: null, onlineRows: 0 };
+      return { rows, file: null, onlineRows: 0, keys: 0 };
     }
     const file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
-    const onlineRows = await this.pushOnline(sandbox, record, keys, tmp);
+    const online = await this.pushOnline(sandbox, record, keys, tmp);
     await rename(tmp, file);
-    return { rows, file, onlineRows };
+    return { rows, file, onlineRows: online.written, keys: online.keys };
   }
 
   // Lake files of the batches recorded since the state was written that hold days inside the
@@ -358,7 +361,7 @@ export class MaterializationService {
   }
 
   // The latest row per key of what was just computed; the store keeps whichever is newer.
-  private async pushOnline(sandbox: FeatureSqlSandbox, record: ViewVersionRecord, keys: readonly string[], file: string): Promise<number> {
+  private async pushOnline(sandbox: FeatureSqlSandbox, record: ViewVersionRecord, keys: readonly string[], file: string): Promise<{ written: number; keys: number }> {
     const keyCols = keys.map(quoteIdent);
     // Rows at each key's newest event time (a join on a small aggregate beats a window or
     // max_by over wide rows); ties on event time are settled by the store (newest created_ts).
@@ -369,7 +372,8 @@ export class MaterializationService {
          ON ${on} AND f.event_ts = m.newest`,
     );
     const featureNames = record.definition.features.map((f) => f.name);
-    return this.online.putLatest(record.name, record.version, latest.map((r) => toOnlineRow(r, keys, featureNames)));
+    const written = await this.online.putLatest(record.name, record.version, latest.map((r) => toOnlineRow(r, keys, featureNames)));
+    return { written, keys: latest.length };
   }
 
   /**

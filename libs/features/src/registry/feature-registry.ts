@@ -46,6 +46,8 @@ export interface MaterializationState {
   readonly sourceSeq?: number;
   /** Rows written by revisions (late or corrected bars): when > 0, a (key, event time) may have several rows. */
   readonly revisedRows?: number;
+  /** Keys with rows (the most any run saw; a hint for planning training-set joins). */
+  readonly keys?: number;
 }
 
 export interface LeaseOwner {

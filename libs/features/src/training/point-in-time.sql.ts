@@ -18,6 +18,16 @@ export interface PitViewInput {
    * entity frame is small next to the offline rows (see TrainingSetService).
    */
   readonly prefilter?: boolean;
+  /**
+   * Answer with a TTL-window join instead of the ASOF JOIN (needs a TTL > 0): each entity row is
+   * hash-joined with the offline rows of its keys in its own TTL-wide time bucket and the one
+   * before, the rules are applied as written (t - ttl <= event_ts <= t, in knowledge mode
+   * created_ts <= t) and the winner taken per entity row with arg_max over (event_ts, created_ts).
+   * No sort of the offline rows and little memory: they stream through the join. Worth it when a
+   * TTL window holds few offline rows of a key (e.g. daily bars and a TTL of days); with many it
+   * multiplies rows, and the ASOF JOIN is the better plan (see TrainingSetService).
+   */
+  readonly windowJoin?: boolean;
 }
 
 export type PointInTimeMode = 'event' | 'knowledge';
@@ -40,7 +50,12 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
   const joins: string[] = [];
   const outputs: string[] = [];
   const windows = new Map<string, string>();
+  const spines = new Map<string, string>();
   views.forEach((v, i) => {
+    if (v.windowJoin && v.ttlSeconds !== null && v.ttlSeconds > 0) {
+      windowJoin(entities, entityTs, v, i, mode, { ctes, joins, outputs, spines });
+      return;
+    }
     const keyCols = v.keys.map(quoteIdent);
     const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: ${quoteIdent(c)}`).join(', ')}}`;
     // Only rows that can matter: nothing after the latest entity time, nothing older than the
@@ -54,8 +69,7 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
       // either outside every TTL window or never the latest usable row of a window they could
       // fall in (that row is in the window, so kept), in either mode: dropping them changes no
       // answer, and a sparse entity frame sorts far fewer rows. Exact integer microseconds.
-      const width = v.ttlSeconds * 1_000_000;
-      const bucket = (ts: string) => `(epoch_us(${ts}) // ${width} - CASE WHEN epoch_us(${ts}) % ${width} < 0 THEN 1 ELSE 0 END)`;
+      const bucket = (ts: string) => ttlBucket(ts, v.ttlSeconds!);
       const id = `${v.keys.join(',')}|${v.ttlSeconds}`;
       if (!windows.has(id)) {
         const name = `win${windows.size}`;
@@ -104,4 +118,51 @@ SELECT e.* EXCLUDE (_row), ${outputs.join(', ')}
 FROM ${entities} AS e
 ${joins.join('\n')}
 ORDER BY e._row`;
+}
+
+// TTL-wide time buckets, in exact integer microseconds (floor division, also before 1970).
+function ttlBucket(ts: string, ttlSeconds: number): string {
+  const width = ttlSeconds * 1_000_000;
+  return `(epoch_us(${ts}) // ${width} - CASE WHEN epoch_us(${ts}) % ${width} < 0 THEN 1 ELSE 0 END)`;
+}
+
+/**
+ * One view version by a TTL-window join (see PitViewInput.windowJoin). An entity row at t can
+ * only use rows of its keys with t - ttl <= event_ts <= t, all in t's TTL-wide bucket or the one
+ * before: so the entity rows are listed once per bucket (a small table, shared by the views of
+ * one TTL), the offline rows are hash-joined on keys and bucket, the rules filter the candidates,
+ * and arg_max keeps the greatest (event_ts, created_ts) per entity row: the rules as written, no
+ * timeline needed. A row without candidates finds no group and gets nulls from the LEFT JOIN.
+ */
+function windowJoin(
+  entities: string,
+  entityTs: string,
+  v: PitViewInput,
+  i: number,
+  mode: PointInTimeMode,
+  out: { ctes: string[]; joins: string[]; outputs: string[]; spines: Map<string, string> },
+): void {
+  const ttl = v.ttlSeconds!;
+  const keyCols = v.keys.map(quoteIdent);
+  const ts = quoteIdent(entityTs);
+  const id = `${v.keys.join(',')}|${ttl}`;
+  if (!out.spines.has(id)) {
+    const name = `eb${out.spines.size}`;
+    out.spines.set(id, name);
+    const b = ttlBucket(ts, ttl);
+    const cols = [...keyCols, `${ts} AS _t`, '_row'].join(', ');
+    out.ctes.push(`${name} AS (SELECT ${cols}, ${b} AS _b FROM ${entities} UNION ALL SELECT ${cols}, ${b} - 1 AS _b FROM ${entities})`);
+  }
+  const spine = out.spines.get(id)!;
+  const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: o.${quoteIdent(c)}`).join(', ')}}`;
+  const rules = [`o.event_ts <= s._t`, `o.event_ts >= s._t - to_seconds(${ttl})`];
+  if (mode === 'knowledge') rules.push('o.created_ts <= s._t');
+  out.ctes.push(`tl${i} AS (
+  SELECT s._row, arg_max(${payload}, {'e': o.event_ts, 'c': o.created_ts}) AS best
+  FROM ${spine} AS s JOIN ${v.offline} AS o ON ${keyCols.map((k) => `o.${k} = s.${k}`).join(' AND ')} AND ${ttlBucket('o.event_ts', ttl)} = s._b
+  WHERE ${rules.join(' AND ')}
+  GROUP BY s._row
+)`);
+  out.joins.push(`LEFT JOIN tl${i} AS t${i} ON t${i}._row = e._row`);
+  for (const [feature, output] of v.features) out.outputs.push(`t${i}.best.${quoteIdent(feature)} AS ${quoteIdent(output)}`);
 }
