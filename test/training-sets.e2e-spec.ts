@@ -78,6 +78,12 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect((await call('GET', `/v1/training-sets/${a.body.trainingSetId}/data`)).body.rows).toEqual(a.body.rows);
     const other = await call('POST', '/v1/training-sets', { features, entities: entities.slice(1) });
     expect(other.body.digest).not.toBe(a.body.digest);
+    // The same rows in another order, and one label changed: other digests (set and entity frame).
+    const swapped = await call('POST', '/v1/training-sets', { features, entities: [entities[1], entities[0], ...entities.slice(2)] });
+    const relabelled = await call('POST', '/v1/training-sets', { features, entities: [{ ...entities[0], label: 7 }, ...entities.slice(1)] });
+    expect(new Set([a.body.digest, swapped.body.digest, relabelled.body.digest]).size).toBe(3);
+    const entityDigests = await Promise.all([a, swapped, relabelled].map(async (r) => (await call('GET', `/v1/training-sets/${r.body.trainingSetId}`)).body.entityDigest));
+    expect(new Set(entityDigests).size).toBe(3);
   });
 
   it('answers CSV, Parquet and Arrow IPC by Accept, with the same digest and values', async () => {

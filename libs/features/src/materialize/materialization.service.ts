@@ -231,7 +231,8 @@ export class MaterializationService {
         updatedAt: this.clock.now().toISOString(),
         sourceSeq,
         revisedRows: (state?.revisedRows ?? 0) + revisedRows,
-        ...(state?.keys !== undefined || keyCount > 0 ? { keys: Math.max(state?.keys ?? 0, keyCount) } : {}),
+        // Known from the first run on (a state from before `keys` existed stays without it).
+        ...(state === undefined || state.keys !== undefined ? { keys: Math.max(state?.keys ?? 0, keyCount) } : {}),
       });
     }
     stopwatch.mark('registry');

@@ -352,15 +352,19 @@ function emptyOffline(keys: readonly string[], features: ReadonlyArray<readonly 
 
 /**
  * The content digest of a relation, the same whatever format the set is served in: SHA-256 over
- * the column names and types, then the MD5 of each row's values (as JSON) in row order (`order`).
- * The order is explicit: an unordered string_agg runs in parallel and is not stable.
+ * the column names and types, the row count and two 64-bit fingerprints of the rows. Each
+ * fingerprint XORs DuckDB's hash of every row with its position (`order`) under one seed, so it
+ * changes with any value and with the order, and is computed in parallel without a sort or any
+ * text formatting (1M x 13 columns: 0.15 s; MD5s of JSON rows in row order took 1.9 s). The same
+ * data gives the same digest with the same DuckDB version.
  */
 async function contentDigest(s: DuckDbSession, relation: string, order: string, exclude: readonly string[] = []): Promise<string> {
   const columns = (await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${relation}`)).filter((c) => !exclude.includes(c.column_name));
   const header = JSON.stringify(columns.map((c) => [c.column_name, c.column_type]));
-  const values = columns.length ? `to_json(row(${columns.map((c) => quoteIdent(c.column_name)).join(', ')}))` : `'[]'`;
+  const values = [order, ...columns.map((c) => quoteIdent(c.column_name))].join(', ');
+  const fingerprint = (seed: number) => `coalesce(CAST(bit_xor(hash(${seed}, ${values})) AS VARCHAR), '0')`;
   const row = await s.one<{ d: string }>(
-    `SELECT sha256(${quoteLiteral(header)} || coalesce(string_agg(md5(CAST(${values} AS VARCHAR)), '' ORDER BY ${order}), '')) AS d FROM ${relation}`,
+    `SELECT sha256(${quoteLiteral(header)} || ':' || count(*) || ':' || ${fingerprint(1)} || ':' || ${fingerprint(2)}) AS d FROM ${relation}`,
   );
   return row!.d;
 }
