@@ -48,3 +48,4 @@ export * from './lineage/mlflow.client';
 export * from './lineage/lineage.relay';
 export * from './stream/bar-message';
 export * from './stream/stream-ingestor';
+export * from './materialize/recent-rows.cache';

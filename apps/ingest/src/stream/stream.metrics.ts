@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StreamBatchStats, StreamObserver } from '@app/features';
+import type { StreamBatchStats, StreamObserver, StreamRefreshStats } from '@app/features';
 
 /** The stream worker's Prometheus metrics, served on its own port (`--metrics-port`). */
 export class StreamMetrics implements StreamObserver {
@@ -11,10 +11,18 @@ export class StreamMetrics implements StreamObserver {
   private readonly deadLetters = new Counter({ name: 'feature_store_stream_dead_letters_total', help: 'Messages sent to the dead-letter topic.', registers: [this.registry] });
   private readonly redelivered = new Counter({ name: 'feature_store_stream_redelivered_total', help: 'Re-delivered messages skipped because they were already written.', registers: [this.registry] });
   private readonly onlineRows = new Counter({ name: 'feature_store_stream_online_rows_total', help: 'Online rows refreshed from the stream.', registers: [this.registry] });
+  private readonly refreshes = new Counter({ name: 'feature_store_stream_online_refreshes_total', help: 'Online refreshes of the stream views (each covers every symbol written since the previous one).', registers: [this.registry] });
+  private readonly pendingGauge = new Gauge({ name: 'feature_store_stream_online_pending_symbols', help: 'Symbols written to the lake whose online values are not refreshed yet (0: online is current).', registers: [this.registry] });
+  private readonly refreshSeconds = new Histogram({
+    name: 'feature_store_stream_online_refresh_duration_seconds',
+    help: 'Time of one online refresh of the stream views.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   private readonly lagGauge = new Gauge({ name: 'feature_store_stream_consumer_lag', help: 'Messages behind the partition end after the last commit.', labelNames: ['partition'], registers: [this.registry] });
   private readonly batchSeconds = new Histogram({
     name: 'feature_store_stream_batch_duration_seconds',
-    help: 'Time to write, dead-letter, refresh online and commit one micro-batch.',
+    help: 'Time to write, dead-letter and commit one micro-batch (the online refresh runs apart).',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
@@ -30,9 +38,17 @@ export class StreamMetrics implements StreamObserver {
     this.batches.inc();
     this.deadLetters.inc(stats.deadLetters);
     this.redelivered.inc(stats.alreadyStored);
-    this.onlineRows.inc(stats.onlineRows);
     this.batchSeconds.observe(stats.ms / 1000);
+    this.pendingGauge.set(stats.pendingRefresh);
   }
+
+  refresh(stats: StreamRefreshStats): void {
+    this.refreshes.inc();
+    this.onlineRows.inc(stats.onlineRows);
+    this.refreshSeconds.observe(stats.ms / 1000);
+    this.pendingGauge.set(stats.pending);
+  }
+
 
   lag(partition: number, lag: number): void {
     this.lagGauge.set({ partition: String(partition) }, lag);

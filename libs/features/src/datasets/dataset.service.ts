@@ -57,7 +57,8 @@ export class DatasetService {
    */
   async batchFilesAfter(name: string, afterSeq: number | undefined, orAfterTime: string): Promise<{ files: string[]; lastSeq: number }> {
     const lastSeq = await this.registry.lastBatchSeq(name);
-    const later = (await this.registry.listBatches(name)).filter((b) => (afterSeq === undefined ? b.committedAt > orAfterTime : (b.seq ?? 0) > afterSeq));
+    const later =
+      afterSeq === undefined ? (await this.registry.listBatches(name)).filter((b) => b.committedAt > orAfterTime) : await this.registry.batchesAfter(name, afterSeq);
     return { files: later.flatMap((b) => b.files.map((f) => join(this.lake.lakeDir, f))), lastSeq };
   }
 

@@ -17,6 +17,7 @@ import type { Clock } from '../util/clock';
 import { PhaseTimer } from '../util/phase-timer';
 import { parseDuration, utcDay } from '../util/time';
 import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
+import { RecentRowsCache } from './recent-rows.cache';
 
 export interface MaterializeRequest {
   readonly view: string;
@@ -384,7 +385,7 @@ export class MaterializationService {
    * view's lookback before `since`), and the newest row per key goes to the online store. The
    * values equal what a full materialisation gives; the offline store is left to the next one.
    */
-  async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: { streamingOnly?: boolean } = {}): Promise<OnlineRefresh[]> {
+  async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: { streamingOnly?: boolean; cache?: RecentRowsCache } = {}): Promise<OnlineRefresh[]> {
     if (keyValues.length === 0) return [];
     const schema = await this.datasets.schema(dataset).catch(() => null);
     if (!schema) return [];
@@ -398,22 +399,32 @@ export class MaterializationService {
       }
     }
     if (targets.length === 0) return [];
-    // One read of the lake for every view: the keys' rows over the longest lookback, kept in
-    // memory; each view's SQL then runs on its own lookback of that.
+    // One read for every view: the keys' rows over the longest lookback, from the lake or from
+    // the caller's cache of recent rows, kept in memory; each view's SQL then runs on its own
+    // lookback of that.
     const lookbacks = targets.map((t) => (t.record.definition.lookback ? parseDuration(t.record.definition.lookback, 'lookback').seconds * 1000 : null));
     const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
     const between = { from: longest === null ? undefined : new Date(since.getTime() - longest), to: new Date('2200-01-01T00:00:00Z') };
-    const all = await this.datasets.allRowsSql(schema, between);
-    if (!all) return [];
     // Only the pushed keys' rows (the dataset's first key names the instrument).
     const filter = `${quoteIdent(schema.keys[0])} IN (${keyValues.map(quoteLiteral).join(', ')})`;
     const out: OnlineRefresh[] = [];
-    const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
+    let sandbox: FeatureSqlSandbox;
+    let versions: string;
+    if (options.cache) {
+      // The keys' recent rows are held by the caller's cache (kept up to date with the lake).
+      sandbox = await options.cache.prepare(keyValues, between.from ?? null);
+      versions = between.from ? `(SELECT * FROM _cache WHERE ${quoteIdent(schema.timestampColumn)} >= TIMESTAMPTZ ${quoteLiteral(between.from.toISOString())})` : '_cache';
+    } else {
+      const all = await this.datasets.allRowsSql(schema, between);
+      if (!all) return [];
+      sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
+      versions = `(${all})`;
+    }
     try {
       // Every stored version of the keys' rows once; the current rows derived from it in memory.
-      await sandbox.session.run(`CREATE TEMP TABLE _recent_versions AS SELECT * FROM (${all}) WHERE ${filter}`);
+      await sandbox.session.run(`CREATE OR REPLACE TEMP TABLE _recent_versions AS SELECT * FROM ${versions} WHERE ${filter}`);
       const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
-      await sandbox.session.run(`CREATE TEMP TABLE _recent AS SELECT * FROM _recent_versions QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`);
+      await sandbox.session.run(`CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM _recent_versions QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`);
       const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
       for (const [i, { record, keys }] of targets.entries()) {
         // Each view sees only its own lookback of history, as its materialisation does.
@@ -430,9 +441,14 @@ export class MaterializationService {
         out.push({ view: record.name, version: record.version, keys: rows.length, written: await this.online.putLatest(record.name, record.version, rows) });
       }
     } finally {
-      sandbox.close();
+      if (!options.cache) sandbox.close();
     }
     return out;
+  }
+
+  /** A cache of a dataset's recent rows for repeated `refreshOnline` calls (the caller closes it). */
+  async recentRowsCache(dataset: string): Promise<RecentRowsCache> {
+    return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), this.engine);
   }
 
   /** Offline files of a view version (for readers such as training sets). */

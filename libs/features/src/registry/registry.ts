@@ -20,6 +20,9 @@ export interface BatchRecord {
   readonly seq?: number;
 }
 
+/** Keys whose online values still need a refresh: per key, from when, and a count of additions. */
+export type PendingRefresh = Readonly<Record<string, { readonly since: string; readonly n: number }>>;
+
 /**
  * The embedded registry's dataset side: schemas, batches, watermarks. Safe for several
  * processes at once; async so that a PostgreSQL backend can implement it unchanged.
@@ -34,6 +37,18 @@ export interface DatasetRegistry {
   listBatches(dataset: string): Promise<BatchRecord[]>;
   /** The highest `seq` recorded for the dataset so far (0 before any). */
   lastBatchSeq(dataset: string): Promise<number>;
+  /** The batches recorded with a `seq` above the given one, in seq order (an index: no scan of every batch). */
+  batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]>;
+  /**
+   * Adds keys to the durable set `name` of keys awaiting an online refresh (atomically: a key's
+   * `n` goes up, its `since` becomes the later one: a refresh keeps a key's newest row, which
+   * depends only on the lookback before it, so any `since` up to the key's newest bar gives the
+   * same value, and a later one less work); returns the set.
+   */
+  addPendingRefresh(name: string, keys: readonly string[], since: string): Promise<PendingRefresh>;
+  getPendingRefresh(name: string): Promise<PendingRefresh>;
+  /** Removes the keys refreshed, unless they were added again since `done` was read (their `n` moved on). */
+  clearPendingRefresh(name: string, done: PendingRefresh): Promise<void>;
   /** A batch time for `dataset` strictly later than any handed out before (ties on a fast clock). */
   nextIngestedAt(dataset: string, now: Date): Promise<Date>;
   getWatermark(key: string): Promise<string | undefined>;

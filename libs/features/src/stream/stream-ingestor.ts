@@ -6,7 +6,8 @@ import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, t
 import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
 import type { MaterializationService } from '../materialize/materialization.service';
-import type { DatasetRegistry } from '../registry/registry';
+import type { RecentRowsCache } from '../materialize/recent-rows.cache';
+import type { DatasetRegistry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
 import { parseBarMessage, type BarRow } from './bar-message';
 
@@ -30,6 +31,16 @@ export interface StreamOptions {
 export interface StreamObserver {
   batch(stats: StreamBatchStats): void;
   lag(partition: number, lag: number): void;
+  /** One online refresh of the stream views: keys refreshed, rows written, keys still waiting. */
+  refresh(stats: StreamRefreshStats): void;
+}
+
+export interface StreamRefreshStats {
+  readonly keys: number;
+  readonly onlineRows: number;
+  readonly ms: number;
+  /** Keys waiting for the next refresh when this one ended. */
+  readonly pending: number;
 }
 
 export interface StreamBatchStats {
@@ -38,8 +49,9 @@ export interface StreamBatchStats {
   readonly deadLetters: number;
   /** Messages at or below the offset already written (re-deliveries after a crash): skipped. */
   readonly alreadyStored: number;
-  readonly onlineRows: number;
   readonly ms: number;
+  /** Symbols written and not yet refreshed online, after this batch (see StreamRefreshStats). */
+  readonly pendingRefresh: number;
 }
 
 export interface StreamTotals {
@@ -87,6 +99,13 @@ export class StreamIngestor {
   private failure: Error | null = null;
   private stopped = false;
   private readonly highWatermarks = new Map<number, bigint>();
+  /** The dataset's recent rows for the online refreshes, so that each one does not read the lake. */
+  private recent: RecentRowsCache | null = null;
+  /** Symbols written to the lake whose online values are not refreshed yet (mirrored in the registry). */
+  private pending = new Map<string, { since: string; n: number }>();
+  /** The online refresh running now, if any (one at a time, off the write path), and its symbols. */
+  private refreshing: Promise<void> | null = null;
+  private inRefresh = 0;
   readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
@@ -122,6 +141,9 @@ export class StreamIngestor {
   }
 
   async start(): Promise<void> {
+    // Symbols a previous run wrote but did not refresh online before it stopped (or crashed).
+    for (const [symbol, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingKey))) this.pending.set(symbol, entry);
+    this.kickRefresh();
     await this.ensureTopics();
     await this.producer.connect();
     await this.consumer.connect();
@@ -156,6 +178,9 @@ export class StreamIngestor {
     // No new messages into the buffer; the commit needs the consumer still in its group.
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
+    while (this.refreshing) await this.refreshing;
+    this.recent?.close();
+    this.recent = null;
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
@@ -223,6 +248,47 @@ export class StreamIngestor {
     return this.chain;
   }
 
+  // The registry's durable set of symbols awaiting an online refresh, shared by the group's workers.
+  private get pendingKey(): string {
+    return `stream/${this.options.group}/${this.options.topic}`;
+  }
+
+  /**
+   * Online values of the streaming views, refreshed off the write path: one refresh at a time for
+   * every symbol written since the last one began (merged across micro-batches, so a slow refresh
+   * makes the next one bigger, not later), then those symbols are cleared from the registry's
+   * pending set. A crash before that leaves them there: the next start refreshes them.
+   */
+  private kickRefresh(): void {
+    if (this.refreshing || this.pending.size === 0 || this.failure) return;
+    this.refreshing = (async () => {
+      while (this.pending.size > 0 && !this.failure) {
+        const started = Date.now();
+        const done = Object.fromEntries(this.pending);
+        this.inRefresh = this.pending.size;
+        this.pending = new Map();
+        const since = Object.values(done).reduce((min, e) => (e.since < min ? e.since : min), Object.values(done)[0].since);
+        this.recent ??= await this.materializer.recentRowsCache(this.options.dataset);
+        const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), { streamingOnly: true, cache: this.recent });
+        await this.registry.clearPendingRefresh(this.pendingKey, done);
+        this.inRefresh = 0;
+        const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+        this.totals.onlineRows += onlineRows;
+        this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pending.size });
+      }
+    })()
+      .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => {
+        this.refreshing = null;
+        this.kickRefresh();
+      });
+  }
+
+  /** Symbols written to the lake and not yet refreshed online (0 when online values are current). */
+  get pendingRefresh(): number {
+    return this.pending.size + this.inRefresh;
+  }
+
   private watermarkKey(partition: number): string {
     return `stream/${this.options.group}/${this.options.topic}/${partition}`;
   }
@@ -271,7 +337,30 @@ export class StreamIngestor {
       });
     }
 
-    // 4. Watermarks, then the commit: only now is the batch done.
+    // 4. The batch's symbols join the registry's set awaiting an online refresh (re-delivered
+    // ones too: a crash after the watermark and before the commit is healed by the replay).
+    // (One pass each, no intermediate arrays: this runs over every message of the batch.)
+    const symbolSet = new Set<string>();
+    let oldest = Infinity;
+    for (const m of all) {
+      if (m.key !== null && m.key.length > 0) symbolSet.add(m.key.toString('utf8'));
+      // Every message was parsed when buffered, re-delivered ones too.
+      if ('row' in m.parsed) {
+        const symbol = String(m.parsed.row.symbol);
+        if (symbol !== '') symbolSet.add(symbol);
+        const t = tsMillis(m.parsed.row.ts);
+        if (t < oldest) oldest = t;
+      }
+    }
+    const symbols = [...symbolSet];
+    let refresh: PendingRefresh | null = null;
+    if (symbols.length > 0 && (rows.length > 0 || fresh.length < all.length)) {
+      // From the oldest bar of the batch (none parsed: the last week).
+      const since = new Date(oldest !== Infinity ? oldest : Date.now() - 7 * 86_400_000).toISOString();
+      refresh = await this.registry.addPendingRefresh(this.pendingKey, symbols, since);
+    }
+
+    // 5. Watermarks, then the commit: only now is the batch done.
     const next = new Map<number, bigint>();
     for (const m of all) if (!next.has(m.partition) || BigInt(m.offset) > next.get(m.partition)!) next.set(m.partition, BigInt(m.offset));
     for (const [p, offset] of next) await this.registry.setWatermark(this.watermarkKey(p), offset.toString());
@@ -288,25 +377,10 @@ export class StreamIngestor {
       if (high !== undefined) this.observer?.lag(p, Number(high - offset - 1n > 0n ? high - offset - 1n : 0n));
     }
 
-    // 5. Online values of the streaming views, for every symbol of the batch (re-delivered ones
-    // too: a crash after the watermark and before this step is healed by the replay).
-    let onlineRows = 0;
-    // (One pass each, no intermediate arrays: this runs over every message of the batch.)
-    const symbolSet = new Set<string>();
-    for (const m of all) if (m.key !== null && m.key.length > 0) symbolSet.add(m.key.toString('utf8'));
-    let oldest = Infinity;
-    for (const r of rows) {
-      const symbol = String(r.symbol);
-      if (symbol !== '') symbolSet.add(symbol);
-      const t = tsMillis(r.ts);
-      if (t < oldest) oldest = t;
-    }
-    const symbols = [...symbolSet];
-    if (symbols.length > 0 && (rows.length > 0 || fresh.length < all.length)) {
-      // Re-delivered messages are not parsed again: recompute from a day before the oldest fresh row, or the last week.
-      const since = new Date(oldest !== Infinity ? oldest : Date.now() - 7 * 86_400_000);
-      const refreshed = await this.materializer.refreshOnline(this.options.dataset, symbols, since, { streamingOnly: true });
-      onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+    // 6. The online refresh of the streaming views, off the write path (see kickRefresh).
+    if (refresh) {
+      for (const symbol of symbols) this.pending.set(symbol, refresh[symbol]);
+      this.kickRefresh();
     }
 
     const stats: StreamBatchStats = {
@@ -314,14 +388,13 @@ export class StreamIngestor {
       accepted: result?.accepted ?? 0,
       deadLetters: dead.length,
       alreadyStored: all.length - fresh.length,
-      onlineRows,
       ms: Date.now() - started,
+      pendingRefresh: this.pendingRefresh,
     };
     this.totals.messages += stats.messages;
     this.totals.accepted += stats.accepted;
     this.totals.deadLetters += stats.deadLetters;
     this.totals.alreadyStored += stats.alreadyStored;
-    this.totals.onlineRows += stats.onlineRows;
     this.totals.batches++;
     this.observer?.batch(stats);
   }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import type { DatasetSchema } from '../../datasets/dataset.schema';
-import type { BatchRecord, DatasetRegistry } from '../registry';
+import type { BatchRecord, DatasetRegistry, PendingRefresh } from '../registry';
 import { LmdbFeatureRegistry } from './lmdb-feature.registry';
 
 /**
@@ -49,7 +49,41 @@ export class LmdbRegistry implements DatasetRegistry {
       const seq = ((this.db.get(seqKey) as number | undefined) ?? 0) + 1;
       this.db.putSync(seqKey, seq);
       this.db.putSync(`batch/${record.dataset}/${record.identity}`, { ...record, seq });
+      this.db.putSync(`batch-by-seq/${record.dataset}/${padSeq(seq)}`, record.identity);
     });
+  }
+
+  async addPendingRefresh(name: string, keys: readonly string[], since: string): Promise<PendingRefresh> {
+    const key = `pending-refresh/${name}`;
+    return this.db.transactionSync(() => {
+      const pending: Record<string, { since: string; n: number }> = { ...((this.db.get(key) as PendingRefresh | undefined) ?? {}) };
+      for (const k of keys) {
+        const prior = pending[k];
+        pending[k] = { since: prior && prior.since > since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
+      }
+      this.db.putSync(key, pending);
+      return pending;
+    });
+  }
+
+  async getPendingRefresh(name: string): Promise<PendingRefresh> {
+    return (this.db.get(`pending-refresh/${name}`) as PendingRefresh | undefined) ?? {};
+  }
+
+  async clearPendingRefresh(name: string, done: PendingRefresh): Promise<void> {
+    const key = `pending-refresh/${name}`;
+    this.db.transactionSync(() => {
+      const pending: Record<string, { since: string; n: number }> = { ...((this.db.get(key) as PendingRefresh | undefined) ?? {}) };
+      for (const [k, entry] of Object.entries(done)) if (pending[k]?.n === entry.n) delete pending[k];
+      if (Object.keys(pending).length) this.db.putSync(key, pending);
+      else this.db.removeSync(key);
+    });
+  }
+
+  async batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]> {
+    const prefix = `batch-by-seq/${dataset}/`;
+    const identities = [...this.db.getRange({ start: `${prefix}${padSeq(seq + 1)}`, end: `${prefix}\uffff` })].map((e) => e.value as string);
+    return identities.map((id) => this.db.get(`batch/${dataset}/${id}`) as BatchRecord | undefined).filter((b): b is BatchRecord => b !== undefined);
   }
 
   async lastBatchSeq(dataset: string): Promise<number> {
@@ -94,4 +128,9 @@ export class LmdbRegistry implements DatasetRegistry {
     // '\uffff' sorts after every character we use in keys, so this is the prefix's whole range.
     return [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })].map((e) => e.value);
   }
+}
+
+// Fixed-width, so that key order is numeric order.
+function padSeq(seq: number): string {
+  return String(seq).padStart(15, '0');
 }
