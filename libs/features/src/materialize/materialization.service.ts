@@ -385,18 +385,19 @@ export class MaterializationService {
    * view's lookback before `since`), and the newest row per key goes to the online store. The
    * values equal what a full materialisation gives; the offline store is left to the next one.
    */
-  async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: { streamingOnly?: boolean; cache?: RecentRowsCache } = {}): Promise<OnlineRefresh[]> {
+  async refreshOnline(
+    dataset: string,
+    keyValues: readonly string[],
+    since: Date,
+    options: { streamingOnly?: boolean; cache?: RecentRowsCache; only?: { readonly view: string; readonly version: number } } = {},
+  ): Promise<OnlineRefresh[]> {
     if (keyValues.length === 0) return [];
     const schema = await this.datasets.schema(dataset).catch(() => null);
     if (!schema) return [];
     const targets: Array<{ record: ViewVersionRecord; keys: readonly string[] }> = [];
-    for (const summary of await this.features.list()) {
-      for (const record of await this.registry.listViewVersions(summary.name)) {
-        const view = record.definition;
-        if (view.source !== dataset || (options.streamingOnly && !view.stream)) continue;
-        if (!(await this.registry.getMaterialization(record.name, record.version))) continue;
-        targets.push({ record, keys: (await this.registry.getEntity(view.entity))!.joinKeys });
-      }
+    for (const record of await this.onlineTargets(dataset, options.streamingOnly ?? false)) {
+      if (options.only && (record.name !== options.only.view || record.version !== options.only.version)) continue;
+      targets.push({ record, keys: (await this.registry.getEntity(record.definition.entity))!.joinKeys });
     }
     if (targets.length === 0) return [];
     // One read for every view: the keys' rows over the longest lookback, from the lake or from
@@ -442,6 +443,19 @@ export class MaterializationService {
       }
     } finally {
       if (!options.cache) sandbox.close();
+    }
+    return out;
+  }
+
+  /** The materialised view versions over a dataset whose online values a refresh keeps current (only `stream` ones when `streamingOnly`). */
+  async onlineTargets(dataset: string, streamingOnly: boolean): Promise<ViewVersionRecord[]> {
+    const out: ViewVersionRecord[] = [];
+    for (const summary of await this.features.list()) {
+      for (const record of await this.registry.listViewVersions(summary.name)) {
+        const view = record.definition;
+        if (view.source !== dataset || (streamingOnly && !view.stream)) continue;
+        if (await this.registry.getMaterialization(record.name, record.version)) out.push(record);
+      }
     }
     return out;
   }

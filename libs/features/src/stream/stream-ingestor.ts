@@ -99,13 +99,8 @@ export class StreamIngestor {
   private failure: Error | null = null;
   private stopped = false;
   private readonly highWatermarks = new Map<number, bigint>();
-  /** The dataset's recent rows for the online refreshes, so that each one does not read the lake. */
-  private recent: RecentRowsCache | null = null;
-  /** Symbols written to the lake whose online values are not refreshed yet (mirrored in the registry). */
-  private pending = new Map<string, { since: string; n: number }>();
-  /** The online refresh running now, if any (one at a time, off the write path), and its symbols. */
-  private refreshing: Promise<void> | null = null;
-  private inRefresh = 0;
+  /** One online refresh lane per streaming view version (see kickRefresh), by `view@version`. */
+  private readonly lanes = new Map<string, RefreshLane>();
   readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
@@ -142,8 +137,12 @@ export class StreamIngestor {
 
   async start(): Promise<void> {
     // Symbols a previous run wrote but did not refresh online before it stopped (or crashed).
-    for (const [symbol, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingKey))) this.pending.set(symbol, entry);
-    this.kickRefresh();
+    const versions = new Set((await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`));
+    for (const [entryKey, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingKey))) {
+      const [lane, symbol] = splitPendingKey(entryKey);
+      if (versions.has(lane)) this.lane(lane).pending.set(symbol, entry);
+    }
+    for (const lane of this.lanes.values()) this.kickRefresh(lane);
     await this.ensureTopics();
     await this.producer.connect();
     await this.consumer.connect();
@@ -178,9 +177,11 @@ export class StreamIngestor {
     // No new messages into the buffer; the commit needs the consumer still in its group.
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
-    while (this.refreshing) await this.refreshing;
-    this.recent?.close();
-    this.recent = null;
+    for (const lane of this.lanes.values()) {
+      while (lane.running) await lane.running;
+      lane.cache?.close();
+      lane.cache = null;
+    }
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }
@@ -253,40 +254,59 @@ export class StreamIngestor {
     return `stream/${this.options.group}/${this.options.topic}`;
   }
 
+  private lane(name: string): RefreshLane {
+    let lane = this.lanes.get(name);
+    if (!lane) {
+      const [view, version] = name.split('@');
+      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null };
+      this.lanes.set(name, lane);
+    }
+    return lane;
+  }
+
   /**
-   * Online values of the streaming views, refreshed off the write path: one refresh at a time for
-   * every symbol written since the last one began (merged across micro-batches, so a slow refresh
-   * makes the next one bigger, not later), then those symbols are cleared from the registry's
-   * pending set. A crash before that leaves them there: the next start refreshes them.
+   * Online values of the streaming views, refreshed off the write path, in one lane per view
+   * version so that a cheap view is not held up by an expensive one (the catalog's `trend` takes
+   * several times longer than `returns`). A lane runs one refresh at a time, for every symbol
+   * written since its previous one began (so a slow refresh makes the next one bigger, never a
+   * queue), over its own cache of recent rows, then clears those (view, symbol) entries from the
+   * registry's pending set. A crash before that leaves them there: the next start refreshes them.
    */
-  private kickRefresh(): void {
-    if (this.refreshing || this.pending.size === 0 || this.failure) return;
-    this.refreshing = (async () => {
-      while (this.pending.size > 0 && !this.failure) {
+  private kickRefresh(lane: RefreshLane): void {
+    if (lane.running || lane.pending.size === 0 || this.failure) return;
+    lane.running = (async () => {
+      while (lane.pending.size > 0 && !this.failure) {
         const started = Date.now();
-        const done = Object.fromEntries(this.pending);
-        this.inRefresh = this.pending.size;
-        this.pending = new Map();
+        const done = Object.fromEntries(lane.pending);
+        lane.inRefresh = lane.pending.size;
+        lane.pending = new Map();
         const since = Object.values(done).reduce((min, e) => (e.since < min ? e.since : min), Object.values(done)[0].since);
-        this.recent ??= await this.materializer.recentRowsCache(this.options.dataset);
-        const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), { streamingOnly: true, cache: this.recent });
-        await this.registry.clearPendingRefresh(this.pendingKey, done);
-        this.inRefresh = 0;
+        lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset);
+        const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), {
+          streamingOnly: true,
+          cache: lane.cache,
+          only: { view: lane.view, version: lane.version },
+        });
+        const laneName = `${lane.view}@${lane.version}`;
+        await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(done).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
+        lane.inRefresh = 0;
         const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
         this.totals.onlineRows += onlineRows;
-        this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pending.size });
+        this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh });
       }
     })()
       .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
       .finally(() => {
-        this.refreshing = null;
-        this.kickRefresh();
+        lane.running = null;
+        this.kickRefresh(lane);
       });
   }
 
-  /** Symbols written to the lake and not yet refreshed online (0 when online values are current). */
+  /** (View, symbol) pairs written to the lake and not yet refreshed online (0 when online values are current). */
   get pendingRefresh(): number {
-    return this.pending.size + this.inRefresh;
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.pending.size + lane.inRefresh;
+    return n;
   }
 
   private watermarkKey(partition: number): string {
@@ -353,11 +373,12 @@ export class StreamIngestor {
       }
     }
     const symbols = [...symbolSet];
-    let refresh: PendingRefresh | null = null;
+    let refresh: { lanes: string[]; entries: PendingRefresh } | null = null;
     if (symbols.length > 0 && (rows.length > 0 || fresh.length < all.length)) {
+      const lanes = (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`);
       // From the oldest bar of the batch (none parsed: the last week).
       const since = new Date(oldest !== Infinity ? oldest : Date.now() - 7 * 86_400_000).toISOString();
-      refresh = await this.registry.addPendingRefresh(this.pendingKey, symbols, since);
+      if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingKey, lanes.flatMap((l) => symbols.map((sym) => pendingKey(l, sym))), since) };
     }
 
     // 5. Watermarks, then the commit: only now is the batch done.
@@ -379,8 +400,11 @@ export class StreamIngestor {
 
     // 6. The online refresh of the streaming views, off the write path (see kickRefresh).
     if (refresh) {
-      for (const symbol of symbols) this.pending.set(symbol, refresh[symbol]);
-      this.kickRefresh();
+      for (const name of refresh.lanes) {
+        const lane = this.lane(name);
+        for (const symbol of symbols) lane.pending.set(symbol, refresh.entries[pendingKey(name, symbol)]);
+        this.kickRefresh(lane);
+      }
     }
 
     const stats: StreamBatchStats = {
@@ -458,4 +482,24 @@ function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders
 function tsMillis(ts: string | number | null): number {
   if (typeof ts === 'number') return ts < 1e11 ? ts * 1000 : ts;
   return ts === null ? NaN : Date.parse(ts.replace(' ', 'T'));
+}
+
+/** One streaming view version's online refresh: the symbols waiting for it and the refresh running. */
+interface RefreshLane {
+  readonly view: string;
+  readonly version: number;
+  pending: Map<string, { since: string; n: number }>;
+  inRefresh: number;
+  running: Promise<void> | null;
+  cache: RecentRowsCache | null;
+}
+
+// Entries of the registry's pending set: `view@version|symbol`.
+function pendingKey(lane: string, symbol: string): string {
+  return `${lane}|${symbol}`;
+}
+
+function splitPendingKey(key: string): [string, string] {
+  const bar = key.indexOf('|');
+  return [key.slice(0, bar), key.slice(bar + 1)];
 }
