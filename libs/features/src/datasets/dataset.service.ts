@@ -49,7 +49,6 @@ export class DatasetService {
     private readonly tmpDir: string,
   ) {}
 
-  /** Earliest and latest timestamp in a dataset (cheap: Parquet statistics), cached until the next batch. */
   /**
    * The files, as absolute paths, of the batches recorded after batch `afterSeq` (see
    * BatchRecord.seq), with the highest seq recorded now. Without `afterSeq` (a state written
@@ -67,6 +66,7 @@ export class DatasetService {
     return this.registry.lastBatchSeq(name);
   }
 
+  /** Earliest and latest timestamp in a dataset (cheap: Parquet statistics), cached until the next batch. */
   async timeBounds(name: string): Promise<{ minTs: string | null; maxTs: string | null }> {
     const schema = await this.schema(name);
     const { key } = await this.batchKey(name);
