@@ -34,7 +34,8 @@ function reference(entity: EntityRow, rows: readonly OfflineRow[], ttlMs: number
       (mode === 'event' || r.created_ts <= entity.ts),
   );
   if (candidates.length === 0) return null;
-  candidates.sort((a, b) => b.event_ts - a.event_ts || b.created_ts - a.created_ts);
+  // Ties on (event_ts, created_ts) go to the greatest x where the SQL is given x as tie-break.
+  candidates.sort((a, b) => b.event_ts - a.event_ts || b.created_ts - a.created_ts || b.x - a.x);
   return candidates[0].x;
 }
 
@@ -116,6 +117,25 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
       expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, 'event')));
     }
   });
+
+  it.each((['event', 'knowledge'] as const).flatMap((mode) => plans.map((plan) => [mode, describePlan(plan) || ', ASOF JOIN', plan] as const)))(
+    'settles rows tied on (event_ts, created_ts) by the tie-break column (%s mode%s)',
+    async (mode, _name, plan) => {
+      for (const seed of [11, 12, 13]) {
+        const { rows, entities } = randomCase(seed);
+        // Revisions known at the same time as the rows they revise (a source's own ingested_at).
+        const r = rng(seed + 100);
+        let x = 10_000;
+        const tied = [...rows, ...rows.filter(() => r() < 0.3).map((row) => ({ ...row, x: ++x }))];
+        const got = await db.withSession(async (s) => {
+          await load(s, tied, entities);
+          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: false, tieBreak: 'x', ...plan }], mode);
+          return (await s.all<{ v__x: number | null }>(sql)).map((row) => row.v__x);
+        });
+        expect(got).toEqual(entities.map((e) => reference(e, tied, 3 * DAY, mode)));
+      }
+    },
+  );
 
   it('the two modes differ exactly where a later correction would leak backwards', async () => {
     const rows: OfflineRow[] = [

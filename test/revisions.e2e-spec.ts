@@ -91,18 +91,20 @@ describe('revisions: late and corrected bars after materialisation', () => {
       bar('AAA', 10, 150.75, CORRECTED_AFTER), // a corrected close: px of day 10 and ret of days 10 and 11 change
       bar('BBB', 20, 133.5, CORRECTED_AFTER), // the late bar: a new row, and ret of day 21 changes
       bar('CCC', 5, priceOf(2, 5)), // the same values again (a re-sent bar): nothing changes
+      bar('AAA', -1, 99.25), // history before the range (known as early as the others): ret of day 0 changes
     ];
     const pushed = await store.datasets.ingestRows('bars_1d', 'application/json', corrections);
-    expect(pushed.accepted).toBe(3);
+    expect(pushed.accepted).toBe(4);
 
     const revised = await store.materializer.run({ view: 'rev_px' });
-    expect(revised.revisedRows).toBe(4); // AAA days 10 and 11, BBB days 20 (new) and 21
-    expect(revised.state).toMatchObject({ revisedRows: 4 });
+    expect(revised.revisedRows).toBe(5); // AAA days 0, 10 and 11, BBB days 20 (new) and 21
+    expect(revised.rows).toBe(6); // and AAA's day -1, a new part before the range
+    expect(revised.state).toMatchObject({ revisedRows: 5 });
     const offline = await query<{ symbol: string; event_ts: string; px: number; created_ts: string }>(
       `SELECT symbol, CAST(event_ts AS VARCHAR) AS event_ts, px, CAST(created_ts AS VARCHAR) AS created_ts FROM read_parquet('${tmp.dir}/offline/rev_px/v1/*.parquet')`,
     );
-    // Old rows stay beside the new ones: 3 x 40 - 1 first, then 4 more.
-    expect(offline).toHaveLength(SYMBOLS.length * DAYS - 1 + 4);
+    // Old rows stay beside the new ones: 3 x 40 - 1 first, then 6 more.
+    expect(offline).toHaveLength(SYMBOLS.length * DAYS - 1 + 6);
     const aaa10 = offline.filter((r) => r.symbol === 'AAA' && Date.parse(r.event_ts) === FIRST + 10 * DAY).sort((a, b) => Date.parse(a.created_ts) - Date.parse(b.created_ts));
     expect(aaa10.map((r) => r.px)).toEqual([priceOf(0, 10), 150.75]);
     expect(Date.parse(aaa10[1].created_ts)).toBe(FIRST + 10 * DAY + CORRECTED_AFTER);
@@ -121,7 +123,7 @@ describe('revisions: late and corrected bars after materialisation', () => {
     // Every day of every symbol, at the close, a minute later, and two, four and six days later
     // (inside and past the TTL, before and after the corrections became known), plus an unknown key.
     const entities = SYMBOLS.flatMap((symbol) =>
-      Array.from({ length: DAYS }, (_, d) => [0, MINUTE, 2 * DAY, 4 * DAY + MINUTE, 6 * DAY].map((o) => ({ symbol, ts: new Date(FIRST + d * DAY + o).toISOString() }))).flat(),
+      Array.from({ length: DAYS + 1 }, (_, d) => [0, MINUTE, 2 * DAY, 4 * DAY + MINUTE, 6 * DAY].map((o) => ({ symbol, ts: new Date(FIRST + (d - 1) * DAY + o).toISOString() }))).flat(),
     );
     entities.push({ symbol: 'ZZZ', ts: new Date(FIRST + 5 * DAY).toISOString() });
     let differences = 0;

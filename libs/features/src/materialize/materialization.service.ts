@@ -97,7 +97,8 @@ export class MaterializationService {
     if (!start || !end) return { record, parts: [], bounds: null, revision: [], sourceSeq };
     if (start > end) throw new InvalidArgumentError('start must not be after end', { field: 'start' });
     const state = await this.registry.getMaterialization(record.name, record.version);
-    const revision = state ? await this.revisionFiles(record.definition.source, state) : [];
+    const lookbackMs = record.definition.lookback ? parseDuration(record.definition.lookback, 'lookback').seconds * 1000 : null;
+    const revision = state ? await this.revisionFiles(record.definition.source, state, lookbackMs) : [];
     return { record, parts: missingParts({ start, end }, state), bounds: { start, end }, revision, sourceSeq };
   }
 
@@ -195,7 +196,7 @@ export class MaterializationService {
       await mkdir(dir, { recursive: true });
       const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
       if (revision.length > 0 && before) {
-        const revised = await this.revise(record, schema, entity.joinKeys, dir, before, revision, lookbackMs);
+        const revised = await this.revise(record, schema, entity.joinKeys, dir, before, revision, lookbackMs, sourceSeq);
         if (revised) {
           ranges.push(revised.range);
           revisedRows = revised.range.rows;
@@ -262,6 +263,7 @@ export class MaterializationService {
     part: TimeRange,
     select: string,
     progress: ProgressSink,
+    prefix = '',
   ): Promise<{ rows: number; file: string | null; onlineRows: number; keys: number }> {
     const runId = randomBytes(6).toString('hex');
     const tmp = join(dir, `.tmp-${runId}.parquet`);
@@ -279,7 +281,7 @@ export class MaterializationService {
       await rm(tmp, { force: true });
       return { rows, file: null, onlineRows: 0, keys: 0 };
     }
-    const file = join(dir, `${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
+    const file = join(dir, `${prefix}${compact(part.lo)}_${compact(part.hi)}_${runId}.parquet`);
     const online = await this.pushOnline(sandbox, record, keys, tmp);
     await rename(tmp, file);
     return { rows, file, onlineRows: online.written, keys: online.keys };
@@ -287,9 +289,10 @@ export class MaterializationService {
 
   // Lake files of the batches recorded since the state was written that hold days inside the
   // materialised range: rows that arrived late or correct a bar already computed.
-  private async revisionFiles(source: string, state: MaterializationState): Promise<string[]> {
+  private async revisionFiles(source: string, state: MaterializationState, lookbackMs: number | null): Promise<string[]> {
     const { files } = await this.datasets.batchFilesAfter(source, state.sourceSeq, state.updatedAt);
-    const first = utcDay(new Date(state.start));
+    // Bars up to a lookback before the range change rows inside it (no lookback: all history does).
+    const first = lookbackMs === null ? '0000-00-00' : utcDay(new Date(Date.parse(state.start) - lookbackMs));
     const last = utcDay(new Date(state.end));
     return files.filter((f) => {
       const day = /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1];
@@ -316,13 +319,16 @@ export class MaterializationService {
     state: MaterializationState,
     files: readonly string[],
     lookbackMs: number | null,
+    sourceSeq: number,
   ): Promise<{ range: { start: string; end: string; rows: number; file: string | null }; onlineRows: number } | null> {
     const view = record.definition;
-    const lo = new Date(state.start);
+    const start = new Date(state.start);
     const hi = new Date(state.end);
     const ts = quoteIdent(schema.timestampColumn);
     const instrument = quoteIdent(schema.keys[0]);
-    const within = `${ts} >= TIMESTAMPTZ ${quoteLiteral(lo.toISOString())} AND ${ts} <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}`;
+    // Bars from a lookback before the range on change rows inside it (a backfill of earlier history).
+    const lo = lookbackMs === null ? null : new Date(start.getTime() - lookbackMs);
+    const within = `${lo ? `${ts} >= TIMESTAMPTZ ${quoteLiteral(lo.toISOString())} AND ` : ''}${ts} <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}`;
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
     try {
       const s = sandbox.session;
@@ -330,7 +336,8 @@ export class MaterializationService {
         `SELECT CAST(${instrument} AS VARCHAR) AS k, min(${ts}) AS since FROM read_parquet([${files.map(quoteLiteral).join(', ')}]) WHERE ${within} GROUP BY ALL ORDER BY k`,
       );
       if (touched.length === 0) return null;
-      const since = new Date(Math.min(...touched.map((t) => Date.parse(String(t.since)))));
+      // Rows before the range are not revised here (a run computes them as a part of their own).
+      const since = new Date(Math.max(start.getTime(), Math.min(...touched.map((t) => Date.parse(String(t.since))))));
       const filter = `${instrument} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})`;
       const between = { from: lookbackMs === null ? undefined : new Date(since.getTime() - lookbackMs), to: hi };
       const current = await this.datasets.currentRowsSql(schema, between);
@@ -349,13 +356,16 @@ export class MaterializationService {
       });
       // The stored row each (key, event time) is answered with now: the one created last.
       const latestStored = stored.length
-        ? `(SELECT * FROM read_parquet([${stored.map(quoteLiteral).join(', ')}]) WHERE ${keyCols[0]} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})
+        ? `(SELECT * EXCLUDE (_offline_file) FROM read_parquet([${stored.map(quoteLiteral).join(', ')}], filename = '_offline_file') WHERE ${keyCols[0]} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})
              AND event_ts >= TIMESTAMPTZ ${quoteLiteral(since.toISOString())} AND event_ts <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}
-           QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')}, event_ts ORDER BY created_ts DESC) = 1)`
+           QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')}, event_ts ORDER BY created_ts DESC, _offline_file DESC) = 1)`
         : `(SELECT * FROM (${computed}) WHERE false)`;
       const select = `SELECT n.* FROM (${computed}) AS n LEFT JOIN ${latestStored} AS o ON ${on}
         WHERE o.event_ts IS NULL OR ${differs.length ? differs.join(' OR ') : 'false'}`;
-      const written = await this.writePart(sandbox, record, keys, dir, part, select, silentProgress);
+      // Named apart (REVISION_PREFIX): readers know from the files alone, even after a crash
+      // before the state is written, that a (key, event time) may now have several rows; the
+      // source seq in the name orders revisions, for rows whose (event_ts, created_ts) tie.
+      const written = await this.writePart(sandbox, record, keys, dir, part, select, silentProgress, `${REVISION_PREFIX}${String(sourceSeq).padStart(15, '0')}_`);
       return { range: { start: since.toISOString(), end: hi.toISOString(), rows: written.rows, file: written.file }, onlineRows: written.onlineRows };
     } finally {
       sandbox.close();
@@ -510,6 +520,9 @@ export function missingParts(range: { start: Date; end: Date }, state: Materiali
   if (range.end > doneEnd) parts.push({ lo: doneEnd, loInclusive: false, hi: range.end, hiInclusive: true });
   return parts;
 }
+
+/** Offline files written by a revision start with this: a (key, event time) may have several rows. */
+export const REVISION_PREFIX = 'rev-';
 
 function compact(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -28,6 +28,12 @@ export interface PitViewInput {
    * multiplies rows, and the ASOF JOIN is the better plan (see TrainingSetService).
    */
   readonly windowJoin?: boolean;
+  /**
+   * A column of the offline rows that orders rows with equal (event_ts, created_ts), the greatest
+   * winning: the offline file's name, so that a revision's rows win over the rows they revise
+   * (revision files sort after the others, later ones after earlier ones).
+   */
+  readonly tieBreak?: string;
 }
 
 export type PointInTimeMode = 'event' | 'knowledge';
@@ -94,7 +100,7 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
       // Usable from event_ts on: the best row at each event time is that time's row (ties to
       // the greatest created_ts), so the timeline is a plain aggregate, no running window.
       ctes.push(`tl${i} AS (
-  SELECT ${keyCols.join(', ')}, event_ts AS avail, arg_max(${payload}, created_ts) AS best
+  SELECT ${keyCols.join(', ')}, event_ts AS avail, arg_max(${payload}, ${v.tieBreak ? `{'c': created_ts, 'f': ${quoteIdent(v.tieBreak)}}` : 'created_ts'}) AS best
   FROM ${rows} GROUP BY ${keyCols.join(', ')}, event_ts
 )`);
     } else {
@@ -102,7 +108,7 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
       ctes.push(`tl${i} AS (
   SELECT DISTINCT ON (${keyCols.join(', ')}, avail) ${keyCols.join(', ')}, avail, best
   FROM (SELECT ${keyCols.join(', ')}, ${avail} AS avail,
-          arg_max(${payload}, {'e': event_ts, 'c': created_ts}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${avail} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best
+          arg_max(${payload}, {'e': event_ts, 'c': created_ts${v.tieBreak ? `, 'f': ${quoteIdent(v.tieBreak)}` : ''}}) OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY ${avail} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS best
         FROM ${rows})
 )`);
     }
@@ -158,7 +164,7 @@ function windowJoin(
   const rules = [`o.event_ts <= s._t`, `o.event_ts >= s._t - to_seconds(${ttl})`];
   if (mode === 'knowledge') rules.push('o.created_ts <= s._t');
   out.ctes.push(`tl${i} AS (
-  SELECT s._row, arg_max(${payload}, {'e': o.event_ts, 'c': o.created_ts}) AS best
+  SELECT s._row, arg_max(${payload}, {'e': o.event_ts, 'c': o.created_ts${v.tieBreak ? `, 'f': o.${quoteIdent(v.tieBreak)}` : ''}}) AS best
   FROM ${spine} AS s JOIN ${v.offline} AS o ON ${keyCols.map((k) => `o.${k} = s.${k}`).join(' AND ')} AND ${ttlBucket('o.event_ts', ttl)} = s._b
   WHERE ${rules.join(' AND ')}
   GROUP BY s._row

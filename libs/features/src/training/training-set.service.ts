@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import type { DuckDbClient, DuckDbSession, SqlRow } from '../duckdb/duckdb.client';
 import { ErrorCode, InvalidArgumentError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import { parseTimestamp } from '../ingest/staging.sql';
-import type { MaterializationService } from '../materialize/materialization.service';
+import { REVISION_PREFIX, type MaterializationService } from '../materialize/materialization.service';
 import type { FeatureRegistry, MaterializationState, RunLink, TrainingSetManifest } from '../registry/feature-registry';
 import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from '../sql/identifier';
 import type { Clock } from '../util/clock';
@@ -103,15 +103,20 @@ export class TrainingSetService {
             ttlSeconds !== null && ttlSeconds > 0 && offlineCount > 0 && state !== undefined
               ? windowCandidates(offlineCount, state.keys ?? (await approxKeys(s, files, keys)), state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES
               : false;
+          const uniqueEventTimes = !(state?.revisedRows ?? 0) && !files.some((f) => basename(f).startsWith(REVISION_PREFIX));
           inputs.push({
             view: v.name,
             version: v.version,
-            offline: files.length ? `read_parquet([${files.map(quoteLiteral).join(', ')}])` : emptyOffline(keys, v.definition.features.map((f) => [f.name, f.type] as const)),
+            // With revisions, rows are told apart by their file when (event_ts, created_ts) tie.
+            offline: files.length
+              ? `read_parquet([${files.map(quoteLiteral).join(', ')}]${uniqueEventTimes ? '' : `, filename = '_offline_file'`})`
+              : emptyOffline(keys, v.definition.features.map((f) => [f.name, f.type] as const)),
+            tieBreak: uniqueEventTimes || !files.length ? undefined : '_offline_file',
             keys,
             ttlSeconds,
             // Materialisation writes each (key, event time) once per version (parts never overlap
             // and a lease serialises runs) until a revision adds corrected rows beside old ones.
-            uniqueEventTimes: !(state?.revisedRows ?? 0),
+            uniqueEventTimes,
             windowJoin,
             // An entity row's TTL window spans at most two TTL-wide buckets: when those windows
             // are few next to the offline rows, dropping the rows outside them first pays off.
