@@ -160,7 +160,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     try {
       await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
       // Entries are (view version, symbol): here only `returns` was left to refresh.
-      await store.registry.addPendingRefresh(`stream/${group}/${topic}`, ['returns@1|SYN0003'], bar.ts);
+      await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0003': bar.ts });
       const [[before]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0003']]);
       expect(Date.parse(before!.eventTs)).toBeLessThan(Date.parse(bar.ts));
     } finally {
@@ -266,6 +266,49 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect(await stop(a)).toBe(0);
     expect(await stop(b)).toBe(0);
   }, 180_000);
+
+  it('goes on writing the lake when a view cannot be refreshed online, and keeps its symbols pending', async () => {
+    const topic = topicName('fragile');
+    const DS = 'stream_fragile';
+    const group = 'g-fragile';
+    const history = bars(['F001', 'F002'], 5, 21).map((b) => ({ ...b, ts: new Date(Date.parse(b.ts) - 100 * DAY).toISOString() }));
+    const store = await openStore(tmp.dir);
+    try {
+      await store.datasets.ingestRows(DS, 'application/json', history);
+      // A stream view whose SQL fails on some data (a close above a million).
+      await store.features.apply({
+        name: 'fragile_px',
+        entity: 'symbol',
+        source: DS,
+        ttl: '30d',
+        lookback: '5d',
+        stream: true,
+        sql: 'SELECT symbol, ts, CASE WHEN close > 1000000 THEN CAST(error(\'close out of range\') AS DOUBLE) ELSE close END AS px FROM source',
+        features: [{ name: 'px', type: 'DOUBLE' }],
+      });
+      await store.materializer.run({ view: 'fragile_px' });
+    } finally {
+      await store.close();
+    }
+    const produced = bars(['F001', 'F002'], 10, 23);
+    produced[3] = { ...produced[3], open: 2_000_000, high: 2_000_001, low: 1_999_999, close: 2_000_000 };
+    await produce(brokers, topic, produced.map(asMessage));
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', DS, '--group', group, '--batch-size', '4', '--batch-ms', '100', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    await expectEventually(async () => expect((await lake(tmp.dir, ['F001', 'F002'], DS)).current.size).toBe(history.length + produced.length), 60_000, 250);
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_refresh_errors_total')).toBeGreaterThanOrEqual(1), 30_000, 100);
+    expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBeGreaterThan(0);
+    expect(worker.child.exitCode).toBeNull();
+    expect(await stop(worker)).toBe(0);
+    const after = await openStore(tmp.dir);
+    try {
+      expect(Object.keys(await after.registry.getPendingRefresh(`stream/${group}/${topic}`))).toContain('fragile_px@1|F002');
+    } finally {
+      await after.close();
+    }
+  }, 120_000);
 
   describe('with a broker that restarts', () => {
     let broker: TestBroker;

@@ -13,6 +13,7 @@ export class StreamMetrics implements StreamObserver {
   private readonly onlineRows = new Counter({ name: 'feature_store_stream_online_rows_total', help: 'Online rows refreshed from the stream.', registers: [this.registry] });
   private readonly refreshes = new Counter({ name: 'feature_store_stream_online_refreshes_total', help: 'Online refreshes of the stream views (each covers every symbol written since the previous one).', registers: [this.registry] });
   private readonly pendingGauge = new Gauge({ name: 'feature_store_stream_online_pending_symbols', help: 'Symbols written to the lake whose online values are not refreshed yet (0: online is current).', registers: [this.registry] });
+  private readonly refreshErrors = new Counter({ name: 'feature_store_stream_online_refresh_errors_total', help: 'Online refreshes that failed (their symbols stay pending and are tried again).', labelNames: ['view'], registers: [this.registry] });
   private readonly refreshSeconds = new Histogram({
     name: 'feature_store_stream_online_refresh_duration_seconds',
     help: 'Time of one online refresh of the stream views.',
@@ -52,6 +53,11 @@ export class StreamMetrics implements StreamObserver {
 
   lag(partition: number, lag: number): void {
     this.lagGauge.set({ partition: String(partition) }, lag);
+  }
+
+  refreshError(view: string, message: string): void {
+    this.refreshErrors.inc({ view });
+    console.error(`online refresh of ${view} failed (symbols kept pending, tried again): ${message}`);
   }
 
   /** Serves GET /metrics on 127.0.0.1:port; resolves with the bound port. */

@@ -40,12 +40,11 @@ export interface DatasetRegistry {
   /** The batches recorded with a `seq` above the given one, in seq order (an index: no scan of every batch). */
   batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]>;
   /**
-   * Adds keys to the durable set `name` of keys awaiting an online refresh (atomically: a key's
-   * `n` goes up, its `since` becomes the later one: a refresh keeps a key's newest row, which
-   * depends only on the lookback before it, so any `since` up to the key's newest bar gives the
-   * same value, and a later one less work); returns the set.
+   * Adds keys to the durable set `name` of keys awaiting an online refresh, each with the time
+   * from which it needs one (atomically: a key's `since` becomes the earlier one, its `n` goes
+   * up); returns the set.
    */
-  addPendingRefresh(name: string, keys: readonly string[], since: string): Promise<PendingRefresh>;
+  addPendingRefresh(name: string, sinceByKey: Readonly<Record<string, string>>): Promise<PendingRefresh>;
   getPendingRefresh(name: string): Promise<PendingRefresh>;
   /** Removes the keys refreshed, unless they were added again since `done` was read (their `n` moved on). */
   clearPendingRefresh(name: string, done: PendingRefresh): Promise<void>;

@@ -33,6 +33,8 @@ export interface StreamObserver {
   lag(partition: number, lag: number): void;
   /** One online refresh of the stream views: keys refreshed, rows written, keys still waiting. */
   refresh(stats: StreamRefreshStats): void;
+  /** An online refresh of a view version failed (its symbols stay pending; it is tried again). */
+  refreshError(view: string, message: string): void;
 }
 
 export interface StreamRefreshStats {
@@ -140,7 +142,7 @@ export class StreamIngestor {
     const versions = new Set((await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`));
     for (const [entryKey, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingKey))) {
       const [lane, symbol] = splitPendingKey(entryKey);
-      if (versions.has(lane)) this.lane(lane).pending.set(symbol, entry);
+      if (versions.has(lane)) addPending(this.lane(lane), symbol, entry);
     }
     for (const lane of this.lanes.values()) this.kickRefresh(lane);
     await this.ensureTopics();
@@ -178,6 +180,7 @@ export class StreamIngestor {
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
     for (const lane of this.lanes.values()) {
+      lane.wake?.();
       while (lane.running) await lane.running;
       lane.cache?.close();
       lane.cache = null;
@@ -258,7 +261,7 @@ export class StreamIngestor {
     let lane = this.lanes.get(name);
     if (!lane) {
       const [view, version] = name.split('@');
-      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null };
+      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null, failures: 0, wake: null };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -281,25 +284,44 @@ export class StreamIngestor {
         lane.inRefresh = lane.pending.size;
         lane.pending = new Map();
         const since = Object.values(done).reduce((min, e) => (e.since < min ? e.since : min), Object.values(done)[0].since);
-        lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset);
-        const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), {
-          streamingOnly: true,
-          cache: lane.cache,
-          only: { view: lane.view, version: lane.version },
-        });
-        const laneName = `${lane.view}@${lane.version}`;
-        await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(done).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
-        lane.inRefresh = 0;
-        const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
-        this.totals.onlineRows += onlineRows;
-        this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh });
+        try {
+          lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset);
+          const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), {
+            streamingOnly: true,
+            cache: lane.cache,
+            only: { view: lane.view, version: lane.version },
+          });
+          const laneName = `${lane.view}@${lane.version}`;
+          await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(done).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
+          lane.failures = 0;
+          const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+          this.totals.onlineRows += onlineRows;
+          this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh - lane.inRefresh });
+        } catch (error) {
+          // A refresh that fails (a view's SQL on some data, the online store down) never stops
+          // the lake writes: its symbols stay pending, here and in the registry, and the lane
+          // tries again after a growing pause (1 s doubling to 1 min). The cache starts afresh.
+          for (const [symbol, entry] of Object.entries(done)) addPending(lane, symbol, entry);
+          lane.cache?.close();
+          lane.cache = null;
+          lane.failures++;
+          this.observer?.refreshError(`${lane.view}@${lane.version}`, (error as Error).message);
+          const pause = Math.min(60_000, 1000 * 2 ** Math.min(6, lane.failures - 1));
+          lane.inRefresh = 0;
+          await new Promise<void>((resolve) => {
+            lane.wake = resolve;
+            setTimeout(resolve, pause).unref();
+          });
+          lane.wake = null;
+          if (this.stopped) return;
+        } finally {
+          lane.inRefresh = 0;
+        }
       }
-    })()
-      .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
-      .finally(() => {
-        lane.running = null;
-        this.kickRefresh(lane);
-      });
+    })().finally(() => {
+      lane.running = null;
+      if (!this.stopped) this.kickRefresh(lane);
+    });
   }
 
   /** (View, symbol) pairs written to the lake and not yet refreshed online (0 when online values are current). */
@@ -360,25 +382,24 @@ export class StreamIngestor {
     // 4. The batch's symbols join the registry's set awaiting an online refresh (re-delivered
     // ones too: a crash after the watermark and before the commit is healed by the replay).
     // (One pass each, no intermediate arrays: this runs over every message of the batch.)
-    const symbolSet = new Set<string>();
-    let oldest = Infinity;
+    // Per symbol, its oldest bar in the batch: the refresh recomputes from there (a symbol whose
+    // messages all failed to parse has nothing new and is left out).
+    const oldestBySymbol = new Map<string, number>();
     for (const m of all) {
-      if (m.key !== null && m.key.length > 0) symbolSet.add(m.key.toString('utf8'));
       // Every message was parsed when buffered, re-delivered ones too.
-      if ('row' in m.parsed) {
-        const symbol = String(m.parsed.row.symbol);
-        if (symbol !== '') symbolSet.add(symbol);
-        const t = tsMillis(m.parsed.row.ts);
-        if (t < oldest) oldest = t;
-      }
+      if (!('row' in m.parsed)) continue;
+      const symbol = String(m.parsed.row.symbol);
+      const t = tsMillis(m.parsed.row.ts);
+      if (symbol === '' || !Number.isFinite(t)) continue;
+      const prior = oldestBySymbol.get(symbol);
+      if (prior === undefined || t < prior) oldestBySymbol.set(symbol, t);
     }
-    const symbols = [...symbolSet];
     let refresh: { lanes: string[]; entries: PendingRefresh } | null = null;
-    if (symbols.length > 0 && (rows.length > 0 || fresh.length < all.length)) {
+    if (oldestBySymbol.size > 0) {
       const lanes = (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`);
-      // From the oldest bar of the batch (none parsed: the last week).
-      const since = new Date(oldest !== Infinity ? oldest : Date.now() - 7 * 86_400_000).toISOString();
-      if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingKey, lanes.flatMap((l) => symbols.map((sym) => pendingKey(l, sym))), since) };
+      const since: Record<string, string> = {};
+      for (const lane of lanes) for (const [symbol, t] of oldestBySymbol) since[pendingKey(lane, symbol)] = new Date(t).toISOString();
+      if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingKey, since) };
     }
 
     // 5. Watermarks, then the commit: only now is the batch done.
@@ -402,7 +423,7 @@ export class StreamIngestor {
     if (refresh) {
       for (const name of refresh.lanes) {
         const lane = this.lane(name);
-        for (const symbol of symbols) lane.pending.set(symbol, refresh.entries[pendingKey(name, symbol)]);
+        for (const [symbol, t] of oldestBySymbol) addPending(lane, symbol, { since: new Date(t).toISOString(), n: refresh.entries[pendingKey(name, symbol)].n });
         this.kickRefresh(lane);
       }
     }
@@ -492,6 +513,16 @@ interface RefreshLane {
   inRefresh: number;
   running: Promise<void> | null;
   cache: RecentRowsCache | null;
+  /** Refreshes failed in a row (the pause before the next try grows with it). */
+  failures: number;
+  /** Ends the pause after a failure at once (on stop). */
+  wake: (() => void) | null;
+}
+
+// Adds a symbol to a lane's pending set: the earlier `since` wins, the registry's `n` is kept.
+function addPending(lane: RefreshLane, symbol: string, entry: { since: string; n: number }): void {
+  const prior = lane.pending.get(symbol);
+  lane.pending.set(symbol, { since: prior && prior.since < entry.since ? prior.since : entry.since, n: Math.max(prior?.n ?? 0, entry.n) });
 }
 
 // Entries of the registry's pending set: `view@version|symbol`.

@@ -53,13 +53,13 @@ export class LmdbRegistry implements DatasetRegistry {
     });
   }
 
-  async addPendingRefresh(name: string, keys: readonly string[], since: string): Promise<PendingRefresh> {
+  async addPendingRefresh(name: string, sinceByKey: Readonly<Record<string, string>>): Promise<PendingRefresh> {
     const key = `pending-refresh/${name}`;
     return this.db.transactionSync(() => {
       const pending: Record<string, { since: string; n: number }> = { ...((this.db.get(key) as PendingRefresh | undefined) ?? {}) };
-      for (const k of keys) {
+      for (const [k, since] of Object.entries(sinceByKey)) {
         const prior = pending[k];
-        pending[k] = { since: prior && prior.since > since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
+        pending[k] = { since: prior && prior.since < since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
       }
       this.db.putSync(key, pending);
       return pending;
