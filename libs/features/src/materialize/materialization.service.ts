@@ -307,9 +307,10 @@ export class MaterializationService {
    * values differ from the stored ones, or that is new, is written to a new offline file. Old
    * rows stay: the new ones carry a later created_ts (when their newest source row became known),
    * so event-mode retrieval takes the corrected values and knowledge-mode retrieval before the
-   * correction still sees what was known then. Floating-point features count as changed beyond a
-   * relative 1e-9 (a recomputation from another starting point may round differently). Like the
-   * online refresh, it takes a view's rows of one instrument to depend only on that instrument's bars.
+   * correction still sees what was known then. Floating-point features count as changed beyond
+   * 1e-9, relative above 1 in magnitude (a recomputation from another starting point may round
+   * differently). Like the online refresh, it takes a view's rows of one instrument to depend only
+   * on that instrument's bars.
    */
   private async revise(
     record: ViewVersionRecord,
@@ -471,8 +472,8 @@ export class MaterializationService {
   }
 
   /** A cache of a dataset's recent rows for repeated `refreshOnline` calls (the caller closes it). */
-  async recentRowsCache(dataset: string): Promise<RecentRowsCache> {
-    return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), this.engine);
+  async recentRowsCache(dataset: string, engine: { threads?: number } = {}): Promise<RecentRowsCache> {
+    return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), { ...this.engine, ...engine });
   }
 
   /** Offline files of a view version (for readers such as training sets). */

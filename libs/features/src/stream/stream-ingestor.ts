@@ -285,7 +285,8 @@ export class StreamIngestor {
         lane.pending = new Map();
         const since = Object.values(done).reduce((min, e) => (e.since < min ? e.since : min), Object.values(done)[0].since);
         try {
-          lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset);
+          // One DuckDB thread per lane: the lanes run side by side with the writes.
+          lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset, { threads: 1 });
           const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), {
             streamingOnly: true,
             cache: lane.cache,
