@@ -40,6 +40,8 @@ const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
  * linked to the ML runs that consumed it.
  */
 export class TrainingSetService {
+  private readonly keyCounts = new Map<string, { rows: number; keys: number }>();
+
   constructor(
     private readonly db: DuckDbClient,
     private readonly datasets: DatasetService,
@@ -101,7 +103,7 @@ export class TrainingSetService {
           const state = await this.registry.getMaterialization(v.name, v.version);
           const windowJoin =
             ttlSeconds !== null && ttlSeconds > 0 && offlineCount > 0 && state !== undefined
-              ? windowCandidates(offlineCount, state.keys ?? (await approxKeys(s, files, keys)), state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES
+              ? windowCandidates(offlineCount, state.keys ?? (await this.approxKeys(s, `${v.name}@${v.version}`, files, keys, offlineCount)), state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES
               : false;
           const uniqueEventTimes = !(state?.revisedRows ?? 0) && !files.some((f) => basename(f).startsWith(REVISION_PREFIX));
           inputs.push({
@@ -228,6 +230,18 @@ export class TrainingSetService {
     return contentDigest(s, 'entities', '_row', ['_row']);
   }
 
+  // Distinct values of the first key in a version's offline files, for states written before
+  // `keys` was kept: counted once per row count (a scan of the key column), then remembered.
+  private async approxKeys(s: DuckDbSession, version: string, files: readonly string[], keys: readonly string[], rows: number): Promise<number> {
+    const known = this.keyCounts.get(version);
+    if (known && known.rows === rows) return known.keys;
+    if (keys.length === 0) return 1;
+    const row = await s.one<{ n: number }>(`SELECT approx_count_distinct(${quoteIdent(keys[0])}) AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`);
+    const count = Number(row?.n ?? 1);
+    this.keyCounts.set(version, { rows, keys: count });
+    return count;
+  }
+
   private async featureRefs(request: TrainingSetRequest): Promise<string[]> {
     if (request.featureService !== undefined) {
       if (typeof request.featureService !== 'string') throw new InvalidArgumentError('featureService: must be a name', { field: 'featureService' });
@@ -300,12 +314,6 @@ export function windowCandidates(rows: number, keys: number, state: Materializat
   return (rows / Math.max(1, keys)) * ((2 * ttlSeconds) / spanSeconds);
 }
 
-// Distinct values of the first key in the offline files (states written before `keys` was kept).
-async function approxKeys(s: DuckDbSession, files: readonly string[], keys: readonly string[]): Promise<number> {
-  if (keys.length === 0) return 1;
-  const row = await s.one<{ n: number }>(`SELECT approx_count_distinct(${quoteIdent(keys[0])}) AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`);
-  return Number(row?.n ?? 1);
-}
 
 function parseMode(value: unknown): PointInTimeMode {
   if (value === undefined || value === 'event') return 'event';
