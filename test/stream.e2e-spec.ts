@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import { SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
+import { LmdbOnlineStore, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
 import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
 import { consumeAll, ensureDefaultBroker, kafkaClient, metric, produce, startBroker, startWorker, type TestBroker, type Worker } from './support/kafka';
 
@@ -291,7 +291,10 @@ describe('streaming ingestion from a real Kafka broker', () => {
       await store.close();
     }
     const produced = bars(['F001', 'F002'], 10, 23);
-    produced[3] = { ...produced[3], open: 2_000_000, high: 2_000_001, low: 1_999_999, close: 2_000_000 };
+    // F002's last bar: it stays inside the view's lookback, so F002 cannot be refreshed at all.
+    const bad = produced.length - 1;
+    expect(produced[bad].symbol).toBe('F002');
+    produced[bad] = { ...produced[bad], open: 2_000_000, high: 2_000_001, low: 1_999_999, close: 2_000_000 };
     await produce(brokers, topic, produced.map(asMessage));
     const port = await freePort();
     const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', DS, '--group', group, '--batch-size', '4', '--batch-ms', '100', '--metrics-port', String(port)]);
@@ -300,11 +303,22 @@ describe('streaming ingestion from a real Kafka broker', () => {
     await expectEventually(async () => expect((await lake(tmp.dir, ['F001', 'F002'], DS)).current.size).toBe(history.length + produced.length), 60_000, 250);
     await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_refresh_errors_total')).toBeGreaterThanOrEqual(1), 30_000, 100);
     expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBeGreaterThan(0);
+    // The failing symbol is held back; the other one's online value still follows the stream.
+    const lastF001 = produced.filter((b) => b.symbol === 'F001').at(-1)!;
+    const online = LmdbOnlineStore.open(`${tmp.dir}/online`);
+    try {
+      await expectEventually(async () => {
+        const [[row]] = await online.read([{ view: 'fragile_px', version: 1 }], [['F001']]);
+        expect(row?.eventTs).toBe(lastF001.ts);
+      }, 30_000, 100);
+    } finally {
+      await online.close();
+    }
     expect(worker.child.exitCode).toBeNull();
     expect(await stop(worker)).toBe(0);
     const after = await openStore(tmp.dir);
     try {
-      expect(Object.keys(await after.registry.getPendingRefresh(`stream/${group}/${topic}`))).toContain('fragile_px@1|F002');
+      expect(Object.keys(await after.registry.getPendingRefresh(`stream/${group}/${topic}`))).toEqual(['fragile_px@1|F002']);
     } finally {
       await after.close();
     }

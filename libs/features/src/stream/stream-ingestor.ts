@@ -180,8 +180,11 @@ export class StreamIngestor {
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
     for (const lane of this.lanes.values()) {
-      lane.wake?.();
+      // Symbols held after a failure stay pending in the registry for the next start.
+      if (lane.retry) clearTimeout(lane.retry);
+      lane.retry = null;
       while (lane.running) await lane.running;
+      if (lane.retry) clearTimeout(lane.retry);
       lane.cache?.close();
       lane.cache = null;
     }
@@ -261,7 +264,7 @@ export class StreamIngestor {
     let lane = this.lanes.get(name);
     if (!lane) {
       const [view, version] = name.split('@');
-      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null, failures: 0, wake: null };
+      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null, failures: 0, held: new Map(), retry: null };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -278,57 +281,105 @@ export class StreamIngestor {
   private kickRefresh(lane: RefreshLane): void {
     if (lane.running || lane.pending.size === 0 || this.failure) return;
     lane.running = (async () => {
+      // (Also while stopping: the last batch's symbols are refreshed before the worker exits.)
       while (lane.pending.size > 0 && !this.failure) {
-        const started = Date.now();
         const done = Object.fromEntries(lane.pending);
         lane.inRefresh = lane.pending.size;
         lane.pending = new Map();
-        const since = Object.values(done).reduce((min, e) => (e.since < min ? e.since : min), Object.values(done)[0].since);
         try {
-          // One DuckDB thread per lane: the lanes run side by side with the writes.
-          lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset, { threads: 1 });
-          const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(done), new Date(since), {
-            streamingOnly: true,
-            cache: lane.cache,
-            only: { view: lane.view, version: lane.version },
-          });
-          const laneName = `${lane.view}@${lane.version}`;
-          await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(done).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
-          lane.failures = 0;
-          const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
-          this.totals.onlineRows += onlineRows;
-          this.observer?.refresh({ keys: Object.keys(done).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh - lane.inRefresh });
-        } catch (error) {
-          // A refresh that fails (a view's SQL on some data, the online store down) never stops
-          // the lake writes: its symbols stay pending, here and in the registry, and the lane
-          // tries again after a growing pause (1 s doubling to 1 min). The cache starts afresh.
-          for (const [symbol, entry] of Object.entries(done)) addPending(lane, symbol, entry);
-          lane.cache?.close();
-          lane.cache = null;
+          const failed = await this.refreshIsolating(lane, done, true);
+          if (Object.keys(failed).length === 0) {
+            lane.failures = 0;
+            continue;
+          }
+          // A refresh that fails (a view's SQL on some symbol's data, the online store down)
+          // never stops the lake writes: the failing symbols stay pending, here and in the
+          // registry, and are tried again after a pause growing from 1 s to 1 min; the others
+          // go on being refreshed meanwhile.
           lane.failures++;
-          this.observer?.refreshError(`${lane.view}@${lane.version}`, (error as Error).message);
-          const pause = Math.min(60_000, 1000 * 2 ** Math.min(6, lane.failures - 1));
-          lane.inRefresh = 0;
-          await new Promise<void>((resolve) => {
-            lane.wake = resolve;
-            setTimeout(resolve, pause).unref();
-          });
-          lane.wake = null;
-          if (this.stopped) return;
+          for (const [symbol, entry] of Object.entries(failed)) lane.held.set(symbol, entry);
+          if (!lane.retry) {
+            lane.retry = setTimeout(() => {
+              lane.retry = null;
+              if (this.stopped) return;
+              for (const [symbol, entry] of lane.held) addPending(lane, symbol, entry);
+              lane.held.clear();
+              this.kickRefresh(lane);
+            }, Math.min(60_000, 1000 * 2 ** Math.min(6, lane.failures - 1)));
+            lane.retry.unref();
+          }
         } finally {
           lane.inRefresh = 0;
         }
       }
     })().finally(() => {
       lane.running = null;
-      if (!this.stopped) this.kickRefresh(lane);
+      this.kickRefresh(lane);
     });
+  }
+
+  /**
+   * Refreshes the symbols; when that fails, halves the set and tries each half, down to single
+   * symbols, so that one symbol whose data the view cannot compute does not hold up the others.
+   * Returns the symbols that failed. When a whole half fails down to its last symbol and the
+   * other half fails too, the cause is taken to be common (e.g. the online store is down) and
+   * the rest is not split further.
+   */
+  private async refreshIsolating(lane: RefreshLane, entries: Record<string, { since: string; n: number }>, top = false): Promise<Record<string, { since: string; n: number }>> {
+    try {
+      await this.refreshSymbols(lane, entries);
+      return {};
+    } catch (error) {
+      const symbols = Object.keys(entries);
+      if (top) {
+        // The cache starts afresh (the failure may be its own).
+        lane.cache?.close();
+        lane.cache = null;
+      }
+      if (symbols.length === 1) {
+        this.observer?.refreshError(`${lane.view}@${lane.version}`, `${symbols[0]}: ${(error as Error).message}`);
+        return entries;
+      }
+      const half = Math.ceil(symbols.length / 2);
+      const first = Object.fromEntries(symbols.slice(0, half).map((sym) => [sym, entries[sym]]));
+      const second = Object.fromEntries(symbols.slice(half).map((sym) => [sym, entries[sym]]));
+      const failedFirst = await this.refreshIsolating(lane, first);
+      if (Object.keys(failedFirst).length === half) {
+        try {
+          await this.refreshSymbols(lane, second);
+          return failedFirst;
+        } catch (common) {
+          this.observer?.refreshError(`${lane.view}@${lane.version}`, `${symbols.length} symbols: ${(common as Error).message}`);
+          return entries;
+        }
+      }
+      return { ...failedFirst, ...(await this.refreshIsolating(lane, second)) };
+    }
+  }
+
+  // One refresh of a lane's view for these symbols; on success their pending entries are cleared.
+  private async refreshSymbols(lane: RefreshLane, entries: Record<string, { since: string; n: number }>): Promise<void> {
+    const started = Date.now();
+    const since = Object.values(entries).reduce((min, e) => (e.since < min ? e.since : min), Object.values(entries)[0].since);
+    // One DuckDB thread per lane: the lanes run side by side with the writes.
+    lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset, { threads: 1 });
+    const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(entries), new Date(since), {
+      streamingOnly: true,
+      cache: lane.cache,
+      only: { view: lane.view, version: lane.version },
+    });
+    const laneName = `${lane.view}@${lane.version}`;
+    await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
+    const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+    this.totals.onlineRows += onlineRows;
+    lane.inRefresh = Math.max(0, lane.inRefresh - Object.keys(entries).length);
+    this.observer?.refresh({ keys: Object.keys(entries).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh });
   }
 
   /** (View, symbol) pairs written to the lake and not yet refreshed online (0 when online values are current). */
   get pendingRefresh(): number {
     let n = 0;
-    for (const lane of this.lanes.values()) n += lane.pending.size + lane.inRefresh;
+    for (const lane of this.lanes.values()) n += lane.pending.size + lane.inRefresh + lane.held.size;
     return n;
   }
 
@@ -516,8 +567,9 @@ interface RefreshLane {
   cache: RecentRowsCache | null;
   /** Refreshes failed in a row (the pause before the next try grows with it). */
   failures: number;
-  /** Ends the pause after a failure at once (on stop). */
-  wake: (() => void) | null;
+  /** Symbols whose refresh failed, waiting for `retry` to put them back into `pending`. */
+  held: Map<string, { since: string; n: number }>;
+  retry: NodeJS.Timeout | null;
 }
 
 // Adds a symbol to a lane's pending set: the earlier `since` wins, the registry's `n` is kept.
