@@ -182,6 +182,30 @@ describe('streaming ingestion from a real Kafka broker', () => {
     }
   }, 120_000);
 
+  it('adopts pending refreshes left by a worker that is gone, while running', async () => {
+    const bar = { symbol: 'SYN0004', ts: new Date(END.getTime() + 401 * DAY).toISOString(), open: 150, high: 152, low: 149, close: 151.5, volume: 4321 };
+    const group = 'g-orphan';
+    const topic = topicName('orphan');
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--group', group, '--metrics-port', String(port), '--pending-scan-ms', '500']);
+    workers.push(worker);
+    await worker.ready();
+    // Another worker of the group wrote this bar and stopped before refreshing it online.
+    const store = await openStore(tmp.dir);
+    try {
+      await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
+      await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0004': bar.ts });
+      await expectEventually(async () => {
+        const [[row]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0004']]);
+        expect(row?.eventTs).toBe(bar.ts.replace('.000Z', 'Z'));
+        expect(await store.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+      }, 30_000, 200);
+    } finally {
+      await store.close();
+    }
+    expect(await stop(worker)).toBe(0);
+  }, 120_000);
+
   it('loses and doubles nothing when the worker is SIGKILLed mid-stream and restarted', async () => {
     const topic = topicName('kill');
     const DS = 'stream_kill';

@@ -69,6 +69,7 @@ export class IngestCommands {
         batchSize: command.batchSize,
         batchMs: command.batchMs,
         maxMessageBytes: command.maxMessageBytes,
+        pendingScanMs: command.pendingScanMs,
       },
       metrics,
     );

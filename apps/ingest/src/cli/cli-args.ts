@@ -42,6 +42,7 @@ Common options:
 http options:  --symbols A,B  --since YYYY-MM-DD  --timeout 10s  --retries 4  --backoff-ms 500  --full
 stream options: --topic market.<dataset> --group ingest --brokers 127.0.0.1:9092 (or KAFKA_BROKERS)
                --batch-size 5000 --batch-ms 1000 --max-message-bytes 65536 --metrics-port 9464 (0: none)
+               --pending-scan-ms 60000 (adopt online refreshes left pending by a worker that is gone)
 synth options: --symbols <count> --days <count> --seed <int> --end YYYY-MM-DD --gap-rate 0.002
 `;
 
@@ -77,6 +78,7 @@ export type CliCommand =
       batchSize: number;
       batchMs: number;
       maxMessageBytes: number;
+      pendingScanMs: number;
       metricsPort: number;
     }
   | { kind: 'help' };
@@ -119,6 +121,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       'batch-size': { type: 'string' },
       'batch-ms': { type: 'string' },
       'max-message-bytes': { type: 'string' },
+      'pending-scan-ms': { type: 'string' },
       'metrics-port': { type: 'string' },
     },
   });
@@ -148,6 +151,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       batchSize: integer(values['batch-size'] ?? '5000', 'batch-size', 1, 1_000_000),
       batchMs: integer(values['batch-ms'] ?? '1000', 'batch-ms', 1, 600_000),
       maxMessageBytes: integer(values['max-message-bytes'] ?? '65536', 'max-message-bytes', 64, 16 * 1024 * 1024),
+      pendingScanMs: integer(values['pending-scan-ms'] ?? '60000', 'pending-scan-ms', 100, 86_400_000),
       metricsPort: integer(values['metrics-port'] ?? '9464', 'metrics-port', 0, 65535),
     };
   }

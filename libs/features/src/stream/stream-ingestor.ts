@@ -25,6 +25,12 @@ export interface StreamOptions {
   /** Larger messages go to the dead-letter topic unread. */
   readonly maxMessageBytes: number;
   readonly clientId?: string;
+  /**
+   * How often the registry's pending refreshes are scanned for entries nobody is working on (left
+   * by a worker that stopped or left the group): an entry unchanged over a whole interval is
+   * adopted and refreshed here (default 60 s).
+   */
+  readonly pendingScanMs?: number;
 }
 
 /** What the worker reports (the CLI turns it into Prometheus metrics). */
@@ -103,6 +109,9 @@ export class StreamIngestor {
   private readonly highWatermarks = new Map<number, bigint>();
   /** One online refresh lane per streaming view version (see kickRefresh), by `view@version`. */
   private readonly lanes = new Map<string, RefreshLane>();
+  private scanTimer: NodeJS.Timeout | null = null;
+  /** The registry's pending entries at the previous scan, with their `n` (see adoptOrphans). */
+  private lastScan = new Map<string, number>();
   readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
@@ -145,6 +154,10 @@ export class StreamIngestor {
       if (versions.has(lane)) addPending(this.lane(lane), symbol, entry);
     }
     for (const lane of this.lanes.values()) this.kickRefresh(lane);
+    this.scanTimer = setInterval(() => {
+      this.adoptOrphans().catch((error: unknown) => this.observer?.refreshError('pending-scan', (error as Error).message));
+    }, this.options.pendingScanMs ?? 60_000);
+    this.scanTimer.unref();
     await this.ensureTopics();
     await this.producer.connect();
     await this.consumer.connect();
@@ -176,6 +189,7 @@ export class StreamIngestor {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.scanTimer) clearInterval(this.scanTimer);
     // No new messages into the buffer; the commit needs the consumer still in its group.
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
@@ -258,6 +272,28 @@ export class StreamIngestor {
   // The registry's durable set of symbols awaiting an online refresh, shared by the group's workers.
   private get pendingKey(): string {
     return `stream/${this.options.group}/${this.options.topic}`;
+  }
+
+  /**
+   * Adopts pending refreshes nobody is working on: an entry of the registry's set unchanged since
+   * the previous scan and not waiting in this worker is refreshed here (its writer stopped, or
+   * left the group, before refreshing it). Two workers may both refresh one: harmless.
+   */
+  private async adoptOrphans(): Promise<void> {
+    if (this.stopped || this.failure) return;
+    const entries = await this.registry.getPendingRefresh(this.pendingKey);
+    const versions = new Set((await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`));
+    const seen = new Map<string, number>();
+    for (const [entryKey, entry] of Object.entries(entries)) {
+      seen.set(entryKey, entry.n);
+      const [name, symbol] = splitPendingKey(entryKey);
+      if (this.lastScan.get(entryKey) !== entry.n || !versions.has(name)) continue;
+      const lane = this.lane(name);
+      if (lane.pending.has(symbol) || lane.held.has(symbol)) continue;
+      addPending(lane, symbol, entry);
+      this.kickRefresh(lane);
+    }
+    this.lastScan = seen;
   }
 
   private lane(name: string): RefreshLane {
