@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamBatchStats, StreamObserver, StreamRefreshStats } from '@app/features';
 
+// Seconds, for the batch and the online refresh durations.
+const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /** The stream worker's Prometheus metrics, served on its own port (`--metrics-port`). */
 export class StreamMetrics implements StreamObserver {
   readonly registry = new Registry();
@@ -17,14 +20,14 @@ export class StreamMetrics implements StreamObserver {
   private readonly refreshSeconds = new Histogram({
     name: 'feature_store_stream_online_refresh_duration_seconds',
     help: 'Time of one online refresh of the stream views.',
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
   private readonly lagGauge = new Gauge({ name: 'feature_store_stream_consumer_lag', help: 'Messages behind the partition end after the last commit.', labelNames: ['partition'], registers: [this.registry] });
   private readonly batchSeconds = new Histogram({
     name: 'feature_store_stream_batch_duration_seconds',
     help: 'Time to write, dead-letter and commit one micro-batch (the online refresh runs apart).',
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
   private server: Server | null = null;
@@ -49,7 +52,6 @@ export class StreamMetrics implements StreamObserver {
     this.refreshSeconds.observe(stats.ms / 1000);
     this.pendingGauge.set(stats.pending);
   }
-
 
   lag(partition: number, lag: number): void {
     this.lagGauge.set({ partition: String(partition) }, lag);

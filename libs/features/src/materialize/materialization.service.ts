@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
 import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
 import type { SqlRow } from '../duckdb/duckdb.client';
+import type { FeatureViewDefinition } from '../definitions/feature-definition';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
@@ -97,8 +98,7 @@ export class MaterializationService {
     if (!start || !end) return { record, parts: [], bounds: null, revision: [], sourceSeq };
     if (start > end) throw new InvalidArgumentError('start must not be after end', { field: 'start' });
     const state = await this.registry.getMaterialization(record.name, record.version);
-    const lookbackMs = record.definition.lookback ? parseDuration(record.definition.lookback, 'lookback').seconds * 1000 : null;
-    const revision = state ? await this.revisionFiles(record.definition.source, state, lookbackMs) : [];
+    const revision = state ? await this.revisionFiles(record.definition.source, state, lookbackMs(record.definition)) : [];
     return { record, parts: missingParts({ start, end }, state), bounds: { start, end }, revision, sourceSeq };
   }
 
@@ -194,9 +194,9 @@ export class MaterializationService {
       const entity = (await this.registry.getEntity(view.entity))!;
       const dir = this.versionDir(record.name, record.version);
       await mkdir(dir, { recursive: true });
-      const lookbackMs = view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
+      const lookback = lookbackMs(view);
       if (revision.length > 0 && before) {
-        const revised = await this.revise(record, schema, entity.joinKeys, dir, before, revision, lookbackMs, sourceSeq);
+        const revised = await this.revise(record, schema, entity.joinKeys, dir, before, revision, lookback, sourceSeq);
         if (revised) {
           ranges.push(revised.range);
           revisedRows = revised.range.rows;
@@ -205,7 +205,7 @@ export class MaterializationService {
         stopwatch.mark('revise');
       }
       for (const part of parts) {
-        const from = lookbackMs === null ? undefined : new Date(part.lo.getTime() - lookbackMs);
+        const from = lookback === null ? undefined : new Date(part.lo.getTime() - lookback);
         const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
         try {
           const between = { from, to: part.hi };
@@ -224,7 +224,8 @@ export class MaterializationService {
     }
     // The state moves on whenever something was computed or later batches were looked at.
     if (bounds && (ranges.length > 0 || before?.sourceSeq !== sourceSeq)) {
-      const state = await this.registry.getMaterialization(record.name, record.version);
+      // `before` is still the stored state: the lease keeps other runs of this version out.
+      const state = before;
       const rows = ranges.reduce((n, r) => n + r.rows, 0);
       await this.registry.setMaterialization(record.name, record.version, {
         start: new Date(Math.min(bounds.start.getTime(), state ? Date.parse(state.start) : Infinity)).toISOString(),
@@ -289,10 +290,10 @@ export class MaterializationService {
 
   // Lake files of the batches recorded since the state was written that hold days inside the
   // materialised range: rows that arrived late or correct a bar already computed.
-  private async revisionFiles(source: string, state: MaterializationState, lookbackMs: number | null): Promise<string[]> {
+  private async revisionFiles(source: string, state: MaterializationState, lookback: number | null): Promise<string[]> {
     const { files } = await this.datasets.batchFilesAfter(source, state.sourceSeq, state.updatedAt);
     // Bars up to a lookback before the range change rows inside it (no lookback: all history does).
-    const first = lookbackMs === null ? '0000-00-00' : utcDay(new Date(Date.parse(state.start) - lookbackMs));
+    const first = lookback === null ? '0000-00-00' : utcDay(new Date(Date.parse(state.start) - lookback));
     const last = utcDay(new Date(state.end));
     return files.filter((f) => {
       const day = /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1];
@@ -319,7 +320,7 @@ export class MaterializationService {
     dir: string,
     state: MaterializationState,
     files: readonly string[],
-    lookbackMs: number | null,
+    lookback: number | null,
     sourceSeq: number,
   ): Promise<{ range: { start: string; end: string; rows: number; file: string | null }; onlineRows: number } | null> {
     const view = record.definition;
@@ -328,7 +329,7 @@ export class MaterializationService {
     const ts = quoteIdent(schema.timestampColumn);
     const instrument = quoteIdent(schema.keys[0]);
     // Bars from a lookback before the range on change rows inside it (a backfill of earlier history).
-    const lo = lookbackMs === null ? null : new Date(start.getTime() - lookbackMs);
+    const lo = lookback === null ? null : new Date(start.getTime() - lookback);
     const within = `${lo ? `${ts} >= TIMESTAMPTZ ${quoteLiteral(lo.toISOString())} AND ` : ''}${ts} <= TIMESTAMPTZ ${quoteLiteral(hi.toISOString())}`;
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
     try {
@@ -340,7 +341,7 @@ export class MaterializationService {
       // Rows before the range are not revised here (a run computes them as a part of their own).
       const since = new Date(Math.max(start.getTime(), Math.min(...touched.map((t) => Date.parse(String(t.since))))));
       const filter = `${instrument} IN (${touched.map((t) => quoteLiteral(t.k)).join(', ')})`;
-      const between = { from: lookbackMs === null ? undefined : new Date(since.getTime() - lookbackMs), to: hi };
+      const between = { from: lookback === null ? undefined : new Date(since.getTime() - lookback), to: hi };
       const current = await this.datasets.currentRowsSql(schema, between);
       const all = await this.datasets.allRowsSql(schema, between);
       await sandbox.defineSource(schema, current && `SELECT * FROM (${current}) WHERE ${filter}`, all && `SELECT * FROM (${all}) WHERE ${filter}`);
@@ -414,7 +415,7 @@ export class MaterializationService {
     // One read for every view: the keys' rows over the longest lookback, from the lake or from
     // the caller's cache of recent rows, kept in memory; each view's SQL then runs on its own
     // lookback of that.
-    const lookbacks = targets.map((t) => (t.record.definition.lookback ? parseDuration(t.record.definition.lookback, 'lookback').seconds * 1000 : null));
+    const lookbacks = targets.map((t) => lookbackMs(t.record.definition));
     const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
     const between = { from: longest === null ? undefined : new Date(since.getTime() - longest), to: new Date('2200-01-01T00:00:00Z') };
     // Only the pushed keys' rows (the dataset's first key names the instrument).
@@ -482,6 +483,11 @@ export class MaterializationService {
     if (!existsSync(dir)) return [];
     return (await readdir(dir)).filter((f) => f.endsWith('.parquet') && !f.startsWith('.')).map((f) => join(dir, f));
   }
+}
+
+/** A view's lookback in milliseconds (null: the whole history). */
+function lookbackMs(view: FeatureViewDefinition): number | null {
+  return view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
 }
 
 /** What a run will do: the parts of the range to compute and the lake files that may revise the rest. */

@@ -20,8 +20,14 @@ export interface BatchRecord {
   readonly seq?: number;
 }
 
-/** Keys whose online values still need a refresh: per key, from when, and a count of additions. */
-export type PendingRefresh = Readonly<Record<string, { readonly since: string; readonly n: number }>>;
+/** A key awaiting an online refresh: from when, and a count of additions (see clearPendingRefresh). */
+export interface PendingEntry {
+  readonly since: string;
+  readonly n: number;
+}
+
+/** Keys whose online values still need a refresh. */
+export type PendingRefresh = Readonly<Record<string, PendingEntry>>;
 
 /**
  * The embedded registry's dataset side: schemas, batches, watermarks. Safe for several

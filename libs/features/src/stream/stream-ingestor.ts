@@ -7,7 +7,7 @@ import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
 import type { MaterializationService } from '../materialize/materialization.service';
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
-import type { DatasetRegistry, PendingRefresh } from '../registry/registry';
+import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
 import { parseBarMessage, type BarRow } from './bar-message';
 
@@ -148,8 +148,8 @@ export class StreamIngestor {
 
   async start(): Promise<void> {
     // Symbols a previous run wrote but did not refresh online before it stopped (or crashed).
-    const versions = new Set((await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`));
-    for (const [entryKey, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingKey))) {
+    const versions = new Set(await this.streamLanes());
+    for (const [entryKey, entry] of Object.entries(await this.registry.getPendingRefresh(this.pendingSetName))) {
       const [lane, symbol] = splitPendingKey(entryKey);
       if (versions.has(lane)) addPending(this.lane(lane), symbol, entry);
     }
@@ -194,11 +194,11 @@ export class StreamIngestor {
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
     for (const lane of this.lanes.values()) {
-      // Symbols held after a failure stay pending in the registry for the next start.
-      if (lane.retry) clearTimeout(lane.retry);
-      lane.retry = null;
+      // Symbols held after a failure stay pending in the registry for the next start (a retry
+      // timer that fires meanwhile sees `stopped` and does nothing).
       while (lane.running) await lane.running;
       if (lane.retry) clearTimeout(lane.retry);
+      lane.retry = null;
       lane.cache?.close();
       lane.cache = null;
     }
@@ -269,8 +269,8 @@ export class StreamIngestor {
     return this.chain;
   }
 
-  // The registry's durable set of symbols awaiting an online refresh, shared by the group's workers.
-  private get pendingKey(): string {
+  // The registry's durable set of (view, symbol) entries awaiting an online refresh, shared by the group's workers.
+  private get pendingSetName(): string {
     return `stream/${this.options.group}/${this.options.topic}`;
   }
 
@@ -281,8 +281,8 @@ export class StreamIngestor {
    */
   private async adoptOrphans(): Promise<void> {
     if (this.stopped || this.failure) return;
-    const entries = await this.registry.getPendingRefresh(this.pendingKey);
-    const versions = new Set((await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`));
+    const entries = await this.registry.getPendingRefresh(this.pendingSetName);
+    const versions = new Set(await this.streamLanes());
     const seen = new Map<string, number>();
     for (const [entryKey, entry] of Object.entries(entries)) {
       seen.set(entryKey, entry.n);
@@ -294,6 +294,11 @@ export class StreamIngestor {
       this.kickRefresh(lane);
     }
     this.lastScan = seen;
+  }
+
+  // The lanes a batch feeds: the materialised streaming view versions over the dataset, as `view@version`.
+  private async streamLanes(): Promise<string[]> {
+    return (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`);
   }
 
   private lane(name: string): RefreshLane {
@@ -361,7 +366,7 @@ export class StreamIngestor {
    * other half fails too, the cause is taken to be common (e.g. the online store is down) and
    * the rest is not split further.
    */
-  private async refreshIsolating(lane: RefreshLane, entries: Record<string, { since: string; n: number }>, top = false): Promise<Record<string, { since: string; n: number }>> {
+  private async refreshIsolating(lane: RefreshLane, entries: Record<string, PendingEntry>, top = false): Promise<Record<string, PendingEntry>> {
     try {
       await this.refreshSymbols(lane, entries);
       return {};
@@ -394,7 +399,7 @@ export class StreamIngestor {
   }
 
   // One refresh of a lane's view for these symbols; on success their pending entries are cleared.
-  private async refreshSymbols(lane: RefreshLane, entries: Record<string, { since: string; n: number }>): Promise<void> {
+  private async refreshSymbols(lane: RefreshLane, entries: Record<string, PendingEntry>): Promise<void> {
     const started = Date.now();
     const since = Object.values(entries).reduce((min, e) => (e.since < min ? e.since : min), Object.values(entries)[0].since);
     // One DuckDB thread per lane: the lanes run side by side with the writes.
@@ -405,7 +410,7 @@ export class StreamIngestor {
       only: { view: lane.view, version: lane.version },
     });
     const laneName = `${lane.view}@${lane.version}`;
-    await this.registry.clearPendingRefresh(this.pendingKey, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
+    await this.registry.clearPendingRefresh(this.pendingSetName, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
     const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
     this.totals.onlineRows += onlineRows;
     lane.inRefresh = Math.max(0, lane.inRefresh - Object.keys(entries).length);
@@ -468,10 +473,9 @@ export class StreamIngestor {
     }
 
     // 4. The batch's symbols join the registry's set awaiting an online refresh (re-delivered
-    // ones too: a crash after the watermark and before the commit is healed by the replay).
-    // (One pass each, no intermediate arrays: this runs over every message of the batch.)
-    // Per symbol, its oldest bar in the batch: the refresh recomputes from there (a symbol whose
-    // messages all failed to parse has nothing new and is left out).
+    // ones too: a crash after the watermark and before the commit is healed by the replay), each
+    // from its oldest bar in the batch: the refresh recomputes from there (a symbol whose messages
+    // all failed to parse has nothing new and is left out). One pass over the messages.
     const oldestBySymbol = new Map<string, number>();
     for (const m of all) {
       // Every message was parsed when buffered, re-delivered ones too.
@@ -484,10 +488,10 @@ export class StreamIngestor {
     }
     let refresh: { lanes: string[]; entries: PendingRefresh } | null = null;
     if (oldestBySymbol.size > 0) {
-      const lanes = (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`);
+      const lanes = await this.streamLanes();
       const since: Record<string, string> = {};
       for (const lane of lanes) for (const [symbol, t] of oldestBySymbol) since[pendingKey(lane, symbol)] = new Date(t).toISOString();
-      if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingKey, since) };
+      if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingSetName, since) };
     }
 
     // 5. Watermarks, then the commit: only now is the batch done.
@@ -597,19 +601,19 @@ function tsMillis(ts: string | number | null): number {
 interface RefreshLane {
   readonly view: string;
   readonly version: number;
-  pending: Map<string, { since: string; n: number }>;
+  pending: Map<string, PendingEntry>;
   inRefresh: number;
   running: Promise<void> | null;
   cache: RecentRowsCache | null;
   /** Refreshes failed in a row (the pause before the next try grows with it). */
   failures: number;
   /** Symbols whose refresh failed, waiting for `retry` to put them back into `pending`. */
-  held: Map<string, { since: string; n: number }>;
+  held: Map<string, PendingEntry>;
   retry: NodeJS.Timeout | null;
 }
 
 // Adds a symbol to a lane's pending set: the earlier `since` wins, the registry's `n` is kept.
-function addPending(lane: RefreshLane, symbol: string, entry: { since: string; n: number }): void {
+function addPending(lane: RefreshLane, symbol: string, entry: PendingEntry): void {
   const prior = lane.pending.get(symbol);
   lane.pending.set(symbol, { since: prior && prior.since < entry.since ? prior.since : entry.since, n: Math.max(prior?.n ?? 0, entry.n) });
 }

@@ -105,7 +105,8 @@ export class TrainingSetService {
             ttlSeconds !== null && ttlSeconds > 0 && offlineCount > 0 && state !== undefined
               ? windowCandidates(offlineCount, state.keys ?? (await this.approxKeys(s, `${v.name}@${v.version}`, files, keys, offlineCount)), state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES
               : false;
-          const uniqueEventTimes = !(state?.revisedRows ?? 0) && !files.some((f) => basename(f).startsWith(REVISION_PREFIX));
+          // Revision files (named apart) are what can give a (key, event time) several rows.
+          const uniqueEventTimes = !files.some((f) => basename(f).startsWith(REVISION_PREFIX));
           inputs.push({
             view: v.name,
             version: v.version,
@@ -113,7 +114,7 @@ export class TrainingSetService {
             offline: files.length
               ? `read_parquet([${files.map(quoteLiteral).join(', ')}]${uniqueEventTimes ? '' : `, filename = '_offline_file'`})`
               : emptyOffline(keys, v.definition.features.map((f) => [f.name, f.type] as const)),
-            tieBreak: uniqueEventTimes || !files.length ? undefined : '_offline_file',
+            tieBreak: uniqueEventTimes ? undefined : '_offline_file',
             keys,
             ttlSeconds,
             // Materialisation writes each (key, event time) once per version (parts never overlap
@@ -313,7 +314,6 @@ export function windowCandidates(rows: number, keys: number, state: Materializat
   const spanSeconds = Math.max(ttlSeconds, (Date.parse(state.end) - Date.parse(state.start)) / 1000);
   return (rows / Math.max(1, keys)) * ((2 * ttlSeconds) / spanSeconds);
 }
-
 
 function parseMode(value: unknown): PointInTimeMode {
   if (value === undefined || value === 'event') return 'event';

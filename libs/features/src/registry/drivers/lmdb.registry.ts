@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import type { DatasetSchema } from '../../datasets/dataset.schema';
-import type { BatchRecord, DatasetRegistry, PendingRefresh } from '../registry';
+import type { BatchRecord, DatasetRegistry, PendingEntry, PendingRefresh } from '../registry';
 import { LmdbFeatureRegistry } from './lmdb-feature.registry';
 
 /**
@@ -54,30 +54,33 @@ export class LmdbRegistry implements DatasetRegistry {
   }
 
   async addPendingRefresh(name: string, sinceByKey: Readonly<Record<string, string>>): Promise<PendingRefresh> {
-    const key = `pending-refresh/${name}`;
     return this.db.transactionSync(() => {
-      const pending: Record<string, { since: string; n: number }> = { ...((this.db.get(key) as PendingRefresh | undefined) ?? {}) };
+      const pending = this.pendingCopy(name);
       for (const [k, since] of Object.entries(sinceByKey)) {
         const prior = pending[k];
         pending[k] = { since: prior && prior.since < since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
       }
-      this.db.putSync(key, pending);
+      this.db.putSync(pendingKey(name), pending);
       return pending;
     });
   }
 
   async getPendingRefresh(name: string): Promise<PendingRefresh> {
-    return (this.db.get(`pending-refresh/${name}`) as PendingRefresh | undefined) ?? {};
+    return (this.db.get(pendingKey(name)) as PendingRefresh | undefined) ?? {};
   }
 
   async clearPendingRefresh(name: string, done: PendingRefresh): Promise<void> {
-    const key = `pending-refresh/${name}`;
     this.db.transactionSync(() => {
-      const pending: Record<string, { since: string; n: number }> = { ...((this.db.get(key) as PendingRefresh | undefined) ?? {}) };
+      const pending = this.pendingCopy(name);
       for (const [k, entry] of Object.entries(done)) if (pending[k]?.n === entry.n) delete pending[k];
-      if (Object.keys(pending).length) this.db.putSync(key, pending);
-      else this.db.removeSync(key);
+      if (Object.keys(pending).length) this.db.putSync(pendingKey(name), pending);
+      else this.db.removeSync(pendingKey(name));
     });
+  }
+
+  // A writable copy of a pending-refresh set (inside a write transaction).
+  private pendingCopy(name: string): Record<string, PendingEntry> {
+    return { ...((this.db.get(pendingKey(name)) as PendingRefresh | undefined) ?? {}) };
   }
 
   async batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]> {
@@ -128,6 +131,10 @@ export class LmdbRegistry implements DatasetRegistry {
     // '\uffff' sorts after every character we use in keys, so this is the prefix's whole range.
     return [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })].map((e) => e.value);
   }
+}
+
+function pendingKey(name: string): string {
+  return `pending-refresh/${name}`;
 }
 
 // Fixed-width, so that key order is numeric order.
