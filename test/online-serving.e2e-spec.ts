@@ -264,6 +264,12 @@ describe('online store drivers opened directly', () => {
     try {
       await a.putLatest('v', 1, [{ key: ['K'], eventTs: '2026-01-01T00:00:00.000Z', createdTs: '2026-01-01T00:00:00.000Z', values: { x: 1 } }]);
       expect((await b.read([{ view: 'v', version: 1 }], [['K']]))[0][0]?.values).toEqual({ x: 1 });
+      // b keeps the row it decoded; a write through a, of the same size, must still show in b's
+      // next read snapshot (lmdb renews a handle's snapshot once per event-loop turn, as a new request has).
+      await a.putLatest('v', 1, [{ key: ['K'], eventTs: '2026-01-02T00:00:00.000Z', createdTs: '2026-01-02T00:00:00.000Z', values: { x: 2 } }]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const [[row]] = await b.read([{ view: 'v', version: 1 }], [['K']]);
+      expect(row).toEqual({ key: ['K'], eventTs: '2026-01-02T00:00:00.000Z', createdTs: '2026-01-02T00:00:00.000Z', values: { x: 2 } });
     } finally {
       await a.close();
       await b.close();

@@ -28,19 +28,33 @@ export interface OnlineColumn {
   readonly type: FeatureType;
 }
 
+/** One view version's part of an answer. */
+export interface OnlineTableResult {
+  /** rows[j]: the view version's row of entity j; undefined where there is none. */
+  readonly rows: ReadonlyArray<OnlineRow | undefined>;
+  /** statuses[j]: the status of every value entity j gets from this view version. */
+  readonly statuses: readonly OnlineStatus[];
+}
+
 /**
- * The answer column by column (the shape both HTTP routes are rendered from without copying):
- * values[c][j] is column c's value for entity j; null where the status is not PRESENT.
+ * The answer as read, one part per view version (the shape both HTTP routes are rendered from
+ * without copying values): column c's value for entity j is `onlineValue(result, c, j)`.
+ * `columns` and `columnTable` come from a cached resolution: the same arrays while it lasts.
  */
 export interface OnlineResult {
   readonly keyColumns: readonly string[];
   /** keys[k][j]: key column k of entity j. */
   readonly keys: ReadonlyArray<readonly string[]>;
   readonly columns: readonly OnlineColumn[];
-  readonly values: OnlineValue[][];
-  readonly statuses: OnlineStatus[][];
-  /** ISO-8601 event time of each value's row; null when there is no row. */
-  readonly eventTimestamps: Array<Array<string | null>>;
+  /** columnTable[c]: the index in `tables` of column c's view version. */
+  readonly columnTable: readonly number[];
+  readonly tables: readonly OnlineTableResult[];
+}
+
+/** Column c's value for entity j: null unless its status is PRESENT. */
+export function onlineValue(result: OnlineResult, c: number, j: number): OnlineValue {
+  const table = result.tables[result.columnTable[c]];
+  return table.statuses[j] === 'PRESENT' ? (table.rows[j]!.values[result.columns[c].feature] ?? null) : null;
 }
 
 /** Counts the serving path reports (the API turns them into Prometheus metrics). */
@@ -55,6 +69,8 @@ interface Plan {
   readonly columns: readonly OnlineColumn[];
   /** Per column: index into tables. */
   readonly columnTable: readonly number[];
+  /** Per table: how many of the columns are its. */
+  readonly tableWidths: readonly number[];
   /** Tables with the same join keys, read together (usually one group: every view keyed by symbol). */
   readonly readGroups: ReadonlyArray<readonly number[]>;
 }
@@ -123,47 +139,28 @@ export class OnlineServingService {
     }
 
     const now = this.clock.now().getTime();
-    // Per table and entity: is the row fresh? (computed once, shared by the view's columns)
-    const fresh: boolean[][] = plan.tables.map((t, i) =>
-      rows[i].map((row) => row !== undefined && (t.ttlMs === null || now - Date.parse(row.eventTs) <= t.ttlMs)),
-    );
     let present = 0;
     let notFound = 0;
     let outside = 0;
-    const values: OnlineValue[][] = [];
-    const statuses: OnlineStatus[][] = [];
-    const eventTimestamps: Array<Array<string | null>> = [];
-    plan.columns.forEach((column, c) => {
-      const t = plan.columnTable[c];
-      const tableRows = rows[t];
-      const v: OnlineValue[] = new Array(count);
-      const s: OnlineStatus[] = new Array(count);
-      const e: Array<string | null> = new Array(count);
-      for (let j = 0; j < count; j++) {
-        const row = tableRows[j];
+    const tables: OnlineTableResult[] = plan.tables.map((t, i) => {
+      const statuses: OnlineStatus[] = new Array(count);
+      const width = plan.tableWidths[i];
+      rows[i].forEach((row, j) => {
         if (row === undefined) {
-          v[j] = null;
-          s[j] = 'NOT_FOUND';
-          e[j] = null;
-          notFound++;
-        } else if (!fresh[t][j]) {
-          v[j] = null;
-          s[j] = 'OUTSIDE_TTL';
-          e[j] = row.eventTs;
-          outside++;
+          statuses[j] = 'NOT_FOUND';
+          notFound += width;
+        } else if (t.ttlMs !== null && now - Date.parse(row.eventTs) > t.ttlMs) {
+          statuses[j] = 'OUTSIDE_TTL';
+          outside += width;
         } else {
-          v[j] = row.values[column.feature] ?? null;
-          s[j] = 'PRESENT';
-          e[j] = row.eventTs;
-          present++;
+          statuses[j] = 'PRESENT';
+          present += width;
         }
-      }
-      values.push(v);
-      statuses.push(s);
-      eventTimestamps.push(e);
+      });
+      return { rows: rows[i], statuses };
     });
     this.observer?.lookup(present, notFound, outside);
-    return { keyColumns: plan.keyColumns, keys, columns: plan.columns, values, statuses, eventTimestamps };
+    return { keyColumns: plan.keyColumns, keys, columns: plan.columns, columnTable: plan.columnTable, tables };
   }
 
   /** The resolved references of a request, from the cache when nothing changed since. */
@@ -226,7 +223,8 @@ export class OnlineServingService {
       if (group) group.push(i);
       else groups.set(sig, [i]);
     });
-    return { keyColumns, tables, columns, columnTable, readGroups: [...groups.values()] };
+    const tableWidths = tables.map((_, t) => columnTable.filter((c) => c === t).length);
+    return { keyColumns, tables, columns, columnTable, tableWidths, readGroups: [...groups.values()] };
   }
 
   private async featureRefs(request: OnlineRequest): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
+import { DecodedRowCache } from '../decoded-row.cache';
 import { isOlderThan, onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
 
 /**
@@ -10,7 +11,14 @@ import { isOlderThan, onlineKey, type OnlineRow, type OnlineStoreDriver, type On
 export class LmdbOnlineStore implements OnlineStoreDriver {
   readonly name = 'lmdb';
 
-  private constructor(private readonly db: RootDatabase) {}
+  private readonly decoded = new DecodedRowCache<Buffer>();
+  private readonly decoder: { decode(bytes: Buffer): unknown };
+
+  private constructor(private readonly db: RootDatabase) {
+    // lmdb's own get() is getBinary() and then this decoder; reading the bytes first lets an
+    // unchanged row be recognised and handed back without decoding it again.
+    this.decoder = (db as unknown as { decoder: { decode(bytes: Buffer): unknown } }).decoder;
+  }
 
   static open(path: string): LmdbOnlineStore {
     mkdirSync(path, { recursive: true });
@@ -34,7 +42,22 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
   }
 
   async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
-    return tables.map((t) => keys.map((k) => this.db.get(onlineKey(t.view, t.version, k)) as OnlineRow | undefined));
+    return tables.map((t) => keys.map((k) => this.readRow(onlineKey(t.view, t.version, k))));
+  }
+
+  private readRow(key: string): OnlineRow | undefined {
+    // getBinaryFast hands back lmdb's own reused buffer (its `length` set to the value's size),
+    // so the common case, an unchanged row, costs no allocation.
+    const stored = this.db.getBinaryFast(key);
+    if (stored === undefined) return undefined;
+    const cached = this.decoded.get(key, stored);
+    if (cached !== undefined) return cached;
+    // Changed or new: a copy of its own (read again; if it changed in between, the copy is what is decoded).
+    const bytes = this.db.getBinary(key);
+    if (bytes === undefined) return undefined;
+    const row = this.decoder.decode(bytes) as OnlineRow;
+    this.decoded.set(key, bytes, row);
+    return row;
   }
 
   async ping(): Promise<void> {

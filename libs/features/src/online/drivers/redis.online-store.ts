@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ErrorCode, DependencyError } from '../../errors/feature-store.error';
+import { DecodedRowCache } from '../decoded-row.cache';
 import { onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
 
 // Compare-and-set of one row: replaces the stored row only when the new one is not older (event
@@ -42,6 +43,7 @@ const WRITE_CHUNK = 500;
 export class RedisOnlineStore implements OnlineStoreDriver {
   readonly name = 'redis';
   private lastError: string | null = null;
+  private readonly decoded = new DecodedRowCache<string>();
 
   private constructor(
     private readonly client: Redis,
@@ -107,8 +109,14 @@ export class RedisOnlineStore implements OnlineStoreDriver {
     const values = names.length ? await this.call(() => this.client.mget(names)) : [];
     return tables.map((_, t) =>
       keys.map((_k, k) => {
-        const value = values[t * keys.length + k];
-        return value ? (JSON.parse(value) as StoredRow).row : undefined;
+        const at = t * keys.length + k;
+        const value = values[at];
+        if (!value) return undefined;
+        const cached = this.decoded.get(names[at], value);
+        if (cached !== undefined) return cached;
+        const row = (JSON.parse(value) as StoredRow).row;
+        this.decoded.set(names[at], value, row);
+        return row;
       }),
     );
   }
