@@ -1,5 +1,11 @@
 import type { OnlineRow } from './online-store.driver';
 
+/** A row as a driver decoded it, with the stored bytes it came from. */
+export interface DecodedRow<Raw extends string | Buffer> {
+  readonly raw: Raw;
+  readonly row: OnlineRow;
+}
+
 /**
  * The rows an online store driver decoded, each kept with the stored bytes it came from. While a
  * row's stored form is unchanged the driver hands back the same object: the row is decoded once,
@@ -7,21 +13,19 @@ import type { OnlineRow } from './online-store.driver';
  * A changed stored form is a miss, so a reader never gets a row other than the one stored now.
  */
 export class DecodedRowCache<Raw extends string | Buffer> {
-  private readonly entries = new Map<string, { readonly raw: Raw; readonly row: OnlineRow }>();
+  private readonly entries = new Map<string, DecodedRow<Raw>>();
 
   /** `limit`: entries kept before the cache starts over (about 1 KiB each). */
   constructor(private readonly limit = 250_000) {}
 
   /**
-   * The row decoded earlier from exactly `raw` under `key`, if any. A buffer is compared over its
-   * `length` (lmdb's reused read buffer has a `length` shorter than its memory).
+   * The row decoded earlier from exactly `raw` under `key`, if any.
    */
-  get(key: string, raw: Raw): OnlineRow | undefined {
+  get(key: string, raw: Raw): DecodedRow<Raw> | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (typeof raw === 'string') return entry.raw === raw ? entry.row : undefined;
-    const kept = entry.raw as Buffer;
-    return kept.length === raw.length && raw.compare(kept, 0, kept.length, 0, raw.length) === 0 ? entry.row : undefined;
+    if (typeof raw === 'string') return entry.raw === raw ? entry : undefined;
+    return sameBytes(entry.raw as Buffer, raw as Buffer) ? entry : undefined;
   }
 
   /** Remembers `row` as decoded from `raw` (which the cache keeps: pass a buffer nobody reuses). */
@@ -32,4 +36,16 @@ export class DecodedRowCache<Raw extends string | Buffer> {
     Object.freeze(row);
     this.entries.set(key, { raw, row });
   }
+}
+
+/**
+ * Byte equality over `length` (lmdb's reused read buffer has a `length` shorter than its memory,
+ * which Buffer.equals does not honour). A plain loop: rows are a few hundred bytes, and a native
+ * compare costs more in argument checks than the loop does.
+ */
+function sameBytes(kept: Buffer, raw: Buffer): boolean {
+  const length = kept.length;
+  if (raw.length !== length) return false;
+  for (let i = 0; i < length; i++) if (kept[i] !== raw[i]) return false;
+  return true;
 }

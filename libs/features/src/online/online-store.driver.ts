@@ -45,5 +45,15 @@ export function isOlderThan(candidate: OnlineRow, stored: OnlineRow): boolean {
 
 /** The store key of one entity's row in one view version. */
 export function onlineKey(view: string, version: number, key: readonly string[]): string {
-  return `${view}\u0000${version}\u0000${JSON.stringify(key)}`;
+  return onlineKeyPrefix(view, version) + onlineKeyText(key);
+}
+
+/** The view version's part of its store keys. */
+export function onlineKeyPrefix(view: string, version: number): string {
+  return `${view}\u0000${version}\u0000`;
+}
+
+/** The entity's part of its store keys. */
+export function onlineKeyText(key: readonly string[]): string {
+  return JSON.stringify(key);
 }

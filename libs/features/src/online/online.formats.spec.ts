@@ -1,4 +1,4 @@
-import { feastResponseJson, onlineResponseJson } from './online.formats';
+import { feastResponseJson, onlineResponseBody } from './online.formats';
 import type { OnlineResult, OnlineStatus, OnlineValue } from './online-serving.service';
 import type { OnlineRow } from './online-store.driver';
 
@@ -95,23 +95,23 @@ function feastReference(r: OnlineResult): unknown {
 describe('online answers written as JSON text', () => {
   it.each([1, 2, 3, 4, 5])('equal the object shape serialised by JSON.stringify (seed %i)', (seed) => {
     const result = sampleResult(seed, 1 + seed * 7);
-    expect(JSON.parse(onlineResponseJson(result))).toEqual(JSON.parse(JSON.stringify(reference(result))));
+    expect(JSON.parse(onlineResponseBody(result).toString())).toEqual(JSON.parse(JSON.stringify(reference(result))));
     expect(JSON.parse(feastResponseJson(result, true))).toEqual(feastReference(result));
   });
 
   it('renders from its caches only what is still stored: the same rows twice, then changed rows', () => {
     const result = sampleResult(7, 30);
-    const first = onlineResponseJson(result);
-    expect(onlineResponseJson(result)).toBe(first);
+    const first = onlineResponseBody(result);
+    expect(onlineResponseBody(result).equals(first)).toBe(true);
     // A driver hands back a new row object when the stored row changed: the new values show.
     const tables = result.tables.map((t) => ({
       statuses: t.statuses,
       rows: t.rows.map((row) => row && { ...row, eventTs: '2026-02-01T00:00:00Z', values: Object.fromEntries(Object.keys(row.values).map((k) => [k, 42])) }),
     }));
     const changed = { ...result, tables };
-    expect(JSON.parse(onlineResponseJson(changed))).toEqual(JSON.parse(JSON.stringify(reference(changed))));
+    expect(JSON.parse(onlineResponseBody(changed).toString())).toEqual(JSON.parse(JSON.stringify(reference(changed))));
     expect(JSON.parse(feastResponseJson(changed, true))).toEqual(feastReference(changed));
-    expect(onlineResponseJson(result)).toBe(first);
+    expect(onlineResponseBody(result).equals(first)).toBe(true);
   });
 
   it("writes whole doubles as 1.0 and NaN as \"NaN\" in Feast's answer, column-major with the key first", () => {

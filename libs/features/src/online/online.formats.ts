@@ -10,9 +10,10 @@ export interface OnlineResponse {
 }
 
 /**
- * Consecutive requested columns of one view version, with the JSON text they render to, cached:
- * a feature service's columns come in a few runs, one per view, and the drivers hand back the
- * same row object while a stored row is unchanged, so most of an answer is text written before.
+ * Consecutive requested columns of one view version, with the JSON they render to, cached as
+ * UTF-8 bytes: a feature service's columns come in a few runs, one per view, and the drivers hand
+ * back the same row object while a stored row is unchanged, so most of an answer is bytes written
+ * before and copied once into the answer (no half-megabyte string to build, measure and encode).
  */
 interface ColumnRun {
   readonly table: number;
@@ -20,30 +21,43 @@ interface ColumnRun {
   /** `"name":` per column. */
   readonly prefixes: readonly string[];
   /** `"a":null,"b":null`: the values (or event times) of a run without a row. */
-  readonly nulls: string;
+  readonly nulls: Buffer;
   /** `"a":"PRESENT","b":"PRESENT"` per status. */
-  readonly statuses: Readonly<Record<OnlineStatus, string>>;
+  readonly statuses: Readonly<Record<OnlineStatus, Buffer>>;
   /** `"a":1.5,"b":null` per row. */
-  readonly values: WeakMap<OnlineRow, string>;
+  readonly values: WeakMap<OnlineRow, Buffer>;
   /** `"a":"<ts>","b":"<ts>"` per event time (most rows of a view share a few). */
-  readonly times: Map<string, string>;
+  readonly times: Map<string, Buffer>;
   /** Feast's value text per column, per row. */
   readonly feastValues: WeakMap<OnlineRow, readonly string[]>;
 }
 
 const TIMES_CACHE_LIMIT = 4096;
-const runCache = new WeakMap<readonly number[], { readonly columns: readonly OnlineColumn[]; readonly runs: readonly ColumnRun[] }>();
+interface Layout {
+  readonly columns: readonly OnlineColumn[];
+  readonly keyColumns: readonly string[];
+  readonly runs: readonly ColumnRun[];
+  /** `{"featureNames":[…],"versions":{…},"rows":[`: the same for every answer of a resolution. */
+  readonly head: Buffer;
+}
+
+const layouts = new WeakMap<readonly number[], Layout>();
 
 function columnRuns(result: OnlineResult): readonly ColumnRun[] {
-  const cached = runCache.get(result.columnTable);
-  if (cached !== undefined && cached.columns === result.columns) return cached.runs;
+  return layout(result).runs;
+}
+
+/** The runs and the fixed head of a resolution's answers, computed once per resolution. */
+function layout(result: OnlineResult): Layout {
+  const cached = layouts.get(result.columnTable);
+  if (cached !== undefined && cached.columns === result.columns && cached.keyColumns === result.keyColumns) return cached;
   const runs: ColumnRun[] = [];
   let from = 0;
   for (let c = 1; c <= result.columns.length; c++) {
     if (c < result.columns.length && result.columnTable[c] === result.columnTable[from]) continue;
     const columns = result.columns.slice(from, c);
     const prefixes = columns.map((column) => `${JSON.stringify(column.name)}:`);
-    const each = (text: string) => prefixes.map((p) => p + text).join(',');
+    const each = (text: string) => Buffer.from(prefixes.map((p) => p + text).join(','));
     runs.push({
       table: result.columnTable[from],
       columns,
@@ -56,63 +70,114 @@ function columnRuns(result: OnlineResult): readonly ColumnRun[] {
     });
     from = c;
   }
-  runCache.set(result.columnTable, { columns: result.columns, runs });
-  return runs;
+  const versions: Record<string, number> = {};
+  for (const c of result.columns) versions[c.view] = c.version;
+  const names = [...result.keyColumns, ...result.columns.map((c) => c.name)].map((n) => JSON.stringify(n));
+  const head = Buffer.from(`{"featureNames":[${names.join(',')}],"versions":${JSON.stringify(versions)},"rows":[`);
+  const built = { columns: result.columns, keyColumns: result.keyColumns, runs, head };
+  layouts.set(result.columnTable, built);
+  return built;
 }
 
-function runValues(run: ColumnRun, row: OnlineRow): string {
-  let text = run.values.get(row);
-  if (text === undefined) {
-    text = run.columns.map((column, i) => run.prefixes[i] + jsonValue(row.values[column.feature] ?? null)).join(',');
-    run.values.set(row, text);
+function runValues(run: ColumnRun, row: OnlineRow): Buffer {
+  let bytes = run.values.get(row);
+  if (bytes === undefined) {
+    bytes = Buffer.from(run.columns.map((column, i) => run.prefixes[i] + jsonValue(row.values[column.feature] ?? null)).join(','));
+    run.values.set(row, bytes);
   }
-  return text;
+  return bytes;
 }
 
-function runTimes(run: ColumnRun, eventTs: string): string {
-  let text = run.times.get(eventTs);
-  if (text === undefined) {
+function runTimes(run: ColumnRun, eventTs: string): Buffer {
+  let bytes = run.times.get(eventTs);
+  if (bytes === undefined) {
     if (run.times.size >= TIMES_CACHE_LIMIT) run.times.clear();
     const quoted = JSON.stringify(eventTs);
-    text = run.prefixes.map((p) => p + quoted).join(',');
-    run.times.set(eventTs, text);
+    bytes = Buffer.from(run.prefixes.map((p) => p + quoted).join(','));
+    run.times.set(eventTs, bytes);
   }
-  return text;
+  return bytes;
+}
+
+/** An answer assembled from cached bytes and short text, copied once into one buffer. */
+class Pieces {
+  private readonly pieces: Array<Buffer | string> = [];
+  // An upper bound: a UTF-16 unit is at most 3 UTF-8 bytes.
+  private bound = 0;
+
+  text(text: string): void {
+    this.pieces.push(text);
+    this.bound += text.length * 3;
+  }
+
+  bytes(bytes: Buffer): void {
+    this.pieces.push(bytes);
+    this.bound += bytes.length;
+  }
+
+  toBuffer(): Buffer {
+    const out = Buffer.allocUnsafe(this.bound);
+    let at = 0;
+    for (const piece of this.pieces) {
+      if (typeof piece === 'string') at = writeText(out, piece, at);
+      else {
+        out.set(piece, at);
+        at += piece.length;
+      }
+    }
+    return out.subarray(0, at);
+  }
+}
+
+// Short text byte by byte while it is ASCII (a native write per comma costs more than the loop).
+function writeText(out: Buffer, text: string, at: number): number {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return at + out.write(text.slice(i), at);
+    out[at++] = code;
+  }
+  return at;
 }
 
 /**
- * The `POST /v1/online-features` answer (the OnlineResponse shape) written as JSON text straight
+ * The `POST /v1/online-features` answer (the OnlineResponse shape) as UTF-8 JSON, written straight
  * from the rows read, run by run of columns. This is the hot path of online serving (a 100 x 50
  * answer is about half a megabyte).
  */
-export function onlineResponseJson(result: OnlineResult): string {
+export function onlineResponseBody(result: OnlineResult): Buffer {
   const count = result.keys[0].length;
   const keyNames = result.keyColumns.map((k) => JSON.stringify(k));
-  const runs = columnRuns(result);
-  const versions: Record<string, number> = {};
-  for (const c of result.columns) versions[c.view] = c.version;
-  let rows = '';
-  let metadata = '';
+  const { runs, head } = layout(result);
+  const out = new Pieces();
+  out.bytes(head);
   for (let j = 0; j < count; j++) {
-    let row = '{';
+    let row = j ? ',{' : '{';
     for (let k = 0; k < keyNames.length; k++) row += `${k ? ',' : ''}${keyNames[k]}:${JSON.stringify(result.keys[k][j])}`;
-    let times = '';
-    let statuses = '';
-    for (let r = 0; r < runs.length; r++) {
-      const run = runs[r];
+    out.text(row);
+    for (const run of runs) {
       const table = result.tables[run.table];
-      const stored = table.rows[j];
-      const status = table.statuses[j];
-      const sep = r ? ',' : '';
-      row += `,${status === 'PRESENT' ? runValues(run, stored!) : run.nulls}`;
-      times += sep + (stored === undefined ? run.nulls : runTimes(run, stored.eventTs));
-      statuses += sep + run.statuses[status];
+      out.text(',');
+      out.bytes(table.statuses[j] === 'PRESENT' ? runValues(run, table.rows[j]!) : run.nulls);
     }
-    rows += `${j ? ',' : ''}${row}}`;
-    metadata += `${j ? ',' : ''}{"eventTimestamps":{${times}},"statuses":{${statuses}}}`;
+    out.text('}');
   }
-  const names = result.columns.map((c) => JSON.stringify(c.name));
-  return `{"featureNames":[${[...keyNames, ...names].join(',')}],"versions":${JSON.stringify(versions)},"rows":[${rows}],"metadata":[${metadata}]}`;
+  out.text('],"metadata":[');
+  for (let j = 0; j < count; j++) {
+    out.text(j ? ',{"eventTimestamps":{' : '{"eventTimestamps":{');
+    runs.forEach((run, r) => {
+      const stored = result.tables[run.table].rows[j];
+      if (r) out.text(',');
+      out.bytes(stored === undefined ? run.nulls : runTimes(run, stored.eventTs));
+    });
+    out.text('},"statuses":{');
+    runs.forEach((run, r) => {
+      if (r) out.text(',');
+      out.bytes(run.statuses[result.tables[run.table].statuses[j]]);
+    });
+    out.text('}}');
+  }
+  out.text(']}');
+  return out.toBuffer();
 }
 
 // A value as JSON (NaN and infinities have no JSON form: null, as JSON.stringify writes them).

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import { DecodedRowCache } from '../decoded-row.cache';
-import { isOlderThan, onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
+import { isOlderThan, onlineKey, onlineKeyPrefix, onlineKeyText, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
 
 /**
  * Online store in its own LMDB environment (DATA_DIR/online): memory-mapped reads, writers
@@ -11,7 +11,8 @@ import { isOlderThan, onlineKey, type OnlineRow, type OnlineStoreDriver, type On
 export class LmdbOnlineStore implements OnlineStoreDriver {
   readonly name = 'lmdb';
 
-  private readonly decoded = new DecodedRowCache<Buffer>();
+  /** Per view version (`view\0version\0`), by key text: the key's text is hashed once per lookup, not once per view. */
+  private readonly decoded = new Map<string, DecodedRowCache<Buffer>>();
   private readonly decoder: { decode(bytes: Buffer): unknown };
 
   private constructor(private readonly db: RootDatabase) {
@@ -41,22 +42,30 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
     });
   }
 
+  /** Reads every key in one read snapshot (lmdb renews a handle's snapshot once per event-loop turn). */
   async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
-    return tables.map((t) => keys.map((k) => this.readRow(onlineKey(t.view, t.version, k))));
+    const keyTexts = keys.map(onlineKeyText);
+    return tables.map((t) => {
+      const prefix = onlineKeyPrefix(t.view, t.version);
+      let cache = this.decoded.get(prefix);
+      if (cache === undefined) this.decoded.set(prefix, (cache = new DecodedRowCache()));
+      const rows = new Array<OnlineRow | undefined>(keyTexts.length);
+      for (let k = 0; k < keyTexts.length; k++) rows[k] = this.readRow(cache, prefix + keyTexts[k], keyTexts[k]);
+      return rows;
+    });
   }
 
-  private readRow(key: string): OnlineRow | undefined {
+  private readRow(cache: DecodedRowCache<Buffer>, key: string, keyText: string): OnlineRow | undefined {
     // getBinaryFast hands back lmdb's own reused buffer (its `length` set to the value's size),
     // so the common case, an unchanged row, costs no allocation.
     const stored = this.db.getBinaryFast(key);
     if (stored === undefined) return undefined;
-    const cached = this.decoded.get(key, stored);
-    if (cached !== undefined) return cached;
-    // Changed or new: a copy of its own (read again; if it changed in between, the copy is what is decoded).
-    const bytes = this.db.getBinary(key);
-    if (bytes === undefined) return undefined;
+    const cached = cache.get(keyText, stored);
+    if (cached !== undefined) return cached.row;
+    // Changed or new: a copy of its own (same snapshot, same bytes), decoded.
+    const bytes = this.db.getBinary(key)!;
     const row = this.decoder.decode(bytes) as OnlineRow;
-    this.decoded.set(key, bytes, row);
+    cache.set(keyText, bytes, row);
     return row;
   }
 

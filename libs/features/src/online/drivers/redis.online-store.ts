@@ -113,7 +113,7 @@ export class RedisOnlineStore implements OnlineStoreDriver {
         const value = values[at];
         if (!value) return undefined;
         const cached = this.decoded.get(names[at], value);
-        if (cached !== undefined) return cached;
+        if (cached !== undefined) return cached.row;
         const row = (JSON.parse(value) as StoredRow).row;
         this.decoded.set(names[at], value, row);
         return row;
