@@ -9,7 +9,7 @@ import type { MaterializationService } from '../materialize/materialization.serv
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
-import { parseBarMessage, type BarRow } from './bar-message';
+import { BarBatchParser, mergeParsed, type ParsedBarBatch } from './bar-batch.parser';
 
 export interface StreamOptions {
   readonly brokers: readonly string[];
@@ -78,11 +78,7 @@ interface Buffered {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly timestamp: string;
-  /**
-   * The structural check, done when the message is buffered (so that this CPU work overlaps the
-   * write of the previous micro-batch): the row and its NDJSON line, or why it is a dead letter.
-   */
-  readonly parsed: { readonly row: BarRow; readonly line: string } | { readonly error: string };
+
 }
 
 /**
@@ -99,6 +95,8 @@ export class StreamIngestor {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private buffer: Buffered[] = [];
+  /** The structural checks of the buffered messages, one per stretch taken, in order. */
+  private parsing: Array<Promise<ParsedBarBatch>> = [];
   private oldest: number | null = null;
   private chain: Promise<void> = Promise.resolve();
   /** Micro-batches handed to `chain` and not yet written. */
@@ -115,6 +113,7 @@ export class StreamIngestor {
   readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
+  private readonly parser: BarBatchParser;
   private readonly failureListeners: Array<(error: Error) => void> = [];
 
   constructor(
@@ -133,6 +132,7 @@ export class StreamIngestor {
       // Keep retrying while the broker restarts: the worker rides it out instead of exiting.
       retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 1_000_000 },
     });
+    this.parser = new BarBatchParser(options.maxMessageBytes);
     this.consumer = this.kafka.consumer({ groupId: options.group, sessionTimeout: 10_000, rebalanceTimeout: 15_000, heartbeatInterval: 1000, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true, idempotent: false, retry: { retries: 1_000_000, maxRetryTime: 5000 } });
   }
@@ -166,6 +166,7 @@ export class StreamIngestor {
     // committed offsets: what is still buffered would be read twice, so it is dropped.
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.buffer = [];
+      this.parsing = [];
       this.oldest = null;
     });
     // kafkajs restarts the consumer after retriable errors (a broker restart); anything else stops the worker.
@@ -204,6 +205,7 @@ export class StreamIngestor {
     }
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.parser.close();
   }
 
   // The topic and its dead-letter topic, created when missing (the broker's default partitions).
@@ -228,19 +230,25 @@ export class StreamIngestor {
   private async take({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (this.failure) throw this.failure;
     this.highWatermarks.set(batch.partition, BigInt(batch.highWatermark));
-    for (const m of batch.messages) {
+    const messages = batch.messages;
+    let next = 0;
+    while (next < messages.length) {
+      // Whether the consumer still runs and owns the partition changes only while this loop
+      // awaits, so it is checked once per stretch of messages, not once per message.
       if (!isRunning() || isStale() || this.stopped) break;
-      const parsed = parseBarMessage(m.value, this.options.maxMessageBytes);
-      this.buffer.push({
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        timestamp: m.timestamp,
-        parsed: 'error' in parsed ? parsed : { row: parsed.row, line: JSON.stringify(parsed.row) },
-      });
+      const end = Math.min(messages.length, next + Math.max(1, this.options.batchSize - this.buffer.length));
+      const from = next;
+      for (; next < end; next++) {
+        const m = messages[next];
+        this.buffer.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, timestamp: m.timestamp });
+      }
+      // The structural check of these messages starts now, on the parser's thread, while the
+      // next ones are fetched; the batch's write awaits it (and reports its failure).
+      const parsing = this.parser.parse(messages.slice(from, next).map((m) => m.value));
+      parsing.catch(() => undefined);
+      this.parsing.push(parsing);
       // Resolved = fetched on from here in this session; committed only after the batch is written.
-      resolveOffset(m.offset);
+      resolveOffset(messages[next - 1].offset);
       this.oldest ??= Date.now();
       if (this.buffer.length >= this.options.batchSize) {
         // Pipelined: at most one micro-batch is being written while the next one is fetched and
@@ -256,12 +264,14 @@ export class StreamIngestor {
   /** Writes the buffer (serialised: one batch at a time, in order). */
   flush(): Promise<void> {
     const messages = this.buffer;
+    const parsing = this.parsing;
     this.buffer = [];
+    this.parsing = [];
     this.oldest = null;
     if (messages.length === 0) return this.chain;
     this.writing++;
     this.chain = this.chain
-      .then(() => (this.failure ? undefined : this.write(messages)))
+      .then(() => (this.failure ? undefined : this.write(messages, parsing)))
       .catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))))
       .finally(() => {
         this.writing--;
@@ -428,7 +438,7 @@ export class StreamIngestor {
     return `stream/${this.options.group}/${this.options.topic}/${partition}`;
   }
 
-  private async write(all: readonly Buffered[]): Promise<void> {
+  private async write(all: readonly Buffered[], parsing: ReadonlyArray<Promise<ParsedBarBatch>>): Promise<void> {
     const started = Date.now();
     // 1. Skip what an earlier run already wrote (it crashed before committing).
     const stored = new Map<number, bigint>();
@@ -436,25 +446,36 @@ export class StreamIngestor {
       const mark = await this.registry.getWatermark(this.watermarkKey(p));
       stored.set(p, mark === undefined ? -1n : BigInt(mark));
     }
-    const fresh = all.filter((m) => BigInt(m.offset) > stored.get(m.partition)!);
+    const isFresh = all.map((m) => BigInt(m.offset) > stored.get(m.partition)!);
+    const freshCount = isFresh.filter(Boolean).length;
 
-    // 2. Structural check of each message; the rows that pass go to the batch ingestor.
-    const rows: BarRow[] = [];
-    const lines: string[] = [];
-    const rowMessages: Buffered[] = [];
+    // 2. Structural check of every message (re-delivered ones too: their symbols are refreshed
+    // below), done on the parser's thread as they arrived; the fresh rows that pass go to the
+    // batch ingestor.
+    const parsed = mergeParsed(await Promise.all(parsing));
+    const reasons = new Map<number, string>(parsed.errors);
     const dead: Array<{ message: Buffered; reason: string }> = [];
-    for (const m of fresh) {
-      const parsed = m.parsed;
-      if ('error' in parsed) dead.push({ message: m, reason: parsed.error });
-      else {
-        rows.push(parsed.row);
-        lines.push(parsed.line);
-        rowMessages.push(m);
+    const rowMessages: Buffered[] = [];
+    const lineSlices: Array<[number, number]> = [];
+    let lineStart = 0;
+    all.forEach((m, i) => {
+      const lineEnd = parsed.lineEnds[i];
+      if (lineEnd < 0) {
+        if (isFresh[i]) dead.push({ message: m, reason: reasons.get(i) ?? 'not a bar' });
+        return;
       }
-    }
+      if (isFresh[i]) {
+        rowMessages.push(m);
+        lineSlices.push([lineStart, lineEnd]);
+      }
+      lineStart = lineEnd;
+    });
     let result: IngestResult | null = null;
-    if (rows.length > 0) {
-      const outcome = await this.ingest(lines, fresh);
+    if (rowMessages.length > 0) {
+      // Usually every message is fresh: the parser's text is the file as it is.
+      const ndjson = Buffer.from(parsed.ndjson.buffer, parsed.ndjson.byteOffset, parsed.ndjson.byteLength);
+      const content = lineSlices.length === all.length - parsed.errors.length ? ndjson : Buffer.concat(lineSlices.map(([from, to]) => ndjson.subarray(from, to)));
+      const outcome = await this.ingest(content, rowMessages);
       result = outcome.result;
       for (const bad of outcome.rejected) dead.push({ message: rowMessages[bad.row - 1], reason: bad.reason });
     }
@@ -475,17 +496,8 @@ export class StreamIngestor {
     // 4. The batch's symbols join the registry's set awaiting an online refresh (re-delivered
     // ones too: a crash after the watermark and before the commit is healed by the replay), each
     // from its oldest bar in the batch: the refresh recomputes from there (a symbol whose messages
-    // all failed to parse has nothing new and is left out). One pass over the messages.
-    const oldestBySymbol = new Map<string, number>();
-    for (const m of all) {
-      // Every message was parsed when buffered, re-delivered ones too.
-      if (!('row' in m.parsed)) continue;
-      const symbol = String(m.parsed.row.symbol);
-      const t = tsMillis(m.parsed.row.ts);
-      if (symbol === '' || !Number.isFinite(t)) continue;
-      const prior = oldestBySymbol.get(symbol);
-      if (prior === undefined || t < prior) oldestBySymbol.set(symbol, t);
-    }
+    // all failed to parse has nothing new and is left out).
+    const oldestBySymbol = new Map<string, number>(parsed.oldest);
     let refresh: { lanes: string[]; entries: PendingRefresh } | null = null;
     if (oldestBySymbol.size > 0) {
       const lanes = await this.streamLanes();
@@ -524,7 +536,7 @@ export class StreamIngestor {
       messages: all.length,
       accepted: result?.accepted ?? 0,
       deadLetters: dead.length,
-      alreadyStored: all.length - fresh.length,
+      alreadyStored: all.length - freshCount,
       ms: Date.now() - started,
       pendingRefresh: this.pendingRefresh,
     };
@@ -537,13 +549,13 @@ export class StreamIngestor {
   }
 
   // One lake batch per micro-batch; its identity is the offset ranges, so an exact replay writes nothing.
-  private async ingest(lines: readonly string[], messages: readonly Buffered[]): Promise<{ result: IngestResult | null; rejected: Array<{ row: number; reason: string }> }> {
+  private async ingest(ndjson: Buffer, messages: readonly Buffered[]): Promise<{ result: IngestResult | null; rejected: Array<{ row: number; reason: string }> }> {
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `stream-${randomBytes(6).toString('hex')}.ndjson`);
     // One synchronous write (tens of ms for 100k rows into the page cache): the promise version
     // writes in 512 KiB chunks, each waiting for a turn of an event loop that is busy decoding
     // the next fetches, which made this step take seconds per batch.
-    writeFileSync(path, `${lines.join('\n')}\n`);
+    writeFileSync(path, ndjson);
     const ranges = new Map<number, [string, string]>();
     for (const m of messages) {
       const r = ranges.get(m.partition);
@@ -590,11 +602,6 @@ function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders
     // The bytes as they arrived (also the value of the dead letter).
     'x-original-value': m.value ?? Buffer.alloc(0),
   };
-}
-
-function tsMillis(ts: string | number | null): number {
-  if (typeof ts === 'number') return ts < 1e11 ? ts * 1000 : ts;
-  return ts === null ? NaN : Date.parse(ts.replace(' ', 'T'));
 }
 
 /** One streaming view version's online refresh: the symbols waiting for it and the refresh running. */

@@ -1,0 +1,71 @@
+import { BarBatchParser, mergeParsed, packValues, parseBarBatch, tsMillis, type ParsedBarBatch } from './bar-batch.parser';
+import { parseBarMessage } from './bar-message';
+
+const bar = (symbol: string, day: number, extra: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ symbol, ts: `2026-01-${String(day).padStart(2, '0')}T00:00:00Z`, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, ...extra }));
+
+// Good bars, poison of every kind, a tombstone, non-ASCII text and an oversize message, mixed.
+const values: Array<Buffer | null> = [
+  bar('AAA', 3),
+  Buffer.from('not json'),
+  bar('BBB', 2, { note: 'ünïcode ✓' }),
+  null,
+  bar('AAA', 1),
+  Buffer.from('[1,2]'),
+  bar('CCC', 5, { open: '1' }),
+  Buffer.from(JSON.stringify({ symbol: 'DDD', ts: 1767225600, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, adj_close: null })),
+  Buffer.alloc(0),
+  bar('EEE', 4, { pad: 'x'.repeat(600) }),
+  bar('BBB', 1),
+];
+
+// The reference: parseBarMessage on each message, one by one.
+function expectSameAsOneByOne(parsed: ParsedBarBatch, maxBytes: number): void {
+  const text = Buffer.from(parsed.ndjson).toString('utf8');
+  const lines: string[] = [];
+  const oldest = new Map<string, number>();
+  values.forEach((v, i) => {
+    const one = parseBarMessage(v, maxBytes);
+    if ('error' in one) {
+      expect(parsed.lineEnds[i]).toBe(-1);
+      expect(parsed.errors).toContainEqual([i, one.error]);
+      return;
+    }
+    lines.push(JSON.stringify(one.row));
+    expect(parsed.lineEnds[i]).toBe(Buffer.byteLength(`${lines.join('\n')}\n`));
+    const t = tsMillis(one.row.ts);
+    const symbol = String(one.row.symbol);
+    if (!oldest.has(symbol) || t < oldest.get(symbol)!) oldest.set(symbol, t);
+  });
+  expect(text).toBe(`${lines.join('\n')}\n`);
+  expect(new Map(parsed.oldest)).toEqual(oldest);
+  expect(parsed.errors).toHaveLength(values.filter((v) => 'error' in parseBarMessage(v, maxBytes)).length);
+}
+
+describe('the structural check of a micro-batch', () => {
+  it('equals parseBarMessage on each message: lines, line ends, reasons, oldest bar per symbol', () => {
+    expectSameAsOneByOne(parseBarBatch(packValues(values), 512), 512);
+    expectSameAsOneByOne(parseBarBatch(packValues(values), 10_000), 10_000);
+  });
+
+  it('merges the checks of consecutive runs of messages into the check of them all', () => {
+    for (const cuts of [[0, 11], [3, 4, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]) {
+      const bounds = [0, ...cuts.filter((c) => c > 0 && c < values.length), values.length];
+      const parts = bounds.slice(1).map((end, k) => parseBarBatch(packValues(values.slice(bounds[k], end)), 512));
+      expectSameAsOneByOne(mergeParsed(parts), 512);
+    }
+  });
+
+  it('gives the same answer from its worker thread, batch after batch', async () => {
+    const parser = new BarBatchParser(512);
+    try {
+      const [a, b] = await Promise.all([parser.parse(values), parser.parse(values)]);
+      expectSameAsOneByOne(a, 512);
+      expectSameAsOneByOne(b, 512);
+      const empty = await parser.parse([]);
+      expect(empty.ndjson.byteLength).toBe(0);
+    } finally {
+      await parser.close();
+    }
+  });
+});
