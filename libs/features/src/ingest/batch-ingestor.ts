@@ -268,8 +268,8 @@ interface ReadPlan {
 
 /**
  * Fast path first: let DuckDB parse typed columns (forcing the dataset's types on mapped CSV
- * columns). If one bad value breaks that read, read everything as text instead, so that the
- * bad value fails only its own row. JSON is always read as text (its types vary by row).
+ * and JSON columns). If one bad value breaks that read, read everything as text instead, so that
+ * the bad value fails only its own row.
  */
 function readPlans(source: IngestSource, described: readonly SourceColumn[], mapping: ResolvedMapping): ReadPlan[] {
   const asText: ReadPlan = {
@@ -278,10 +278,15 @@ function readPlans(source: IngestSource, described: readonly SourceColumn[], map
     final: true,
   };
   if (source.kind === 'query' || source.format === 'parquet') return [{ reader: readerSql(source), columns: described, final: true }];
-  if (source.format !== 'csv') return [asText];
   const forced: Record<string, string> = {};
   for (const { spec, origin } of mapping.columns) {
     if ('source' in origin && spec.type !== 'TIMESTAMPTZ') forced[origin.source.name] = spec.type;
+  }
+  if (source.format !== 'csv') {
+    // JSON: the dataset's types on its mapped columns, text for the rest (timestamps included).
+    const types = Object.fromEntries(described.map((c) => [c.name, forced[c.name] ?? 'VARCHAR']));
+    const typed: ReadPlan = { reader: readerSql(source, { jsonTypes: types }), columns: described.map((c) => ({ name: c.name, type: types[c.name] })), final: false };
+    return [typed, asText];
   }
   const typed: ReadPlan = {
     reader: readerSql(source, { csvTypes: forced }),
@@ -299,6 +304,9 @@ function readError(source: IngestSource, error: unknown): Error {
 }
 
 async function describeSource(session: DuckDbSession, source: IngestSource): Promise<SourceColumn[]> {
+  if (source.kind === 'file' && source.fields && (source.format === 'json' || source.format === 'ndjson')) {
+    return source.fields.map((name) => ({ name, type: 'VARCHAR' }));
+  }
   try {
     const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(source)}`);
     return rows.map((r) => ({ name: r.column_name, type: r.column_type }));

@@ -12,6 +12,11 @@ export interface FileSource {
   readonly format: SourceFormat;
   readonly identity: string;
   readonly label: string;
+  /**
+   * The names of a JSON file's fields, when the writer knows them (the stream's NDJSON): the file
+   * is then not sampled to find them. Fields it does not name are not read.
+   */
+  readonly fields?: readonly string[];
 }
 
 /** A SELECT that produces rows (the synthetic generator); `identity` is a digest of its parameters. */
@@ -47,6 +52,8 @@ export interface ReadMode {
   readonly allText?: boolean;
   /** The column names of a JSON source, needed to read it as text. */
   readonly jsonColumns?: readonly string[];
+  /** Column types to read a JSON source with (every column named); a bad value then fails the read. */
+  readonly jsonTypes?: Readonly<Record<string, string>>;
 }
 
 /** The DuckDB table expression that reads a source. */
@@ -65,6 +72,10 @@ export function readerSql(source: IngestSource, mode: ReadMode = {}): string {
     case 'json':
     case 'ndjson': {
       const format = source.format === 'json' ? 'array' : 'newline_delimited';
+      if (mode.jsonTypes) {
+        const typed = Object.entries(mode.jsonTypes).map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`);
+        return `read_json(${path}, format = '${format}', columns = {${typed.join(', ')}})`;
+      }
       if (!mode.allText || !mode.jsonColumns) return `read_json(${path}, format = '${format}')`;
       const columns = mode.jsonColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ');
       return `read_json(${path}, format = '${format}', columns = {${columns}})`;

@@ -17,11 +17,19 @@ const values: Array<Buffer | null> = [
   Buffer.alloc(0),
   bar('EEE', 4, { pad: 'x'.repeat(600) }),
   bar('BBB', 1),
+  // One bar over two lines, and one with bytes that are not UTF-8 in its symbol: both
+  // must come out as one valid line.
+  Buffer.from(JSON.stringify({ symbol: 'FFF', ts: '2026-01-02T00:00:00Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }, null, 2)),
+  Buffer.concat([Buffer.from('{"symbol":"GG'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('G","ts":"2026-01-02T00:00:00Z","open":1,"high":2,"low":0.5,"close":1.5,"volume":10}')]),
 ];
 
 // The reference: parseBarMessage on each message, one by one.
 function expectSameAsOneByOne(parsed: ParsedBarBatch, maxBytes: number): void {
-  const text = Buffer.from(parsed.ndjson).toString('utf8');
+  const bytes = Buffer.from(parsed.ndjson);
+  expect(bytes.toString('utf8')).toBe(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  const text = bytes.toString('utf8');
+  const written = text.split('\n');
+  expect(written.pop()).toBe('');
   const lines: string[] = [];
   const oldest = new Map<string, number>();
   values.forEach((v, i) => {
@@ -31,13 +39,15 @@ function expectSameAsOneByOne(parsed: ParsedBarBatch, maxBytes: number): void {
       expect(parsed.errors).toContainEqual([i, one.error]);
       return;
     }
-    lines.push(JSON.stringify(one.row));
+    // Each bar's line holds exactly the checked row's fields and values (as it came, or rewritten).
+    expect(JSON.parse(written[lines.length])).toEqual(one.row);
+    lines.push(written[lines.length]);
     expect(parsed.lineEnds[i]).toBe(Buffer.byteLength(`${lines.join('\n')}\n`));
     const t = tsMillis(one.row.ts);
     const symbol = String(one.row.symbol);
     if (!oldest.has(symbol) || t < oldest.get(symbol)!) oldest.set(symbol, t);
   });
-  expect(text).toBe(`${lines.join('\n')}\n`);
+  expect(written).toHaveLength(lines.length);
   expect(new Map(parsed.oldest)).toEqual(oldest);
   expect(parsed.errors).toHaveLength(values.filter((v) => 'error' in parseBarMessage(v, maxBytes)).length);
 }
@@ -49,7 +59,7 @@ describe('the structural check of a micro-batch', () => {
   });
 
   it('merges the checks of consecutive runs of messages into the check of them all', () => {
-    for (const cuts of [[0, 11], [3, 4, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]) {
+    for (const cuts of [[0, 11], [3, 4, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]) {
       const bounds = [0, ...cuts.filter((c) => c > 0 && c < values.length), values.length];
       const parts = bounds.slice(1).map((end, k) => parseBarBatch(packValues(values.slice(bounds[k], end)), 512));
       expectSameAsOneByOne(mergeParsed(parts), 512);

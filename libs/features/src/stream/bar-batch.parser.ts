@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import { parseBarMessage } from './bar-message';
 
@@ -44,11 +45,16 @@ export function packValues(values: ReadonlyArray<Buffer | null>): PackedValues {
   return { bytes, ends, nulls };
 }
 
-/** Checks every message of a packed micro-batch; what a worker thread runs (and tests call directly). */
+/**
+ * Checks every message of a packed micro-batch; what a worker thread runs (and tests call
+ * directly). A bar's line is its message as it came when that is one line of valid UTF-8 JSON
+ * with only the bar's fields (the ingestor reads those fields by name, so it sees the same
+ * values), and the checked row written anew otherwise: most messages are copied, not rewritten.
+ */
 export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBarBatch {
   const all = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
   const count = packed.ends.length;
-  const lines: string[] = [];
+  const lines: Uint8Array[] = [];
   const lineEnds = new Int32Array(count);
   const errors: Array<[number, string]> = [];
   const oldest = new Map<string, number>();
@@ -56,16 +62,18 @@ export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBar
   let length = 0;
   for (let i = 0; i < count; i++) {
     const end = packed.ends[i];
-    const parsed = parseBarMessage(packed.nulls[i] ? null : all.subarray(start, end), maxBytes);
+    const value = packed.nulls[i] ? null : all.subarray(start, end);
     start = end;
+    const parsed = parseBarMessage(value, maxBytes);
     if ('error' in parsed) {
       errors.push([i, parsed.error]);
       lineEnds[i] = -1;
       continue;
     }
-    const line = JSON.stringify(parsed.row);
+    const asIs = value !== null && parsed.fields === Object.keys(parsed.row).length && value.indexOf(0x0a) < 0 && value.indexOf(0x0d) < 0 && isUtf8(value);
+    const line = asIs ? value : Buffer.from(JSON.stringify(parsed.row));
     lines.push(line);
-    length += Buffer.byteLength(line) + 1;
+    length += line.length + 1;
     lineEnds[i] = length;
     const symbol = String(parsed.row.symbol);
     const t = tsMillis(parsed.row.ts);
@@ -73,9 +81,13 @@ export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBar
     const prior = oldest.get(symbol);
     if (prior === undefined || t < prior) oldest.set(symbol, t);
   }
-  const text = lines.length ? `${lines.join('\n')}\n` : '';
   const ndjson = new Uint8Array(new ArrayBuffer(length));
-  Buffer.from(ndjson.buffer).write(text);
+  let at = 0;
+  for (const line of lines) {
+    ndjson.set(line, at);
+    at += line.length;
+    ndjson[at++] = 0x0a;
+  }
   return { ndjson, lineEnds, errors, oldest: [...oldest] };
 }
 

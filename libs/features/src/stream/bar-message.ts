@@ -4,13 +4,17 @@ export type BarRow = Record<string, string | number | null>;
 const REQUIRED_NUMBERS = ['open', 'high', 'low', 'close', 'volume'] as const;
 const OPTIONAL_NUMBERS = ['adj_close'] as const;
 
+/** Every field a bar message's row can have. */
+export const BAR_FIELDS: readonly string[] = ['symbol', 'ts', ...REQUIRED_NUMBERS, ...OPTIONAL_NUMBERS];
+
 /**
  * Checks one message's bytes: a JSON object with `symbol` (non-empty string), `ts` (ISO-8601 text
  * or epoch seconds/milliseconds; the bar's close: when it became known), numeric `open`, `high`,
- * `low`, `close`, `volume`, optional `adj_close`. Other fields are ignored. Returns the row, or
- * the reason it cannot be one (the message then goes to the dead-letter topic).
+ * `low`, `close`, `volume`, optional `adj_close`. Other fields are ignored. Returns the row (and
+ * how many fields the message had), or the reason it cannot be one (the message then goes to the
+ * dead-letter topic).
  */
-export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: BarRow } | { error: string } {
+export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: BarRow; fields: number } | { error: string } {
   if (value === null || value.length === 0) return { error: 'empty message' };
   if (value.length > maxBytes) return { error: `message of ${value.length} bytes is over the ${maxBytes}-byte limit` };
   let parsed: unknown;
@@ -35,5 +39,6 @@ export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: 
     if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `${f}: a finite number or null is required, got ${JSON.stringify(v)}` };
     row[f] = v;
   }
-  return { row };
+  // How many fields the message had: more than the row's means it had others (ignored).
+  return { row, fields: Object.keys(m).length };
 }

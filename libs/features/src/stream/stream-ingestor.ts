@@ -10,6 +10,7 @@ import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
 import { BarBatchParser, mergeParsed, type ParsedBarBatch } from './bar-batch.parser';
+import { BAR_FIELDS } from './bar-message';
 
 export interface StreamOptions {
   readonly brokers: readonly string[];
@@ -565,7 +566,7 @@ export class StreamIngestor {
     try {
       const result = await this.ingestor.ingest({
         dataset: this.options.dataset,
-        source: { kind: 'file', path, format: 'ndjson', identity, label: `kafka ${this.options.topic}` },
+        source: { kind: 'file', path, format: 'ndjson', identity, label: `kafka ${this.options.topic}`, fields: BAR_FIELDS },
         timing: { kind: 'close' },
         createAs: 'bars',
       });
