@@ -15,8 +15,11 @@ export interface DecodedRow<Raw extends string | Buffer> {
 export class DecodedRowCache<Raw extends string | Buffer> {
   private readonly entries = new Map<string, DecodedRow<Raw>>();
 
-  /** `limit`: entries kept before the cache starts over (about 1 KiB each). */
-  constructor(private readonly limit = 250_000) {}
+  /**
+   * `limit`: entries kept before the cache starts over (about 1 KiB each with what the answer
+   * formats cache per row; the LMDB driver keeps one cache per view version).
+   */
+  constructor(private readonly limit = 100_000) {}
 
   /**
    * The row decoded earlier from exactly `raw` under `key`, if any.

@@ -454,6 +454,7 @@ export class StreamIngestor {
     // below), done on the parser's thread as they arrived; the fresh rows that pass go to the
     // batch ingestor.
     const parsed = mergeParsed(await Promise.all(parsing));
+    if (parsed.lineEnds.length !== all.length) throw new Error(`stream: ${parsed.lineEnds.length} messages checked for a batch of ${all.length}`);
     const reasons = new Map<number, string>(parsed.errors);
     const dead: Array<{ message: Buffered; reason: string }> = [];
     const rowMessages: Buffered[] = [];
