@@ -270,6 +270,19 @@ describe('online store drivers opened directly', () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       const [[row]] = await b.read([{ view: 'v', version: 1 }], [['K']]);
       expect(row).toEqual({ key: ['K'], eventTs: '2026-01-02T00:00:00.000Z', createdTs: '2026-01-02T00:00:00.000Z', values: { x: 2 } });
+      // The path under test is the one that skips LMDB while no transaction has committed.
+      expect((b as unknown as { lastTxnId: unknown }).lastTxnId).toEqual(expect.any(Function));
+      // A key that has no row yet, then gets one through the other handle.
+      expect((await b.read([{ view: 'v', version: 1 }], [['L']]))[0][0]).toBeUndefined();
+      await a.putLatest('v', 1, [{ key: ['L'], eventTs: '2026-01-02T00:00:00.000Z', createdTs: '2026-01-02T00:00:00.000Z', values: { x: 3 } }]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect((await b.read([{ view: 'v', version: 1 }], [['K'], ['L']]))[0].map((r) => r?.values.x)).toEqual([2, 3]);
+      // A write through a and a read through b in the same event-loop turn, then a later read:
+      // what b finds must never be older than that write once the turn is over.
+      await a.putLatest('v', 1, [{ key: ['K'], eventTs: '2026-01-03T00:00:00.000Z', createdTs: '2026-01-03T00:00:00.000Z', values: { x: 4 } }]);
+      await b.read([{ view: 'v', version: 1 }], [['K']]);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect((await b.read([{ view: 'v', version: 1 }], [['K']]))[0][0]?.values.x).toBe(4);
     } finally {
       await a.close();
       await b.close();

@@ -2,8 +2,11 @@ import type { OnlineRow } from './online-store.driver';
 
 /** A row as a driver decoded it, with the stored bytes it came from. */
 export interface DecodedRow<Raw extends string | Buffer> {
-  readonly raw: Raw;
-  readonly row: OnlineRow;
+  /** The stored form; null: the key had no row. */
+  readonly raw: Raw | null;
+  readonly row: OnlineRow | undefined;
+  /** The store's version the entry was last found current at (LMDB: its last transaction id); -1: none. */
+  stamp: number;
 }
 
 /**
@@ -21,23 +24,33 @@ export class DecodedRowCache<Raw extends string | Buffer> {
    */
   constructor(private readonly limit = 100_000) {}
 
+  /** The entry of `key`, as last found. */
+  entry(key: string): DecodedRow<Raw> | undefined {
+    return this.entries.get(key);
+  }
+
   /**
    * The row decoded earlier from exactly `raw` under `key`, if any.
    */
   get(key: string, raw: Raw): DecodedRow<Raw> | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || entry.raw === null) return undefined;
     if (typeof raw === 'string') return entry.raw === raw ? entry : undefined;
     return sameBytes(entry.raw as Buffer, raw as Buffer) ? entry : undefined;
   }
 
-  /** Remembers `row` as decoded from `raw` (which the cache keeps: pass a buffer nobody reuses). */
-  set(key: string, raw: Raw, row: OnlineRow): void {
+  /**
+   * Remembers `row` as decoded from `raw` (which the cache keeps: pass a buffer nobody reuses),
+   * or (raw null) that `key` has no row, as found at `stamp`.
+   */
+  set(key: string, raw: Raw | null, row: OnlineRow | undefined, stamp = -1): void {
     if (this.entries.size >= this.limit && !this.entries.has(key)) this.entries.clear();
-    // Shared by every request that reads the key from now on: nobody may change it.
-    Object.freeze(row.values);
-    Object.freeze(row);
-    this.entries.set(key, { raw, row });
+    if (row !== undefined) {
+      // Shared by every request that reads the key from now on: nobody may change it.
+      Object.freeze(row.values);
+      Object.freeze(row);
+    }
+    this.entries.set(key, { raw, row, stamp });
   }
 }
 

@@ -149,7 +149,7 @@ export class OnlineServingService {
         if (row === undefined) {
           statuses[j] = 'NOT_FOUND';
           notFound += width;
-        } else if (t.ttlMs !== null && now - Date.parse(row.eventTs) > t.ttlMs) {
+        } else if (t.ttlMs !== null && now - eventMillis(row) > t.ttlMs) {
           statuses[j] = 'OUTSIDE_TTL';
           outside += width;
         } else {
@@ -254,6 +254,15 @@ export class OnlineServingService {
 function planKey(request: OnlineRequest): string {
   if (typeof request.featureService === 'string' && request.features === undefined) return `s\u0000${request.featureService}`;
   return Array.isArray(request.features) && request.features.every((f) => typeof f === 'string') ? `f\u0000${request.features.join('\u0000')}` : `x\u0000${Math.random()}`;
+}
+
+// A row's event time in epoch ms, parsed once per row object (the drivers hand back the same
+// object while the stored row is unchanged).
+const eventTimes = new WeakMap<OnlineRow, number>();
+function eventMillis(row: OnlineRow): number {
+  let ms = eventTimes.get(row);
+  if (ms === undefined) eventTimes.set(row, (ms = Date.parse(row.eventTs)));
+  return ms;
 }
 
 /** `{"symbol": ["BTC-USD", …]}` → one string array per key column, all of the same length. */

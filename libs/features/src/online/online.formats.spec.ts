@@ -1,4 +1,4 @@
-import { feastResponseJson, onlineResponseBody } from './online.formats';
+import { feastResponseBody, onlineResponseBody } from './online.formats';
 import type { OnlineResult, OnlineStatus, OnlineValue } from './online-serving.service';
 import type { OnlineRow } from './online-store.driver';
 
@@ -96,7 +96,7 @@ describe('online answers written as JSON text', () => {
   it.each([1, 2, 3, 4, 5])('equal the object shape serialised by JSON.stringify (seed %i)', (seed) => {
     const result = sampleResult(seed, 1 + seed * 7);
     expect(JSON.parse(onlineResponseBody(result).toString())).toEqual(JSON.parse(JSON.stringify(reference(result))));
-    expect(JSON.parse(feastResponseJson(result, true))).toEqual(feastReference(result));
+    expect(JSON.parse(feastResponseBody(result, true).toString())).toEqual(feastReference(result));
   });
 
   it('renders from its caches only what is still stored: the same rows twice, then changed rows', () => {
@@ -110,13 +110,13 @@ describe('online answers written as JSON text', () => {
     }));
     const changed = { ...result, tables };
     expect(JSON.parse(onlineResponseBody(changed).toString())).toEqual(JSON.parse(JSON.stringify(reference(changed))));
-    expect(JSON.parse(feastResponseJson(changed, true))).toEqual(feastReference(changed));
+    expect(JSON.parse(feastResponseBody(changed, true).toString())).toEqual(feastReference(changed));
     expect(onlineResponseBody(result).equals(first)).toBe(true);
   });
 
   it("writes whole doubles as 1.0 and NaN as \"NaN\" in Feast's answer, column-major with the key first", () => {
     const result = sampleResult(9, 60);
-    const text = feastResponseJson(result, true);
+    const text = feastResponseBody(result, true).toString();
     const parsed = JSON.parse(text);
     expect(parsed.metadata.feature_names).toEqual(['symbol', 'returns__ret_1d', 'updown__going_up', 'meta__note', 'meta__count', 'returns__ret_5d']);
     expect(parsed.results[0].values).toEqual(result.keys[0]);

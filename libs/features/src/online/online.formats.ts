@@ -214,39 +214,56 @@ function feastValues(run: ColumnRun, row: OnlineRow): readonly string[] {
 }
 
 /**
- * Feast's `/get-online-features` answer as JSON text, column-major with the entity key columns
+ * Feast's `/get-online-features` answer as UTF-8 JSON, column-major with the entity key columns
  * first, written the way Feast's server writes it: whole DOUBLE values keep a `.0` (Feast's
  * Python client infers a value's type from the JSON token, so `1` would reach a pandas user as an
  * int), NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
  */
-export function feastResponseJson(result: OnlineResult, fullFeatureNames: boolean, withViewMetadata = false): string {
+export function feastResponseBody(result: OnlineResult, fullFeatureNames: boolean, withViewMetadata = false): Buffer {
   const count = result.keys[0].length;
   const names = [...result.keyColumns, ...result.columns.map((c) => (fullFeatureNames ? c.name : c.feature))];
-  const parts: string[] = [];
+  const out = new Pieces();
+  out.text('{"results":[');
   const keyStatuses = `[${new Array<string>(count).fill('"PRESENT"').join(',')}]`;
   const keyTimes = `[${new Array<string>(count).fill(QUOTED_EPOCH).join(',')}]`;
-  for (const keys of result.keys) parts.push(`{"values":${JSON.stringify(keys)},"statuses":${keyStatuses},"event_timestamps":${keyTimes}}`);
+  result.keys.forEach((keys, k) => out.text(`${k ? ',' : ''}{"values":${JSON.stringify(keys)},"statuses":${keyStatuses},"event_timestamps":${keyTimes}}`));
   for (const run of columnRuns(result)) {
     const table = result.tables[run.table];
+    // Per entity: the run's value texts (null: no value), and the event times and the statuses,
+    // which every column of the run shares (but NULL_VALUE, which depends on the value).
     const texts: Array<readonly string[] | null> = new Array(count);
     let times = '';
+    let statuses = '';
     for (let j = 0; j < count; j++) {
       const stored = table.rows[j];
-      texts[j] = table.statuses[j] === 'PRESENT' ? feastValues(run, stored!) : null;
-      times += `${j ? ',' : ''}${stored === undefined ? QUOTED_EPOCH : `"${feastTimestamp(stored.eventTs)}"`}`;
+      const status = table.statuses[j];
+      texts[j] = status === 'PRESENT' ? feastValues(run, stored!) : null;
+      const sep = j ? ',' : '';
+      times += sep + (stored === undefined ? QUOTED_EPOCH : `"${feastTimestamp(stored.eventTs)}"`);
+      statuses += sep + (status === 'NOT_FOUND' ? '"NOT_FOUND"' : status === 'OUTSIDE_TTL' ? '"OUTSIDE_MAX_AGE"' : '"PRESENT"');
     }
+    const timesBytes = Buffer.from(`],"event_timestamps":[${times}]}`);
+    const statusBytes = Buffer.from(`],"statuses":[${statuses}`);
     run.columns.forEach((_, i) => {
-      let values = '';
-      let statuses = '';
+      out.text(',{"values":[');
+      let nulls = false;
       for (let j = 0; j < count; j++) {
-        const sep = j ? ',' : '';
         const row = texts[j];
         const text = row === null ? 'null' : row[i];
-        values += sep + text;
-        const status = table.statuses[j];
-        statuses += sep + (status === 'NOT_FOUND' ? '"NOT_FOUND"' : status === 'OUTSIDE_TTL' ? '"OUTSIDE_MAX_AGE"' : text === 'null' ? '"NULL_VALUE"' : '"PRESENT"');
+        if (row !== null && text === 'null') nulls = true;
+        out.text(j ? `,${text}` : text);
       }
-      parts.push(`{"values":[${values}],"statuses":[${statuses}],"event_timestamps":[${times}]}`);
+      if (!nulls) out.bytes(statusBytes);
+      else {
+        let own = '';
+        for (let j = 0; j < count; j++) {
+          const row = texts[j];
+          const status = table.statuses[j];
+          own += (j ? ',' : '') + (status === 'NOT_FOUND' ? '"NOT_FOUND"' : status === 'OUTSIDE_TTL' ? '"OUTSIDE_MAX_AGE"' : row![i] === 'null' ? '"NULL_VALUE"' : '"PRESENT"');
+        }
+        out.text(`],"statuses":[${own}`);
+      }
+      out.bytes(timesBytes);
     });
   }
   const metadata: Record<string, unknown> = { feature_names: names };
@@ -254,7 +271,8 @@ export function feastResponseJson(result: OnlineResult, fullFeatureNames: boolea
     const views = new Map(result.columns.map((c) => [c.view, c.version]));
     metadata.feature_view_metadata = [...views].map(([name, version]) => ({ name, version }));
   }
-  return `{"results":[${parts.join(',')}],"metadata":${JSON.stringify(metadata)}}`;
+  out.text(`],"metadata":${JSON.stringify(metadata)}}`);
+  return out.toBuffer();
 }
 
 function feastDouble(value: OnlineValue): string {

@@ -15,10 +15,18 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
   private readonly decoded = new Map<string, DecodedRowCache<Buffer>>();
   private readonly decoder: { decode(bytes: Buffer): unknown };
 
+  /** The environment's last committed transaction id (mdb_env_info), when lmdb exposes it. */
+  private readonly lastTxnId: (() => number) | null;
+
   private constructor(private readonly db: RootDatabase) {
     // lmdb's own get() is getBinary() and then this decoder; reading the bytes first lets an
     // unchanged row be recognised and handed back without decoding it again.
     this.decoder = (db as unknown as { decoder: { decode(bytes: Buffer): unknown } }).decoder;
+    // Not in lmdb's type declarations: the native environment behind getStats(). Without it,
+    // every key is read and compared on every lookup (still correct, slower).
+    const env = (db as unknown as { env?: { info?: () => { lastTxnId?: unknown } } }).env;
+    const info = env?.info;
+    this.lastTxnId = env && typeof info === 'function' && typeof info.call(env).lastTxnId === 'number' ? () => info.call(env).lastTxnId as number : null;
   }
 
   static open(path: string): LmdbOnlineStore {
@@ -42,30 +50,50 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
     });
   }
 
-  /** Reads every key in one read snapshot (lmdb renews a handle's snapshot once per event-loop turn). */
+  /**
+   * Reads every key in one read snapshot. An entry found current at the environment's last
+   * committed transaction id is still current while that id has not moved (no writer, in any
+   * process, has committed since), so a lookup with no write since the previous one asks LMDB
+   * nothing but that id. The id is read before a fresh snapshot is taken, so a snapshot is never
+   * older than the id its entries are stamped with: an entry stamped with the current id was read
+   * in a snapshot of exactly that state.
+   */
   async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
+    const stamp = this.lastTxnId ? this.lastTxnId() : -1;
+    if (stamp >= 0) this.db.resetReadTxn();
     const keyTexts = keys.map(onlineKeyText);
     return tables.map((t) => {
       const prefix = onlineKeyPrefix(t.view, t.version);
       let cache = this.decoded.get(prefix);
       if (cache === undefined) this.decoded.set(prefix, (cache = new DecodedRowCache()));
       const rows = new Array<OnlineRow | undefined>(keyTexts.length);
-      for (let k = 0; k < keyTexts.length; k++) rows[k] = this.readRow(cache, prefix + keyTexts[k], keyTexts[k]);
+      for (let k = 0; k < keyTexts.length; k++) rows[k] = this.readRow(cache, prefix, keyTexts[k], stamp);
       return rows;
     });
   }
 
-  private readRow(cache: DecodedRowCache<Buffer>, key: string, keyText: string): OnlineRow | undefined {
+  private readRow(cache: DecodedRowCache<Buffer>, prefix: string, keyText: string, stamp: number): OnlineRow | undefined {
+    if (stamp >= 0) {
+      const known = cache.entry(keyText);
+      if (known !== undefined && known.stamp === stamp) return known.row;
+    }
+    const key = prefix + keyText;
     // getBinaryFast hands back lmdb's own reused buffer (its `length` set to the value's size),
-    // so the common case, an unchanged row, costs no allocation.
+    // so an unchanged row costs no allocation.
     const stored = this.db.getBinaryFast(key);
-    if (stored === undefined) return undefined;
+    if (stored === undefined) {
+      cache.set(keyText, null, undefined, stamp);
+      return undefined;
+    }
     const cached = cache.get(keyText, stored);
-    if (cached !== undefined) return cached.row;
+    if (cached !== undefined) {
+      cached.stamp = stamp;
+      return cached.row;
+    }
     // Changed or new: a copy of its own (same snapshot, same bytes), decoded.
     const bytes = this.db.getBinary(key)!;
     const row = this.decoder.decode(bytes) as OnlineRow;
-    cache.set(keyText, bytes, row);
+    cache.set(keyText, bytes, row, stamp);
     return row;
   }
 
