@@ -290,6 +290,34 @@ describe('online store drivers opened directly', () => {
     }
   });
 
+  it('Redis: two clients (two processes in production) see each other’s writes, while the reader keeps rows it read', async () => {
+    const redis = await startRedis();
+    const a = await RedisOnlineStore.connect(redis.url);
+    const b = await RedisOnlineStore.connect(redis.url);
+    const row = (key: string, day: number, x: number): OnlineRow => ({ key: [key], eventTs: `2026-01-0${day}T00:00:00.000Z`, createdTs: `2026-01-0${day}T00:00:00.000Z`, values: { x } });
+    const read = async (...keys: string[]) => (await b.read([{ view: 'v', version: 1 }], keys.map((k) => [k])))[0].map((r) => r?.values.x);
+    try {
+      // Before any write there is no generation: every read asks for the rows.
+      expect(await read('K', 'L')).toEqual([undefined, undefined]);
+      await a.putLatest('v', 1, [row('K', 1, 1)]);
+      expect(await read('K', 'L')).toEqual([1, undefined]);
+      const [[first]] = await b.read([{ view: 'v', version: 1 }], [['K']]);
+      // No write since: the same decoded row object comes back.
+      expect((await b.read([{ view: 'v', version: 1 }], [['K']]))[0][0]).toBe(first);
+      await a.putLatest('v', 1, [row('K', 2, 2), row('L', 2, 3)]);
+      expect(await read('K', 'L')).toEqual([2, 3]);
+      // A write that changes nothing (an older row) need not move the generation; a newer one must.
+      await a.putLatest('v', 1, [row('K', 1, 9)]);
+      expect(await read('K')).toEqual([2]);
+      await a.putLatest('v', 1, [row('K', 3, 4)]);
+      expect(await read('K', 'L')).toEqual([4, 3]);
+    } finally {
+      await a.close();
+      await b.close();
+      await redis.close();
+    }
+  });
+
   it('Redis: a server that is not there gives a clear error, not a hang', async () => {
     const store = await RedisOnlineStore.connect('redis://127.0.0.1:1/0');
     try {

@@ -6,6 +6,11 @@ import { onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } f
 // Compare-and-set of one row: replaces the stored row only when the new one is not older (event
 // time in ms, then created time in ms). Runs atomically in Redis, so concurrent writers and late
 // or replayed rows cannot roll a value back, and a reader sees a whole row or the previous one.
+// KEYS: the rows' keys; ARGV: event ms, created ms and JSON per row, then the generation key.
+// Any write moves the generation on, in the same atomic step: readers that saw generation g
+// know every row they read then is still current while it is g. A missing generation starts
+// from the server's clock in microseconds, so one lost with the data (a restart without
+// persistence) does not come back with a value readers have seen.
 const PUT_LATEST = `
 local written = 0
 for i = 1, #KEYS do
@@ -21,6 +26,14 @@ for i = 1, #KEYS do
     redis.call('SET', KEYS[i], ARGV[i * 3])
     written = written + 1
   end
+end
+if written > 0 then
+  local generation = ARGV[#KEYS * 3 + 1]
+  if redis.call('EXISTS', generation) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', generation, t[1] .. string.format('%06d', tonumber(t[2])))
+  end
+  redis.call('INCR', generation)
 end
 return written
 `;
@@ -44,6 +57,10 @@ export class RedisOnlineStore implements OnlineStoreDriver {
   readonly name = 'redis';
   private lastError: string | null = null;
   private readonly decoded = new DecodedRowCache<string>();
+  /** Moved on by every write (see PUT_LATEST). */
+  private get generationKey(): string {
+    return `${this.prefix}\u0000generation`;
+  }
 
   private constructor(
     private readonly client: Redis,
@@ -98,27 +115,52 @@ export class RedisOnlineStore implements OnlineStoreDriver {
         const stored: StoredRow = { e: Date.parse(row.eventTs), c: Date.parse(row.createdTs), row };
         return [String(stored.e), String(stored.c), JSON.stringify(stored)];
       });
-      written += Number(await this.call(() => (this.client as RedisWithScripts).putLatest(keys.length, ...keys, ...args)));
+      written += Number(await this.call(() => (this.client as RedisWithScripts).putLatest(keys.length, ...keys, ...args, this.generationKey)));
     }
     return written;
   }
 
+  /**
+   * Reads the rows of every key. Rows read at the store's current generation are still what is
+   * stored (every write moves it on), so a lookup with no write since asks Redis only for the
+   * generation; otherwise the generation and the rows come back together (MULTI) in one trip.
+   */
   async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
     const names: string[] = [];
     for (const t of tables) for (const k of keys) names.push(this.prefix + onlineKey(t.view, t.version, k));
-    const values = names.length ? await this.call(() => this.client.mget(names)) : [];
-    return tables.map((_, t) =>
-      keys.map((_k, k) => {
-        const at = t * keys.length + k;
-        const value = values[at];
-        if (!value) return undefined;
-        const cached = this.decoded.get(names[at], value);
-        if (cached !== undefined) return cached.row;
-        const row = (JSON.parse(value) as StoredRow).row;
-        this.decoded.set(names[at], value, row);
-        return row;
-      }),
-    );
+    if (names.length === 0) return tables.map(() => []);
+    const generation = await this.call(() => this.client.get(this.generationKey));
+    if (generation !== null) {
+      const stamp = Number(generation);
+      const known = names.map((name) => this.decoded.entry(name));
+      if (known.every((entry) => entry !== undefined && entry.stamp === stamp)) return this.shape(tables, keys, (at) => known[at]!.row);
+    }
+    const replies = (await this.call(() => this.client.multi().get(this.generationKey).mget(names).exec())) as Array<[Error | null, unknown]> | null;
+    const failed = replies === null ? new Error('transaction aborted') : (replies.find(([error]) => error !== null)?.[0] ?? null);
+    if (failed || replies === null) throw new DependencyError(ErrorCode.Unavailable, `online store unavailable: redis at ${this.where}: ${failed?.message}`, { store: 'redis' });
+    const current = replies[0][1] as string | null;
+    const values = replies[1][1] as Array<string | null>;
+    const stamp = current === null ? -1 : Number(current);
+    return this.shape(tables, keys, (at) => {
+      const value = values[at];
+      if (!value) {
+        this.decoded.set(names[at], null, undefined, stamp);
+        return undefined;
+      }
+      const cached = this.decoded.get(names[at], value);
+      if (cached !== undefined) {
+        cached.stamp = stamp;
+        return cached.row;
+      }
+      const row = (JSON.parse(value) as StoredRow).row;
+      this.decoded.set(names[at], value, row, stamp);
+      return row;
+    });
+  }
+
+  // result[t][k] from a reader of the flat position t * keys + k.
+  private shape(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>, row: (at: number) => OnlineRow | undefined): Array<Array<OnlineRow | undefined>> {
+    return tables.map((_, t) => keys.map((_k, k) => row(t * keys.length + k)));
   }
 
   async ping(): Promise<void> {
