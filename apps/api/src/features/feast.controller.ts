@@ -1,6 +1,6 @@
 import { Body, Catch, Controller, HttpCode, Logger, Post, Res, UseFilters, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ErrorCode, FeatureStore, FeatureStoreError, InvalidArgumentError, feastResponseJson, type PushResult } from '@app/features';
+import { ErrorCode, FeatureStore, FeatureStoreError, InvalidArgumentError, feastResponseBody, type PushResult } from '@app/features';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 import { toErrorResponse } from '../common/error.filter';
 import { objectBody } from '../common/object-body';
@@ -43,7 +43,7 @@ export class FeastController {
   /** Online lookup in Feast's request and response shapes (column-major, entity keys first). */
   @Post('get-online-features')
   @HttpCode(200)
-  async getOnlineFeatures(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async getOnlineFeatures(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     const request = objectBody(body);
     const fullNames = flag(request, 'full_feature_names');
     const withViews = flag(request, 'include_feature_view_version_metadata');
@@ -51,7 +51,7 @@ export class FeastController {
     const byService = request.feature_service !== undefined && request.feature_service !== null;
     const result = await this.store.serving.lookup({ features: byService ? undefined : request.features, featureService: byService ? request.feature_service : undefined, entities: request.entities });
     void reply.header('content-type', 'application/json');
-    return feastResponseJson(result, fullNames, withViews);
+    return feastResponseBody(result, fullNames, withViews);
   }
 
   /** Feast's push: feature values into a view's online store, or source rows into a dataset. */
