@@ -180,15 +180,15 @@ describe('batch ingestion into the Parquet lake', () => {
     expect(results[3]).toEqual(results[0]);
   });
 
-  it('reads NDJSON typed, and per row as text when one value breaks the typed read: the same rows either way', async () => {
+  it('reads NDJSON of a writer that names its fields typed, and per row as text when one value breaks the typed read', async () => {
     const bar = (symbol: string, close: unknown) => JSON.stringify({ symbol, ts: '2024-03-01T00:00:00Z', open: 10, high: 12, low: 9, close, volume: 1000 });
     // Every value fits the dataset's types: the typed read takes it all, fields the writer named only.
     const clean = writeText(tmp.dir, 'clean.ndjson', [bar('AAA', 11), bar('BBB', 11.5)].join('\n'));
     const typed = await store.ingestor.ingest({ dataset: 'json_bars', source: { kind: 'file', path: clean, format: 'ndjson', identity: 'clean', label: 'clean', fields: ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'] }, timing: { kind: 'close' }, createAs: 'bars' });
     expect(typed.accepted).toBe(2);
-    // A value of the wrong kind fails only its own row, with its reason.
+    // A value of the wrong kind fails only its own row, with its reason (the typed read fails, the text read takes over).
     const mixed = writeText(tmp.dir, 'mixed.ndjson', [bar('CCC', 11), bar('DDD', 'abc'), bar('EEE', { x: 1 }), bar('FFF', '11.25')].join('\n'));
-    const batch = await store.ingestor.ingest({ dataset: 'json_bars', source: { kind: 'file', path: mixed, format: 'ndjson', identity: 'mixed', label: 'mixed' }, timing: { kind: 'close' }, createAs: 'bars' });
+    const batch = await store.ingestor.ingest({ dataset: 'json_bars', source: { kind: 'file', path: mixed, format: 'ndjson', identity: 'mixed', label: 'mixed', fields: ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'] }, timing: { kind: 'close' }, createAs: 'bars' });
     expect(batch.accepted).toBe(2);
     expect(batch.rejected).toBe(2);
     const quarantined = readFileSync(batch.quarantineFile!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { row: number; error: string });
@@ -196,6 +196,14 @@ describe('batch ingestion into the Parquet lake', () => {
     expect(quarantined[0].error).toContain('close: cannot parse "abc"');
     const rows = await lakeRows(tmp.dir, 'json_bars');
     expect(rows.map((r) => [r.symbol, r.close])).toEqual([['AAA', 11], ['BBB', 11.5], ['CCC', 11], ['FFF', 11.25]]);
+  });
+
+  it('reads other JSON per row as text: a boolean is not a number, as in CSV', async () => {
+    const line = (close: unknown) => JSON.stringify({ symbol: 'BOOL', ts: '2024-03-02T00:00:00Z', open: 1, high: 1, low: 1, close, volume: 1 });
+    const path = writeText(tmp.dir, 'bool.ndjson', [line(true), line(1)].join('\n'));
+    const batch = await store.ingestor.ingest({ dataset: 'json_text', source: { kind: 'file', path, format: 'ndjson', identity: 'bool', label: 'bool' }, timing: { kind: 'close' }, createAs: 'bars' });
+    expect([batch.accepted, batch.rejected]).toEqual([1, 1]);
+    expect(batch.errors[0].message).toContain('close: cannot parse');
   });
 
   it('places equity daily bars at the NYSE close in UTC, across the DST change', async () => {

@@ -98,7 +98,21 @@ describe('streaming ingestion from a real Kafka broker', () => {
       { value: huge, reason: /over the 65536-byte limit/ },
       { value: JSON.stringify({ ...good[2], ts: '2026-03-01T00:00:00Z', low: good[2].high + 5 }), reason: /low/ },
     ];
-    await produce(brokers, topic, [...good.map(asMessage), ...poison.map((p) => ({ key: 'SYN0001', value: p.value })), asMessage(correction)]);
+    // Bars written oddly but valid: a duplicate field (JSON.parse keeps the last one; DuckDB refuses
+    // the line) and an epoch-seconds ts with a fraction. Both must land like the others.
+    const odd = new Map<number, (value: string) => string>([
+      [7, (value) => value.replace('{', '{"close":0,')],
+      // (In another micro-batch than the first: a batch that falls back rewrites all its bars.)
+      [100, (value) => value.replace(/"ts":"[^"]+"/, `"ts":${Date.parse(good[100].ts) / 1000}.0`)],
+    ]);
+    const goodMessages = good.map((b, i) => {
+      const message = asMessage(b);
+      const rewrite = odd.get(i);
+      return rewrite ? { ...message, value: rewrite(String(message.value)) } : message;
+    });
+    expect(String(goodMessages[7].value)).toContain('"close":0,');
+    expect(String(goodMessages[100].value)).toMatch(/"ts":\d+\.0,/);
+    await produce(brokers, topic, [...goodMessages, ...poison.map((p) => ({ key: 'SYN0001', value: p.value })), asMessage(correction)]);
 
     const port = await freePort();
     const worker = startWorker(tmp.dir, ['--topic', topic, '--group', 'g-bars', '--batch-size', '40', '--batch-ms', '200', '--metrics-port', String(port)]);

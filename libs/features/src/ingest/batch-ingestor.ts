@@ -268,8 +268,8 @@ interface ReadPlan {
 
 /**
  * Fast path first: let DuckDB parse typed columns (forcing the dataset's types on mapped CSV
- * and JSON columns). If one bad value breaks that read, read everything as text instead, so that
- * the bad value fails only its own row.
+ * columns, and on the JSON fields of a writer that checked their types). If one bad value breaks
+ * that read, read everything as text instead, so that the bad value fails only its own row.
  */
 function readPlans(source: IngestSource, described: readonly SourceColumn[], mapping: ResolvedMapping): ReadPlan[] {
   const asText: ReadPlan = {
@@ -283,7 +283,11 @@ function readPlans(source: IngestSource, described: readonly SourceColumn[], map
     if ('source' in origin && spec.type !== 'TIMESTAMPTZ') forced[origin.source.name] = spec.type;
   }
   if (source.format !== 'csv') {
-    // JSON: the dataset's types on its mapped columns, text for the rest (timestamps included).
+    // JSON is read as text, per row (its types vary by row, and DuckDB's typed JSON read converts
+    // some values the text path rejects, e.g. true as 1), unless its writer names its fields and
+    // has checked their JSON types (the stream): then typed first, the dataset's types on mapped
+    // columns, text for the rest (timestamps included).
+    if (source.kind !== 'file' || !source.fields) return [asText];
     const types = Object.fromEntries(described.map((c) => [c.name, forced[c.name] ?? 'VARCHAR']));
     const typed: ReadPlan = { reader: readerSql(source, { jsonTypes: types }), columns: described.map((c) => ({ name: c.name, type: types[c.name] })), final: false };
     return [typed, asText];

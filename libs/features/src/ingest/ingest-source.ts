@@ -13,8 +13,9 @@ export interface FileSource {
   readonly identity: string;
   readonly label: string;
   /**
-   * The names of a JSON file's fields, when the writer knows them (the stream's NDJSON): the file
-   * is then not sampled to find them. Fields it does not name are not read.
+   * The names of a JSON file's fields, when its writer knows them and has checked their JSON
+   * types against the dataset's (the stream's NDJSON: numbers are JSON numbers): the file is then
+   * not sampled to find them and is read typed first. Fields it does not name are not read.
    */
   readonly fields?: readonly string[];
 }

@@ -24,6 +24,11 @@ export class DecodedRowCache<Raw extends string | Buffer> {
    */
   constructor(private readonly limit = 100_000) {}
 
+  /** Forgets every entry. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** The entry of `key`, as last found. */
   entry(key: string): DecodedRow<Raw> | undefined {
     return this.entries.get(key);

@@ -48,8 +48,10 @@ export function packValues(values: ReadonlyArray<Buffer | null>): PackedValues {
 /**
  * Checks every message of a packed micro-batch; what a worker thread runs (and tests call
  * directly). A bar's line is its message as it came when that is one line of valid UTF-8 JSON
- * with only the bar's fields (the ingestor reads those fields by name, so it sees the same
- * values), and the checked row written anew otherwise: most messages are copied, not rewritten.
+ * with only the bar's fields and a text ts (the ingestor reads those fields by name, so it sees
+ * the same values), and the checked row written anew otherwise: most messages are copied, not
+ * rewritten. (A duplicate field passes JSON.parse but not DuckDB: the stream then rewrites the
+ * whole batch, see StreamIngestor.)
  */
 export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBarBatch {
   const all = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
@@ -70,7 +72,9 @@ export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBar
       lineEnds[i] = -1;
       continue;
     }
-    const asIs = value !== null && parsed.fields === Object.keys(parsed.row).length && value.indexOf(0x0a) < 0 && value.indexOf(0x0d) < 0 && isUtf8(value);
+    // A numeric ts is rewritten: DuckDB reads it as text, and `1704067200.0` would not parse.
+    const asIs =
+      value !== null && typeof parsed.row.ts === 'string' && parsed.fields === Object.keys(parsed.row).length && value.indexOf(0x0a) < 0 && value.indexOf(0x0d) < 0 && isUtf8(value);
     const line = asIs ? value : Buffer.from(JSON.stringify(parsed.row));
     lines.push(line);
     length += line.length + 1;

@@ -10,7 +10,7 @@ import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
 import { BarBatchParser, mergeParsed, type ParsedBarBatch } from './bar-batch.parser';
-import { BAR_FIELDS } from './bar-message';
+import { BAR_FIELDS, parseBarMessage } from './bar-message';
 
 export interface StreamOptions {
   readonly brokers: readonly string[];
@@ -477,7 +477,16 @@ export class StreamIngestor {
       // Usually every message is fresh: the parser's text is the file as it is.
       const ndjson = Buffer.from(parsed.ndjson.buffer, parsed.ndjson.byteOffset, parsed.ndjson.byteLength);
       const content = lineSlices.length === all.length - parsed.errors.length ? ndjson : Buffer.concat(lineSlices.map(([from, to]) => ndjson.subarray(from, to)));
-      const outcome = await this.ingest(content, rowMessages);
+      let outcome: Awaited<ReturnType<StreamIngestor['ingest']>>;
+      try {
+        outcome = await this.ingest(content, rowMessages);
+      } catch (error) {
+        // The file holds most bars as they came; if DuckDB cannot read it where JSON.parse could
+        // (e.g. a duplicate field, which JSON.parse resolves to the last), write every bar anew
+        // from its checked row and try once more, before the batch fails the worker.
+        if (!(error instanceof FeatureStoreError) || error.code !== ErrorCode.InvalidArgument) throw error;
+        outcome = await this.ingest(rewrittenLines(rowMessages, this.options.maxMessageBytes), rowMessages);
+      }
       result = outcome.result;
       for (const bad of outcome.rejected) dead.push({ message: rowMessages[bad.row - 1], reason: bad.reason });
     }
@@ -604,6 +613,18 @@ function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders
     // The bytes as they arrived (also the value of the dead letter).
     'x-original-value': m.value ?? Buffer.alloc(0),
   };
+}
+
+// Every bar's NDJSON line written from its checked row (what the parser does for the bars it
+// does not pass on as they came).
+function rewrittenLines(messages: readonly Buffered[], maxBytes: number): Buffer {
+  const lines: string[] = [];
+  for (const m of messages) {
+    const parsed = parseBarMessage(m.value, maxBytes);
+    if ('error' in parsed) throw new Error(`stream: a message that passed the check fails it now: ${parsed.error}`);
+    lines.push(JSON.stringify(parsed.row));
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 /** One streaming view version's online refresh: the symbols waiting for it and the refresh running. */

@@ -3,6 +3,9 @@ import { open, type RootDatabase } from 'lmdb';
 import { DecodedRowCache } from '../decoded-row.cache';
 import { isOlderThan, onlineKey, onlineKeyPrefix, onlineKeyText, type OnlineRow, type OnlineStoreDriver, type OnlineTable } from '../online-store.driver';
 
+/** The store's generation: moved on by every write, in the same transaction (see read). */
+const GENERATION = '\u0000generation';
+
 /**
  * Online store in its own LMDB environment (DATA_DIR/online): memory-mapped reads, writers
  * serialised across processes, so the API, the materialiser and the stream worker can share it.
@@ -15,18 +18,10 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
   private readonly decoded = new Map<string, DecodedRowCache<Buffer>>();
   private readonly decoder: { decode(bytes: Buffer): unknown };
 
-  /** The environment's last committed transaction id (mdb_env_info), when lmdb exposes it. */
-  private readonly lastTxnId: (() => number) | null;
-
   private constructor(private readonly db: RootDatabase) {
     // lmdb's own get() is getBinary() and then this decoder; reading the bytes first lets an
     // unchanged row be recognised and handed back without decoding it again.
     this.decoder = (db as unknown as { decoder: { decode(bytes: Buffer): unknown } }).decoder;
-    // Not in lmdb's type declarations: the native environment behind getStats(). Without it,
-    // every key is read and compared on every lookup (still correct, slower).
-    const env = (db as unknown as { env?: { info?: () => { lastTxnId?: unknown } } }).env;
-    const info = env?.info;
-    this.lastTxnId = env && typeof info === 'function' && typeof info.call(env).lastTxnId === 'number' ? () => info.call(env).lastTxnId as number : null;
   }
 
   static open(path: string): LmdbOnlineStore {
@@ -46,21 +41,22 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
         this.db.putSync(key, row);
         written++;
       }
+      // In the same transaction as the rows: a snapshot's generation says which rows it holds.
+      // A missing one starts from the clock (µs), so it never repeats one readers have seen.
+      if (written > 0) this.db.putSync(GENERATION, Math.max(((this.db.get(GENERATION) as number | undefined) ?? 0) + 1, Date.now() * 1000));
       return written;
     });
   }
 
   /**
-   * Reads every key in one read snapshot. An entry found current at the environment's last
-   * committed transaction id is still current while that id has not moved (no writer, in any
-   * process, has committed since), so a lookup with no write since the previous one asks LMDB
-   * nothing but that id. The id is read before a fresh snapshot is taken, so a snapshot is never
-   * older than the id its entries are stamped with: an entry stamped with the current id was read
-   * in a snapshot of exactly that state.
+   * Reads every key in one read snapshot (lmdb renews a handle's snapshot once per event-loop
+   * turn). Every write moves the store's generation on in the same transaction, so an entry found
+   * current at the generation this snapshot holds is still what it holds: while nothing has been
+   * written, a lookup reads the generation and no row.
    */
   async read(tables: readonly OnlineTable[], keys: ReadonlyArray<readonly string[]>): Promise<Array<Array<OnlineRow | undefined>>> {
-    const stamp = this.lastTxnId ? this.lastTxnId() : -1;
-    if (stamp >= 0) this.db.resetReadTxn();
+    const generation = this.db.get(GENERATION) as number | undefined;
+    const stamp = typeof generation === 'number' ? generation : -1;
     const keyTexts = keys.map(onlineKeyText);
     return tables.map((t) => {
       const prefix = onlineKeyPrefix(t.view, t.version);

@@ -8,9 +8,9 @@ import { onlineKey, type OnlineRow, type OnlineStoreDriver, type OnlineTable } f
 // or replayed rows cannot roll a value back, and a reader sees a whole row or the previous one.
 // KEYS: the rows' keys; ARGV: event ms, created ms and JSON per row, then the generation key.
 // Any write moves the generation on, in the same atomic step: readers that saw generation g
-// know every row they read then is still current while it is g. A missing generation starts
-// from the server's clock in microseconds, so one lost with the data (a restart without
-// persistence) does not come back with a value readers have seen.
+// know every row they read then is still current while it is g. It moves to the server's clock
+// in microseconds when that is ahead, so a generation lost or rolled back with the data (a
+// restart without persistence, a restore) does not come back with a value readers have seen.
 const PUT_LATEST = `
 local written = 0
 for i = 1, #KEYS do
@@ -29,11 +29,11 @@ for i = 1, #KEYS do
 end
 if written > 0 then
   local generation = ARGV[#KEYS * 3 + 1]
-  if redis.call('EXISTS', generation) == 0 then
-    local t = redis.call('TIME')
-    redis.call('SET', generation, t[1] .. string.format('%06d', tonumber(t[2])))
-  end
-  redis.call('INCR', generation)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local next = (tonumber(redis.call('GET', generation)) or 0) + 1
+  if now > next then next = now end
+  redis.call('SET', generation, string.format('%.0f', next))
 end
 return written
 `;
@@ -68,7 +68,11 @@ export class RedisOnlineStore implements OnlineStoreDriver {
     private readonly where: string,
   ) {
     client.on('error', (error: Error) => (this.lastError = error.message));
-    client.on('ready', () => (this.lastError = null));
+    client.on('ready', () => {
+      this.lastError = null;
+      // A (re)connection may be to a restarted or restored server: nothing read before counts.
+      this.decoded.clear();
+    });
   }
 
   /**
