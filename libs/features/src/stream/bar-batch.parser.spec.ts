@@ -66,6 +66,18 @@ describe('the structural check of a micro-batch', () => {
     }
   });
 
+  it('fails what a dead thread held, and answers the next batch from a new thread', async () => {
+    const parser = new BarBatchParser(512);
+    try {
+      const lost = parser.parse(values);
+      await (parser as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await expect(lost).rejects.toThrow(/exited/);
+      expectSameAsOneByOne(await parser.parse(values), 512);
+    } finally {
+      await parser.close();
+    }
+  });
+
   it('gives the same answer from its worker thread, batch after batch', async () => {
     const parser = new BarBatchParser(512);
     try {

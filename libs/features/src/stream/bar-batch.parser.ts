@@ -125,6 +125,8 @@ export function tsMillis(ts: string | number | null): number {
 }
 
 interface Pending {
+  /** The thread the request went to: only its failure fails the request. */
+  readonly worker: Worker;
   readonly resolve: (parsed: ParsedBarBatch) => void;
   readonly reject: (error: Error) => void;
 }
@@ -147,7 +149,7 @@ export class BarBatchParser {
     const id = this.nextId++;
     worker.ref();
     return new Promise<ParsedBarBatch>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, resolve, reject });
       worker.postMessage({ id, packed, maxBytes: this.maxBytes }, [packed.bytes.buffer as ArrayBuffer]);
     });
   }
@@ -177,8 +179,11 @@ export class BarBatchParser {
     });
     const failAll = (error: Error) => {
       if (this.worker === worker) this.worker = null;
-      for (const waiting of this.pending.values()) waiting.reject(error);
-      this.pending.clear();
+      for (const [id, waiting] of this.pending) {
+        if (waiting.worker !== worker) continue;
+        this.pending.delete(id);
+        waiting.reject(error);
+      }
     };
     worker.on('error', (error) => failAll(error));
     worker.on('exit', (code) => failAll(new Error(`bar parser thread exited with code ${code}`)));
