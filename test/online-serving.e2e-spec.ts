@@ -295,6 +295,28 @@ describe('online store drivers opened directly', () => {
     }
   });
 
+  it('LMDB: a store written before it kept a generation gets one when opened', async () => {
+    const tmp = tempDataDir();
+    const first = LmdbOnlineStore.open(`${tmp.dir}/online`);
+    try {
+      await first.putLatest('v', 1, [{ key: ['K'], eventTs: '2026-01-01T00:00:00.000Z', createdTs: '2026-01-01T00:00:00.000Z', values: { x: 1 } }]);
+      const db = (first as unknown as { db: { removeSync(key: string): boolean; get(key: string): unknown } }).db;
+      db.removeSync('\u0000generation');
+      expect(db.get('\u0000generation')).toBeUndefined();
+    } finally {
+      await first.close();
+    }
+    const again = LmdbOnlineStore.open(`${tmp.dir}/online`);
+    try {
+      const db = (again as unknown as { db: { get(key: string): unknown } }).db;
+      expect(db.get('\u0000generation')).toEqual(expect.any(Number));
+      expect((await again.read([{ view: 'v', version: 1 }], [['K']]))[0][0]?.values).toEqual({ x: 1 });
+    } finally {
+      await again.close();
+      tmp.cleanup();
+    }
+  });
+
   it('Redis: two clients (two processes in production) see each other’s writes, while the reader keeps rows it read', async () => {
     const redis = await startRedis();
     const a = await RedisOnlineStore.connect(redis.url);

@@ -27,7 +27,12 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
   static open(path: string): LmdbOnlineStore {
     mkdirSync(path, { recursive: true });
     // Shared msgpack structures: a row's field layout is stored once, not decoded per read.
-    return new LmdbOnlineStore(open({ path, compression: false, sharedStructuresKey: Symbol.for('online-structures') }));
+    const db = open({ path, compression: false, sharedStructuresKey: Symbol.for('online-structures') });
+    // A store written before it kept a generation gets one, so its lookups can skip reads too.
+    db.transactionSync(() => {
+      if (db.get(GENERATION) === undefined) db.putSync(GENERATION, Date.now() * 1000);
+    });
+    return new LmdbOnlineStore(db);
   }
 
   async putLatest(view: string, version: number, rows: readonly OnlineRow[]): Promise<number> {
