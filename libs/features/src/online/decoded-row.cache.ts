@@ -5,7 +5,7 @@ export interface DecodedRow<Raw extends string | Buffer> {
   /** The stored form; null: the key had no row. */
   readonly raw: Raw | null;
   readonly row: OnlineRow | undefined;
-  /** The store's version the entry was last found current at (LMDB: its last transaction id); -1: none. */
+  /** The store's generation the entry was last found current at; -1: none. */
   stamp: number;
 }
 
@@ -29,26 +29,33 @@ export class DecodedRowCache<Raw extends string | Buffer> {
     this.entries.clear();
   }
 
-  /** The entry of `key`, as last found. */
-  entry(key: string): DecodedRow<Raw> | undefined {
-    return this.entries.get(key);
-  }
-
-  /**
-   * The row decoded earlier from exactly `raw` under `key`, if any.
-   */
-  get(key: string, raw: Raw): DecodedRow<Raw> | undefined {
+  /** The entry of `key` when it was found current at `stamp` (so it still is); else undefined. */
+  atStamp(key: string, stamp: number): DecodedRow<Raw> | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined || entry.raw === null) return undefined;
-    if (typeof raw === 'string') return entry.raw === raw ? entry : undefined;
-    return sameBytes(entry.raw as Buffer, raw as Buffer) ? entry : undefined;
+    return stamp >= 0 && entry !== undefined && entry.stamp === stamp ? entry : undefined;
   }
 
   /**
-   * Remembers `row` as decoded from `raw` (which the cache keeps: pass a buffer nobody reuses),
-   * or (raw null) that `key` has no row, as found at `stamp`.
+   * The row stored under `key` as `raw` (null: no row), found at `stamp`: the object decoded
+   * before while `raw` is unchanged, else the row `decode` gives (with the stored form to keep:
+   * a buffer nobody reuses), remembered from now on.
    */
-  set(key: string, raw: Raw | null, row: OnlineRow | undefined, stamp = -1): void {
+  found(key: string, raw: Raw | null, stamp: number, decode: () => { raw: Raw; row: OnlineRow }): OnlineRow | undefined {
+    if (raw === null) {
+      this.set(key, null, undefined, stamp);
+      return undefined;
+    }
+    const entry = this.entries.get(key);
+    if (entry !== undefined && entry.raw !== null && sameForm(entry.raw, raw)) {
+      entry.stamp = stamp;
+      return entry.row;
+    }
+    const fresh = decode();
+    this.set(key, fresh.raw, fresh.row, stamp);
+    return fresh.row;
+  }
+
+  private set(key: string, raw: Raw | null, row: OnlineRow | undefined, stamp: number): void {
     if (this.entries.size >= this.limit && !this.entries.has(key)) this.entries.clear();
     if (row !== undefined) {
       // Shared by every request that reads the key from now on: nobody may change it.
@@ -57,6 +64,10 @@ export class DecodedRowCache<Raw extends string | Buffer> {
     }
     this.entries.set(key, { raw, row, stamp });
   }
+}
+
+function sameForm<Raw extends string | Buffer>(kept: Raw, raw: Raw): boolean {
+  return typeof raw === 'string' ? kept === raw : sameBytes(kept as Buffer, raw as Buffer);
 }
 
 /**

@@ -38,7 +38,8 @@ export interface OnlineTableResult {
 
 /**
  * The answer as read, one part per view version (the shape both HTTP routes are rendered from
- * without copying values): column c's value for entity j is `onlineValue(result, c, j)`.
+ * without copying values): column c's value for entity j is the feature's value in
+ * tables[columnTable[c]].rows[j] when that entity's status there is PRESENT, else null.
  * `columns` and `columnTable` come from a cached resolution: the same arrays while it lasts.
  */
 export interface OnlineResult {
@@ -49,12 +50,6 @@ export interface OnlineResult {
   /** columnTable[c]: the index in `tables` of column c's view version. */
   readonly columnTable: readonly number[];
   readonly tables: readonly OnlineTableResult[];
-}
-
-/** Column c's value for entity j: null unless its status is PRESENT. */
-export function onlineValue(result: OnlineResult, c: number, j: number): OnlineValue {
-  const table = result.tables[result.columnTable[c]];
-  return table.statuses[j] === 'PRESENT' ? (table.rows[j]!.values[result.columns[c].feature] ?? null) : null;
 }
 
 /** Counts the serving path reports (the API turns them into Prometheus metrics). */

@@ -43,10 +43,6 @@ interface Layout {
 
 const layouts = new WeakMap<readonly number[], Layout>();
 
-function columnRuns(result: OnlineResult): readonly ColumnRun[] {
-  return layout(result).runs;
-}
-
 /** The runs and the fixed head of a resolution's answers, computed once per resolution. */
 function layout(result: OnlineResult): Layout {
   const cached = layouts.get(result.columnTable);
@@ -195,6 +191,13 @@ export type FeastStatus = 'PRESENT' | 'NOT_FOUND' | 'NULL_VALUE' | 'OUTSIDE_MAX_
 const EPOCH = '1970-01-01T00:00:00Z';
 const QUOTED_EPOCH = `"${EPOCH}"`;
 
+// A value's Feast status as JSON text (NULL_VALUE: a row is there but the value is null).
+function feastStatus(status: OnlineStatus, nullValue: boolean): string {
+  if (status === 'NOT_FOUND') return '"NOT_FOUND"';
+  if (status === 'OUTSIDE_TTL') return '"OUTSIDE_MAX_AGE"';
+  return nullValue ? '"NULL_VALUE"' : '"PRESENT"';
+}
+
 // Feast prints whole seconds with a Z: 2021-03-01T00:00:00Z.
 function feastTimestamp(iso: string): string {
   const dot = iso.indexOf('.');
@@ -227,7 +230,7 @@ export function feastResponseBody(result: OnlineResult, fullFeatureNames: boolea
   const keyStatuses = `[${new Array<string>(count).fill('"PRESENT"').join(',')}]`;
   const keyTimes = `[${new Array<string>(count).fill(QUOTED_EPOCH).join(',')}]`;
   result.keys.forEach((keys, k) => out.text(`${k ? ',' : ''}{"values":${JSON.stringify(keys)},"statuses":${keyStatuses},"event_timestamps":${keyTimes}}`));
-  for (const run of columnRuns(result)) {
+  for (const run of layout(result).runs) {
     const table = result.tables[run.table];
     // Per entity: the run's value texts (null: no value), and the event times and the statuses,
     // which every column of the run shares (but NULL_VALUE, which depends on the value).
@@ -240,7 +243,7 @@ export function feastResponseBody(result: OnlineResult, fullFeatureNames: boolea
       texts[j] = status === 'PRESENT' ? feastValues(run, stored!) : null;
       const sep = j ? ',' : '';
       times += sep + (stored === undefined ? QUOTED_EPOCH : `"${feastTimestamp(stored.eventTs)}"`);
-      statuses += sep + (status === 'NOT_FOUND' ? '"NOT_FOUND"' : status === 'OUTSIDE_TTL' ? '"OUTSIDE_MAX_AGE"' : '"PRESENT"');
+      statuses += sep + feastStatus(status, false);
     }
     const timesBytes = Buffer.from(`],"event_timestamps":[${times}]}`);
     const statusBytes = Buffer.from(`],"statuses":[${statuses}`);
@@ -258,8 +261,7 @@ export function feastResponseBody(result: OnlineResult, fullFeatureNames: boolea
         let own = '';
         for (let j = 0; j < count; j++) {
           const row = texts[j];
-          const status = table.statuses[j];
-          own += (j ? ',' : '') + (status === 'NOT_FOUND' ? '"NOT_FOUND"' : status === 'OUTSIDE_TTL' ? '"OUTSIDE_MAX_AGE"' : row![i] === 'null' ? '"NULL_VALUE"' : '"PRESENT"');
+          own += (j ? ',' : '') + feastStatus(table.statuses[j], row !== null && row[i] === 'null');
         }
         out.text(`],"statuses":[${own}`);
       }

@@ -50,10 +50,10 @@ export function packValues(values: ReadonlyArray<Buffer | null>): PackedValues {
  * directly). A bar's line is its message as it came when that is one line of valid UTF-8 JSON
  * with only the bar's fields and a text ts (the ingestor reads those fields by name, so it sees
  * the same values), and the checked row written anew otherwise: most messages are copied, not
- * rewritten. (A duplicate field passes JSON.parse but not DuckDB: the stream then rewrites the
- * whole batch, see StreamIngestor.)
+ * rewritten. (A duplicate field passes JSON.parse but not DuckDB: the stream then checks the
+ * whole batch again with `asIsAllowed` false, every bar written anew; see StreamIngestor.)
  */
-export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBarBatch {
+export function parseBarBatch(packed: PackedValues, maxBytes: number, asIsAllowed = true): ParsedBarBatch {
   const all = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
   const count = packed.ends.length;
   const lines: Uint8Array[] = [];
@@ -74,7 +74,7 @@ export function parseBarBatch(packed: PackedValues, maxBytes: number): ParsedBar
     }
     // A numeric ts is rewritten: DuckDB reads it as text, and `1704067200.0` would not parse.
     const asIs =
-      value !== null && typeof parsed.row.ts === 'string' && parsed.fields === Object.keys(parsed.row).length && value.indexOf(0x0a) < 0 && value.indexOf(0x0d) < 0 && isUtf8(value);
+      asIsAllowed && value !== null && typeof parsed.row.ts === 'string' && parsed.fields === Object.keys(parsed.row).length && value.indexOf(0x0a) < 0 && value.indexOf(0x0d) < 0 && isUtf8(value);
     const line = asIs ? value : Buffer.from(JSON.stringify(parsed.row));
     lines.push(line);
     length += line.length + 1;

@@ -9,8 +9,8 @@ import type { MaterializationService } from '../materialize/materialization.serv
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
-import { BarBatchParser, mergeParsed, type ParsedBarBatch } from './bar-batch.parser';
-import { BAR_FIELDS, parseBarMessage } from './bar-message';
+import { BarBatchParser, mergeParsed, packValues, parseBarBatch, type ParsedBarBatch } from './bar-batch.parser';
+import { BAR_FIELDS } from './bar-message';
 
 export interface StreamOptions {
   readonly brokers: readonly string[];
@@ -475,7 +475,7 @@ export class StreamIngestor {
     let result: IngestResult | null = null;
     if (rowMessages.length > 0) {
       // Usually every message is fresh: the parser's text is the file as it is.
-      const ndjson = Buffer.from(parsed.ndjson.buffer, parsed.ndjson.byteOffset, parsed.ndjson.byteLength);
+      const ndjson = parsed.ndjson;
       const content = lineSlices.length === all.length - parsed.errors.length ? ndjson : Buffer.concat(lineSlices.map(([from, to]) => ndjson.subarray(from, to)));
       let outcome: Awaited<ReturnType<StreamIngestor['ingest']>>;
       try {
@@ -485,7 +485,8 @@ export class StreamIngestor {
         // (e.g. a duplicate field, which JSON.parse resolves to the last), write every bar anew
         // from its checked row and try once more, before the batch fails the worker.
         if (!(error instanceof FeatureStoreError) || error.code !== ErrorCode.InvalidArgument) throw error;
-        outcome = await this.ingest(rewrittenLines(rowMessages, this.options.maxMessageBytes), rowMessages);
+        const rewritten = parseBarBatch(packValues(rowMessages.map((m) => m.value)), this.options.maxMessageBytes, false);
+        outcome = await this.ingest(rewritten.ndjson, rowMessages);
       }
       result = outcome.result;
       for (const bad of outcome.rejected) dead.push({ message: rowMessages[bad.row - 1], reason: bad.reason });
@@ -560,7 +561,7 @@ export class StreamIngestor {
   }
 
   // One lake batch per micro-batch; its identity is the offset ranges, so an exact replay writes nothing.
-  private async ingest(ndjson: Buffer, messages: readonly Buffered[]): Promise<{ result: IngestResult | null; rejected: Array<{ row: number; reason: string }> }> {
+  private async ingest(ndjson: Uint8Array, messages: readonly Buffered[]): Promise<{ result: IngestResult | null; rejected: Array<{ row: number; reason: string }> }> {
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `stream-${randomBytes(6).toString('hex')}.ndjson`);
     // One synchronous write (tens of ms for 100k rows into the page cache): the promise version
@@ -613,18 +614,6 @@ function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders
     // The bytes as they arrived (also the value of the dead letter).
     'x-original-value': m.value ?? Buffer.alloc(0),
   };
-}
-
-// Every bar's NDJSON line written from its checked row (what the parser does for the bars it
-// does not pass on as they came).
-function rewrittenLines(messages: readonly Buffered[], maxBytes: number): Buffer {
-  const lines: string[] = [];
-  for (const m of messages) {
-    const parsed = parseBarMessage(m.value, maxBytes);
-    if ('error' in parsed) throw new Error(`stream: a message that passed the check fails it now: ${parsed.error}`);
-    lines.push(JSON.stringify(parsed.row));
-  }
-  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 /** One streaming view version's online refresh: the symbols waiting for it and the refresh running. */

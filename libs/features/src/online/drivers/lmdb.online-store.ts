@@ -74,28 +74,16 @@ export class LmdbOnlineStore implements OnlineStoreDriver {
   }
 
   private readRow(cache: DecodedRowCache<Buffer>, prefix: string, keyText: string, stamp: number): OnlineRow | undefined {
-    if (stamp >= 0) {
-      const known = cache.entry(keyText);
-      if (known !== undefined && known.stamp === stamp) return known.row;
-    }
+    const known = cache.atStamp(keyText, stamp);
+    if (known !== undefined) return known.row;
     const key = prefix + keyText;
     // getBinaryFast hands back lmdb's own reused buffer (its `length` set to the value's size),
-    // so an unchanged row costs no allocation.
-    const stored = this.db.getBinaryFast(key);
-    if (stored === undefined) {
-      cache.set(keyText, null, undefined, stamp);
-      return undefined;
-    }
-    const cached = cache.get(keyText, stored);
-    if (cached !== undefined) {
-      cached.stamp = stamp;
-      return cached.row;
-    }
-    // Changed or new: a copy of its own (same snapshot, same bytes), decoded.
-    const bytes = this.db.getBinary(key)!;
-    const row = this.decoder.decode(bytes) as OnlineRow;
-    cache.set(keyText, bytes, row, stamp);
-    return row;
+    // so an unchanged row costs no allocation; a changed one is read again as a copy of its own
+    // (same snapshot, same bytes) and decoded.
+    return cache.found(keyText, this.db.getBinaryFast(key) ?? null, stamp, () => {
+      const bytes = this.db.getBinary(key)!;
+      return { raw: bytes, row: this.decoder.decode(bytes) as OnlineRow };
+    });
   }
 
   async ping(): Promise<void> {

@@ -136,8 +136,8 @@ export class RedisOnlineStore implements OnlineStoreDriver {
     const generation = await this.call(() => this.client.get(this.generationKey));
     if (generation !== null) {
       const stamp = Number(generation);
-      const known = names.map((name) => this.decoded.entry(name));
-      if (known.every((entry) => entry !== undefined && entry.stamp === stamp)) return this.shape(tables, keys, (at) => known[at]!.row);
+      const known = names.map((name) => this.decoded.atStamp(name, stamp));
+      if (known.every((entry) => entry !== undefined)) return this.shape(tables, keys, (at) => known[at]!.row);
     }
     const replies = (await this.call(() => this.client.multi().get(this.generationKey).mget(names).exec())) as Array<[Error | null, unknown]> | null;
     const failed = replies === null ? new Error('transaction aborted') : (replies.find(([error]) => error !== null)?.[0] ?? null);
@@ -146,19 +146,8 @@ export class RedisOnlineStore implements OnlineStoreDriver {
     const values = replies[1][1] as Array<string | null>;
     const stamp = current === null ? -1 : Number(current);
     return this.shape(tables, keys, (at) => {
-      const value = values[at];
-      if (!value) {
-        this.decoded.set(names[at], null, undefined, stamp);
-        return undefined;
-      }
-      const cached = this.decoded.get(names[at], value);
-      if (cached !== undefined) {
-        cached.stamp = stamp;
-        return cached.row;
-      }
-      const row = (JSON.parse(value) as StoredRow).row;
-      this.decoded.set(names[at], value, row, stamp);
-      return row;
+      const value = values[at] || null;
+      return this.decoded.found(names[at], value, stamp, () => ({ raw: value!, row: (JSON.parse(value!) as StoredRow).row }));
     });
   }
 
