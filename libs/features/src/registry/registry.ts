@@ -48,7 +48,7 @@ export interface DatasetRegistry {
   /**
    * Adds keys to the durable set `name` of keys awaiting an online refresh, each with the time
    * from which it needs one (atomically: a key's `since` becomes the earlier one, its `n` goes
-   * up); returns the set.
+   * up); returns those keys' entries.
    */
   addPendingRefresh(name: string, sinceByKey: Readonly<Record<string, string>>): Promise<PendingRefresh>;
   getPendingRefresh(name: string): Promise<PendingRefresh>;

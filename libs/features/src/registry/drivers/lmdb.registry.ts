@@ -53,34 +53,44 @@ export class LmdbRegistry implements DatasetRegistry {
     });
   }
 
+  // One record per pending key, so that adding or clearing a few keys does not rewrite the
+  // whole set (a stream worker's set holds every (view, symbol) in flight).
   async addPendingRefresh(name: string, sinceByKey: Readonly<Record<string, string>>): Promise<PendingRefresh> {
     return this.db.transactionSync(() => {
-      const pending = this.pendingCopy(name);
+      this.migratePending(name);
+      const added: Record<string, PendingEntry> = {};
       for (const [k, since] of Object.entries(sinceByKey)) {
-        const prior = pending[k];
-        pending[k] = { since: prior && prior.since < since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
+        const prior = this.db.get(pendingEntryKey(name, k)) as PendingEntry | undefined;
+        const entry = { since: prior && prior.since < since ? prior.since : since, n: (prior?.n ?? 0) + 1 };
+        this.db.putSync(pendingEntryKey(name, k), entry);
+        added[k] = entry;
       }
-      this.db.putSync(pendingKey(name), pending);
-      return pending;
+      return added;
     });
   }
 
   async getPendingRefresh(name: string): Promise<PendingRefresh> {
-    return (this.db.get(pendingKey(name)) as PendingRefresh | undefined) ?? {};
+    const prefix = pendingEntryKey(name, '');
+    const out: Record<string, PendingEntry> = { ...((this.db.get(legacyPendingKey(name)) as PendingRefresh | undefined) ?? {}) };
+    for (const { key, value } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` })) out[(key as string).slice(prefix.length)] = value as PendingEntry;
+    return out;
   }
 
   async clearPendingRefresh(name: string, done: PendingRefresh): Promise<void> {
     this.db.transactionSync(() => {
-      const pending = this.pendingCopy(name);
-      for (const [k, entry] of Object.entries(done)) if (pending[k]?.n === entry.n) delete pending[k];
-      if (Object.keys(pending).length) this.db.putSync(pendingKey(name), pending);
-      else this.db.removeSync(pendingKey(name));
+      this.migratePending(name);
+      for (const [k, entry] of Object.entries(done)) {
+        if ((this.db.get(pendingEntryKey(name, k)) as PendingEntry | undefined)?.n === entry.n) this.db.removeSync(pendingEntryKey(name, k));
+      }
     });
   }
 
-  // A writable copy of a pending-refresh set (inside a write transaction).
-  private pendingCopy(name: string): Record<string, PendingEntry> {
-    return { ...((this.db.get(pendingKey(name)) as PendingRefresh | undefined) ?? {}) };
+  // A set stored by an earlier version as one record becomes one record per key (inside a write transaction).
+  private migratePending(name: string): void {
+    const legacy = this.db.get(legacyPendingKey(name)) as PendingRefresh | undefined;
+    if (!legacy) return;
+    for (const [k, entry] of Object.entries(legacy)) this.db.putSync(pendingEntryKey(name, k), entry);
+    this.db.removeSync(legacyPendingKey(name));
   }
 
   async batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]> {
@@ -133,8 +143,12 @@ export class LmdbRegistry implements DatasetRegistry {
   }
 }
 
-function pendingKey(name: string): string {
+function legacyPendingKey(name: string): string {
   return `pending-refresh/${name}`;
+}
+
+function pendingEntryKey(name: string, key: string): string {
+  return `pending-entry/${name}\u0000${key}`;
 }
 
 // Fixed-width, so that key order is numeric order.
