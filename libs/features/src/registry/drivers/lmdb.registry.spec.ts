@@ -34,6 +34,17 @@ describe('LmdbRegistry pending refreshes (a real LMDB file)', () => {
     expect(await registry.getPendingRefresh('s2')).toEqual({ 'a@1|Z': { since: '2026-01-03T00:00:00.000Z', n: 1 } });
   });
 
+  it('gives back every key as it was added, whatever its characters (as in a stream worker set)', async () => {
+    const keys: Record<string, string> = {};
+    for (const view of ['a@1', 'fragile_px@1', 'returns@1', '0x@2', 'Z@1', '~@1', 'é@1']) {
+      for (const symbol of ['F001', 'F002', '', 'x|y', 'BTC-USD']) keys[`${view}|${symbol}`] = '2026-01-02T00:00:00.000Z';
+    }
+    const name = 'stream/g-fragile/test.fragile.123';
+    await registry.addPendingRefresh(name, keys);
+    await registry.addPendingRefresh(`${name}x`, { 'a@1|F001': '2026-01-02T00:00:00.000Z' });
+    expect(Object.keys(await registry.getPendingRefresh(name)).sort()).toEqual(Object.keys(keys).sort());
+  });
+
   it('reads, extends and clears a set an earlier version stored as one record', async () => {
     await registry.close();
     const raw = open({ path: join(dir, 'registry'), compression: false, noSubdir: false });

@@ -147,8 +147,10 @@ function legacyPendingKey(name: string): string {
   return `pending-refresh/${name}`;
 }
 
+// The unit separator (not a NUL: lmdb's key encoding reads a NUL inside a string key as the
+// boundary of an array key, and a range then returns the two parts apart).
 function pendingEntryKey(name: string, key: string): string {
-  return `pending-entry/${name}\u0000${key}`;
+  return `pending-entry/${name}\u001f${key}`;
 }
 
 // Fixed-width, so that key order is numeric order.
