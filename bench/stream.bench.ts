@@ -18,7 +18,7 @@ import { CACHE_DIR, machine, options, writeResults } from './support';
  *
  * Options: --symbols 5000 --days 200 --partitions 6 --settings 5000:1000,20000:1000,50000:2000
  *          --fresh-symbols 300 --fresh-history 300 --fresh-rate 5000 --fresh-seconds 60
- *          --fresh-batch 5000:100 --sample 50 --brokers 127.0.0.1:9092 --skip-fresh --skip-throughput
+ *          --fresh-batch 5000:100 --fresh-warmup 5 --sample 50 --brokers 127.0.0.1:9092 --skip-fresh --skip-throughput
  *          --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" (extra node flags for the worker)
  */
 const ROOT = resolve(__dirname, '..');
@@ -201,6 +201,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
     const rate = Number(opts['fresh-rate'] ?? '5000');
     const seconds = Number(opts['fresh-seconds'] ?? '60');
     const sampleEvery = Number(opts.sample ?? '50');
+    const warmupSeconds = Number(opts['fresh-warmup'] ?? '5');
     const [batchSize, batchMs] = (opts['fresh-batch'] ?? '5000:100').split(':').map(Number);
     const endDate = new Date('2020-12-31T00:00:00Z');
     const dir = freshDir('fresh');
@@ -237,6 +238,9 @@ export async function runStreamBench(args: string[]): Promise<void> {
       const pending = pendingBy.get(pollView)!;
       const latencies = latenciesBy.get(pollView)!;
       let polling = true;
+      // The polled view's samples as (ms after production began, latency), for the warm-up and the windows.
+      const timeline: Array<[number, number]> = [];
+      let started = Number.POSITIVE_INFINITY;
       const anyPending = () => [...pendingBy.values()].some((m) => m.size > 0);
       const poller = (async () => {
         while (polling || anyPending()) {
@@ -253,6 +257,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
               const left = waiting.filter((s) => {
                 if (seen >= s.tsMs) {
                   latenciesBy.get(view)!.push(now - s.sentAt);
+                  if (view === pollView) timeline.push([s.sentAt - started, now - s.sentAt]);
                   return false;
                 }
                 return true;
@@ -267,7 +272,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
       const state = Array.from({ length: freshSymbols }, (_, i) => 20 + i);
       const first = endDate.getTime() + DAY_MS;
       const target = rate * seconds;
-      const started = performance.now();
+      started = performance.now();
       let sent = 0;
       let inFlight = 0;
       const sends: Array<Promise<unknown>> = [];
@@ -316,6 +321,13 @@ export async function runStreamBench(args: string[]): Promise<void> {
       for (const l of latenciesBy.values()) l.sort((a, b) => a - b);
       const quantile = (l: number[], p: number) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : NaN);
       const q = (p: number) => quantile(latencies, p);
+      // After the warm-up (the worker's first refreshes read each view's recent rows from the lake
+      // and measure the views), and per 10 s of production.
+      const steady = timeline.filter(([at]) => at >= warmupSeconds * 1000).map(([, ms]) => ms).sort((a, b) => a - b);
+      const windows = Array.from({ length: Math.ceil(seconds / 10) }, (_, w) => {
+        const l = timeline.filter(([at]) => at >= w * 10_000 && at < (w + 1) * 10_000).map(([, ms]) => ms).sort((a, b) => a - b);
+        return { fromS: w * 10, samples: l.length, p50Ms: Math.round(quantile(l, 0.5)), p99Ms: Math.round(quantile(l, 0.99)), maxMs: Math.round(l[l.length - 1] ?? NaN) };
+      });
       const perView = streamViews.map((view) => {
         const l = latenciesBy.get(view)!;
         return { view, visible: l.length, missed: missedBy.get(view) ?? 0, p50Ms: Math.round(quantile(l, 0.5)), p90Ms: Math.round(quantile(l, 0.9)), p99Ms: Math.round(quantile(l, 0.99)) };
@@ -340,6 +352,9 @@ export async function runStreamBench(args: string[]): Promise<void> {
         p90Ms: Math.round(q(0.9)),
         p99Ms: Math.round(q(0.99)),
         maxMs: Math.round(latencies[latencies.length - 1] ?? NaN),
+        warmupSeconds,
+        steady: { samples: steady.length, p50Ms: Math.round(quantile(steady, 0.5)), p90Ms: Math.round(quantile(steady, 0.9)), p99Ms: Math.round(quantile(steady, 0.99)), maxMs: Math.round(steady[steady.length - 1] ?? NaN) },
+        windows,
         batches: m.feature_store_stream_batches_total ?? 0,
         meanBatchMs: Math.round((1000 * (m.feature_store_stream_batch_duration_seconds_sum ?? 0)) / Math.max(1, m.feature_store_stream_batch_duration_seconds_count ?? 0)),
         onlineRows: m.feature_store_stream_online_rows_total ?? 0,
@@ -406,7 +421,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
       );
     }
     if (fr) {
-      json.freshness = { ...fr, goal: { p99Under1s: fr.p99Ms < 1000 } };
+      json.freshness = { ...fr, goal: { p99Under1s: fr.p99Ms < 1000, p99Under1sAfterWarmup: fr.steady.p99Ms < 1000 } };
       lines.push(
         `## Freshness: produce -> online-visible at ${fr.targetRate} msg/s for ${fr.seconds} s`,
         '',
@@ -417,9 +432,15 @@ export async function runStreamBench(args: string[]): Promise<void> {
         '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         `| ${fr.produced} | ${fr.achievedRate} | ${fr.sampled} | ${fr.visible} | ${fr.missed} | ${fr.p50Ms} | ${fr.p90Ms} | **${fr.p99Ms}** | ${fr.maxMs} | ${fr.batches} | ${fr.meanBatchMs} |`,
         '',
-        `Goal p99 < 1 s: ${fr.p99Ms < 1000 && fr.missed === 0 ? 'met' : 'MISSED'}.`,
+        `Goal p99 < 1 s, all samples: ${fr.p99Ms < 1000 && fr.missed === 0 ? 'met' : 'MISSED'}. After the first ${fr.warmupSeconds} s (the warm-up: the worker's first refreshes read each view's recent rows from the lake and measure the views): ${fr.steady.samples} samples, p50 ${fr.steady.p50Ms} ms, p90 ${fr.steady.p90Ms} ms, **p99 ${fr.steady.p99Ms} ms**, max ${fr.steady.maxMs} ms (${fr.steady.p99Ms < 1000 && fr.missed === 0 ? 'met' : 'MISSED'}).`,
         '',
-        `Per stream view (the same samples; a view's online values are refreshed one view after another in each refresh; ${fr.refreshes} refreshes, mean ${fr.meanRefreshMs} ms):`,
+        'By 10 s of production:',
+        '',
+        '| from s | samples | p50 ms | p99 ms | max ms |',
+        '| ---: | ---: | ---: | ---: | ---: |',
+        ...fr.windows.map((w) => `| ${w.fromS} | ${w.samples} | ${w.p50Ms} | ${w.p99Ms} | ${w.maxMs} |`),
+        '',
+        `Per stream view (the same samples; the cheap views are refreshed in one shared pass, cheapest first, each written online as soon as it is computed; a slow view has a pass of its own, spaced by its length; ${fr.refreshes} view refreshes, mean ${fr.meanRefreshMs} ms):`,
         '',
         '| view | visible | missed | p50 ms | p90 ms | p99 ms |',
         '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -139,7 +139,11 @@ describe('streaming ingestion from a real Kafka broker', () => {
       expect(letter!.headers['x-original-value']).toBe(p.value);
     }
 
-    // Online values of the stream views equal what a full materialisation computes.
+    // Online values of the stream views equal what a full materialisation computes. The first
+    // batch's symbols are refreshed by each view's probe; the later batches' ones (the correction
+    // among them) by the cheap views' shared pass.
+    expect(await metric(port, 'feature_store_stream_online_view_refreshes_total', { runner: 'probe' })).toBeGreaterThanOrEqual(5);
+    expect(await metric(port, 'feature_store_stream_online_view_refreshes_total', { runner: 'shared' })).toBeGreaterThan(0);
     const store = await openStore(tmp.dir);
     try {
       const symbols = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];

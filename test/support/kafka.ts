@@ -111,10 +111,11 @@ export function startWorker(dataDir: string, args: string[]): Worker {
 }
 
 /** Reads one counter or gauge from a Prometheus text endpoint (summed over labels). */
-export async function metric(port: number, name: string): Promise<number> {
+export async function metric(port: number, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
   return text
     .split('\n')
     .filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{'))
+    .filter((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
     .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }

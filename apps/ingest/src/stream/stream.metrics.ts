@@ -15,6 +15,12 @@ export class StreamMetrics implements StreamObserver {
   private readonly redelivered = new Counter({ name: 'feature_store_stream_redelivered_total', help: 'Re-delivered messages skipped because they were already written.', registers: [this.registry] });
   private readonly onlineRows = new Counter({ name: 'feature_store_stream_online_rows_total', help: 'Online rows refreshed from the stream.', registers: [this.registry] });
   private readonly refreshes = new Counter({ name: 'feature_store_stream_online_refreshes_total', help: 'Online refreshes of the stream views (each covers every symbol written since the previous one).', registers: [this.registry] });
+  private readonly viewRefreshes = new Counter({
+    name: 'feature_store_stream_online_view_refreshes_total',
+    help: "Online refreshes by view version and runner: 'probe' (its first, alone), 'shared' (the cheap views' pass), 'slow' (its own spaced runner).",
+    labelNames: ['view', 'runner'],
+    registers: [this.registry],
+  });
   private readonly pendingGauge = new Gauge({ name: 'feature_store_stream_online_pending_symbols', help: 'Symbols written to the lake whose online values are not refreshed yet (0: online is current).', registers: [this.registry] });
   private readonly refreshErrors = new Counter({ name: 'feature_store_stream_online_refresh_errors_total', help: 'Online refreshes that failed (their symbols stay pending and are tried again).', labelNames: ['view'], registers: [this.registry] });
   private readonly refreshSeconds = new Histogram({
@@ -48,6 +54,7 @@ export class StreamMetrics implements StreamObserver {
 
   refresh(stats: StreamRefreshStats): void {
     this.refreshes.inc();
+    this.viewRefreshes.inc({ view: stats.view, runner: stats.runner });
     this.onlineRows.inc(stats.onlineRows);
     this.refreshSeconds.observe(stats.ms / 1000);
     this.pendingGauge.set(stats.pending);

@@ -36,6 +36,8 @@ export interface OnlineRefresh {
   readonly keys: number;
   /** Rows newer than what the online store held. */
   readonly written: number;
+  /** Milliseconds of this view's SQL and online write (the shared read of recent rows aside). */
+  readonly ms: number;
 }
 
 export interface MaterializeResult {
@@ -396,21 +398,25 @@ export class MaterializationService {
    * `stream` when `streamingOnly`), the view's own SQL runs over those keys' recent history (the
    * view's lookback before `since`), and the newest row per key goes to the online store. The
    * values equal what a full materialisation gives; the offline store is left to the next one.
+   * `only` limits the refresh to those view versions, done in that order (each is written online
+   * as soon as it is computed).
    */
   async refreshOnline(
     dataset: string,
     keyValues: readonly string[],
     since: Date,
-    options: { streamingOnly?: boolean; cache?: RecentRowsCache; only?: { readonly view: string; readonly version: number } } = {},
+    options: { streamingOnly?: boolean; cache?: RecentRowsCache; only?: ReadonlyArray<{ readonly view: string; readonly version: number }> } = {},
   ): Promise<OnlineRefresh[]> {
     if (keyValues.length === 0) return [];
     const schema = await this.datasets.schema(dataset).catch(() => null);
     if (!schema) return [];
     const targets: Array<{ record: ViewVersionRecord; keys: readonly string[] }> = [];
+    const order = (name: string, version: number) => options.only?.findIndex((o) => o.view === name && o.version === version) ?? 0;
     for (const record of await this.onlineTargets(dataset, options.streamingOnly ?? false)) {
-      if (options.only && (record.name !== options.only.view || record.version !== options.only.version)) continue;
+      if (order(record.name, record.version) < 0) continue;
       targets.push({ record, keys: (await this.registry.getEntity(record.definition.entity))!.joinKeys });
     }
+    targets.sort((a, b) => order(a.record.name, a.record.version) - order(b.record.name, b.record.version));
     if (targets.length === 0) return [];
     // One read for every view: the keys' rows over the longest lookback, from the lake or from
     // the caller's cache of recent rows, kept in memory; each view's SQL then runs on its own
@@ -441,6 +447,7 @@ export class MaterializationService {
       const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
       for (const [i, { record, keys }] of targets.entries()) {
         // Each view sees only its own lookback of history, as its materialisation does.
+        const viewStarted = Date.now();
         const lookback = lookbacks[i];
         const window = lookback === null ? '' : ` WHERE ${quoteIdent(schema.timestampColumn)} >= TIMESTAMPTZ ${quoteLiteral(new Date(since.getTime() - lookback).toISOString())}`;
         await sandbox.defineSource(schema, `SELECT * FROM _recent${window}`, `SELECT * FROM _recent_versions${window}`);
@@ -451,7 +458,8 @@ export class MaterializationService {
            QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
         );
         const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
-        out.push({ view: record.name, version: record.version, keys: rows.length, written: await this.online.putLatest(record.name, record.version, rows) });
+        const written = await this.online.putLatest(record.name, record.version, rows);
+        out.push({ view: record.name, version: record.version, keys: rows.length, written, ms: Date.now() - viewStarted });
       }
     } finally {
       if (!options.cache) sandbox.close();

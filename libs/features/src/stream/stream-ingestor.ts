@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
 import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
-import type { MaterializationService } from '../materialize/materialization.service';
+import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
@@ -45,6 +45,10 @@ export interface StreamObserver {
 }
 
 export interface StreamRefreshStats {
+  /** The view version refreshed, as `view@version`. */
+  readonly view: string;
+  /** Where it was refreshed: its first refresh alone, the shared pass of the cheap views, or its own spaced runner (see StreamIngestor.kickRefresh). */
+  readonly runner: 'probe' | 'shared' | 'slow';
   readonly keys: number;
   readonly onlineRows: number;
   readonly ms: number;
@@ -108,6 +112,11 @@ export class StreamIngestor {
   private readonly highWatermarks = new Map<number, bigint>();
   /** One online refresh lane per streaming view version (see kickRefresh), by `view@version`. */
   private readonly lanes = new Map<string, RefreshLane>();
+  /** The runner of the lanes found cheap (see kickRefresh). */
+  private readonly shared: RefreshRunner = newRunner('shared');
+  private readonly runners = new Set<RefreshRunner>([this.shared]);
+  /** Wakes the pauses between a slow lane's refreshes when the worker stops. */
+  private readonly pauses = new Set<() => void>();
   private scanTimer: NodeJS.Timeout | null = null;
   /** The registry's pending entries at the previous scan, with their `n` (see adoptOrphans). */
   private lastScan = new Map<string, number>();
@@ -195,14 +204,17 @@ export class StreamIngestor {
     // No new messages into the buffer; the commit needs the consumer still in its group.
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
+    for (const wake of this.pauses) wake();
+    for (const runner of this.runners) {
+      while (runner.running) await runner.running;
+      runner.cache?.close();
+      runner.cache = null;
+    }
     for (const lane of this.lanes.values()) {
       // Symbols held after a failure stay pending in the registry for the next start (a retry
       // timer that fires meanwhile sees `stopped` and does nothing).
-      while (lane.running) await lane.running;
       if (lane.retry) clearTimeout(lane.retry);
       lane.retry = null;
-      lane.cache?.close();
-      lane.cache = null;
     }
     await this.consumer.disconnect();
     await this.producer.disconnect();
@@ -316,58 +328,161 @@ export class StreamIngestor {
     let lane = this.lanes.get(name);
     if (!lane) {
       const [view, version] = name.split('@');
-      lane = { view, version: Number(version), pending: new Map(), inRefresh: 0, running: null, cache: null, failures: 0, held: new Map(), retry: null };
+      const runner = newRunner('probe');
+      lane = { view, version: Number(version), runner, costMs: Number.POSITIVE_INFINITY, pending: new Map(), inRefresh: 0, failures: 0, held: new Map(), retry: null };
+      runner.lanes.push(lane);
+      this.runners.add(runner);
       this.lanes.set(name, lane);
     }
     return lane;
   }
 
   /**
-   * Online values of the streaming views, refreshed off the write path, in one lane per view
-   * version so that a cheap view is not held up by an expensive one (the catalog's `trend` takes
-   * several times longer than `returns`). A lane runs one refresh at a time, for every symbol
-   * written since its previous one began (so a slow refresh makes the next one bigger, never a
-   * queue), over its own cache of recent rows, then clears those (view, symbol) entries from the
-   * registry's pending set. A crash before that leaves them there: the next start refreshes them.
+   * Online values of the streaming views, refreshed off the write path. Every view version has a
+   * lane (its symbols waiting); lanes are refreshed by runners, one pass at a time, each pass for
+   * every symbol written since the previous one began (so a slow pass makes the next one bigger,
+   * never a queue). A lane's first refresh runs in a runner of its own, which measures the view.
+   * A cheap view then joins the shared runner, whose pass reads the symbols' recent rows once
+   * into its cache and runs each view's SQL over them, cheapest view first, writing each online
+   * as soon as it is computed. A slow view (the catalog's `trend`: ten times `returns`), or one
+   * that comes to take most of a shared pass, keeps a runner of its own, so that the others are
+   * not held up by it, and its passes are spaced by their own length (about half a core at most),
+   * so that it does not starve the lake writes and the other views of CPU either. After a pass, the lanes'
+   * (view, symbol) entries are cleared from the registry's pending set; a crash before that
+   * leaves them there: the next start refreshes them.
    */
   private kickRefresh(lane: RefreshLane): void {
-    if (lane.running || lane.pending.size === 0 || this.failure) return;
-    lane.running = (async () => {
+    this.kickRunner(lane.runner);
+  }
+
+  private kickRunner(runner: RefreshRunner): void {
+    if (runner.running || this.failure || !runner.lanes.some((l) => l.pending.size > 0)) return;
+    runner.running = (async () => {
       // (Also while stopping: the last batch's symbols are refreshed before the worker exits.)
-      while (lane.pending.size > 0 && !this.failure) {
-        const done = Object.fromEntries(lane.pending);
-        lane.inRefresh = lane.pending.size;
-        lane.pending = new Map();
+      while (!this.failure) {
+        const pass = runner.lanes
+          .filter((lane) => lane.pending.size > 0)
+          .sort((a, b) => (a.costMs === b.costMs ? 0 : a.costMs < b.costMs ? -1 : 1))
+          .map((lane) => {
+            const done = Object.fromEntries(lane.pending);
+            lane.inRefresh = lane.pending.size;
+            lane.pending = new Map();
+            return { lane, done };
+          });
+        if (pass.length === 0) break;
+        const started = Date.now();
         try {
-          const failed = await this.refreshIsolating(lane, done, true);
-          if (Object.keys(failed).length === 0) {
-            lane.failures = 0;
-            continue;
-          }
-          // A refresh that fails (a view's SQL on some symbol's data, the online store down)
-          // never stops the lake writes: the failing symbols stay pending, here and in the
-          // registry, and are tried again after a pause growing from 1 s to 1 min; the others
-          // go on being refreshed meanwhile.
-          lane.failures++;
-          for (const [symbol, entry] of Object.entries(failed)) lane.held.set(symbol, entry);
-          if (!lane.retry) {
-            lane.retry = setTimeout(() => {
-              lane.retry = null;
-              if (this.stopped) return;
-              for (const [symbol, entry] of lane.held) addPending(lane, symbol, entry);
-              lane.held.clear();
-              this.kickRefresh(lane);
-            }, Math.min(60_000, 1000 * 2 ** Math.min(6, lane.failures - 1)));
-            lane.retry.unref();
-          }
+          await this.refreshPass(runner, pass);
         } finally {
-          lane.inRefresh = 0;
+          for (const { lane } of pass) lane.inRefresh = 0;
         }
+        const took = Date.now() - started;
+        if (runner.kind !== 'shared') this.place(runner);
+        if (runner.kind === 'slow' && took > SLOW_PASS_MS && !this.stopped) await this.pause(took);
       }
     })().finally(() => {
-      lane.running = null;
-      this.kickRefresh(lane);
+      runner.running = null;
+      if (runner.lanes.length === 0 && runner !== this.shared) {
+        // A runner whose lane joined the shared one.
+        runner.cache?.close();
+        runner.cache = null;
+        this.runners.delete(runner);
+      }
+      this.kickRunner(runner);
     });
+  }
+
+  // Waits `ms`, or less if the worker stops meanwhile.
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.pauses.add(wake);
+    });
+  }
+
+  // One pass of a runner: its lanes' views over the union of their symbols, in one refresh; if
+  // that fails, each lane alone (where a failing symbol is isolated, see refreshIsolating).
+  private async refreshPass(runner: RefreshRunner, pass: ReadonlyArray<{ lane: RefreshLane; done: Record<string, PendingEntry> }>): Promise<void> {
+    if (pass.length > 1) {
+      const started = Date.now();
+      let refreshed: OnlineRefresh[] | null = null;
+      try {
+        refreshed = await this.refreshViews(runner, pass.map((p) => p.lane), pass.map((p) => p.done));
+      } catch {
+        // The cache starts afresh (the failure may be its own); the lanes are tried one by one.
+        runner.cache?.close();
+        runner.cache = null;
+      }
+      if (refreshed) {
+        const ms = Date.now() - started;
+        for (const { lane, done } of pass) {
+          const own = refreshed.filter((r) => r.view === lane.view && r.version === lane.version);
+          lane.costMs = own.reduce((n, r) => n + r.ms, 0);
+          lane.failures = 0;
+          await this.cleared(lane, done, own, ms);
+        }
+        this.splitSlowLanes(runner, pass.map((p) => p.lane), ms);
+        return;
+      }
+    }
+    for (const { lane, done } of pass) this.afterRefresh(lane, await this.refreshIsolating(lane, done, true));
+  }
+
+  // A lane whose view took most of a shared pass (and long enough to matter) gets its own runner.
+  private splitSlowLanes(runner: RefreshRunner, lanes: readonly RefreshLane[], passMs: number): void {
+    if (runner.kind !== 'shared') return;
+    for (const lane of lanes) {
+      if (runner.lanes.length < 2 || lane.costMs < SLOW_PASS_MS || lane.costMs * 2 < passMs) continue;
+      runner.lanes.splice(runner.lanes.indexOf(lane), 1);
+      lane.runner = newRunner('slow');
+      lane.runner.lanes.push(lane);
+      this.runners.add(lane.runner);
+      this.kickRunner(lane.runner);
+    }
+  }
+
+  // After a refresh of a lane alone that measured its view: a cheap lane joins the shared runner
+  // (a slow one back only below half the limit: no flapping), a slow one keeps this runner.
+  private place(runner: RefreshRunner): void {
+    const lane = runner.lanes[0];
+    if (!lane || lane.costMs === Number.POSITIVE_INFINITY) return;
+    if (lane.costMs >= (runner.kind === 'probe' ? SLOW_PASS_MS : SLOW_PASS_MS / 2)) {
+      runner.kind = 'slow';
+      return;
+    }
+    runner.lanes.length = 0;
+    lane.runner = this.shared;
+    this.shared.lanes.push(lane);
+    this.kickRunner(this.shared);
+  }
+
+  /**
+   * After a lane's refresh: symbols that failed stay pending, here and in the registry, and are
+   * tried again after a pause growing from 1 s to 1 min (a view's SQL on some symbol's data, the
+   * online store down); the lake writes never stop for them, and the others go on being refreshed.
+   */
+  private afterRefresh(lane: RefreshLane, failed: Record<string, PendingEntry>): void {
+    if (Object.keys(failed).length === 0) {
+      lane.failures = 0;
+      return;
+    }
+    lane.failures++;
+    for (const [symbol, entry] of Object.entries(failed)) lane.held.set(symbol, entry);
+    if (!lane.retry) {
+      lane.retry = setTimeout(() => {
+        lane.retry = null;
+        if (this.stopped) return;
+        for (const [symbol, entry] of lane.held) addPending(lane, symbol, entry);
+        lane.held.clear();
+        this.kickRefresh(lane);
+      }, Math.min(60_000, 1000 * 2 ** Math.min(6, lane.failures - 1)));
+      lane.retry.unref();
+    }
   }
 
   /**
@@ -385,8 +500,8 @@ export class StreamIngestor {
       const symbols = Object.keys(entries);
       if (top) {
         // The cache starts afresh (the failure may be its own).
-        lane.cache?.close();
-        lane.cache = null;
+        lane.runner.cache?.close();
+        lane.runner.cache = null;
       }
       if (symbols.length === 1) {
         this.observer?.refreshError(`${lane.view}@${lane.version}`, `${symbols[0]}: ${(error as Error).message}`);
@@ -412,20 +527,33 @@ export class StreamIngestor {
   // One refresh of a lane's view for these symbols; on success their pending entries are cleared.
   private async refreshSymbols(lane: RefreshLane, entries: Record<string, PendingEntry>): Promise<void> {
     const started = Date.now();
-    const since = Object.values(entries).reduce((min, e) => (e.since < min ? e.since : min), Object.values(entries)[0].since);
-    // One DuckDB thread per lane: the lanes run side by side with the writes.
-    lane.cache ??= await this.materializer.recentRowsCache(this.options.dataset, { threads: 1 });
-    const refreshed = await this.materializer.refreshOnline(this.options.dataset, Object.keys(entries), new Date(since), {
+    const refreshed = await this.refreshViews(lane.runner, [lane], [entries]);
+    lane.costMs = refreshed.reduce((n, r) => n + r.ms, 0);
+    await this.cleared(lane, entries, refreshed, Date.now() - started);
+  }
+
+  // The views of these lanes, refreshed online for the union of their entries' symbols from the earliest `since`, over the runner's cache.
+  private async refreshViews(runner: RefreshRunner, lanes: readonly RefreshLane[], entries: ReadonlyArray<Record<string, PendingEntry>>): Promise<OnlineRefresh[]> {
+    const all = entries.flatMap((e) => Object.values(e));
+    const since = all.reduce((min, e) => (e.since < min ? e.since : min), all[0].since);
+    const symbols = [...new Set(entries.flatMap((e) => Object.keys(e)))];
+    // One DuckDB thread per runner: the runners go side by side with the writes.
+    runner.cache ??= await this.materializer.recentRowsCache(this.options.dataset, { threads: 1 });
+    return this.materializer.refreshOnline(this.options.dataset, symbols, new Date(since), {
       streamingOnly: true,
-      cache: lane.cache,
-      only: { view: lane.view, version: lane.version },
+      cache: runner.cache,
+      only: lanes.map((l) => ({ view: l.view, version: l.version })),
     });
+  }
+
+  // A lane's symbols are refreshed: their entries leave the registry's pending set.
+  private async cleared(lane: RefreshLane, entries: Record<string, PendingEntry>, refreshed: readonly OnlineRefresh[], ms: number): Promise<void> {
     const laneName = `${lane.view}@${lane.version}`;
     await this.registry.clearPendingRefresh(this.pendingSetName, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
     const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
     this.totals.onlineRows += onlineRows;
     lane.inRefresh = Math.max(0, lane.inRefresh - Object.keys(entries).length);
-    this.observer?.refresh({ keys: Object.keys(entries).length, onlineRows, ms: Date.now() - started, pending: this.pendingRefresh });
+    this.observer?.refresh({ view: laneName, runner: lane.runner.kind, keys: Object.keys(entries).length, onlineRows, ms, pending: this.pendingRefresh });
   }
 
   /** (View, symbol) pairs written to the lake and not yet refreshed online (0 when online values are current). */
@@ -616,20 +744,43 @@ function deadLetterHeaders(topic: string, m: Buffered, reason: string): IHeaders
   };
 }
 
-/** One streaming view version's online refresh: the symbols waiting for it and the refresh running. */
+/** One streaming view version's online refresh: the symbols waiting for it, and the runner that refreshes it. */
 interface RefreshLane {
   readonly view: string;
   readonly version: number;
+  runner: RefreshRunner;
+  /** Milliseconds of the view's SQL and online write in its last refresh (passes run the cheapest first; unknown: last). */
+  costMs: number;
   pending: Map<string, PendingEntry>;
   inRefresh: number;
-  running: Promise<void> | null;
-  cache: RecentRowsCache | null;
   /** Refreshes failed in a row (the pause before the next try grows with it). */
   failures: number;
   /** Symbols whose refresh failed, waiting for `retry` to put them back into `pending`. */
   held: Map<string, PendingEntry>;
   retry: NodeJS.Timeout | null;
 }
+
+/**
+ * Lanes refreshed together, one pass at a time, over one cache of recent rows (see kickRefresh):
+ * the shared runner, a new lane's probe, or a slow lane's own (whose passes are spaced).
+ */
+interface RefreshRunner {
+  kind: 'shared' | 'probe' | 'slow';
+  readonly lanes: RefreshLane[];
+  running: Promise<void> | null;
+  cache: RecentRowsCache | null;
+}
+
+function newRunner(kind: RefreshRunner['kind']): RefreshRunner {
+  return { kind, lanes: [], running: null, cache: null };
+}
+
+/**
+ * A view whose first refresh takes this long, or that takes this long and at least half of a
+ * shared pass, gets a runner of its own; a pass of such a runner longer than this is followed by
+ * a pause as long as the pass.
+ */
+const SLOW_PASS_MS = 250;
 
 // Adds a symbol to a lane's pending set: the earlier `since` wins, the registry's `n` is kept.
 function addPending(lane: RefreshLane, symbol: string, entry: PendingEntry): void {
