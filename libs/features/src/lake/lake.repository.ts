@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertIdentifier, quoteLiteral } from '../sql/identifier';
 import type { BatchRecord, DatasetRegistry } from '../registry/registry';
@@ -182,14 +182,18 @@ function countIn(files: readonly string[], partition: string): number {
 
 /**
  * Makes the staged files durable before they become visible. A small batch (a stream's
- * micro-batch: a few date partitions) fsyncs each file, side by side on the thread pool. A large
+ * micro-batch: a few date partitions) fsyncs each file and then its folders, side by side on the
+ * thread pool. A large
  * one (a backfill of thousands of partitions) uses one syncfs (coreutils `sync -f`) instead, far
  * cheaper than an fsync per file, but a process spawn (tens of ms of the event loop in a large
  * process); where it is unavailable, each file is fsynced.
  */
 async function flushToDisk(dir: string, files: readonly string[]): Promise<void> {
   if (files.length <= FSYNC_EACH_MAX_FILES) {
-    await Promise.all(files.map((file) => fsyncFileAsync(join(dir, file))));
+    await Promise.all(files.map((file) => fsyncAsync(join(dir, file))));
+    // The files' entries in their new partition folders, and those folders' in the batch's.
+    await Promise.all([...new Set(files.map((file) => dirname(join(dir, file))))].map(fsyncAsync));
+    await fsyncAsync(dir);
     return;
   }
   try {
@@ -201,7 +205,8 @@ async function flushToDisk(dir: string, files: readonly string[]): Promise<void>
 
 const FSYNC_EACH_MAX_FILES = 64;
 
-async function fsyncFileAsync(path: string): Promise<void> {
+// A file's or a folder's (its entries') data to disk.
+async function fsyncAsync(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
     await handle.sync();

@@ -205,8 +205,11 @@ export class StreamIngestor {
     this.consumer.pause([{ topic: this.options.topic }]);
     await this.flush();
     for (const wake of this.pauses) wake();
+    // Until every runner is idle: a lane placed meanwhile may set another one going again.
+    for (let busy = [...this.runners].filter((r) => r.running); busy.length > 0; busy = [...this.runners].filter((r) => r.running)) {
+      await Promise.allSettled(busy.map((r) => r.running));
+    }
     for (const runner of this.runners) {
-      while (runner.running) await runner.running;
       runner.cache?.close();
       runner.cache = null;
     }
@@ -374,7 +377,8 @@ export class StreamIngestor {
         try {
           await this.refreshPass(runner, pass);
         } finally {
-          for (const { lane } of pass) lane.inRefresh = 0;
+          // (A lane that moved to another runner during the pass is counted there now.)
+          for (const { lane } of pass) if (lane.runner === runner) lane.inRefresh = 0;
         }
         const took = Date.now() - started;
         if (runner.kind !== 'shared') this.place(runner);
@@ -401,6 +405,7 @@ export class StreamIngestor {
         resolve();
       };
       const timer = setTimeout(wake, ms);
+      timer.unref();
       this.pauses.add(wake);
     });
   }
@@ -424,7 +429,14 @@ export class StreamIngestor {
           const own = refreshed.filter((r) => r.view === lane.view && r.version === lane.version);
           lane.costMs = own.reduce((n, r) => n + r.ms, 0);
           lane.failures = 0;
-          await this.cleared(lane, done, own, ms);
+          try {
+            await this.cleared(lane, done, own, ms);
+          } catch (error) {
+            // The values are online but their entries are still in the registry: they wait for
+            // the next pass (refreshed again, harmless) instead of failing the worker.
+            for (const [symbol, entry] of Object.entries(done)) addPending(lane, symbol, entry);
+            this.observer?.refreshError(`${lane.view}@${lane.version}`, `clearing the pending entries: ${(error as Error).message}`);
+          }
         }
         this.splitSlowLanes(runner, pass.map((p) => p.lane), ms);
         return;

@@ -56,5 +56,17 @@ describe('LmdbRegistry pending refreshes (a real LMDB file)', () => {
     expect(await registry.addPendingRefresh('s', { 'a@1|X': '2026-01-04T00:00:00.000Z' })).toEqual({ 'a@1|X': { since: '2026-01-02T00:00:00.000Z', n: 5 } });
     await registry.clearPendingRefresh('s', { 'a@1|Y': { since: '2026-01-03T00:00:00.000Z', n: 1 } });
     expect(await registry.getPendingRefresh('s')).toEqual({ 'a@1|X': { since: '2026-01-02T00:00:00.000Z', n: 5 } });
+
+    // An older worker on the same files writes its record again beside the per-key ones: the
+    // earlier since wins and `n` moves above both, so a clear of either snapshot keeps the entry.
+    await registry.close();
+    const again = open({ path: join(dir, 'registry'), compression: false, noSubdir: false });
+    await again.put('pending-refresh/s', { 'a@1|X': { since: '2026-01-01T00:00:00.000Z', n: 1 } });
+    await again.close();
+    registry = LmdbRegistry.open(join(dir, 'registry'));
+    expect(await registry.getPendingRefresh('s')).toEqual({ 'a@1|X': { since: '2026-01-01T00:00:00.000Z', n: 5 } });
+    await registry.clearPendingRefresh('s', { 'a@1|X': { since: '2026-01-01T00:00:00.000Z', n: 1 } });
+    await registry.clearPendingRefresh('s', { 'a@1|X': { since: '2026-01-02T00:00:00.000Z', n: 5 } });
+    expect(await registry.getPendingRefresh('s')).toEqual({ 'a@1|X': { since: '2026-01-01T00:00:00.000Z', n: 6 } });
   });
 });

@@ -72,7 +72,10 @@ export class LmdbRegistry implements DatasetRegistry {
   async getPendingRefresh(name: string): Promise<PendingRefresh> {
     const prefix = pendingEntryKey(name, '');
     const out: Record<string, PendingEntry> = { ...((this.db.get(legacyPendingKey(name)) as PendingRefresh | undefined) ?? {}) };
-    for (const { key, value } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` })) out[(key as string).slice(prefix.length)] = value as PendingEntry;
+    for (const { key, value } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` })) {
+      const k = (key as string).slice(prefix.length);
+      out[k] = out[k] ? mergedEntry(out[k], value as PendingEntry, 0) : (value as PendingEntry);
+    }
     return out;
   }
 
@@ -89,7 +92,12 @@ export class LmdbRegistry implements DatasetRegistry {
   private migratePending(name: string): void {
     const legacy = this.db.get(legacyPendingKey(name)) as PendingRefresh | undefined;
     if (!legacy) return;
-    for (const [k, entry] of Object.entries(legacy)) this.db.putSync(pendingEntryKey(name, k), entry);
+    for (const [k, entry] of Object.entries(legacy)) {
+      // Both kinds at once (an older worker on the same files): the earlier since, and an `n`
+      // above both, so that no clear of either's snapshot removes the merged entry.
+      const current = this.db.get(pendingEntryKey(name, k)) as PendingEntry | undefined;
+      this.db.putSync(pendingEntryKey(name, k), current ? mergedEntry(current, entry, 1) : entry);
+    }
     this.db.removeSync(legacyPendingKey(name));
   }
 
@@ -151,6 +159,10 @@ function legacyPendingKey(name: string): string {
 // boundary of an array key, and a range then returns the two parts apart).
 function pendingEntryKey(name: string, key: string): string {
   return `pending-entry/${name}\u001f${key}`;
+}
+
+function mergedEntry(a: PendingEntry, b: PendingEntry, bump: number): PendingEntry {
+  return { since: a.since < b.since ? a.since : b.since, n: Math.max(a.n, b.n) + bump };
 }
 
 // Fixed-width, so that key order is numeric order.
