@@ -46,7 +46,7 @@ interface Comparison {
  * same run and the two answers compared value by value.
  *
  * Options: --rows N (default 1,000,000), --repeat N (hand-written and ours alternate N times; best
- * and median reported; default 1), --feast-rows N (default 100,000; 0 skips), --feast-file-rows N
+ * and median reported; default 1), --feast-rows N (default: all the entity rows; 0 skips), --feast-file-rows N
  * (default 10,000; 0 skips: Feast's file store joins every offline row of a key to every entity row
  * of that key, so it needs minutes and several GiB for a few thousand rows).
  */
@@ -131,7 +131,7 @@ ORDER BY e._row`;
     // (b) Feast on the first N entity rows, ours timed on the same rows.
     const feastRuns: FeastRun[] = [];
     const plan: Array<[FeastStore, number]> = [
-      ['duckdb', Math.min(rows, Number(opts['feast-rows'] ?? '100000'))],
+      ['duckdb', Math.min(rows, Number(opts['feast-rows'] ?? String(rows)))],
       ['file', Math.min(rows, Number(opts['feast-file-rows'] ?? '10000'))],
     ];
     for (const [feastStore, n] of plan) {
