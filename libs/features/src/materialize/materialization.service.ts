@@ -17,7 +17,7 @@ import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
 import { PhaseTimer } from '../util/phase-timer';
 import { parseDuration, utcDay } from '../util/time';
-import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
+import { latestRowSelect, materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 import { RecentRowsCache } from './recent-rows.cache';
 
 export interface MaterializeRequest {
@@ -452,11 +452,7 @@ export class MaterializationService {
         const window = lookback === null ? '' : ` WHERE ${quoteIdent(schema.timestampColumn)} >= TIMESTAMPTZ ${quoteLiteral(new Date(since.getTime() - lookback).toISOString())}`;
         await sandbox.defineSource(schema, `SELECT * FROM _recent${window}`, `SELECT * FROM _recent_versions${window}`);
         const view = record.definition;
-        const keyCols = keys.map(quoteIdent);
-        const latest = await sandbox.session.all(
-          `SELECT * FROM (${materializationSelect(view, keys, schema.timestampColumn, range)})
-           QUALIFY row_number() OVER (PARTITION BY ${keyCols.join(', ')} ORDER BY event_ts DESC, created_ts DESC) = 1`,
-        );
+        const latest = await sandbox.session.all(latestRowSelect(view, keys, schema.timestampColumn, range));
         const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
         const written = await this.online.putLatest(record.name, record.version, rows);
         out.push({ view: record.name, version: record.version, keys: rows.length, written, ms: Date.now() - viewStarted });
