@@ -470,6 +470,12 @@ export class StreamIngestor {
     runner.lanes.length = 0;
     lane.runner = this.shared;
     this.shared.lanes.push(lane);
+    if (!this.shared.cache && !this.shared.running) {
+      // The probe's recent rows start the shared runner's cache (no second read from the lake
+      // while the worker warms up; a longer lookback than the probe's reads it again).
+      this.shared.cache = runner.cache;
+      runner.cache = null;
+    }
     this.kickRunner(this.shared);
   }
 
