@@ -321,6 +321,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
       for (const m of pendingBy.values()) m.clear();
       await poller;
       const m = await metrics(port);
+      const byRunner = await refreshesByRunner(port);
       await w.stop();
       for (const l of latenciesBy.values()) l.sort((a, b) => a - b);
       const quantile = (l: number[], p: number) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : NaN);
@@ -334,7 +335,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
       });
       const perView = streamViews.map((view) => {
         const l = latenciesBy.get(view)!;
-        return { view, visible: l.length, missed: missedBy.get(view) ?? 0, p50Ms: Math.round(quantile(l, 0.5)), p90Ms: Math.round(quantile(l, 0.9)), p99Ms: Math.round(quantile(l, 0.99)) };
+        return { view, refreshes: byRunner[`${view}@1`] ?? {}, visible: l.length, missed: missedBy.get(view) ?? 0, p50Ms: Math.round(quantile(l, 0.5)), p90Ms: Math.round(quantile(l, 0.9)), p99Ms: Math.round(quantile(l, 0.99)) };
       });
       const result = {
         symbols: freshSymbols,
@@ -446,9 +447,9 @@ export async function runStreamBench(args: string[]): Promise<void> {
         '',
         `Per stream view (the same samples, read every ~50 ms; the cheap views are refreshed in one shared pass, cheapest first, each written online as soon as it is computed; a slow view has a pass of its own, spaced by its length; ${fr.refreshes} view refreshes, mean ${fr.meanRefreshMs} ms):`,
         '',
-        '| view | visible | missed | p50 ms | p90 ms | p99 ms |',
-        '| --- | ---: | ---: | ---: | ---: | ---: |',
-        ...fr.perView.map((v) => `| ${v.view} | ${v.visible} | ${v.missed} | ${v.p50Ms} | ${v.p90Ms} | ${v.p99Ms} |`),
+        '| view | refreshes (probe / shared / slow) | visible | missed | p50 ms | p90 ms | p99 ms |',
+        '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+        ...fr.perView.map((v) => `| ${v.view} | ${v.refreshes.probe ?? 0} / ${v.refreshes.shared ?? 0} / ${v.refreshes.slow ?? 0} | ${v.visible} | ${v.missed} | ${v.p50Ms} | ${v.p90Ms} | ${v.p99Ms} |`),
         '',
       );
     }
@@ -543,6 +544,19 @@ async function verifyLake(dataDir: string): Promise<{ rows: number; distinct: nu
   } finally {
     db.close();
   }
+}
+
+// The worker's online refreshes per view version and runner (feature_store_stream_online_view_refreshes_total).
+async function refreshesByRunner(port: number): Promise<Record<string, Record<string, number>>> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const out: Record<string, Record<string, number>> = {};
+  for (const line of text.split('\n')) {
+    const m = /^feature_store_stream_online_view_refreshes_total\{(.*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    (out[labels.view] ??= {})[labels.runner] = Number(m[2]);
+  }
+  return out;
 }
 
 async function metrics(port: number): Promise<Record<string, number>> {

@@ -490,7 +490,7 @@ export class MaterializationService {
 }
 
 /** A view's lookback in milliseconds (null: the whole history). */
-function lookbackMs(view: FeatureViewDefinition): number | null {
+export function lookbackMs(view: FeatureViewDefinition): number | null {
   return view.lookback ? parseDuration(view.lookback, 'lookback').seconds * 1000 : null;
 }
 

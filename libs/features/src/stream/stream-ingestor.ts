@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
 import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
-import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
+import { lookbackMs, type MaterializationService, type OnlineRefresh } from '../materialize/materialization.service';
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
 import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
 import { sha256 } from '../util/hash';
@@ -115,6 +115,10 @@ export class StreamIngestor {
   /** The runner of the lanes found cheap (see kickRefresh). */
   private readonly shared: RefreshRunner = newRunner('shared');
   private readonly runners = new Set<RefreshRunner>([this.shared]);
+  /** The probe running (one at a time, see kickRefresh). */
+  private probing: RefreshRunner | null = null;
+  /** Each streaming view version's lookback in ms (Infinity: the whole history), as last listed. */
+  private readonly lookbacks = new Map<string, number>();
   /** Wakes the pauses between a slow lane's refreshes when the worker stops. */
   private readonly pauses = new Set<() => void>();
   private scanTimer: NodeJS.Timeout | null = null;
@@ -324,7 +328,11 @@ export class StreamIngestor {
 
   // The lanes a batch feeds: the materialised streaming view versions over the dataset, as `view@version`.
   private async streamLanes(): Promise<string[]> {
-    return (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => `${r.name}@${r.version}`);
+    return (await this.materializer.onlineTargets(this.options.dataset, true)).map((r) => {
+      const name = `${r.name}@${r.version}`;
+      this.lookbacks.set(name, lookbackMs(r.definition) ?? Number.POSITIVE_INFINITY);
+      return name;
+    });
   }
 
   private lane(name: string): RefreshLane {
@@ -344,7 +352,9 @@ export class StreamIngestor {
    * Online values of the streaming views, refreshed off the write path. Every view version has a
    * lane (its symbols waiting); lanes are refreshed by runners, one pass at a time, each pass for
    * every symbol written since the previous one began (so a slow pass makes the next one bigger,
-   * never a queue). A lane's first refresh runs in a runner of its own, which measures the view.
+   * never a queue). A lane's first refresh runs in a runner of its own, which measures the view
+   * (one such probe at a time, shortest lookback first, so the warm-up does not run every view's
+   * first read from the lake at once).
    * A cheap view then joins the shared runner, whose pass reads the symbols' recent rows once
    * into its cache and runs each view's SQL over them, cheapest view first, writing each online
    * as soon as it is computed. A slow view (the catalog's `trend`: ten times `returns`), or one
@@ -360,6 +370,10 @@ export class StreamIngestor {
 
   private kickRunner(runner: RefreshRunner): void {
     if (runner.running || this.failure || !runner.lanes.some((l) => l.pending.size > 0)) return;
+    if (runner.kind === 'probe') {
+      if (this.probing) return;
+      this.probing = runner;
+    }
     runner.running = (async () => {
       // (Also while stopping: the last batch's symbols are refreshed before the worker exits.)
       while (!this.failure) {
@@ -386,6 +400,14 @@ export class StreamIngestor {
       }
     })().finally(() => {
       runner.running = null;
+      if (this.probing === runner) {
+        // The next probe: the waiting view with the shortest lookback (cheap views first).
+        this.probing = null;
+        const next = [...this.runners]
+          .filter((r) => r.kind === 'probe' && r !== runner && r.lanes.some((l) => l.pending.size > 0))
+          .sort((a, b) => (this.lookbacks.get(laneName(a.lanes[0])) ?? 0) - (this.lookbacks.get(laneName(b.lanes[0])) ?? 0))[0];
+        if (next) this.kickRunner(next);
+      }
       if (runner.lanes.length === 0 && runner !== this.shared) {
         // A runner whose lane joined the shared one.
         runner.cache?.close();
@@ -799,6 +821,10 @@ function newRunner(kind: RefreshRunner['kind']): RefreshRunner {
  * a pause as long as the pass.
  */
 const SLOW_PASS_MS = 250;
+
+function laneName(lane: RefreshLane): string {
+  return `${lane.view}@${lane.version}`;
+}
 
 // Adds a symbol to a lane's pending set: the earlier `since` wins, the registry's `n` is kept.
 function addPending(lane: RefreshLane, symbol: string, entry: PendingEntry): void {
