@@ -321,7 +321,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
       for (const m of pendingBy.values()) m.clear();
       await poller;
       const m = await metrics(port);
-      const byRunner = await refreshesByRunner(port);
+      const byRunner = refreshesByRunner(m);
       await w.stop();
       for (const l of latenciesBy.values()) l.sort((a, b) => a - b);
       const quantile = (l: number[], p: number) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : NaN);
@@ -546,26 +546,27 @@ async function verifyLake(dataDir: string): Promise<{ rows: number; distinct: nu
   }
 }
 
-// The worker's online refreshes per view version and runner (feature_store_stream_online_view_refreshes_total).
-async function refreshesByRunner(port: number): Promise<Record<string, Record<string, number>>> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+// The worker's online refreshes per view version and runner (feature_store_stream_online_view_refreshes_total), from `metrics`.
+function refreshesByRunner(m: Record<string, number>): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  for (const line of text.split('\n')) {
-    const m = /^feature_store_stream_online_view_refreshes_total\{(.*)\} (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
-    (out[labels.view] ??= {})[labels.runner] = Number(m[2]);
+  for (const [series, value] of Object.entries(m)) {
+    if (!series.startsWith('feature_store_stream_online_view_refreshes_total{')) continue;
+    const labels = Object.fromEntries([...series.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    (out[labels.view] ??= {})[labels.runner] = value;
   }
   return out;
 }
 
+// Each metric by name (summed over its labels), and each labelled series by itself.
 async function metrics(port: number): Promise<Record<string, number>> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
     const name = line.slice(0, line.search(/[ {]/));
-    out[name] = (out[name] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    out[name] = (out[name] ?? 0) + value;
+    if (line[name.length] === '{') out[line.slice(0, line.lastIndexOf(' '))] = value;
   }
   return out;
 }

@@ -181,26 +181,31 @@ function countIn(files: readonly string[], partition: string): number {
 }
 
 /**
- * Makes the staged files durable before they become visible. A small batch (a stream's
- * micro-batch: a few date partitions) fsyncs each file and then its folders, side by side on the
- * thread pool. A large
- * one (a backfill of thousands of partitions) uses one syncfs (coreutils `sync -f`) instead, far
- * cheaper than an fsync per file, but a process spawn (tens of ms of the event loop in a large
- * process); where it is unavailable, each file is fsynced.
+ * Makes the staged files durable before they become visible. A large batch (a backfill of
+ * thousands of partitions) uses one syncfs (coreutils `sync -f`), far cheaper than an fsync per
+ * file but a process spawn (tens of ms of the event loop in a large process). A small one (a
+ * stream's micro-batch: a few date partitions), or any where syncfs is unavailable, fsyncs each
+ * file and then its folders, side by side on the thread pool.
  */
 async function flushToDisk(dir: string, files: readonly string[]): Promise<void> {
-  if (files.length <= FSYNC_EACH_MAX_FILES) {
-    await Promise.all(files.map((file) => fsyncAsync(join(dir, file))));
-    // The files' entries in their new partition folders, and those folders' in the batch's.
-    await Promise.all([...new Set(files.map((file) => dirname(join(dir, file))))].map(fsyncAsync));
-    await fsyncAsync(dir);
-    return;
+  if (files.length > FSYNC_EACH_MAX_FILES) {
+    try {
+      await execFileAsync('sync', ['-f', dir]);
+      return;
+    } catch {
+      // fsync one by one below
+    }
   }
-  try {
-    await execFileAsync('sync', ['-f', dir]);
-  } catch {
-    for (const file of files) fsyncFile(join(dir, file));
-  }
+  const paths = files.map((file) => join(dir, file));
+  await fsyncAll(paths);
+  // The files' entries in their new partition folders, and those folders' in the batch's.
+  await fsyncAll([...new Set(paths.map((path) => dirname(path)))]);
+  await fsyncAsync(dir);
+}
+
+// Side by side, at most FSYNC_EACH_MAX_FILES open at once.
+async function fsyncAll(paths: readonly string[]): Promise<void> {
+  for (let i = 0; i < paths.length; i += FSYNC_EACH_MAX_FILES) await Promise.all(paths.slice(i, i + FSYNC_EACH_MAX_FILES).map(fsyncAsync));
 }
 
 const FSYNC_EACH_MAX_FILES = 64;

@@ -83,7 +83,6 @@ interface Buffered {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly timestamp: string;
-
 }
 
 /**
@@ -448,16 +447,14 @@ export class StreamIngestor {
       if (refreshed) {
         const ms = Date.now() - started;
         for (const { lane, done } of pass) {
-          const own = refreshed.filter((r) => r.view === lane.view && r.version === lane.version);
-          lane.costMs = own.reduce((n, r) => n + r.ms, 0);
           lane.failures = 0;
           try {
-            await this.cleared(lane, done, own, ms);
+            await this.cleared(lane, done, refreshed, ms);
           } catch (error) {
             // The values are online but their entries are still in the registry: they wait for
             // the next pass (refreshed again, harmless) instead of failing the worker.
             for (const [symbol, entry] of Object.entries(done)) addPending(lane, symbol, entry);
-            this.observer?.refreshError(`${lane.view}@${lane.version}`, `clearing the pending entries: ${(error as Error).message}`);
+            this.observer?.refreshError(laneName(lane), `clearing the pending entries: ${(error as Error).message}`);
           }
         }
         this.splitSlowLanes(runner, pass.map((p) => p.lane), ms);
@@ -544,7 +541,7 @@ export class StreamIngestor {
         lane.runner.cache = null;
       }
       if (symbols.length === 1) {
-        this.observer?.refreshError(`${lane.view}@${lane.version}`, `${symbols[0]}: ${(error as Error).message}`);
+        this.observer?.refreshError(laneName(lane), `${symbols[0]}: ${(error as Error).message}`);
         return entries;
       }
       const half = Math.ceil(symbols.length / 2);
@@ -556,7 +553,7 @@ export class StreamIngestor {
           await this.refreshSymbols(lane, second);
           return failedFirst;
         } catch (common) {
-          this.observer?.refreshError(`${lane.view}@${lane.version}`, `${symbols.length} symbols: ${(common as Error).message}`);
+          this.observer?.refreshError(laneName(lane), `${symbols.length} symbols: ${(common as Error).message}`);
           return entries;
         }
       }
@@ -567,9 +564,7 @@ export class StreamIngestor {
   // One refresh of a lane's view for these symbols; on success their pending entries are cleared.
   private async refreshSymbols(lane: RefreshLane, entries: Record<string, PendingEntry>): Promise<void> {
     const started = Date.now();
-    const refreshed = await this.refreshViews(lane.runner, [lane], [entries]);
-    lane.costMs = refreshed.reduce((n, r) => n + r.ms, 0);
-    await this.cleared(lane, entries, refreshed, Date.now() - started);
+    await this.cleared(lane, entries, await this.refreshViews(lane.runner, [lane], [entries]), Date.now() - started);
   }
 
   // The views of these lanes, refreshed online for the union of their entries' symbols from the earliest `since`, over the runner's cache.
@@ -586,14 +581,17 @@ export class StreamIngestor {
     });
   }
 
-  // A lane's symbols are refreshed: their entries leave the registry's pending set.
+  // A lane's symbols are refreshed (`refreshed`: its view's result among those of its pass): the
+  // view's cost is noted and the entries leave the registry's pending set.
   private async cleared(lane: RefreshLane, entries: Record<string, PendingEntry>, refreshed: readonly OnlineRefresh[], ms: number): Promise<void> {
-    const laneName = `${lane.view}@${lane.version}`;
-    await this.registry.clearPendingRefresh(this.pendingSetName, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(laneName, symbol), e])));
-    const onlineRows = refreshed.reduce((n, r) => n + r.written, 0);
+    const own = refreshed.filter((r) => r.view === lane.view && r.version === lane.version);
+    lane.costMs = own.reduce((n, r) => n + r.ms, 0);
+    const name = laneName(lane);
+    await this.registry.clearPendingRefresh(this.pendingSetName, Object.fromEntries(Object.entries(entries).map(([symbol, e]) => [pendingKey(name, symbol), e])));
+    const onlineRows = own.reduce((n, r) => n + r.written, 0);
     this.totals.onlineRows += onlineRows;
     lane.inRefresh = Math.max(0, lane.inRefresh - Object.keys(entries).length);
-    this.observer?.refresh({ view: laneName, runner: lane.runner.kind, keys: Object.keys(entries).length, onlineRows, ms, pending: this.pendingRefresh });
+    this.observer?.refresh({ view: name, runner: lane.runner.kind, keys: Object.keys(entries).length, onlineRows, ms, pending: this.pendingRefresh });
   }
 
   /** (View, symbol) pairs written to the lake and not yet refreshed online (0 when online values are current). */
