@@ -684,10 +684,22 @@ export class StreamIngestor {
       if (lanes.length > 0) refresh = { lanes, entries: await this.registry.addPendingRefresh(this.pendingSetName, since) };
     }
 
-    // 5. Watermarks, then the commit: only now is the batch done.
+    // 5. The online refresh of the streaming views, off the write path (see kickRefresh). It
+    // starts now, beside the watermarks and the commit: the batch's rows are in the lake and its
+    // symbols in the registry's pending set, which is all a refresh needs (a crash from here on
+    // re-delivers the batch, which writes nothing new and refreshes its symbols again).
+    if (refresh) {
+      for (const name of refresh.lanes) {
+        const lane = this.lane(name);
+        for (const [symbol, t] of oldestBySymbol) addPending(lane, symbol, { since: new Date(t).toISOString(), n: refresh.entries[pendingKey(name, symbol)].n });
+        this.kickRefresh(lane);
+      }
+    }
+
+    // 6. Watermarks (one registry transaction), then the commit: only now is the batch done.
     const next = new Map<number, bigint>();
     for (const m of all) if (!next.has(m.partition) || BigInt(m.offset) > next.get(m.partition)!) next.set(m.partition, BigInt(m.offset));
-    for (const [p, offset] of next) await this.registry.setWatermark(this.watermarkKey(p), offset.toString());
+    await Promise.all([...next].map(([p, offset]) => this.registry.setWatermark(this.watermarkKey(p), offset.toString())));
     try {
       await this.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: (offset + 1n).toString() })));
     } catch (error) {
@@ -699,15 +711,6 @@ export class StreamIngestor {
     for (const [p, offset] of next) {
       const high = this.highWatermarks.get(p);
       if (high !== undefined) this.observer?.lag(p, Number(high - offset - 1n > 0n ? high - offset - 1n : 0n));
-    }
-
-    // 6. The online refresh of the streaming views, off the write path (see kickRefresh).
-    if (refresh) {
-      for (const name of refresh.lanes) {
-        const lane = this.lane(name);
-        for (const [symbol, t] of oldestBySymbol) addPending(lane, symbol, { since: new Date(t).toISOString(), n: refresh.entries[pendingKey(name, symbol)].n });
-        this.kickRefresh(lane);
-      }
     }
 
     const stats: StreamBatchStats = {
