@@ -105,16 +105,16 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
     });
   }
 
-  it.each(plans.map((plan) => [describePlan(plan) || ', ASOF JOIN', plan] as const))('the fast path for one row per event time agrees with the reference%s', async (_name, plan) => {
+  it.each((['event', 'knowledge'] as const).flatMap((mode) => plans.map((plan) => [mode, describePlan(plan) || ', ASOF JOIN', plan] as const)))('the fast path for one row per event time agrees with the reference (%s mode%s)', async (mode, _name, plan) => {
     for (const seed of [6, 7, 8]) {
       const { rows, entities } = randomCase(seed);
       const unique = rows.filter((r, i) => !rows.some((o, j) => j > i && o.symbol === r.symbol && o.event_ts === r.event_ts)); // drop corrections
       const got = await db.withSession(async (s) => {
         await load(s, unique, entities);
-        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, ...plan }], 'event');
+        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, ...plan }], mode);
         return (await s.all<{ v__x: number | null }>(sql)).map((r) => r.v__x);
       });
-      expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, 'event')));
+      expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, mode)));
     }
   });
 

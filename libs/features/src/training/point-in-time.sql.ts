@@ -160,11 +160,15 @@ function windowJoin(
     out.ctes.push(`${name} AS (SELECT ${cols}, ${b} AS _b FROM ${entities} UNION ALL SELECT ${cols}, ${b} - 1 AS _b FROM ${entities})`);
   }
   const spine = out.spines.get(id)!;
-  const payload = `{${['event_ts', ...v.features.map(([f]) => f)].map((c) => `${quoteLiteral(c)}: o.${quoteIdent(c)}`).join(', ')}}`;
+  // The winner's features (the rules are applied before: nothing else of it is needed).
+  const payload = `{${v.features.map(([f]) => `${quoteLiteral(f)}: o.${quoteIdent(f)}`).join(', ')}}`;
   const rules = [`o.event_ts <= s._t`, `o.event_ts >= s._t - to_seconds(${ttl})`];
   if (mode === 'knowledge') rules.push('o.created_ts <= s._t');
+  // The winner: the greatest (event_ts, created_ts[, tie-break]); with one row per (keys,
+  // event_ts), event_ts alone orders the candidates (a plain timestamp compares faster than a struct).
+  const order = v.uniqueEventTimes ? 'o.event_ts' : `{'e': o.event_ts, 'c': o.created_ts${v.tieBreak ? `, 'f': o.${quoteIdent(v.tieBreak)}` : ''}}`;
   out.ctes.push(`tl${i} AS (
-  SELECT s._row, arg_max(${payload}, {'e': o.event_ts, 'c': o.created_ts${v.tieBreak ? `, 'f': o.${quoteIdent(v.tieBreak)}` : ''}}) AS best
+  SELECT s._row, arg_max(${payload}, ${order}) AS best
   FROM ${spine} AS s JOIN ${v.offline} AS o ON ${keyCols.map((k) => `o.${k} = s.${k}`).join(' AND ')} AND ${ttlBucket('o.event_ts', ttl)} = s._b
   WHERE ${rules.join(' AND ')}
   GROUP BY s._row

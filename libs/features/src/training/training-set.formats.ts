@@ -92,17 +92,42 @@ interface ColumnBuilder {
 // validity as 64-bit words, least significant bit first (`validity.data`, null when all rows are
 // valid): the same layouts as Arrow's. Read directly when they are there (a bulk copy instead
 // of a BigInt test per value); otherwise fall back to getItem.
+// A VARCHAR vector keeps its values as DuckDB's 16-byte string records (`dataView`): a uint32
+// length, then the bytes themselves when they are at most 12 (as symbols are), else a pointer.
 interface RawVector {
   readonly items?: unknown;
+  readonly dataView?: unknown;
   readonly validity?: { readonly data: BigUint64Array | null; readonly offset: number };
+}
+
+// The validity bits as bytes (null: every row valid), or undefined when not readable directly.
+function rawValidity(raw: RawVector): Uint8Array | null | undefined {
+  if (!raw.validity || raw.validity.offset !== 0) return undefined;
+  const data = raw.validity.data;
+  return data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
 }
 
 function rawItems<T extends Float64Array | BigInt64Array>(vector: DuckDBVector, ctor: { new (n: number): T }, count: number): { items: T; validity: Uint8Array | null } | null {
   const raw = vector as unknown as RawVector;
-  if (!(raw.items instanceof ctor) || (raw.items as T).length < count || !raw.validity || raw.validity.offset !== 0) return null;
-  const data = raw.validity.data;
-  return { items: raw.items as T, validity: data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null };
+  const validity = rawValidity(raw);
+  if (!(raw.items instanceof ctor) || (raw.items as T).length < count || validity === undefined) return null;
+  return { items: raw.items as T, validity };
 }
+
+function rawStrings(vector: DuckDBVector, count: number): { records: Uint8Array; view: DataView; validity: Uint8Array | null } | null {
+  const raw = vector as unknown as RawVector;
+  const validity = rawValidity(raw);
+  if (!(raw.dataView instanceof DataView) || raw.dataView.byteLength < count * 16 || validity === undefined) return null;
+  const view = raw.dataView;
+  return { records: new Uint8Array(view.buffer, view.byteOffset, count * 16), view, validity };
+}
+
+// Set bits per byte value.
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x > 0; x >>= 1) n += x & 1;
+  return n;
+});
 
 function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
   const nullBitmap = new Uint8Array((capacity + 7) >> 3);
@@ -110,12 +135,19 @@ function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
   const valid = (i: number) => (nullBitmap[i >> 3] |= 1 << (i & 7));
   // Copies `count` validity bits to the bitmap at `offset`; returns how many were invalid.
   const copyValidity = (bits: Uint8Array | null, count: number, offset: number) => {
-    if (bits === null) {
-      for (let j = 0; j < count; j++) valid(offset + j);
-      return;
+    // Whole bytes at once where the rows start on a byte (every chunk but a short last one).
+    let j = 0;
+    if ((offset & 7) === 0) {
+      const bytes = count >> 3;
+      if (bits === null) nullBitmap.fill(0xff, offset >> 3, (offset >> 3) + bytes);
+      else {
+        nullBitmap.set(bits.subarray(0, bytes), offset >> 3);
+        for (let b = 0; b < bytes; b++) nullCount += 8 - POPCOUNT[bits[b]];
+      }
+      j = bytes << 3;
     }
-    for (let j = 0; j < count; j++) {
-      if (bits[j >> 3] & (1 << (j & 7))) valid(offset + j);
+    for (; j < count; j++) {
+      if (bits === null || bits[j >> 3] & (1 << (j & 7))) valid(offset + j);
       else nullCount++;
     }
   };
@@ -162,20 +194,32 @@ function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
   const valueOffsets = new Int32Array(capacity + 1);
   let bytes = Buffer.allocUnsafe(Math.max(1024, capacity * 8));
   let used = 0;
+  const reserve = (len: number) => {
+    if (used + len <= bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + len));
+    bytes.copy(grown, 0, 0, used);
+    bytes = grown;
+  };
   return {
     put(vector, count, offset) {
+      const raw = rawStrings(vector, count);
       for (let j = 0; j < count; j++) {
-        const v = vector.getItem(j) as string | null;
-        if (v === null) nullCount++;
-        else {
-          const len = Buffer.byteLength(v, 'utf8');
-          if (used + len > bytes.length) {
-            const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, used + len));
-            bytes.copy(grown, 0, 0, used);
-            bytes = grown;
-          }
-          used += bytes.write(v, used, 'utf8');
+        const short = raw ? raw.view.getUint32(j * 16, true) : -1;
+        if (raw && raw.validity !== null && !(raw.validity[j >> 3] & (1 << (j & 7)))) nullCount++;
+        else if (raw && short <= 12) {
+          // Copied from its record as bytes: no string made and encoded again.
+          reserve(short);
+          for (let k = 0, at = j * 16 + 4; k < short; k++) bytes[used + k] = raw.records[at + k];
+          used += short;
           valid(offset + j);
+        } else {
+          const v = vector.getItem(j) as string | null;
+          if (v === null) nullCount++;
+          else {
+            reserve(Buffer.byteLength(v, 'utf8'));
+            used += bytes.write(v, used, 'utf8');
+            valid(offset + j);
+          }
         }
         valueOffsets[offset + j + 1] = used;
       }
