@@ -12,8 +12,9 @@ import { quoteIdent, quoteLiteral } from '../sql/identifier';
  *
  * It stays equal to what a lake read of those keys over that window gives: before each use, the
  * files of the batches recorded since the last use (by the registry's batch sequence, whoever
- * wrote them) are appended, and keys seen for the first time are read from the lake. A row that
- * arrives both ways is held twice, which changes nothing (readers take one row per version).
+ * wrote them) are appended, keys seen for the first time are read from the lake, and so is the
+ * stretch before the window held when an earlier one is asked for. A row that arrives both ways
+ * is held twice, which changes nothing (readers take one row per version).
  */
 export class RecentRowsCache {
   private sandbox: FeatureSqlSandbox | null = null;
@@ -44,9 +45,13 @@ export class RecentRowsCache {
     // (a late one) does not send the cache back to the lake.
     const wanted = from === null ? null : new Date(from.getTime() - SLACK_MS);
     if (!this.empty && (wanted === null ? this.from !== null : this.from !== null && from! < this.from)) {
-      // A window that starts earlier than what is held: start again from the lake.
-      await s.run('DELETE FROM _cache');
-      this.keys.clear();
+      // A window that starts earlier than what is held (a view with a longer lookback, an old
+      // bar corrected): the held keys' rows of the stretch before it are read from the lake,
+      // the rest stays (the rows at its start arrive twice: harmless).
+      if (this.keys.size > 0) {
+        const older = await this.datasets.allRowsSql(this.schema, { from: wanted ?? undefined, to: this.from! });
+        if (older) await s.run(`INSERT INTO _cache SELECT ${this.columns()} FROM (${older}) WHERE ${key} IN (${[...this.keys].map(quoteLiteral).join(', ')})`);
+      }
       this.from = wanted;
     } else if (this.empty) {
       this.from = wanted;

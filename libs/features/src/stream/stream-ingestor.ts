@@ -491,7 +491,7 @@ export class StreamIngestor {
     this.shared.lanes.push(lane);
     if (!this.shared.cache && !this.shared.running) {
       // The probe's recent rows start the shared runner's cache (no second read from the lake
-      // while the worker warms up; a longer lookback than the probe's reads it again).
+      // while the worker warms up; a longer lookback than the probe's reads only the stretch before it).
       this.shared.cache = runner.cache;
       runner.cache = null;
     }
