@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
 import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
 import type { SqlRow } from '../duckdb/duckdb.client';
@@ -115,6 +115,7 @@ export class MaterializationService {
     const work = (async () => {
       if (previous) await previous.catch(() => undefined);
       return this.withLease(`materialize/${key}`, async () => {
+        await this.removeUnrecordedParts(resolved.name, resolved.version);
         return this.materializeParts(await this.plan({ ...request, version: resolved.version }), progress, started);
       });
     })();
@@ -481,6 +482,25 @@ export class MaterializationService {
     return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), { ...this.engine, ...engine });
   }
 
+  /**
+   * Removes the part files a run wrote before it failed or was killed (under the lease, before
+   * the next run plans): the state only grows once every part of a run is in place, so a part
+   * file whose range reaches outside the recorded state (or any part file with no state) was
+   * never recorded, and its range is computed again. Left there, readers would see those rows
+   * twice, and the copy computed again may differ (a correction came in between). Ranges are
+   * compared to the second, as file names hold them: a file named within the state is kept.
+   */
+  private async removeUnrecordedParts(view: string, version: number): Promise<void> {
+    const state = await this.registry.getMaterialization(view, version);
+    const start = state ? Math.floor(Date.parse(state.start) / 1000) : null;
+    const end = state ? Math.floor(Date.parse(state.end) / 1000) : null;
+    for (const file of await this.offlineFiles(view, version)) {
+      const range = partRange(basename(file));
+      if (!range) continue;
+      if (start === null || end === null || range.lo < start || range.hi > end) await rm(file, { force: true });
+    }
+  }
+
   /** Offline files of a view version (for readers such as training sets). */
   async offlineFiles(view: string, version: number): Promise<string[]> {
     const dir = this.versionDir(view, version);
@@ -537,6 +557,16 @@ export const REVISION_PREFIX = 'rev-';
 
 function compact(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** A part file's range in epoch seconds, from its name (`<lo>_<hi>_<run>.parquet`, see writePart); null for other files (revisions). */
+export function partRange(name: string): { lo: number; hi: number } | null {
+  const m = /^(\d{8}T\d{6}Z)_(\d{8}T\d{6}Z)_[0-9a-f]+\.parquet$/.exec(name);
+  if (!m) return null;
+  const seconds = (c: string) => Date.parse(`${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice(6, 8)}T${c.slice(9, 11)}:${c.slice(11, 13)}:${c.slice(13, 15)}Z`) / 1000;
+  const lo = seconds(m[1]);
+  const hi = seconds(m[2]);
+  return Number.isFinite(lo) && Number.isFinite(hi) ? { lo, hi } : null;
 }
 
 function toOnlineRow(r: SqlRow, keys: readonly string[], features: readonly string[]): OnlineRow {

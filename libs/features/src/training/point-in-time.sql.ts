@@ -22,7 +22,8 @@ export interface PitViewInput {
    * Answer with a TTL-window join instead of the ASOF JOIN (needs a TTL > 0): each entity row is
    * hash-joined with the offline rows of its keys in its own TTL-wide time bucket and the one
    * before, the rules are applied as written (t - ttl <= event_ts <= t, in knowledge mode
-   * created_ts <= t) and the winner taken per entity row with arg_max over (event_ts, created_ts).
+   * created_ts <= t) and the winner taken per entity row with arg_max over (event_ts, created_ts)
+   * (event_ts alone when `uniqueEventTimes`).
    * No sort of the offline rows and little memory: they stream through the join. Worth it when a
    * TTL window holds few offline rows of a key (e.g. daily bars and a TTL of days); with many it
    * multiplies rows, and the ASOF JOIN is the better plan (see TrainingSetService).
@@ -137,7 +138,8 @@ function ttlBucket(ts: string, ttlSeconds: number): string {
  * only use rows of its keys with t - ttl <= event_ts <= t, all in t's TTL-wide bucket or the one
  * before: so the entity rows are listed once per bucket (a small table, shared by the views of
  * one TTL), the offline rows are hash-joined on keys and bucket, the rules filter the candidates,
- * and arg_max keeps the greatest (event_ts, created_ts) per entity row: the rules as written, no
+ * and arg_max keeps the greatest (event_ts, created_ts[, tie-break]) per entity row (event_ts alone
+ * when the view version has one row per event time): the rules as written, no
  * timeline needed. A row without candidates finds no group and gets nulls from the LEFT JOIN.
  */
 function windowJoin(

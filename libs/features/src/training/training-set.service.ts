@@ -117,8 +117,9 @@ export class TrainingSetService {
             tieBreak: uniqueEventTimes ? undefined : '_offline_file',
             keys,
             ttlSeconds,
-            // Materialisation writes each (key, event time) once per version (parts never overlap
-            // and a lease serialises runs) until a revision adds corrected rows beside old ones.
+            // Materialisation writes each (key, event time) once per version (parts never overlap,
+            // a lease serialises runs, and the parts of a run that failed are removed before the
+            // next one) until a revision adds corrected rows beside old ones.
             uniqueEventTimes,
             windowJoin,
             // An entity row's TTL window spans at most two TTL-wide buckets: when those windows
