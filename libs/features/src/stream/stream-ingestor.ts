@@ -687,7 +687,8 @@ export class StreamIngestor {
     // 5. The online refresh of the streaming views, off the write path (see kickRefresh). It
     // starts now, beside the watermarks and the commit: the batch's rows are in the lake and its
     // symbols in the registry's pending set, which is all a refresh needs (a crash from here on
-    // re-delivers the batch, which writes nothing new and refreshes its symbols again).
+    // re-delivers the batch: its rows are skipped or land again as the same values, and its
+    // symbols are refreshed again).
     if (refresh) {
       for (const name of refresh.lanes) {
         const lane = this.lane(name);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,17 +10,18 @@ import { renderTrainingSet } from './training-set.formats';
 // The Arrow answer is built from DuckDB's result chunks, partly by reading their raw buffers
 // (numbers, validity bits, short strings as bytes). It is checked here, value by value, against
 // DuckDB's own reading of the same Parquet file: strings up to 12 bytes and longer, empty and
-// multi-byte ones, nulls in every column, and a row count that ends a chunk mid-byte.
+// multi-byte ones, nulls in every column, a row count that ends a chunk mid-byte, and (row groups
+// of 1001 rows) chunks that start mid-byte.
 describe('renderTrainingSet as Arrow IPC (a real DuckDB and Parquet file)', () => {
   let db: DuckDbClient;
   let dir: string;
-  let file: string;
   const ROWS = 5003;
+  const files: Record<string, string> = {};
 
   beforeAll(async () => {
     db = await DuckDbClient.open({ threads: 2 });
     dir = mkdtempSync(join(tmpdir(), 'fs-formats-'));
-    file = join(dir, 'set.parquet');
+    files['default row groups'] = join(dir, 'set.parquet');
     await db.withSession((s) =>
       s.run(`COPY (
         SELECT
@@ -37,15 +39,20 @@ describe('renderTrainingSet as Arrow IPC (a real DuckDB and Parquet file)', () =
           CASE WHEN i % 2 = 0 THEN NULL ELSE i % 4 = 1 END AS view__up,
           CASE WHEN i % 9 = 0 THEN NULL ELSE i * 1000 END AS view__n
         FROM range(${ROWS}) AS t(i) ORDER BY i
-      ) TO ${quoteLiteral(file)} (FORMAT parquet)`),
+      ) TO ${quoteLiteral(files['default row groups'])} (FORMAT parquet)`),
     );
+    // DuckDB writes row groups of whole vectors; pyarrow (a test dependency, see
+    // scripts/ensure-python-deps.sh) writes the same rows in groups of 1001.
+    files['row groups of 1001 rows'] = join(dir, 'odd.parquet');
+    execFileSync('python3', ['-c', 'import sys, pyarrow.parquet as pq; pq.write_table(pq.read_table(sys.argv[1]), sys.argv[2], row_group_size=1001)', files['default row groups'], files['row groups of 1001 rows']]);
   });
   afterAll(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('holds every value and null of the stored set', async () => {
+  it.each(['default row groups', 'row groups of 1001 rows'])('holds every value and null of the stored set (%s)', async (name) => {
+    const file = files[name];
     const table = tableFromIPC(await renderTrainingSet(db, file, 'arrow'));
     const expected = await db.withSession((s) =>
       s.all<{ symbol: string | null; ts: string; label: number | null; view__x: number | null; view__up: boolean | null; view__n: number | null }>(
