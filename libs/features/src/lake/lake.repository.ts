@@ -94,6 +94,8 @@ export class LakeRepository {
     failpoint('before-commit-marker');
     await writeFile(join(dir, COMMIT_MARKER), JSON.stringify({ record: full, moves } satisfies CommitPlan));
     fsyncFile(join(dir, COMMIT_MARKER));
+    // (The marker's entry too: the renames below must not outlive the plan that finishes them.)
+    await fsyncAsync(dir);
     await this.applyPlan(dir, { record: full, moves }, registry);
     return full;
   }
@@ -151,12 +153,17 @@ export class LakeRepository {
         }
         existing.add(partition);
       } else {
-        await mkdir(join(to, '..'), { recursive: true });
+        await mkdir(dirname(to), { recursive: true });
         await rename(from, to);
         existing.add(partition);
       }
       if (++moved === 1) failpoint('mid-rename');
     }
+    // The renames on disk before the batch is recorded (and, for the stream, its offsets
+    // committed): after a power loss the lake holds every batch the registry lists. (Every
+    // folder of the plan, also those of renames a crashed run made before this recovery.)
+    const partitions = [...new Set(plan.moves.map((m) => dirname(join(this.lakeDir, m.to))))].filter((d) => existsSync(d));
+    await syncFolders(datasetDir, [datasetDir, ...partitions]);
     await registry.recordBatch(plan.record);
     await rm(dir, { recursive: true, force: true });
   }
@@ -201,6 +208,20 @@ async function flushToDisk(dir: string, files: readonly string[]): Promise<void>
   // The files' entries in their new partition folders, and those folders' in the batch's.
   await fsyncAll([...new Set(paths.map((path) => dirname(path)))]);
   await fsyncAsync(dir);
+}
+
+// Folders' entries to disk: one syncfs of the lake's file system when there are many (a backfill
+// into thousands of partitions), else an fsync each.
+async function syncFolders(anyPath: string, folders: readonly string[]): Promise<void> {
+  if (folders.length > FSYNC_EACH_MAX_FILES) {
+    try {
+      await execFileAsync('sync', ['-f', anyPath]);
+      return;
+    } catch {
+      // fsync one by one below
+    }
+  }
+  await fsyncAll(folders);
 }
 
 // Side by side, at most FSYNC_EACH_MAX_FILES open at once.
