@@ -195,14 +195,7 @@ function countIn(files: readonly string[], partition: string): number {
  * file and then its folders, side by side on the thread pool.
  */
 async function flushToDisk(dir: string, files: readonly string[]): Promise<void> {
-  if (files.length > FSYNC_EACH_MAX_FILES) {
-    try {
-      await execFileAsync('sync', ['-f', dir]);
-      return;
-    } catch {
-      // fsync one by one below
-    }
-  }
+  if (await syncfsWhenMany(dir, files.length)) return;
   const paths = files.map((file) => join(dir, file));
   await fsyncAll(paths);
   // The files' entries in their new partition folders, and those folders' in the batch's.
@@ -213,15 +206,19 @@ async function flushToDisk(dir: string, files: readonly string[]): Promise<void>
 // Folders' entries to disk: one syncfs of the lake's file system when there are many (a backfill
 // into thousands of partitions), else an fsync each.
 async function syncFolders(anyPath: string, folders: readonly string[]): Promise<void> {
-  if (folders.length > FSYNC_EACH_MAX_FILES) {
-    try {
-      await execFileAsync('sync', ['-f', anyPath]);
-      return;
-    } catch {
-      // fsync one by one below
-    }
+  if (!(await syncfsWhenMany(anyPath, folders.length))) await fsyncAll(folders);
+}
+
+// More than FSYNC_EACH_MAX_FILES paths to sync: one syncfs of the file system holding `anyPath`
+// instead; false when there are fewer or syncfs is unavailable (the caller fsyncs each).
+async function syncfsWhenMany(anyPath: string, count: number): Promise<boolean> {
+  if (count <= FSYNC_EACH_MAX_FILES) return false;
+  try {
+    await execFileAsync('sync', ['-f', anyPath]);
+    return true;
+  } catch {
+    return false;
   }
-  await fsyncAll(folders);
 }
 
 // Side by side, at most FSYNC_EACH_MAX_FILES open at once.
