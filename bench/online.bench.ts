@@ -21,7 +21,8 @@ import { CACHE_DIR, machine, options, writeResults } from './support';
  *
  * Options: --duration S (peak measurement, default 12), --warmup S (3), --paced-duration S (10),
  * --connections N (32), --feast-workers "1,2", --skip-build, --quick (short runs for development),
- * --symbols N (5000), --days N (60).
+ * --symbols N (5000), --days N (60). BENCH_SERVER_NODE_ARGS="--max-semi-space-size=64" passes node
+ * flags to our two API servers (for tuning experiments; the committed figures use none).
  */
 
 const SERVICE = 'bench_50';
@@ -579,6 +580,7 @@ export async function runOnlineBench(args: string[]): Promise<void> {
   const connections100 = Number(opts['connections-100'] ?? '8');
   const pacedInstances = Number(opts['paced-instances'] ?? '20');
   const feastWorkers = (opts['feast-workers'] ?? '1,2').split(',').map(Number).filter((n) => n > 0);
+  if (feastWorkers.length === 0) throw new Error('--feast-workers: at least one worker count above 0 (Feast is the reference of every comparison)');
   const symbols = Number(opts.symbols ?? '5000');
   const days = Number(opts.days ?? '60');
   const root = resolve(__dirname, '..');
@@ -630,7 +632,7 @@ export async function runOnlineBench(args: string[]): Promise<void> {
     const startOurs = async (name: string, dir: string, store: string) => {
       const port = await freePort();
       const log = join(logs, `${name}.log`);
-      const child = procs.spawn(name, process.execPath, [mainJs], {
+      const child = procs.spawn(name, process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), mainJs], {
         cwd: root,
         env: { ...process.env, DATA_DIR: dir, BOOTSTRAP: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', ONLINE_STORE: store, NODE_ENV: 'production' },
         log,
