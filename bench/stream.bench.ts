@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
-import { DuckDbClient, FeatureStore, LmdbOnlineStore, SyntheticProvider, applyCatalog, loadConfig, marketCatalog, quoteLiteral, syntheticSymbol } from '@app/features';
+import { DuckDbClient, FeatureStore, LmdbOnlineStore, SyntheticProvider, applyCatalog, createTopics, loadConfig, marketCatalog, quoteLiteral, syntheticSymbol } from '@app/features';
 import { CACHE_DIR, machine, options, writeResults } from './support';
 
 /**
@@ -16,7 +16,7 @@ import { CACHE_DIR, machine, options, writeResults } from './support';
  * 4. freshness: over a materialised catalog, new bars produced at a steady rate; the time from
  *    produce to online-visible is sampled.
  *
- * Options: --symbols 5000 --days 200 --partitions 6 --settings 5000:1000,20000:1000,50000:2000,100000:4000
+ * Options: --symbols 5000 --days 200 --partitions 6 --settings 5000:1000,20000:1000,50000:2000,200000:4000
  *          --fresh-symbols 300 --fresh-history 300 --fresh-rate 5000 --fresh-seconds 60
  *          --fresh-batch 5000:100 --fresh-warmup 5 --sample 50 --brokers 127.0.0.1:9092 --skip-fresh --skip-throughput
  *          --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof" (extra node flags for the worker)
@@ -30,7 +30,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
   const days = Number(opts.days ?? '200');
   const partitions = Number(opts.partitions ?? '6');
   const total = symbols * days;
-  const settings = (opts.settings ?? '5000:1000,20000:1000,50000:2000,100000:4000').split(',').map((s) => s.split(':').map(Number) as [number, number]);
+  const settings = (opts.settings ?? '5000:1000,20000:1000,50000:2000,200000:4000').split(',').map((s) => s.split(':').map(Number) as [number, number]);
   const brokers = [opts.brokers ?? '127.0.0.1:9092'];
   const nodeArgs = opts['node-args'] ? opts['node-args'].split(' ').filter(Boolean) : [];
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -68,7 +68,7 @@ export async function runStreamBench(args: string[]): Promise<void> {
   }
 
   async function createTopic(name: string): Promise<void> {
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopics(admin, [{ topic: name, numPartitions: partitions, replicationFactor: 1 }]);
     topics.push(name);
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type ITopicConfig, type Producer } from 'kafkajs';
 import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
 import { lookbackMs, type MaterializationService, type OnlineRefresh } from '../materialize/materialization.service';
@@ -232,9 +232,7 @@ export class StreamIngestor {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = [this.options.topic, this.dlqTopic].filter((t) => !existing.has(t));
-      if (missing.length) await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      await createTopics(admin, [this.options.topic, this.dlqTopic].map((topic) => ({ topic })));
     } finally {
       await admin.disconnect();
     }
@@ -842,4 +840,24 @@ function pendingKey(lane: string, symbol: string): string {
 function splitPendingKey(key: string): [string, string] {
   const bar = key.indexOf('|');
   return [key.slice(0, bar), key.slice(bar + 1)];
+}
+
+/**
+ * Creates the topics that do not exist yet and waits for their leaders. A broker that has just
+ * started can answer a retriable error (UNKNOWN_TOPIC_OR_PARTITION while its metadata catches up)
+ * after kafkajs's own retries: tried again, up to 5 times a second apart, before giving up.
+ */
+export async function createTopics(admin: Admin, topics: readonly ITopicConfig[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    try {
+      if (missing.length > 0) await admin.createTopics({ topics: [...missing], waitForLeaders: true });
+      await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      return;
+    } catch (error) {
+      if (attempt >= 5 || !(error as { retriable?: boolean }).retriable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
