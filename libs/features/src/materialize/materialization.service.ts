@@ -492,12 +492,10 @@ export class MaterializationService {
    */
   private async removeUnrecordedParts(view: string, version: number): Promise<void> {
     const state = await this.registry.getMaterialization(view, version);
-    const start = state ? Math.floor(Date.parse(state.start) / 1000) : null;
-    const end = state ? Math.floor(Date.parse(state.end) / 1000) : null;
+    const recorded = state && { lo: Math.floor(Date.parse(state.start) / 1000), hi: Math.floor(Date.parse(state.end) / 1000) };
     for (const file of await this.offlineFiles(view, version)) {
       const range = partRange(basename(file));
-      if (!range) continue;
-      if (start === null || end === null || range.lo < start || range.hi > end) await rm(file, { force: true });
+      if (range && (!recorded || range.lo < recorded.lo || range.hi > recorded.hi)) await rm(file, { force: true });
     }
   }
 
