@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import { LmdbOnlineStore, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
 import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
-import { consumeAll, ensureDefaultBroker, kafkaClient, metric, produce, startBroker, startWorker, type TestBroker, type Worker } from './support/kafka';
+import { consumeAll, ensureDefaultBroker, kafkaClient, metric, produce, startBroker, startWorker, topicSize, type TestBroker, type Worker } from './support/kafka';
 
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -113,6 +113,8 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect(String(goodMessages[7].value)).toContain('"close":0,');
     expect(String(goodMessages[100].value)).toMatch(/"ts":\d+\.0,/);
     await produce(brokers, topic, [...goodMessages, ...poison.map((p) => ({ key: 'SYN0001', value: p.value })), asMessage(correction)]);
+    // The topic holds each message once (the counts below rely on it).
+    expect(await topicSize(brokers, topic)).toBe(good.length + poison.length + 1);
 
     const port = await freePort();
     const worker = startWorker(tmp.dir, ['--topic', topic, '--group', 'g-bars', '--batch-size', '40', '--batch-ms', '200', '--metrics-port', String(port)]);
@@ -122,7 +124,9 @@ describe('streaming ingestion from a real Kafka broker', () => {
     // creating its offsets topic) can fail a commit: those messages come again and are skipped
     // by the watermark, counted as re-delivered, not as new.
     const handled = async () => (await metric(port, 'feature_store_stream_messages_total')) - (await metric(port, 'feature_store_stream_redelivered_total'));
-    await expectEventually(async () => expect(await handled()).toBe(good.length + poison.length + 1), 60_000, 250);
+    await expectEventually(async () => expect(await handled()).toBe(good.length + poison.length + 1), 60_000, 250).catch((error: Error) => {
+      throw new Error(`${error.message}\n\nworker output:\n${worker.output()}`);
+    });
     // The online refresh runs apart from the writes: wait until no symbol is waiting for one.
     await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBe(0), 60_000, 100);
 

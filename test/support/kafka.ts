@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Kafka, logLevel, type Message } from 'kafkajs';
+import { createTopics } from '@app/features';
 import { ROOT, tempDataDir } from './helpers';
 
 /** The broker `npm test` starts (scripts/kafka.sh, 127.0.0.1:9092); started here too if it is not running. */
@@ -43,13 +44,38 @@ export function kafkaClient(brokers: string[]): Kafka {
   return new Kafka({ clientId: 'test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 2000 } });
 }
 
+/**
+ * Sends the messages, each exactly once: the topic is created (its partitions led) before the
+ * first send, and the producer is idempotent. A plain producer that meets a partition error on a
+ * just-created topic sends the broker's whole request again, partitions already written included,
+ * and so writes their messages twice (seen on a fresh broker in CI).
+ */
 export async function produce(brokers: string[], topic: string, messages: Message[]): Promise<void> {
-  const producer = kafkaClient(brokers).producer({ allowAutoTopicCreation: true });
+  const kafka = kafkaClient(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopics(admin, [{ topic }]);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** How many messages the topic holds (its partitions' end offsets, summed; nothing is deleted in a test). */
+export async function topicSize(brokers: string[], topic: string): Promise<number> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
   }
 }
 
