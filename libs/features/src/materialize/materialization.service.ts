@@ -441,17 +441,20 @@ export class MaterializationService {
       versions = `(${all})`;
     }
     try {
-      // Every stored version of the keys' rows once; the current rows derived from it in memory.
-      await sandbox.session.run(`CREATE OR REPLACE TEMP TABLE _recent_versions AS SELECT * FROM ${versions} WHERE ${filter}`);
+      // The keys' current rows (the latest version of each), in memory. They also stand for the
+      // stored versions: a refresh reads those only for the latest `ingested_at` up to a time,
+      // and a current row holds the latest of its (keys, ts).
       const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
-      await sandbox.session.run(`CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM _recent_versions QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`);
+      await sandbox.session.run(
+        `CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM ${versions} WHERE ${filter} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`,
+      );
       const range: TimeRange = { lo: since, loInclusive: true, hi: between.to, hiInclusive: true };
       for (const [i, { record, keys }] of targets.entries()) {
         // Each view sees only its own lookback of history, as its materialisation does.
         const viewStarted = Date.now();
         const lookback = lookbacks[i];
         const window = lookback === null ? '' : ` WHERE ${quoteIdent(schema.timestampColumn)} >= TIMESTAMPTZ ${quoteLiteral(new Date(since.getTime() - lookback).toISOString())}`;
-        await sandbox.defineSource(schema, `SELECT * FROM _recent${window}`, `SELECT * FROM _recent_versions${window}`);
+        await sandbox.defineSource(schema, `SELECT * FROM _recent${window}`);
         const view = record.definition;
         const latest = await sandbox.session.all(latestRowSelect(view, keys, schema.timestampColumn, range));
         const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
