@@ -125,7 +125,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     // by the watermark, counted as re-delivered, not as new.
     const handled = async () => (await metric(port, 'feature_store_stream_messages_total')) - (await metric(port, 'feature_store_stream_redelivered_total'));
     await expectEventually(async () => expect(await handled()).toBe(good.length + poison.length + 1), 60_000, 250).catch((error: Error) => {
-      throw new Error(`${error.message}\n\nworker output:\n${worker.output()}`);
+      throw new Error(`${error.message}\n\nworker output:\n${worker.output()}`, { cause: error });
     });
     // The online refresh runs apart from the writes: wait until no symbol is waiting for one.
     await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBe(0), 60_000, 100);

@@ -442,8 +442,10 @@ export class MaterializationService {
     }
     try {
       // The keys' current rows (the latest version of each), in memory. They also stand for the
-      // stored versions: a refresh reads those only for the latest `ingested_at` up to a time,
-      // and a current row holds the latest of its (keys, ts).
+      // stored versions: a refresh reads those only for the latest `ingested_at` up to a time per
+      // entity key, and a current row holds the latest of its (dataset keys, ts). (That holds while
+      // the entity's join keys are dataset key columns, as in every catalog view; a join key that
+      // is a plain column changed by a correction would make the two differ.)
       const partition = [...schema.keys, schema.timestampColumn].map(quoteIdent).join(', ');
       await sandbox.session.run(
         `CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM ${versions} WHERE ${filter} QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdent(INGESTED_AT)} DESC) = 1`,

@@ -92,7 +92,8 @@ export class FeatureSqlSandbox {
   /**
    * Defines `source`: the dataset's current rows (latest ingested per keys and timestamp), and
    * `_source_versions`, every stored row, for the store's own bookkeeping (feature SQL cannot
-   * name it: only `source` passes the checks).
+   * name it: only `source` passes the checks). Without `allRowsSql` it is the current rows too
+   * (an online refresh: it reads only the latest `ingested_at` up to a time from it).
    */
   async defineSource(schema: DatasetSchema, currentRowsSql: string | undefined, allRowsSql?: string): Promise<void> {
     await this.session.run(`CREATE OR REPLACE TEMP VIEW source AS ${currentRowsSql ?? emptyRelation(schema)}`);
