@@ -703,7 +703,9 @@ export class StreamIngestor {
       await this.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: (offset + 1n).toString() })));
     } catch (error) {
       // A rebalance moved a partition away meanwhile: its new owner is re-delivered these
-      // messages and skips them by the watermark just recorded. Nothing is lost or doubled.
+      // messages and skips them by the watermark just recorded. Nothing is lost. (If the new
+      // owner read the watermark before this write recorded it, it writes the batch too: the lake
+      // then stores an identical later version of those rows, and readers still see each once.)
       this.totals.commitFailures++;
       this.lastCommitError = (error as Error).message;
     }
