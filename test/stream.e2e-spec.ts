@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import { LmdbOnlineStore, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
 import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
-import { consumeAll, ensureDefaultBroker, kafkaClient, metric, produce, startBroker, startWorker, topicSize, type TestBroker, type Worker } from './support/kafka';
+import { consumeAll, ensureDefaultBroker, metric, produce, startBroker, startWorker, topicSize, withAdmin, type TestBroker, type Worker } from './support/kafka';
 
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -280,20 +280,13 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(0);
     expect(await stop(worker)).toBe(0);
     expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length);
-    const admin = kafkaClient(brokers).admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({ groupId: 'g-term', topics: [topic] });
-      const ends = await admin.fetchTopicOffsets(topic);
-      // Every partition committed up to its end (-1: a partition that never had a message).
-      for (const p of offsets.partitions) {
-        const high = ends.find((e) => e.partition === p.partition)!.high;
-        expect({ partition: p.partition, committed: p.offset === '-1' ? '0' : p.offset }).toEqual({ partition: p.partition, committed: high });
-      }
-      expect(offsets.partitions.some((p) => p.offset !== '-1')).toBe(true);
-    } finally {
-      await admin.disconnect();
+    const [[offsets], ends] = await withAdmin(brokers, (admin) => Promise.all([admin.fetchOffsets({ groupId: 'g-term', topics: [topic] }), admin.fetchTopicOffsets(topic)]));
+    // Every partition committed up to its end (-1: a partition that never had a message).
+    for (const p of offsets.partitions) {
+      const high = ends.find((e) => e.partition === p.partition)!.high;
+      expect({ partition: p.partition, committed: p.offset === '-1' ? '0' : p.offset }).toEqual({ partition: p.partition, committed: high });
     }
+    expect(offsets.partitions.some((p) => p.offset !== '-1')).toBe(true);
   }, 120_000);
 
   it('shares partitions between workers of one group', async () => {

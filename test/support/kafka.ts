@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { createTopics } from '@app/features';
 import { ROOT, tempDataDir } from './helpers';
 
@@ -51,15 +51,8 @@ export function kafkaClient(brokers: string[]): Kafka {
  * and so writes their messages twice (seen on a fresh broker in CI).
  */
 export async function produce(brokers: string[], topic: string, messages: Message[]): Promise<void> {
-  const kafka = kafkaClient(brokers);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopics(admin, [{ topic }]);
-  } finally {
-    await admin.disconnect();
-  }
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await withAdmin(brokers, (admin) => createTopics(admin, [{ topic }]));
+  const producer = kafkaClient(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
@@ -70,10 +63,15 @@ export async function produce(brokers: string[], topic: string, messages: Messag
 
 /** How many messages the topic holds (its partitions' end offsets, summed; nothing is deleted in a test). */
 export async function topicSize(brokers: string[], topic: string): Promise<number> {
+  return withAdmin(brokers, async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
+}
+
+/** Runs `work` with a connected admin client, disconnected afterwards. */
+export async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }
