@@ -1,4 +1,7 @@
-/** Two tiers run by `npm test`: unit (pure logic, next to the code) and e2e (real DuckDB, files, HTTP). */
+/**
+ * Three tiers run by `npm test`: unit (pure logic, next to the code, no I/O), integration (real
+ * DuckDB, LMDB, Parquet files; test/integration) and e2e (real servers: HTTP, Kafka, Redis, MLflow).
+ */
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -19,6 +22,7 @@ module.exports = {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

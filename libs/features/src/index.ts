@@ -1,5 +1,6 @@
 export * from './config/app-config';
 export * from './errors/feature-store.error';
+export * from './errors/parse-with';
 export * from './feature-store';
 export * from './bootstrap/sample-data.bootstrap';
 export * from './datasets/dataset.schema';
@@ -20,6 +21,7 @@ export * from './providers/drivers/synthetic.provider';
 export * from './registry/registry';
 export * from './registry/drivers/lmdb.registry';
 export * from './sql/identifier';
+export * from './sql/sql';
 export * from './util/clock';
 export * from './util/hash';
 export * from './util/time';

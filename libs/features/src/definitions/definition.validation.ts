@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors/feature-store.error';
+import { parseWith } from '../errors/parse-with';
 import { isIdentifier } from '../sql/identifier';
 import { FEATURE_TYPES, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
 
@@ -41,18 +42,9 @@ const serviceSchema = z
   })
   .strict();
 
-function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, input: unknown, what: string): T {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${p}`)).join('') || what;
-  const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
-  throw new InvalidArgumentError(`${field}: ${message}`, { field, issues: result.error.issues.map((i) => ({ path: i.path, message: i.message })) });
-}
-
 /** Checks the shape of a feature view definition (names, types, required fields); 400 on failure. */
 export function parseViewDefinition(input: unknown): FeatureViewDefinition {
-  const view = parse(viewSchema, input, 'body');
+  const view = parseWith(viewSchema, input, 'body');
   const names = new Set<string>();
   view.features.forEach((f, i) => {
     if (names.has(f.name)) throw new InvalidArgumentError(`features[${i}].name: duplicate feature ${f.name}`, { field: `features[${i}].name` });
@@ -62,9 +54,9 @@ export function parseViewDefinition(input: unknown): FeatureViewDefinition {
 }
 
 export function parseEntityDefinition(input: unknown): EntityDefinition {
-  return parse(entitySchema, input, 'body');
+  return parseWith(entitySchema, input, 'body');
 }
 
 export function parseServiceDefinition(input: unknown): FeatureServiceDefinition {
-  return parse(serviceSchema, input, 'body');
+  return parseWith(serviceSchema, input, 'body');
 }

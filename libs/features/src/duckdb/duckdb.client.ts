@@ -1,4 +1,5 @@
 import { DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
+import { Sql } from '../sql/sql';
 
 /** A JSON-safe row as read back from DuckDB. */
 export type SqlRow = Record<string, unknown>;
@@ -67,20 +68,23 @@ export class DuckDbSession {
   constructor(private readonly connection: DuckDBConnection) {}
 
   /** Runs a query and hands back DuckDB's own result, to read chunk by chunk (large answers). */
-  stream(sql: string): Promise<DuckDBResult> {
-    return this.connection.stream(sql);
+  stream(query: Sql | string): Promise<DuckDBResult> {
+    const { text, params } = statement(query, []);
+    return this.connection.stream(text, params);
   }
 
   /** Executes a statement; returns the number of rows it changed or produced, where DuckDB reports one. */
-  async run(sql: string, params: readonly DuckDBValue[] = []): Promise<number> {
-    const result = await this.connection.run(sql, params.length ? [...params] : undefined);
+  async run(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<number> {
+    const { text, params } = statement(query, values);
+    const result = await this.connection.run(text, params);
     const changed = result.rowsChanged;
     return typeof changed === 'number' ? changed : 0;
   }
 
   /** Runs a query and returns its rows as JSON-safe objects (BIGINT as number, times as ISO text). */
-  async all<T extends SqlRow = SqlRow>(sql: string, params: readonly DuckDBValue[] = []): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(sql, params.length ? [...params] : undefined);
+  async all<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T[]> {
+    const { text, params } = statement(query, values);
+    const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const names = reader.columnNames();
     return reader.getRowObjectsJson().map((row) => normaliseRow(row, names, types) as T);
@@ -90,8 +94,9 @@ export class DuckDbSession {
    * A query's result column by column, for columnar consumers (Arrow): numbers stay numbers,
    * BIGINT stays bigint, timestamps become epoch milliseconds, text stays text; no row objects.
    */
-  async columns(sql: string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
-    const reader = await this.connection.runAndReadAll(sql);
+  async columns(query: Sql | string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
+    const { text, params } = statement(query, []);
+    const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const raw = reader.getColumns();
     const columns = raw.map((values, i) => {
@@ -104,8 +109,8 @@ export class DuckDbSession {
   }
 
   /** The first row of a query, or undefined. */
-  async one<T extends SqlRow = SqlRow>(sql: string, params: readonly DuckDBValue[] = []): Promise<T | undefined> {
-    return (await this.all<T>(sql, params))[0];
+  async one<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(query, values))[0];
   }
 
   /** How many statements DuckDB's parser finds in `sql` (nothing is executed). */
@@ -125,6 +130,15 @@ export class DuckDbSession {
   close(): void {
     this.connection.closeSync();
   }
+}
+
+// A `sql` fragment carries its own values; plain text (fixed statements) may pass them beside it.
+function statement(query: Sql | string, values: readonly DuckDBValue[]): { text: string; params: DuckDBValue[] | undefined } {
+  if (query instanceof Sql) {
+    const { text, params } = query.render();
+    return { text, params: params.length ? params : undefined };
+  }
+  return { text: query, params: values.length ? [...values] : undefined };
 }
 
 // getRowObjectsJson renders BIGINT as text and times in DuckDB's own format; callers want
