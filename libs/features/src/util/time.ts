@@ -53,3 +53,15 @@ export function startOfUtcDay(date: Date): Date {
 export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * 86_400_000);
 }
+
+/**
+ * The times the store accepts anywhere (bars, entity rows, ranges): 1900-01-01 up to, not
+ * including, 2200-01-01 UTC. Outside it a value is a unit mistake (epoch seconds read as
+ * milliseconds, a year -1200), and DuckDB and ISO text disagree on how to write it.
+ */
+export const SANE_TIME_RANGE = { minMs: Date.UTC(1900, 0, 1), maxMs: Date.UTC(2200, 0, 1) } as const;
+
+/** True when `ms` (epoch milliseconds) lies in SANE_TIME_RANGE. */
+export function isSaneTime(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= SANE_TIME_RANGE.minMs && ms < SANE_TIME_RANGE.maxMs;
+}
