@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDbClient, FeatureStore, type TrainingSetFormat, applyCatalog, barSchema, loadConfig, marketCatalog, quoteLiteral, renderTrainingSet } from '@app/features';
+import { tableToIPC } from 'apache-arrow';
+import { DuckDbClient, FeatureStore, applyCatalog, barSchema, loadConfig, marketCatalog, quoteLiteral, type CreateTrainingSetCommand } from '@app/features';
 import { CACHE_DIR, machine, options, peakRss, timed, writeResults } from './support';
 
 const FEATURES = [
@@ -109,12 +110,12 @@ ORDER BY e._row`;
       handRuns.push({ ms: handRun.value.ms, peakMiB: handRun.peakMiB });
       const oursRun = await peakRss(() =>
         timed(async () => {
-          const set = await store.trainingSets.create({ features: FEATURES, entityFrame: { bytes, format: 'parquet' }, pointInTime: 'event' }, false);
-          const arrow = await renderTrainingSet(store.db, set.manifest.file, 'arrow');
-          return { set, arrowBytes: arrow.length };
+          const set = await store.trainingSets.create(frameCommand(bytes));
+          const arrow = tableToIPC(await store.trainingSetReader.arrowTable(set), 'stream');
+          return { set, arrowBytes: arrow.byteLength };
         }),
       );
-      oursRuns.push({ ms: oursRun.value.ms, peakMiB: oursRun.peakMiB, arrowBytes: oursRun.value.value.arrowBytes, file: oursRun.value.value.set.manifest.file });
+      oursRuns.push({ ms: oursRun.value.ms, peakMiB: oursRun.peakMiB, arrowBytes: oursRun.value.value.arrowBytes, file: oursRun.value.value.set.file });
     }
     const best = (runs: Array<{ ms: number }>) => Math.min(...runs.map((x) => x.ms));
     const median = (runs: Array<{ ms: number }>) => {
@@ -196,6 +197,11 @@ ORDER BY e._row`;
   }
 }
 
+// The request POST /v1/training-sets makes of a Parquet entity frame (Arrow answer).
+function frameCommand(bytes: Buffer): CreateTrainingSetCommand {
+  return { features: { kind: 'refs', refs: FEATURES }, entities: { kind: 'frame', bytes, format: 'parquet' }, pointInTime: 'event', timestampColumn: 'ts', runId: null };
+}
+
 /** Entity frame of the first n rows of `frame` (cached next to it). */
 async function firstRows(store: FeatureStore, frame: string, n: number): Promise<string> {
   const out = frame.replace(/\.parquet$/, `.first-${n}.parquet`);
@@ -214,8 +220,8 @@ async function runFeast(store: FeatureStore, feastStore: FeastStore, frame: stri
   // Ours first, on the same n rows, the same way as at full size (stored set + Arrow).
   const ours = await peakRss(() =>
     timed(async () => {
-      const set = await store.trainingSets.create({ features: FEATURES, entityFrame: { bytes: readFileSync(nFrame), format: 'parquet' }, pointInTime: 'event' }, false);
-      await renderTrainingSet(store.db, set.manifest.file, 'arrow' satisfies TrainingSetFormat);
+      const set = await store.trainingSets.create(frameCommand(readFileSync(nFrame)));
+      tableToIPC(await store.trainingSetReader.arrowTable(set), 'stream');
       return set;
     }),
   );
@@ -246,7 +252,7 @@ async function runFeast(store: FeatureStore, feastStore: FeastStore, frame: stri
     console.error(`Feast (${feastStore} offline store, ${n} rows) failed: ${run.feastError}`);
     return run;
   }
-  run.comparison = await compareWithFeast(store, ours.value.value.manifest.file, answer);
+  run.comparison = await compareWithFeast(store, ours.value.value.file, answer);
   return run;
 }
 

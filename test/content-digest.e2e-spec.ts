@@ -1,4 +1,4 @@
-import { DuckDbClient, contentDigest } from '@app/features';
+import { DuckDbClient, contentDigest, ident } from '@app/features';
 
 // The training-set and entity digest (real DuckDB): any change of a value, of the order or of a
 // column name changes it; the same rows give the same digest.
@@ -10,7 +10,7 @@ describe('content digest of a relation', () => {
   async function digestOf(rows: Array<[string, number, number | null]>, names = ['symbol', 'x', 'y']): Promise<string> {
     return db.withSession(async (s) => {
       await s.run(`CREATE OR REPLACE TEMP TABLE t AS SELECT * FROM (VALUES ${rows.map(([a, b, c], i) => `('${a}', ${b}, ${c === null ? 'NULL' : c}::DOUBLE, ${i})`).join(', ')}) AS v(${names.join(', ')}, _row)`);
-      return contentDigest(s, 't', '_row', ['_row']);
+      return contentDigest(s, ident('t'), '_row', ['_row']);
     });
   }
 

@@ -75,7 +75,13 @@ describe('a materialisation interrupted half-way', () => {
     // A training set over those days answers with the corrected value (the TTL-window join and
     // the ASOF JOIN alike: one row per event time is what they count on).
     const t = new Date(FIRST + 10 * DAY + 3_600_000).toISOString();
-    const set = await store.trainingSets.create({ features: ['fragile_close:px'], entities: [{ symbol: 'BBB', ts: t }, { symbol: 'AAA', ts: t }] });
-    expect(set.rows.map((r) => r.fragile_close__px)).toEqual([77.375, priceOf(0, 10)]);
+    const set = await store.trainingSets.create({
+      features: { kind: 'refs', refs: ['fragile_close:px'] },
+      entities: { kind: 'rows', rows: [{ symbol: 'BBB', ts: t }, { symbol: 'AAA', ts: t }] },
+      pointInTime: 'event',
+      timestampColumn: 'ts',
+      runId: null,
+    });
+    expect((await store.trainingSetReader.rows(set)).map((r) => r.fragile_close__px)).toEqual([77.375, priceOf(0, 10)]);
   });
 });

@@ -1,4 +1,4 @@
-import { DuckDbClient, pointInTimeSql, type DuckDbSession, type PointInTimeMode } from '@app/features';
+import { DuckDbClient, ident, pointInTimeSql, type DuckDbSession, type PointInTimeMode } from '@app/features';
 
 /** A tiny deterministic PRNG, so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -95,7 +95,7 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
         const { rows, entities } = randomCase(seed);
         const got = await db.withSession(async (s) => {
           await load(s, rows, entities);
-          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, ...plan }], mode);
+          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, ...plan }], mode);
           return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
         });
         expect(got).toHaveLength(entities.length);
@@ -111,7 +111,7 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
       const unique = rows.filter((r, i) => !rows.some((o, j) => j > i && o.symbol === r.symbol && o.event_ts === r.event_ts)); // drop corrections
       const got = await db.withSession(async (s) => {
         await load(s, unique, entities);
-        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, ...plan }], mode);
+        const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: true, ...plan }], mode);
         return (await s.all<{ v__x: number | null }>(sql)).map((r) => r.v__x);
       });
       expect(got).toEqual(entities.map((e) => reference(e, unique, 3 * DAY, mode)));
@@ -129,7 +129,7 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
         const tied = [...rows, ...rows.filter(() => r() < 0.3).map((row) => ({ ...row, x: ++x }))];
         const got = await db.withSession(async (s) => {
           await load(s, tied, entities);
-          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: false, tieBreak: 'x', ...plan }], mode);
+          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: 3 * 86400, features: [['x', 'v__x']], uniqueEventTimes: false, tieBreak: 'x', ...plan }], mode);
           return (await s.all<{ v__x: number | null }>(sql)).map((row) => row.v__x);
         });
         expect(got).toEqual(entities.map((e) => reference(e, tied, 3 * DAY, mode)));
@@ -149,7 +149,7 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
     const run = (mode: PointInTimeMode) =>
       db.withSession(async (s) => {
         await load(s, rows, entities);
-        return (await s.all<{ v__x: number }>(pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: 'offline', keys: ['symbol'], ttlSeconds: null, features: [['x', 'v__x']], uniqueEventTimes: false }], mode))).map((r) => r.v__x);
+        return (await s.all<{ v__x: number }>(pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: null, features: [['x', 'v__x']], uniqueEventTimes: false }], mode))).map((r) => r.v__x);
       });
     expect(await run('event')).toEqual([2, 2]);
     expect(await run('knowledge')).toEqual([1, 2]);

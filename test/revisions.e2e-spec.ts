@@ -128,9 +128,10 @@ describe('revisions: late and corrected bars after materialisation', () => {
     entities.push({ symbol: 'ZZZ', ts: new Date(FIRST + 5 * DAY).toISOString() });
     let differences = 0;
     for (const mode of ['event', 'knowledge'] as const) {
-      const set = await store.trainingSets.create({ features: ['rev_px:px', 'rev_px:ret'], entities, pointInTime: mode });
-      expect(set.rows).toHaveLength(entities.length);
-      set.rows.forEach((row, i) => {
+      const set = await store.trainingSets.create({ features: { kind: 'refs', refs: ['rev_px:px', 'rev_px:ret'] }, entities: { kind: 'rows', rows: entities }, pointInTime: mode, timestampColumn: 'ts', runId: null });
+      const rows = await store.trainingSetReader.rows(set);
+      expect(rows).toHaveLength(entities.length);
+      rows.forEach((row, i) => {
         const e = entities[i];
         const t = Date.parse(e.ts);
         const expected = reference(bars, e.symbol, t, mode === 'knowledge' ? t : null);

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AppConfig } from './config/app-config';
 import { DatasetService } from './datasets/dataset.service';
 import { DuckDbClient } from './duckdb/duckdb.client';
@@ -11,10 +11,14 @@ import { LmdbRegistry } from './registry/drivers/lmdb.registry';
 import type { DatasetRegistry } from './registry/registry';
 import type { FeatureRegistry } from './registry/feature-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
-import { MaterializationService } from './materialize/materialization.service';
+import { MaterializationService, REVISION_PREFIX } from './materialize/materialization.service';
 import { TrainingSetService } from './training/training-set.service';
+import { TrainingSetReader } from './training/training-set.reader';
+import { EntityFrameLoader } from './training/entity-frame.loader';
+import type { OfflineVersionReader } from './training/offline-version.reader';
 import { LineageRelay } from './lineage/lineage.relay';
 import { MlflowLineageSink } from './lineage/mlflow.client';
+import { RunLineageService } from './lineage/run-lineage.service';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
 import { RedisOnlineStore } from './online/drivers/redis.online-store';
 import type { OnlineStoreDriver } from './online/online-store.driver';
@@ -42,6 +46,8 @@ export class FeatureStore {
     readonly online: OnlineStoreDriver,
     readonly materializer: MaterializationService,
     readonly trainingSets: TrainingSetService,
+    readonly trainingSetReader: TrainingSetReader,
+    readonly runs: RunLineageService,
     readonly lineageRelay: LineageRelay | null,
     readonly serving: OnlineServingService,
     readonly onlineWriter: OnlineWriterService,
@@ -63,11 +69,21 @@ export class FeatureStore {
     const relay = config.lineage.mlflowTrackingUri
       ? new LineageRelay(registry.features, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
       : null;
-    const trainingSets = new TrainingSetService(db, datasets, features, materializer, registry.features, clock, join(config.dataDir, 'training-sets'), join(config.dataDir, 'tmp'), relay);
+    // Until the offline store has its own repository: the materializer's files, and revision files told by name.
+    const offlineVersions: OfflineVersionReader = {
+      async files(view, version) {
+        const files = await materializer.offlineFiles(view, version);
+        return { files, hasRevisions: files.some((f) => basename(f).startsWith(REVISION_PREFIX)) };
+      },
+    };
+    const runs = new RunLineageService(registry.features, features, clock, relay);
+    const tmpDir = join(config.dataDir, 'tmp');
+    const trainingSets = new TrainingSetService(db, features, materializer, offlineVersions, new EntityFrameLoader(datasets, tmpDir), registry.features, runs, clock, join(config.dataDir, 'training-sets'));
+    const trainingSetReader = new TrainingSetReader(db, tmpDir);
     const serving = new OnlineServingService(features, registry.features, online, clock, config.online.maxKeys);
     const onlineWriter = new OnlineWriterService(registry.features, online, clock);
     const pushes = new PushService(registry.features, registry, datasets, onlineWriter, materializer);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving, onlineWriter, pushes);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

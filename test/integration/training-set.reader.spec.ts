@@ -2,17 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
-import { DuckDbClient } from '../duckdb/duckdb.client';
-import { quoteLiteral } from '../sql/identifier';
-import { renderTrainingSet } from './training-set.formats';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { DuckDbClient, TrainingSetReader, quoteLiteral } from '@app/features';
 
 // The Arrow answer is built from DuckDB's result chunks, partly by reading their raw buffers
 // (numbers, validity bits, short strings as bytes). It is checked here, value by value, against
 // DuckDB's own reading of the same Parquet file: strings up to 12 bytes and longer, empty and
 // multi-byte ones, nulls in every column, a row count that ends a chunk mid-byte, and (row groups
 // of 1001 rows) chunks that start mid-byte.
-describe('renderTrainingSet as Arrow IPC (a real DuckDB and Parquet file)', () => {
+describe('TrainingSetReader.arrowTable (a real DuckDB and Parquet file)', () => {
   let db: DuckDbClient;
   let dir: string;
   const ROWS = 5003;
@@ -53,7 +51,8 @@ describe('renderTrainingSet as Arrow IPC (a real DuckDB and Parquet file)', () =
 
   it.each(['default row groups', 'row groups of 1001 rows'])('holds every value and null of the stored set (%s)', async (name) => {
     const file = files[name];
-    const table = tableFromIPC(await renderTrainingSet(db, file, 'arrow'));
+    // Through IPC and back, as clients receive it.
+    const table = tableFromIPC(tableToIPC(await new TrainingSetReader(db, dir).arrowTable({ file }), 'stream'));
     const expected = await db.withSession((s) =>
       s.all<{ symbol: string | null; ts: string; label: number | null; view__x: number | null; view__up: boolean | null; view__n: number | null }>(
         `SELECT symbol, ts, label, view__x, view__up, view__n FROM read_parquet(${quoteLiteral(file)})`,

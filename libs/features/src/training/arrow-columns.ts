@@ -1,89 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
 import type { DuckDBVector } from '@duckdb/node-api';
-import { Bool, Float64, Int64, Table, TimestampMillisecond, Utf8, makeData, makeVector, tableToIPC, type Data, type DataType } from 'apache-arrow';
-import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
-import { FeatureStoreError, ErrorCode } from '../errors/feature-store.error';
-import { quoteLiteral } from '../sql/identifier';
+import { Bool, Float64, Int64, TimestampMillisecond, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
 
-export type TrainingSetFormat = 'json' | 'csv' | 'parquet' | 'arrow';
-
-const MEDIA: Record<string, TrainingSetFormat> = {
-  'application/json': 'json',
-  'text/csv': 'csv',
-  'application/vnd.apache.parquet': 'parquet',
-  'application/x-parquet': 'parquet',
-  'application/vnd.apache.arrow.stream': 'arrow',
-};
-
-export const CONTENT_TYPE: Record<TrainingSetFormat, string> = {
-  json: 'application/json',
-  csv: 'text/csv; charset=utf-8',
-  parquet: 'application/vnd.apache.parquet',
-  arrow: 'application/vnd.apache.arrow.stream',
-};
-
-/** Picks the answer format from an Accept header (first supported type wins; default JSON). */
-export function negotiateFormat(accept: string | undefined): TrainingSetFormat {
-  if (!accept || accept.trim() === '' || accept.includes('*/*')) return 'json';
-  for (const part of accept.split(',')) {
-    const format = MEDIA[part.split(';')[0].trim().toLowerCase()];
-    if (format) return format;
-  }
-  throw new FeatureStoreError(ErrorCode.UnsupportedMediaType, `Accept: none of ${accept} is offered; use ${Object.keys(MEDIA).join(', ')}`, { field: 'Accept' });
-}
-
-/** Renders a stored training set file (Parquet) as CSV, Parquet or Arrow IPC bytes. */
-export async function renderTrainingSet(db: DuckDbClient, file: string, format: Exclude<TrainingSetFormat, 'json'>): Promise<Buffer> {
-  if (format === 'parquet') return readFile(file);
-  if (format === 'csv') {
-    const out = `${file}.${process.pid}.${Date.now()}.csv`;
-    try {
-      await db.withSession((s) => s.run(`COPY (SELECT * FROM read_parquet(${quoteLiteral(file)})) TO ${quoteLiteral(out)} (FORMAT csv, HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')`));
-      return await readFile(out);
-    } finally {
-      await rm(out, { force: true });
-    }
-  }
-  return db.withSession(async (s) => {
-    return arrowFromChunks(s, file);
-  });
-}
-
-/**
- * Arrow IPC straight from DuckDB's result chunks into typed arrays (one column builder each): no
- * per-row objects, no JS arrays of values. Timestamps become epoch milliseconds, integers BIGINT,
- * floats and decimals DOUBLE, everything else text, as in arrowType().
- */
-async function arrowFromChunks(s: DuckDbSession, file: string): Promise<Buffer> {
-  const source = `read_parquet(${quoteLiteral(file)})`;
-  const described = await s.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
-  const [{ n }] = await s.all<{ n: number }>(`SELECT count(*) AS n FROM ${source}`);
-  const types = described.map((c) => arrowType(c.column_type));
-  const select = described.map((c, i) => {
-    const col = `"${c.column_name.replace(/"/g, '""')}"`;
-    const t = types[i];
-    if (t instanceof TimestampMillisecond) return `epoch_ms(${col})`;
-    if (t instanceof Int64) return `CAST(${col} AS BIGINT)`;
-    if (t instanceof Float64) return `CAST(${col} AS DOUBLE)`;
-    if (t instanceof Bool) return col;
-    return `CAST(${col} AS VARCHAR)`;
-  });
-  const builders = types.map((t) => columnBuilder(t, n));
-  const result = await s.stream(`SELECT ${select.join(', ')} FROM ${source}`);
-  let offset = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    const count = chunk.rowCount;
-    if (offset + count > n) throw new Error(`training set ${file} changed while being read`);
-    builders.forEach((b, i) => b.put(chunk.getColumnVector(i), count, offset));
-    offset += count;
-  }
-  const table = new Table(Object.fromEntries(described.map((c, i) => [c.column_name, makeVector(builders[i].finish(offset))])));
-  return Buffer.from(tableToIPC(table, 'stream'));
-}
-
-interface ColumnBuilder {
+/** Fills one Arrow column from DuckDB's result vectors, chunk after chunk. */
+export interface ColumnBuilder {
   put(vector: DuckDBVector, count: number, offset: number): void;
   finish(length: number): Data;
 }
@@ -129,7 +48,8 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
   return n;
 });
 
-function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
+/** A builder of `capacity` rows of one column of `type` (see arrowType). */
+export function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
   const nullBitmap = new Uint8Array((capacity + 7) >> 3);
   let nullCount = 0;
   const valid = (i: number) => (nullBitmap[i >> 3] |= 1 << (i & 7));
@@ -229,7 +149,12 @@ function columnBuilder(type: DataType, capacity: number): ColumnBuilder {
   };
 }
 
-function arrowType(duckType: string): DataType {
+
+/**
+ * The Arrow type a DuckDB column is answered as: timestamps as epoch milliseconds, integers
+ * BIGINT, floats and decimals DOUBLE, everything else text.
+ */
+export function arrowType(duckType: string): DataType {
   const t = duckType.toUpperCase();
   if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return new Float64();
   if (t === 'BIGINT' || t === 'INTEGER' || t === 'SMALLINT' || t === 'TINYINT' || t === 'HUGEINT') return new Int64();

@@ -1,0 +1,22 @@
+import { RUN_ID_PATTERN, type LinkRunCommand } from '@app/features';
+import { z } from 'zod';
+
+/** A run id in a path or body. */
+export const runIdParam = z.string().regex(RUN_ID_PATTERN, '1 to 200 characters of letters, digits, _ . : -');
+
+/** POST /v1/runs. */
+export const linkRunBody = z.object({
+  runId: runIdParam,
+  trainingSetIds: z.array(z.string(), { invalid_type_error: 'a non-empty array is required' }).min(1, 'a non-empty array is required'),
+  system: z.string().default('unknown'),
+  tags: z.record(z.string()).default({}),
+}) satisfies z.ZodType<LinkRunCommand, z.ZodTypeDef, unknown>;
+
+/** GET /v1/feature-views/:name/versions/:version/runs. */
+export const versionParams = z.object({
+  name: z.string(),
+  version: z.coerce.number().int().positive(),
+});
+
+/** GET /v1/training-sets/:id. */
+export const trainingSetIdParam = z.string().min(1).max(200);

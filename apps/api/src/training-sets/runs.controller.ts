@@ -1,0 +1,26 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { RunLineageService, type LinkRunCommand, type RunLineage, type VersionRun } from '@app/features';
+import type { z } from 'zod';
+import { ZodPipe } from '../common/zod.pipe';
+import { linkRunBody, runIdParam, versionParams } from './run.request';
+
+@Controller('v1')
+export class RunsController {
+  constructor(private readonly runs: RunLineageService) {}
+
+  @Post('runs')
+  @HttpCode(200)
+  link(@Body(new ZodPipe(linkRunBody)) command: LinkRunCommand): Promise<{ runId: string; trainingSets: string[] }> {
+    return this.runs.link(command);
+  }
+
+  @Get('runs/:runId')
+  run(@Param('runId', new ZodPipe(runIdParam)) runId: string): Promise<RunLineage> {
+    return this.runs.run(runId);
+  }
+
+  @Get('feature-views/:name/versions/:version/runs')
+  runsOfVersion(@Param(new ZodPipe(versionParams)) params: z.infer<typeof versionParams>): Promise<VersionRun[]> {
+    return this.runs.runsOfVersion(params.name, params.version);
+  }
+}

@@ -1,0 +1,45 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { TrainingSetService, type TrainingSet } from '@app/features';
+import type { FastifyReply } from 'fastify';
+import { ZodPipe } from '../common/zod.pipe';
+import { trainingSetIdParam } from './run.request';
+import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
+import { trainingSetCommand } from './training-set.request';
+
+@Controller('v1/training-sets')
+export class TrainingSetsController {
+  constructor(
+    private readonly trainingSets: TrainingSetService,
+    private readonly presenter: TrainingSetPresenter,
+  ) {}
+
+  // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
+  @Post()
+  @HttpCode(200)
+  async create(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('accept') accept: string | undefined,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CreatedTrainingSetBody | Buffer> {
+    const format = negotiateFormat(accept);
+    const set = await this.trainingSets.create(trainingSetCommand(contentType, body, query));
+    return this.presenter.created(set, format, reply);
+  }
+
+  @Get(':id')
+  manifest(@Param('id', new ZodPipe(trainingSetIdParam)) id: string): Promise<TrainingSet> {
+    return this.trainingSets.manifest(id);
+  }
+
+  @Get(':id/data')
+  async data(
+    @Param('id', new ZodPipe(trainingSetIdParam)) id: string,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TrainingSetDataBody | Buffer> {
+    const format = negotiateFormat(accept);
+    return this.presenter.data(await this.trainingSets.manifest(id), format, reply);
+  }
+}

@@ -1,0 +1,33 @@
+import type { PointInTimeMode } from './point-in-time.sql';
+
+/** A value of an entity row as JSON gives it (labels may be any JSON value; keys and times are text or numbers). */
+export type EntityValue = string | number | boolean | null | readonly EntityValue[] | { readonly [key: string]: EntityValue };
+
+/** One entity row: join keys, the timestamp column and any extra columns (labels), passed through. */
+export type EntityRow = Readonly<Record<string, EntityValue>>;
+
+/** File formats an entity frame can be read from (Arrow IPC arrives converted to NDJSON). */
+export type EntityFrameFormat = 'csv' | 'parquet' | 'ndjson';
+
+/** Where the entity rows of a training set come from. */
+export type EntitySource =
+  /** Rows given one by one (a JSON body). */
+  | { readonly kind: 'rows'; readonly rows: readonly EntityRow[] }
+  /** A whole frame as file bytes (a CSV, Parquet or Arrow body), read by DuckDB. */
+  | { readonly kind: 'frame'; readonly bytes: Buffer; readonly format: EntityFrameFormat }
+  /** Every bar of the chosen symbols of a dataset in [start, end]. */
+  | { readonly kind: 'dataset'; readonly dataset: string; readonly symbols: readonly string[] | 'all'; readonly start: Date | null; readonly end: Date | null };
+
+/** The features of a training set: references (`view[@N]:feature`) or a feature service's name. */
+export type FeatureSelection = { readonly kind: 'refs'; readonly refs: readonly string[] } | { readonly kind: 'service'; readonly name: string };
+
+/** Everything a historical retrieval needs, validated by the caller (the API's schemas). */
+export interface CreateTrainingSetCommand {
+  readonly features: FeatureSelection;
+  readonly entities: EntitySource;
+  readonly pointInTime: PointInTimeMode;
+  /** The entity frame's timestamp column (an identifier). */
+  readonly timestampColumn: string;
+  /** A run to link the new set to, or null. */
+  readonly runId: string | null;
+}
