@@ -214,6 +214,37 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect((await call('POST', '/v1/runs', { runId: 'run-43', trainingSetIds: ['tset-nope'] })).status).toBe(422);
   });
 
+  it('takes symbols with quotes, backslashes, semicolons, comments, newlines and non-ASCII through entity rows and dataset frames unchanged', async () => {
+    const hostile = [`O'Brien "Q"; DROP TABLE bars_1d; --`, 'back\\slash\nnew line', 'Zürich €'];
+    const bars = hostile.flatMap((symbol, k) =>
+      [1, 2, 3].map((d) => ({ symbol, ts: `2021-05-0${d}T00:00:00Z`, open: 10, high: 20, low: 5, close: 10 + d + k, volume: 100 })),
+    );
+    const pushed = await call('POST', '/v1/datasets/bars_1d/rows', bars);
+    expect({ status: pushed.status, accepted: pushed.body.accepted }).toEqual({ status: 200, accepted: bars.length });
+    const byRows = await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: hostile.map((symbol) => ({ symbol, ts: '2021-05-03T00:00:00Z' })) });
+    expect(byRows.status).toBe(200);
+    expect(byRows.body.rows.map((r: { symbol: string }) => r.symbol)).toEqual(hostile);
+    byRows.body.rows.forEach((r: { returns__ret_1d: number }, k: number) => expect(r.returns__ret_1d).toBeCloseTo((13 + k) / (12 + k) - 1, 12));
+    const byDataset = await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: { from: 'bars_1d', symbols: hostile, start: '2021-05-01', end: '2021-05-03' } });
+    expect(byDataset.status).toBe(200);
+    expect(byDataset.body.rows.map((r: { symbol: string }) => r.symbol).sort()).toEqual(hostile.flatMap((h) => [h, h, h]).sort());
+  });
+
+  it('numbers the rows of an entity-row error from 1 (JSON rows and frames alike) and rejects times outside 1900 to 2199', async () => {
+    const json = await call('POST', '/v1/training-sets', { features, entities: [entities[0], entities[1], { symbol: 'BTC-USD', ts: 'tomorrow' }] });
+    expect({ status: json.status, details: json.body.error.details }).toEqual({ status: 400, details: { field: 'entities[2].ts', rows: [{ row: 3, raw: 'tomorrow' }] } });
+    const csv = 'symbol,ts\nBTC-USD,2021-04-12T00:00:00Z\nBTC-USD,2021-04-13T00:00:00Z\nBTC-USD,tomorrow\n';
+    const res = await fetch(`${base}/v1/training-sets?features=returns:ret_1d`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const body = (await res.json()) as { error: { message: string; details: { rows: Array<{ row: number }> } } };
+    expect({ status: res.status, message: body.error.message, rows: body.error.details.rows }).toEqual({
+      status: 400,
+      message: 'body row 3: ts: cannot parse "tomorrow" as a UTC timestamp',
+      rows: [{ row: 3, raw: 'tomorrow' }],
+    });
+    const ancient = await call('POST', '/v1/training-sets', { features, entities: [{ symbol: 'BTC-USD', ts: '1850-01-01T00:00:00Z' }] });
+    expect({ status: ancient.status, field: ancient.body.error.details.field, rows: ancient.body.error.details.rows }).toEqual({ status: 400, field: 'entities[0].ts', rows: [{ row: 1, raw: expect.stringMatching(/^1850-01-01/) }] });
+  });
+
   it.each([
     ['an unknown feature', { features: ['returns:nope'], entities }, 422, 'features[0]'],
     ['an unknown view', { features: ['nope:x'], entities }, 422, 'features[0]'],
