@@ -6,7 +6,9 @@ import type { DuckDbClient, DuckDbSession, SqlRow } from '../duckdb/duckdb.clien
 import { ErrorCode, InvalidArgumentError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import { parseTimestamp } from '../ingest/staging.sql';
 import { REVISION_PREFIX, type MaterializationService } from '../materialize/materialization.service';
-import type { FeatureRegistry, MaterializationState, RunLink, TrainingSetManifest } from '../registry/feature-registry';
+import type { MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
+import type { RunLink, RunRepository } from '../registry/run.repository';
+import type { TrainingSetManifest, TrainingSetManifestRepository } from '../registry/training-set-manifest.repository';
 import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from '../sql/identifier';
 import type { Clock } from '../util/clock';
 import { parseDuration, parseUtc } from '../util/time';
@@ -47,7 +49,9 @@ export class TrainingSetService {
     private readonly datasets: DatasetService,
     private readonly features: FeatureViewService,
     private readonly materializer: MaterializationService,
-    private readonly registry: FeatureRegistry,
+    private readonly materializations: Pick<MaterializationRepository, 'getMaterialization'>,
+    private readonly manifests: TrainingSetManifestRepository,
+    private readonly runs: RunRepository,
     private readonly clock: Clock,
     private readonly dir: string,
     private readonly tmpDir: string,
@@ -100,7 +104,7 @@ export class TrainingSetService {
           const offlineCount = files.length ? Number((await s.one<{ n: number }>(`SELECT count(*) AS n FROM read_parquet([${files.map(quoteLiteral).join(', ')}])`))?.n ?? 0) : 0;
           const keys = keysByEntity.get(v.definition.entity) ?? [];
           const ttlSeconds = v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds;
-          const state = await this.registry.getMaterialization(v.name, v.version);
+          const state = await this.materializations.getMaterialization(v.name, v.version);
           const windowJoin =
             ttlSeconds !== null && ttlSeconds > 0 && offlineCount > 0 && state !== undefined
               ? windowCandidates(offlineCount, state.keys ?? (await this.approxKeys(s, `${v.name}@${v.version}`, files, keys, offlineCount)), state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES
@@ -147,7 +151,7 @@ export class TrainingSetService {
           columns,
           file,
         };
-        await this.registry.putTrainingSet(manifest);
+        await this.manifests.putTrainingSet(manifest);
         if (runId) await this.link(runId, [id], 'unknown', {});
         return { manifest: { ...manifest, runIds: runId ? [runId] : [] }, rows: data };
       });
@@ -157,10 +161,10 @@ export class TrainingSetService {
   }
 
   async manifest(id: string): Promise<TrainingSetManifest & { runIds: string[] }> {
-    const manifest = await this.registry.getTrainingSet(id);
+    const manifest = await this.manifests.getTrainingSet(id);
     if (!manifest) throw new NotFoundError(`training set ${id} does not exist`, { field: 'id' });
     const runIds = new Set<string>();
-    for (const f of manifest.features) for (const link of await this.registry.runsOfVersion(f.view, f.version)) if (link.trainingSetId === id) runIds.add(link.runId);
+    for (const f of manifest.features) for (const link of await this.runs.runsOfVersion(f.view, f.version)) if (link.trainingSetId === id) runIds.add(link.runId);
     return { ...manifest, runIds: [...runIds] };
   }
 
@@ -176,7 +180,7 @@ export class TrainingSetService {
     if (!runId) throw new InvalidArgumentError('runId: required', { field: 'runId' });
     if (!Array.isArray(trainingSetIds) || trainingSetIds.length === 0) throw new InvalidArgumentError('trainingSetIds: a non-empty array is required', { field: 'trainingSetIds' });
     for (const [i, id] of trainingSetIds.entries()) {
-      const manifest = typeof id === 'string' ? await this.registry.getTrainingSet(id) : undefined;
+      const manifest = typeof id === 'string' ? await this.manifests.getTrainingSet(id) : undefined;
       if (!manifest) throw new UnprocessableError(ErrorCode.UnknownReference, `trainingSetIds[${i}]: no training set ${JSON.stringify(id)}`, { field: `trainingSetIds[${i}]` });
       const link: RunLink = {
         runId,
@@ -185,7 +189,7 @@ export class TrainingSetService {
         tags: tags && typeof tags === 'object' ? (tags as Record<string, string>) : {},
         linkedAt: this.clock.now().toISOString(),
       };
-      await this.registry.linkRun(link, manifest.features);
+      await this.runs.linkRun(link, manifest.features);
       // The link is stored; reporting it to MLflow may fail and is then retried from the outbox.
       if (this.relay) await this.relay.enqueue(runId, manifest.id);
     }
@@ -195,11 +199,11 @@ export class TrainingSetService {
   /** A run with its training sets and the exact feature versions it consumed. */
   async run(runIdInput: string): Promise<{ runId: string; trainingSets: string[]; featureVersions: Array<{ view: string; version: number }> }> {
     const runId = parseRunId(runIdInput)!;
-    const links = await this.registry.runLinks(runId);
+    const links = await this.runs.runLinks(runId);
     if (links.length === 0) throw new NotFoundError(`run ${runId} is linked to no training set`, { field: 'runId' });
     const versions = new Map<string, { view: string; version: number }>();
     for (const link of links) {
-      const manifest = await this.registry.getTrainingSet(link.trainingSetId);
+      const manifest = await this.manifests.getTrainingSet(link.trainingSetId);
       for (const f of manifest?.features ?? []) versions.set(`${f.view}@${f.version}`, { view: f.view, version: f.version });
     }
     return { runId, trainingSets: links.map((l) => l.trainingSetId), featureVersions: [...versions.values()] };
@@ -208,7 +212,7 @@ export class TrainingSetService {
   /** Runs that consumed a view version. */
   async runsOfVersion(view: string, version: number): Promise<Array<{ runId: string; trainingSetId: string; linkedAt: string }>> {
     await this.features.getVersion(view, version);
-    return (await this.registry.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
+    return (await this.runs.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
   }
 
   // The entity frame as every bar of the chosen symbols in [start, end] of a dataset.
