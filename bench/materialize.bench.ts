@@ -47,7 +47,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
   let oursRows = 0;
   const store = await FeatureStore.open(loadConfig({ DATA_DIR: runDir }));
   const measured = await peakRss(async () => {
-    await store.registry.putDataset(barSchema('bars_1d'), true);
+    await store.registry.datasets.putDataset(barSchema('bars_1d'), true);
     await applyCatalog(store.features, marketCatalog);
     for (const view of marketCatalog.views) {
       const { ms, value } = await timed(() => store.materializer.run({ view: view.name }));

@@ -230,7 +230,7 @@ async function materializeIntoRedis(dataDir: string, redisUrl: string): Promise<
   const started = Date.now();
   const store = await f.FeatureStore.open(f.loadConfig({ DATA_DIR: dir, ONLINE_STORE: redisUrl }));
   try {
-    await store.registry.putDataset(f.barSchema(DATASET), true);
+    await store.registry.datasets.putDataset(f.barSchema(DATASET), true);
     await f.applyCatalog(store.features, benchCatalog());
     for (const v of benchViews()) await store.materializer.run({ view: v.name });
   } finally {

@@ -66,7 +66,7 @@ export async function runTrainingSetBench(args: string[]): Promise<void> {
   const store = await FeatureStore.open(loadConfig({ DATA_DIR: runDir }));
   try {
     if (fresh) {
-      await store.registry.putDataset(barSchema('bars_1d'), true);
+      await store.registry.datasets.putDataset(barSchema('bars_1d'), true);
       await applyCatalog(store.features, marketCatalog);
       for (const view of ['returns', 'volatility', 'trend']) await store.materializer.run({ view });
     }

@@ -52,7 +52,7 @@ describe('a crash between writing and renaming loses nothing and shows nothing p
     expect(rows).toHaveLength(92);
     expect(new Set(rows.map((r) => r.ingested_at)).size).toBe(1);
     const store = await openStore(tmp.dir);
-    expect(await store.registry.listBatches('bars_1d')).toHaveLength(1);
+    expect(await store.registry.datasets.listBatches('bars_1d')).toHaveLength(1);
     await store.close();
   });
 });

@@ -44,7 +44,7 @@ describe('HTTP market-data provider against a real local server', () => {
   const pull = (template: string, symbols: string[], options: { mapping?: Record<string, string>; timeoutMs?: number; retries?: number } = {}) => {
     const provider = new HttpJsonProvider(
       { urlTemplate: template, symbols, since: new Date('2021-01-01'), dataset: 'bars_1d', timing: daily, tmpDir: store.tmpDir, backoffMs: 10, ...options },
-      store.registry,
+      store.registry.streams,
       clock,
     );
     return store.ingest.run(provider, { dataset: 'bars_1d', createAs: 'bars' }).then((summary) => ({ summary, pulls: provider.pulls }));

@@ -139,7 +139,7 @@ describe('batch ingestion into the Parquet lake', () => {
     expect(summary.accepted).toBe(0);
     expect(summary.failures[0].error).toMatch(/no valid row/);
     expect(existsSync(join(tmp.dir, 'lake', 'bars_1d'))).toBe(false);
-    expect(await store.registry.getDataset('bars_1d')).toBeUndefined();
+    expect(await store.registry.datasets.getDataset('bars_1d')).toBeUndefined();
     await expect(
       store.ingestor.ingest({ dataset: 'bars_1d', source: { kind: 'file', path: join(tmp.dir, 'bad.csv'), format: 'csv', identity: 'x', label: 'bad' }, timing: daily, constants: { symbol: 'X' }, createAs: 'bars' }),
     ).rejects.toMatchObject({ code: ErrorCode.NothingIngested });

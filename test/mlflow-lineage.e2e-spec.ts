@@ -53,13 +53,13 @@ describe('lineage logged to a real MLflow tracking server', () => {
     const linked = await post('/v1/runs', { runId, trainingSetIds: [set.body.trainingSetId], system: 'mlflow' });
     expect(linked.status).toBe(200);
     expect(((await (await fetch(`${base}/v1/runs/${runId}`)).json()) as { trainingSets: string[] }).trainingSets).toEqual([set.body.trainingSetId]);
-    const pending = await store.featureRegistry.listOutbox();
+    const pending = await store.registry.runs.listOutbox();
     expect(pending).toEqual([expect.objectContaining({ runId, trainingSetId: set.body.trainingSetId, attempts: 1, lastError: expect.any(String) })]);
     await mlflow.start();
     await expectEventually(async () => {
       const inputs = await mlflow.datasetInputs(runId);
       expect(inputs.map((i) => i.dataset.name)).toEqual([`training-set-${set.body.trainingSetId}`]);
     }, 30_000, 500);
-    expect(await store.featureRegistry.listOutbox()).toEqual([]);
+    expect(await store.registry.runs.listOutbox()).toEqual([]);
   });
 });

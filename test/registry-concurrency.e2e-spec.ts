@@ -38,7 +38,7 @@ describe('the registry shared by two processes', () => {
         return false;
       }
     };
-    expect(await store.featureRegistry.acquireLease('materialize/returns@1', holder, alive)).toBeNull();
+    expect(await store.registry.materializations.acquireLease('materialize/returns@1', holder, alive)).toBeNull();
     await expect(store.materializer.run({ view: 'returns' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/being materialised by process/) });
     const blocked = await cli(tmp.dir, ['materialize', 'returns']);
     expect(blocked.code).toBe(1);

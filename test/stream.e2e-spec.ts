@@ -186,7 +186,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     try {
       await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
       // Entries are (view version, symbol): here only `returns` was left to refresh.
-      await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0003': bar.ts });
+      await store.registry.streams.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0003': bar.ts });
       const [[before]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0003']]);
       expect(Date.parse(before!.eventTs)).toBeLessThan(Date.parse(bar.ts));
     } finally {
@@ -202,7 +202,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     try {
       const [[row]] = await after.online.read([{ view: 'returns', version: 1 }], [['SYN0003']]);
       expect(row!.eventTs).toBe(bar.ts.replace('.000Z', 'Z'));
-      expect(await after.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+      expect(await after.registry.streams.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
     } finally {
       await after.close();
     }
@@ -220,11 +220,11 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const store = await openStore(tmp.dir);
     try {
       await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
-      await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0004': bar.ts });
+      await store.registry.streams.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0004': bar.ts });
       await expectEventually(async () => {
         const [[row]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0004']]);
         expect(row?.eventTs).toBe(bar.ts.replace('.000Z', 'Z'));
-        expect(await store.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+        expect(await store.registry.streams.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
       }, 30_000, 200);
     } finally {
       await store.close();
@@ -361,7 +361,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect(await stop(worker)).toBe(0);
     const after = await openStore(tmp.dir);
     try {
-      expect(Object.keys(await after.registry.getPendingRefresh(`stream/${group}/${topic}`))).toEqual(['fragile_px@1|F002']);
+      expect(Object.keys(await after.registry.streams.getPendingRefresh(`stream/${group}/${topic}`))).toEqual(['fragile_px@1|F002']);
     } finally {
       await after.close();
     }

@@ -58,7 +58,7 @@ export class IngestCommands {
     const metrics = new StreamMetrics();
     const worker = new StreamIngestor(
       this.store.ingestor,
-      this.store.registry,
+      this.store.registry.streams,
       this.store.materializer,
       this.store.tmpDir,
       {
@@ -115,7 +115,7 @@ export class IngestCommands {
             tmpDir: this.store.tmpDir,
             full: command.full,
           },
-          this.store.registry,
+          this.store.registry.streams,
           this.store.clock,
         );
         const summary = await this.store.ingest.run(provider, target, progress);

@@ -8,8 +8,8 @@ import { BatchIngestor } from './ingest/batch-ingestor';
 import { IngestService } from './ingest/ingest.service';
 import { LakeRepository } from './lake/lake.repository';
 import { LmdbRegistry } from './registry/drivers/lmdb.registry';
-import type { DatasetRegistry } from './registry/registry';
 import type { FeatureRegistry } from './registry/feature-registry';
+import { withTransitionalViews, type TransitionalRegistry } from './registry/transitional-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
 import { MaterializationService, REVISION_PREFIX } from './materialize/materialization.service';
 import { TrainingSetService } from './training/training-set.service';
@@ -37,10 +37,11 @@ export class FeatureStore {
     readonly clock: Clock,
     readonly db: DuckDbClient,
     readonly lake: LakeRepository,
-    readonly registry: DatasetRegistry,
+    readonly registry: TransitionalRegistry,
     readonly ingestor: BatchIngestor,
     readonly ingest: IngestService,
     readonly datasets: DatasetService,
+    // transitional: callers move to the aggregates (store.registry.definitions, …)
     readonly featureRegistry: FeatureRegistry,
     readonly features: FeatureViewService,
     readonly online: OnlineStoreDriver,
@@ -58,16 +59,16 @@ export class FeatureStore {
   static async open(config: AppConfig, clock: Clock = systemClock): Promise<FeatureStore> {
     const db = await DuckDbClient.open({ ...config.duckdb, tempDirectory: join(config.dataDir, 'tmp', 'duckdb') });
     const lake = new LakeRepository(config.dataDir);
-    const registry = LmdbRegistry.open(join(config.dataDir, 'registry'));
-    await lake.recover(registry);
-    const ingestor = new BatchIngestor(db, lake, registry, clock);
-    const datasets = new DatasetService(db, lake, registry, ingestor, join(config.dataDir, 'tmp'));
-    const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
+    const registry = withTransitionalViews(LmdbRegistry.open(join(config.dataDir, 'registry')));
+    await lake.recover(registry.datasets);
+    const ingestor = new BatchIngestor(db, lake, registry.datasets, clock);
+    const datasets = new DatasetService(db, lake, registry.datasets, ingestor, join(config.dataDir, 'tmp'));
+    const features = new FeatureViewService(db, lake, datasets, registry.definitions, registry.materializations, clock);
     const online: OnlineStoreDriver =
       config.online.store === 'lmdb' ? LmdbOnlineStore.open(join(config.dataDir, 'online')) : await RedisOnlineStore.connect(config.online.store, { commandTimeoutMs: config.online.timeoutMs });
-    const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
+    const materializer = new MaterializationService(lake, datasets, features, registry.definitions, registry.materializations, registry.jobs, online, clock, join(config.dataDir, 'offline'), config.duckdb);
     const relay = config.lineage.mlflowTrackingUri
-      ? new LineageRelay(registry.features, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
+      ? new LineageRelay(registry.runs, registry.trainingSets, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
       : null;
     // Until the offline store has its own repository: the materializer's files, and revision files told by name.
     const offlineVersions: OfflineVersionReader = {
@@ -76,13 +77,13 @@ export class FeatureStore {
         return { files, hasRevisions: files.some((f) => basename(f).startsWith(REVISION_PREFIX)) };
       },
     };
-    const runs = new RunLineageService(registry.features, features, clock, relay);
+    const runs = new RunLineageService(registry.runs, registry.trainingSets, features, clock, relay);
     const tmpDir = join(config.dataDir, 'tmp');
-    const trainingSets = new TrainingSetService(db, features, materializer, offlineVersions, new EntityFrameLoader(datasets, tmpDir), registry.features, runs, clock, join(config.dataDir, 'training-sets'));
+    const trainingSets = new TrainingSetService(db, features, materializer, offlineVersions, new EntityFrameLoader(datasets, tmpDir), registry.trainingSets, registry.materializations, runs, clock, join(config.dataDir, 'training-sets'));
     const trainingSetReader = new TrainingSetReader(db, tmpDir);
-    const serving = new OnlineServingService(features, registry.features, online, clock, config.online.maxKeys);
-    const onlineWriter = new OnlineWriterService(registry.features, online, clock);
-    const pushes = new PushService(registry.features, registry, datasets, onlineWriter, materializer);
+    const serving = new OnlineServingService(features, registry.definitions, online, clock, config.online.maxKeys);
+    const onlineWriter = new OnlineWriterService(registry.definitions, online, clock);
+    const pushes = new PushService(registry.definitions, registry.datasets, datasets, onlineWriter, materializer);
     return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes);
   }
 
@@ -102,7 +103,7 @@ export class FeatureStore {
         stores[name] = `error: ${(error as Error).message}`;
       }
     };
-    await check('registry', () => this.registry.getMeta('health'));
+    await check('registry', () => this.registry.meta.getMeta('health'));
     await check('duckdb', () => this.db.withSession((s) => s.one('SELECT 1 AS ok')));
     await check('lake', () => access(this.config.dataDir, constants.W_OK));
     await check(`online:${this.online.name}`, () => this.online.ping());

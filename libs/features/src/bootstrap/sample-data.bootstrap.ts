@@ -47,7 +47,7 @@ export async function bootstrapSampleData(
 async function topUpSynthetic(store: FeatureStore, options: { symbols: number; days: number }): Promise<IngestSummary> {
   const today = startOfUtcDay(store.clock.now());
   const series =
-    (await store.registry.getMeta<SyntheticSeries>(SYNTHETIC_META)) ??
+    (await store.registry.meta.getMeta<SyntheticSeries>(SYNTHETIC_META)) ??
     ({ symbols: options.symbols, seed: SYNTHETIC_SEED, firstClose: addDays(today, -(options.days - 1)).toISOString(), lastClose: '' } satisfies SyntheticSeries);
   const days = Math.round((today.getTime() - new Date(series.firstClose).getTime()) / 86_400_000) + 1;
   const provider = new SyntheticProvider({
@@ -58,6 +58,6 @@ async function topUpSynthetic(store: FeatureStore, options: { symbols: number; d
     keepAfter: series.lastClose ? new Date(series.lastClose) : undefined,
   });
   const summary = await store.ingest.run(provider, { dataset: SAMPLE_DATASET, createAs: 'bars' });
-  if (summary.failures.length === 0) await store.registry.setMeta<SyntheticSeries>(SYNTHETIC_META, { ...series, lastClose: today.toISOString() });
+  if (summary.failures.length === 0) await store.registry.meta.setMeta<SyntheticSeries>(SYNTHETIC_META, { ...series, lastClose: today.toISOString() });
   return summary;
 }

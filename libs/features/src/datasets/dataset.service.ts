@@ -5,7 +5,7 @@ import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
 import type { LakeRepository } from '../lake/lake.repository';
-import type { DatasetRegistry } from '../registry/registry';
+import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
@@ -44,7 +44,7 @@ export class DatasetService {
   constructor(
     private readonly db: DuckDbClient,
     private readonly lake: LakeRepository,
-    private readonly registry: DatasetRegistry,
+    private readonly registry: DatasetRepository,
     private readonly ingestor: BatchIngestor,
     private readonly tmpDir: string,
   ) {}

@@ -1,7 +1,8 @@
 import type { DatasetService } from '../datasets/dataset.service';
 import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
-import type { FeatureRegistry, MaterializationState, ViewMetadata, ViewVersionRecord } from '../registry/feature-registry';
+import type { DefinitionRepository, ViewMetadata, ViewVersionRecord } from '../registry/definition.repository';
+import type { MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
 import { checkFeatureSql, checkOutputColumns, FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import type { Clock } from '../util/clock';
@@ -43,7 +44,8 @@ export class FeatureViewService {
     private readonly db: DuckDbClient,
     private readonly lake: LakeRepository,
     private readonly datasets: DatasetService,
-    private readonly registry: FeatureRegistry,
+    private readonly registry: DefinitionRepository,
+    private readonly materializations: Pick<MaterializationRepository, 'getMaterialization'>,
     private readonly clock: Clock,
   ) {}
 
@@ -98,7 +100,7 @@ export class FeatureViewService {
       latest: view.latest,
       metadata: view.metadata,
       versions: await Promise.all(
-        versions.map(async (v) => ({ version: v.version, digest: v.digest, createdAt: v.createdAt, materialized: (await this.registry.getMaterialization(name, v.version)) ?? null })),
+        versions.map(async (v) => ({ version: v.version, digest: v.digest, createdAt: v.createdAt, materialized: (await this.materializations.getMaterialization(name, v.version)) ?? null })),
       ),
     };
   }
@@ -110,7 +112,7 @@ export class FeatureViewService {
     if (!view || !record) {
       throw new NotFoundError(`feature view ${name} has no version ${version}`, { field: view ? 'version' : 'name' }, ErrorCode.UnknownFeatureView);
     }
-    return { ...record, metadata: view.metadata, materialized: (await this.registry.getMaterialization(name, version)) ?? null };
+    return { ...record, metadata: view.metadata, materialized: (await this.materializations.getMaterialization(name, version)) ?? null };
   }
 
   /** Registers a feature service; every reference must name an existing view version and feature. */

@@ -5,7 +5,7 @@ import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, FeatureStoreError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
-import type { DatasetRegistry } from '../registry/registry';
+import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
@@ -72,7 +72,7 @@ export class BatchIngestor {
   constructor(
     private readonly db: DuckDbClient,
     private readonly lake: LakeRepository,
-    private readonly registry: DatasetRegistry,
+    private readonly registry: DatasetRepository,
     private readonly clock: Clock,
   ) {}
 

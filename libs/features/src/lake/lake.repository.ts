@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertIdentifier, quoteLiteral } from '../sql/identifier';
-import type { BatchRecord, DatasetRegistry } from '../registry/registry';
+import type { DatasetRepository, NewBatchRecord } from '../registry/dataset.repository';
 
 const execFileAsync = promisify(execFile);
 const COMMIT_MARKER = '_COMMIT.json';
@@ -13,7 +13,7 @@ const INSTANCE = `${process.pid}-${Date.now()}-${Math.random().toString(36).slic
 const OWNER_FILE = '_OWNER.json';
 
 interface CommitPlan {
-  readonly record: BatchRecord;
+  readonly record: NewBatchRecord;
   readonly moves: ReadonlyArray<{ readonly from: string; readonly to: string }>;
 }
 
@@ -82,14 +82,14 @@ export class LakeRepository {
    * Moves a staged batch into the lake and records it. The plan is written first, so a crash
    * anywhere after that is finished by `recover`; before it, the batch simply never happened.
    */
-  async commit(dir: string, record: Omit<BatchRecord, 'files'>, registry: DatasetRegistry): Promise<BatchRecord> {
+  async commit(dir: string, record: Omit<NewBatchRecord, 'files'>, registry: Pick<DatasetRepository, 'recordBatch'>): Promise<NewBatchRecord> {
     const staged = await listStagedFiles(dir);
     const moves = staged.map((file, i) => {
       const partition = file.split('/')[0];
       const name = staged.length > 1 && countIn(staged, partition) > 1 ? `${record.batchId}-${i}.parquet` : `${record.batchId}.parquet`;
       return { from: file, to: join(record.dataset, partition, name) };
     });
-    const full: BatchRecord = { ...record, files: moves.map((m) => m.to) };
+    const full: NewBatchRecord = { ...record, files: moves.map((m) => m.to) };
     await flushToDisk(dir, staged);
     failpoint('before-commit-marker');
     await writeFile(join(dir, COMMIT_MARKER), JSON.stringify({ record: full, moves } satisfies CommitPlan));
@@ -104,7 +104,7 @@ export class LakeRepository {
    * Finishes or discards staging folders left by crashed processes: with a commit marker the
    * batch is rolled forward, without one it is deleted. Folders of live processes are left alone.
    */
-  async recover(registry: DatasetRegistry): Promise<{ rolledForward: string[]; discarded: string[] }> {
+  async recover(registry: Pick<DatasetRepository, 'recordBatch'>): Promise<{ rolledForward: string[]; discarded: string[] }> {
     const rolledForward: string[] = [];
     const discarded: string[] = [];
     if (!existsSync(this.stagingDir)) return { rolledForward, discarded };
@@ -125,7 +125,7 @@ export class LakeRepository {
     return { rolledForward, discarded };
   }
 
-  private async applyPlan(dir: string, plan: CommitPlan, registry: DatasetRegistry): Promise<void> {
+  private async applyPlan(dir: string, plan: CommitPlan, registry: Pick<DatasetRepository, 'recordBatch'>): Promise<void> {
     let moved = 0;
     const datasetDir = this.datasetDir(plan.record.dataset);
     await mkdir(datasetDir, { recursive: true });

@@ -1,4 +1,5 @@
-import type { FeatureRegistry, OutboxEntry } from '../registry/feature-registry';
+import type { OutboxEntry, RunRepository } from '../registry/run.repository';
+import type { TrainingSetManifestRepository } from '../registry/training-set-manifest.repository';
 import type { Clock } from '../util/clock';
 import type { LineageSink } from './mlflow.client';
 
@@ -9,7 +10,8 @@ import type { LineageSink } from './mlflow.client';
  */
 export class LineageRelay {
   constructor(
-    private readonly registry: FeatureRegistry,
+    private readonly registry: Pick<RunRepository, 'putOutbox' | 'listOutbox' | 'removeOutbox'>,
+    private readonly manifests: Pick<TrainingSetManifestRepository, 'getTrainingSet'>,
     private readonly sink: LineageSink,
     private readonly clock: Clock,
     private readonly baseUrl: string,
@@ -33,7 +35,7 @@ export class LineageRelay {
   }
 
   private async deliver(entry: OutboxEntry): Promise<boolean> {
-    const manifest = await this.registry.getTrainingSet(entry.trainingSetId);
+    const manifest = await this.manifests.getTrainingSet(entry.trainingSetId);
     if (!manifest) {
       await this.registry.removeOutbox(entry);
       return true;

@@ -1,4 +1,4 @@
-import type { TrainingSetManifest } from '../registry/feature-registry';
+import type { TrainingSetManifest } from '../registry/training-set-manifest.repository';
 
 /** Where training-set links are reported beyond the registry (MLflow, when configured). */
 export interface LineageSink {

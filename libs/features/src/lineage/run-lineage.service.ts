@@ -1,6 +1,7 @@
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, InvalidArgumentError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
-import type { FeatureRegistry, RunLink, TrainingSetManifest } from '../registry/feature-registry';
+import type { RunLink, RunRepository } from '../registry/run.repository';
+import type { TrainingSetManifest, TrainingSetManifestRepository } from '../registry/training-set-manifest.repository';
 import type { Clock } from '../util/clock';
 import type { LineageRelay } from './lineage.relay';
 
@@ -35,8 +36,6 @@ export interface VersionRun {
   readonly linkedAt: string;
 }
 
-/** The registry records run lineage reads and writes. */
-export type RunLinkStore = Pick<FeatureRegistry, 'getTrainingSet' | 'linkRun' | 'runLinks' | 'runsOfVersion'>;
 
 /**
  * Run lineage both ways: a run's training sets and feature versions, and the runs that consumed
@@ -45,7 +44,8 @@ export type RunLinkStore = Pick<FeatureRegistry, 'getTrainingSet' | 'linkRun' | 
  */
 export class RunLineageService {
   constructor(
-    private readonly registry: RunLinkStore,
+    private readonly runs: Pick<RunRepository, 'linkRun' | 'runLinks' | 'runsOfVersion'>,
+    private readonly manifests: Pick<TrainingSetManifestRepository, 'getTrainingSet'>,
     private readonly features: Pick<FeatureViewService, 'getVersion'>,
     private readonly clock: Clock,
     private readonly relay: LineageRelay | null,
@@ -56,7 +56,7 @@ export class RunLineageService {
     assertRunId(command.runId);
     if (command.trainingSetIds.length === 0) throw new InvalidArgumentError('trainingSetIds: a non-empty array is required', { field: 'trainingSetIds' });
     for (const [i, id] of command.trainingSetIds.entries()) {
-      const manifest = await this.registry.getTrainingSet(id);
+      const manifest = await this.manifests.getTrainingSet(id);
       if (!manifest) throw new UnprocessableError(ErrorCode.UnknownReference, `trainingSetIds[${i}]: no training set ${JSON.stringify(id)}`, { field: `trainingSetIds[${i}]` });
       await this.linkOne(command, manifest);
     }
@@ -70,11 +70,11 @@ export class RunLineageService {
 
   /** A run's training sets and feature versions; 404 when the run is linked to none. */
   async run(runId: string): Promise<RunLineage> {
-    const links = await this.registry.runLinks(runId);
+    const links = await this.runs.runLinks(runId);
     if (links.length === 0) throw new NotFoundError(`run ${runId} is linked to no training set`, { field: 'runId' });
     const versions = new Map<string, { view: string; version: number }>();
     for (const link of links) {
-      const manifest = await this.registry.getTrainingSet(link.trainingSetId);
+      const manifest = await this.manifests.getTrainingSet(link.trainingSetId);
       for (const f of manifest?.features ?? []) versions.set(`${f.view}@${f.version}`, { view: f.view, version: f.version });
     }
     return { runId, trainingSets: links.map((l) => l.trainingSetId), featureVersions: [...versions.values()] };
@@ -83,21 +83,21 @@ export class RunLineageService {
   /** Runs that consumed a view version; 404 when the version does not exist. */
   async runsOfVersion(view: string, version: number): Promise<VersionRun[]> {
     await this.features.getVersion(view, version);
-    return (await this.registry.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
+    return (await this.runs.runsOfVersion(view, version)).map((l) => ({ runId: l.runId, trainingSetId: l.trainingSetId, linkedAt: l.linkedAt }));
   }
 
   /** The runs linked to a training set (found through the versions it used). */
   async runIdsOf(manifest: TrainingSetManifest): Promise<string[]> {
     const runIds = new Set<string>();
     for (const f of manifest.features) {
-      for (const link of await this.registry.runsOfVersion(f.view, f.version)) if (link.trainingSetId === manifest.id) runIds.add(link.runId);
+      for (const link of await this.runs.runsOfVersion(f.view, f.version)) if (link.trainingSetId === manifest.id) runIds.add(link.runId);
     }
     return [...runIds];
   }
 
   private async linkOne(command: LinkRunCommand, manifest: TrainingSetManifest): Promise<void> {
     const link: RunLink = { runId: command.runId, trainingSetId: manifest.id, system: command.system, tags: command.tags, linkedAt: this.clock.now().toISOString() };
-    await this.registry.linkRun(link, manifest.features);
+    await this.runs.linkRun(link, manifest.features);
     // The link is stored; reporting it to MLflow may fail and is then retried from the outbox.
     if (this.relay) await this.relay.enqueue(command.runId, manifest.id);
   }

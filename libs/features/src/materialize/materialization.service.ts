@@ -11,7 +11,9 @@ import { ErrorCode, FeatureStoreError, InvalidArgumentError, NotFoundError } fro
 import type { LakeRepository } from '../lake/lake.repository';
 import { silentProgress, type ProgressSink } from '../ingest/progress';
 import type { OnlineRow, OnlineStoreDriver } from '../online/online-store.driver';
-import type { FeatureRegistry, JobRecord, LeaseOwner, MaterializationState, ViewVersionRecord } from '../registry/feature-registry';
+import type { DefinitionRepository, ViewVersionRecord } from '../registry/definition.repository';
+import type { JobRecord, JobRepository } from '../registry/job.repository';
+import type { LeaseOwner, MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
 import type { Clock } from '../util/clock';
@@ -73,7 +75,9 @@ export class MaterializationService {
     private readonly lake: LakeRepository,
     private readonly datasets: DatasetService,
     private readonly features: FeatureViewService,
-    private readonly registry: FeatureRegistry,
+    private readonly definitions: Pick<DefinitionRepository, 'getEntity' | 'listViewVersions'>,
+    private readonly registry: MaterializationRepository,
+    private readonly jobs: JobRepository,
     private readonly online: OnlineStoreDriver,
     private readonly clock: Clock,
     private readonly offlineDir: string,
@@ -147,17 +151,17 @@ export class MaterializationService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.registry.putJob(job);
+    await this.jobs.putJob(job);
     if (nothingToDo) return { job, done: true };
     void this.run({ view: record.name, version: record.version, start: bounds?.start, end: bounds?.end }).then(
-      (result) => this.registry.putJob({ ...job, status: 'succeeded', rows: result.rows, updatedAt: this.clock.now().toISOString() }),
-      (error: unknown) => this.registry.putJob({ ...job, status: 'failed', error: (error as Error).message, updatedAt: this.clock.now().toISOString() }),
+      (result) => this.jobs.putJob({ ...job, status: 'succeeded', rows: result.rows, updatedAt: this.clock.now().toISOString() }),
+      (error: unknown) => this.jobs.putJob({ ...job, status: 'failed', error: (error as Error).message, updatedAt: this.clock.now().toISOString() }),
     );
     return { job, done: false };
   }
 
   async getJob(jobId: string): Promise<JobRecord> {
-    const job = await this.registry.getJob(jobId);
+    const job = await this.jobs.getJob(jobId);
     if (!job) throw new NotFoundError(`job ${jobId} does not exist`, { field: 'jobId' });
     return job;
   }
@@ -194,7 +198,7 @@ export class MaterializationService {
     const before = await this.registry.getMaterialization(record.name, record.version);
     if (bounds && (parts.length > 0 || revision.length > 0)) {
       const schema = await this.datasets.schema(view.source);
-      const entity = (await this.registry.getEntity(view.entity))!;
+      const entity = (await this.definitions.getEntity(view.entity))!;
       const dir = this.versionDir(record.name, record.version);
       await mkdir(dir, { recursive: true });
       const lookback = lookbackMs(view);
@@ -237,8 +241,7 @@ export class MaterializationService {
         updatedAt: this.clock.now().toISOString(),
         sourceSeq,
         revisedRows: (state?.revisedRows ?? 0) + revisedRows,
-        // Known from the first run on (a state from before `keys` existed stays without it).
-        ...(state === undefined || state.keys !== undefined ? { keys: Math.max(state?.keys ?? 0, keyCount) } : {}),
+        keys: Math.max(state?.keys ?? 0, keyCount),
       });
     }
     stopwatch.mark('registry');
@@ -415,7 +418,7 @@ export class MaterializationService {
     const order = (name: string, version: number) => options.only?.findIndex((o) => o.view === name && o.version === version) ?? 0;
     for (const record of await this.onlineTargets(dataset, options.streamingOnly ?? false)) {
       if (order(record.name, record.version) < 0) continue;
-      targets.push({ record, keys: (await this.registry.getEntity(record.definition.entity))!.joinKeys });
+      targets.push({ record, keys: (await this.definitions.getEntity(record.definition.entity))!.joinKeys });
     }
     targets.sort((a, b) => order(a.record.name, a.record.version) - order(b.record.name, b.record.version));
     if (targets.length === 0) return [];
@@ -473,7 +476,7 @@ export class MaterializationService {
   async onlineTargets(dataset: string, streamingOnly: boolean): Promise<ViewVersionRecord[]> {
     const out: ViewVersionRecord[] = [];
     for (const summary of await this.features.list()) {
-      for (const record of await this.registry.listViewVersions(summary.name)) {
+      for (const record of await this.definitions.listViewVersions(summary.name)) {
         const view = record.definition;
         if (view.source !== dataset || (streamingOnly && !view.stream)) continue;
         if (await this.registry.getMaterialization(record.name, record.version)) out.push(record);

@@ -1,7 +1,7 @@
 import type { FeatureType } from '../definitions/feature-definition';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
-import type { FeatureRegistry } from '../registry/feature-registry';
+import type { DefinitionRepository } from '../registry/definition.repository';
 import type { Clock } from '../util/clock';
 import { parseDuration } from '../util/time';
 import type { OnlineRow, OnlineStoreDriver, OnlineTable } from './online-store.driver';
@@ -91,7 +91,7 @@ export class OnlineServingService {
 
   constructor(
     private readonly features: FeatureViewService,
-    private readonly registry: FeatureRegistry,
+    private readonly registry: DefinitionRepository,
     private readonly store: OnlineStoreDriver,
     private readonly clock: Clock,
     private readonly maxKeys: number,

@@ -1,6 +1,6 @@
 import type { FeatureType } from '../definitions/feature-definition';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
-import type { FeatureRegistry } from '../registry/feature-registry';
+import type { DefinitionRepository } from '../registry/definition.repository';
 import type { Clock } from '../util/clock';
 import { isOlderThan, type OnlineRow, type OnlineStoreDriver } from './online-store.driver';
 
@@ -26,7 +26,7 @@ const TIMESTAMP_COLUMNS = ['event_timestamp', 'event_ts'];
  */
 export class OnlineWriterService {
   constructor(
-    private readonly registry: FeatureRegistry,
+    private readonly registry: DefinitionRepository,
     private readonly store: OnlineStoreDriver,
     private readonly clock: Clock,
   ) {}

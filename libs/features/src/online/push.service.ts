@@ -1,8 +1,8 @@
 import type { DatasetService, RowsResult } from '../datasets/dataset.service';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
-import type { FeatureRegistry } from '../registry/feature-registry';
-import type { DatasetRegistry } from '../registry/registry';
+import type { DatasetRepository } from '../registry/dataset.repository';
+import type { DefinitionRepository } from '../registry/definition.repository';
 import { parseFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';
 
 export type PushTarget = 'online' | 'offline' | 'online_and_offline';
@@ -23,8 +23,8 @@ export type PushResult =
  */
 export class PushService {
   constructor(
-    private readonly registry: FeatureRegistry,
-    private readonly datasetRegistry: DatasetRegistry,
+    private readonly registry: Pick<DefinitionRepository, 'getView'>,
+    private readonly datasetRegistry: Pick<DatasetRepository, 'getDataset'>,
     private readonly datasets: DatasetService,
     private readonly writer: OnlineWriterService,
     private readonly materializer: MaterializationService,

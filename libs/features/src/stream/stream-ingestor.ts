@@ -7,7 +7,7 @@ import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from '../ingest/batch-ingestor';
 import { lookbackMs, type MaterializationService, type OnlineRefresh } from '../materialize/materialization.service';
 import type { RecentRowsCache } from '../materialize/recent-rows.cache';
-import type { DatasetRegistry, PendingEntry, PendingRefresh } from '../registry/registry';
+import type { PendingEntry, PendingRefresh, StreamCheckpointRepository } from '../registry/stream-checkpoint.repository';
 import { sha256 } from '../util/hash';
 import { BarBatchParser, mergeParsed, packValues, parseBarBatch, type ParsedBarBatch } from './bar-batch.parser';
 import { BAR_FIELDS } from './bar-message';
@@ -131,7 +131,7 @@ export class StreamIngestor {
 
   constructor(
     private readonly ingestor: BatchIngestor,
-    private readonly registry: DatasetRegistry,
+    private readonly registry: StreamCheckpointRepository,
     private readonly materializer: MaterializationService,
     private readonly tmpDir: string,
     private readonly options: StreamOptions,
@@ -698,7 +698,7 @@ export class StreamIngestor {
     // 6. Watermarks (one registry transaction), then the commit: only now is the batch done.
     const next = new Map<number, bigint>();
     for (const m of all) if (!next.has(m.partition) || BigInt(m.offset) > next.get(m.partition)!) next.set(m.partition, BigInt(m.offset));
-    await Promise.all([...next].map(([p, offset]) => this.registry.setWatermark(this.watermarkKey(p), offset.toString())));
+    await this.registry.setWatermarks(Object.fromEntries([...next].map(([p, offset]) => [this.watermarkKey(p), offset.toString()])));
     try {
       await this.consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: (offset + 1n).toString() })));
     } catch (error) {

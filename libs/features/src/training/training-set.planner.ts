@@ -1,4 +1,4 @@
-import type { MaterializationState } from '../registry/feature-registry';
+import type { MaterializationState } from '../registry/materialization.repository';
 
 /**
  * The TTL-window join is chosen while a TTL window holds at most this many offline rows of a key
@@ -29,7 +29,7 @@ export interface JoinPlan {
 export function chooseJoinPlan(input: PlanInputs): JoinPlan {
   const { ttlSeconds, offlineRows, entityRows, state } = input;
   const windowJoin =
-    ttlSeconds !== null && ttlSeconds > 0 && offlineRows > 0 && state?.keys !== undefined && windowCandidates(offlineRows, state.keys, state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES;
+    ttlSeconds !== null && ttlSeconds > 0 && offlineRows > 0 && state !== undefined && windowCandidates(offlineRows, state.keys, state, ttlSeconds) <= WINDOW_JOIN_MAX_CANDIDATES;
   // An entity row's TTL window spans at most two TTL-wide buckets: when those windows are few
   // next to the offline rows, dropping the rows outside them first pays off.
   const prefilter = !windowJoin && 2 * entityRows < 0.1 * offlineRows;

@@ -6,7 +6,9 @@ import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
 import { assertRunId, type RunLineageService } from '../lineage/run-lineage.service';
 import type { MaterializationService } from '../materialize/materialization.service';
-import type { FeatureRegistry, TrainingSetManifest, ViewVersionRecord } from '../registry/feature-registry';
+import type { ViewVersionRecord } from '../registry/definition.repository';
+import type { MaterializationRepository } from '../registry/materialization.repository';
+import type { TrainingSetManifest, TrainingSetManifestRepository } from '../registry/training-set-manifest.repository';
 import { assertIdentifier } from '../sql/identifier';
 import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import type { Clock } from '../util/clock';
@@ -27,8 +29,6 @@ interface ResolvedFeature {
   readonly feature: string;
 }
 
-/** The registry records training sets and materialisation states read and write. */
-export type TrainingSetStore = Pick<FeatureRegistry, 'putTrainingSet' | 'getTrainingSet' | 'getMaterialization'>;
 
 /**
  * Historical retrieval: entity rows joined with feature values as they were at each row's time
@@ -42,7 +42,8 @@ export class TrainingSetService {
     private readonly materializer: Pick<MaterializationService, 'run'>,
     private readonly offline: OfflineVersionReader,
     private readonly entityFrames: EntityFrameLoader,
-    private readonly registry: TrainingSetStore,
+    private readonly manifests: TrainingSetManifestRepository,
+    private readonly materializations: Pick<MaterializationRepository, 'getMaterialization'>,
     private readonly lineage: RunLineageService,
     private readonly clock: Clock,
     private readonly dir: string,
@@ -84,14 +85,14 @@ export class TrainingSetService {
         file,
       } satisfies TrainingSetManifest;
     });
-    await this.registry.putTrainingSet(manifest);
+    await this.manifests.putTrainingSet(manifest);
     if (command.runId !== null) await this.lineage.linkNew(command.runId, manifest);
     return { ...manifest, runIds: command.runId !== null ? [command.runId] : [] };
   }
 
   /** A stored training set's manifest and linked runs; 404 when unknown. */
   async manifest(id: string): Promise<TrainingSet> {
-    const manifest = await this.registry.getTrainingSet(id);
+    const manifest = await this.manifests.getTrainingSet(id);
     if (!manifest) throw new NotFoundError(`training set ${id} does not exist`, { field: 'id' });
     return { ...manifest, runIds: await this.lineage.runIdsOf(manifest) };
   }
@@ -116,7 +117,7 @@ export class TrainingSetService {
     // Parquet footers give the row count without reading the data.
     const offlineRows = files.length ? Number((await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileListLiteral(files)})`))?.n ?? 0) : 0;
     const ttlSeconds = v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds;
-    const plan = chooseJoinPlan({ ttlSeconds, offlineRows, entityRows, state: await this.registry.getMaterialization(v.name, v.version) });
+    const plan = chooseJoinPlan({ ttlSeconds, offlineRows, entityRows, state: await this.materializations.getMaterialization(v.name, v.version) });
     // Materialisation writes each (key, event time) once per version (parts never overlap, a
     // lease serialises runs, and the parts of a failed run are removed before the next one)
     // until a revision adds corrected rows beside old ones: those are told apart by their file.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DependencyError, ErrorCode, InvalidArgumentError } from '../../errors/feature-store.error';
 import type { BarTiming } from '../../ingest/bar-timing';
 import type { IngestResult } from '../../ingest/batch-ingestor';
-import type { DatasetRegistry } from '../../registry/registry';
+import type { StreamCheckpointRepository } from '../../registry/stream-checkpoint.repository';
 import type { Clock } from '../../util/clock';
 import { sha256 } from '../../util/hash';
 import { addDays, utcDay } from '../../util/time';
@@ -50,7 +50,7 @@ export class HttpJsonProvider implements MarketDataProvider {
 
   constructor(
     private readonly options: HttpProviderOptions,
-    private readonly registry: DatasetRegistry,
+    private readonly registry: Pick<StreamCheckpointRepository, 'getWatermark' | 'setWatermark'>,
     private readonly clock: Clock,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {

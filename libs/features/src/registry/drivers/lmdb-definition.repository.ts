@@ -1,24 +1,13 @@
 import type { RootDatabase } from 'lmdb';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from '../../definitions/feature-definition';
-import type {
-  ApplyViewResult,
-  FeatureRegistry,
-  JobRecord,
-  LeaseOwner,
-  OutboxEntry,
-  RunLink,
-  TrainingSetManifest,
-  MaterializationState,
-  ServiceVersionRecord,
-  ViewRecord,
-  ViewVersionRecord,
-} from '../feature-registry';
+import type { ApplyViewResult, DefinitionRepository, ServiceVersionRecord, ViewRecord, ViewVersionRecord } from '../definition.repository';
+import { padded, rangeValues } from './lmdb-keys';
 
 const GENERATION = 'meta/definitions-generation';
-const pad = (version: number) => String(version).padStart(8, '0');
+const pad = (version: number) => padded(version, 8);
 
-/** FeatureRegistry on the same LMDB environment as the dataset registry. */
-export class LmdbFeatureRegistry implements FeatureRegistry {
+/** DefinitionRepository in the registry's LMDB environment. */
+export class LmdbDefinitionRepository implements DefinitionRepository {
   constructor(private readonly db: RootDatabase) {}
 
   async putEntity(entity: EntityDefinition): Promise<{ created: boolean }> {
@@ -37,7 +26,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
   }
 
   async listEntities(): Promise<EntityDefinition[]> {
-    return this.range('entity/') as EntityDefinition[];
+    return rangeValues<EntityDefinition>(this.db, 'entity/');
   }
 
   async applyView(definition: FeatureViewDefinition, digest: string, now: Date): Promise<ApplyViewResult> {
@@ -74,7 +63,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
   }
 
   async listViews(): Promise<ViewRecord[]> {
-    return this.range('view/') as ViewRecord[];
+    return rangeValues<ViewRecord>(this.db, 'view/');
   }
 
   async getViewVersion(name: string, version: number): Promise<ViewVersionRecord | undefined> {
@@ -82,7 +71,7 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
   }
 
   async listViewVersions(name: string): Promise<ViewVersionRecord[]> {
-    return this.range(`view-version/${name}/`) as ViewVersionRecord[];
+    return rangeValues<ViewVersionRecord>(this.db, `view-version/${name}/`);
   }
 
   async applyService(definition: FeatureServiceDefinition, digest: string, now: Date): Promise<{ version: ServiceVersionRecord; created: boolean }> {
@@ -110,81 +99,8 @@ export class LmdbFeatureRegistry implements FeatureRegistry {
     return (this.db.get(GENERATION) as number | undefined) ?? 0;
   }
 
-  // Inside the caller's write transaction.
+  // Inside the caller's write transaction, so a cache never sees a new definition under an old generation.
   private bumpGeneration(): void {
     this.db.putSync(GENERATION, ((this.db.get(GENERATION) as number | undefined) ?? 0) + 1);
-  }
-
-  async getMaterialization(name: string, version: number): Promise<MaterializationState | undefined> {
-    return this.db.get(`materialized/${name}/${pad(version)}`) as MaterializationState | undefined;
-  }
-
-  async setMaterialization(name: string, version: number, state: MaterializationState): Promise<void> {
-    await this.db.put(`materialized/${name}/${pad(version)}`, state);
-  }
-
-  async acquireLease(name: string, owner: LeaseOwner, isAlive: (holder: LeaseOwner) => boolean): Promise<LeaseOwner | null> {
-    return this.db.transactionSync(() => {
-      const holder = this.db.get(`lease/${name}`) as LeaseOwner | undefined;
-      if (holder && holder.instance !== owner.instance && isAlive(holder)) return holder;
-      this.db.putSync(`lease/${name}`, owner);
-      return null;
-    });
-  }
-
-  async releaseLease(name: string, owner: LeaseOwner): Promise<void> {
-    await this.db.transaction(() => {
-      const holder = this.db.get(`lease/${name}`) as LeaseOwner | undefined;
-      if (holder?.instance === owner.instance) this.db.removeSync(`lease/${name}`);
-    });
-  }
-
-  async putTrainingSet(manifest: TrainingSetManifest): Promise<void> {
-    await this.db.put(`training-set/${manifest.id}`, manifest);
-  }
-
-  async getTrainingSet(id: string): Promise<TrainingSetManifest | undefined> {
-    return this.db.get(`training-set/${id}`) as TrainingSetManifest | undefined;
-  }
-
-  async linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void> {
-    await this.db.transaction(() => {
-      const key = `run/${link.runId}/${link.trainingSetId}`;
-      if (this.db.get(key)) return; // linking twice keeps the first link time
-      this.db.putSync(key, link);
-      for (const v of versions) this.db.putSync(`version-run/${v.view}/${pad(v.version)}/${link.runId}/${link.trainingSetId}`, link);
-    });
-  }
-
-  async runLinks(runId: string): Promise<RunLink[]> {
-    return this.range(`run/${runId}/`) as RunLink[];
-  }
-
-  async runsOfVersion(view: string, version: number): Promise<RunLink[]> {
-    return this.range(`version-run/${view}/${pad(version)}/`) as RunLink[];
-  }
-
-  async putOutbox(entry: OutboxEntry): Promise<void> {
-    await this.db.put(`outbox/${entry.sink}/${entry.runId}/${entry.trainingSetId}`, entry);
-  }
-
-  async listOutbox(): Promise<OutboxEntry[]> {
-    return this.range('outbox/') as OutboxEntry[];
-  }
-
-  async removeOutbox(entry: OutboxEntry): Promise<void> {
-    await this.db.remove(`outbox/${entry.sink}/${entry.runId}/${entry.trainingSetId}`);
-  }
-
-  async putJob(job: JobRecord): Promise<void> {
-    await this.db.put(`job/${job.jobId}`, job);
-  }
-
-  async getJob(jobId: string): Promise<JobRecord | undefined> {
-    return this.db.get(`job/${jobId}`) as JobRecord | undefined;
-  }
-
-  private range(prefix: string): unknown[] {
-    return [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })].map((e) => e.value);
   }
 }

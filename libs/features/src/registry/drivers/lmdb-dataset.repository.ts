@@ -1,0 +1,77 @@
+import type { RootDatabase } from 'lmdb';
+import type { DatasetSchema } from '../../datasets/dataset.schema';
+import type { BatchRecord, DatasetRepository, NewBatchRecord } from '../dataset.repository';
+import { padded, rangeValues } from './lmdb-keys';
+
+const seqKey = (seq: number) => padded(seq, 15);
+
+/** DatasetRepository in the registry's LMDB environment. */
+export class LmdbDatasetRepository implements DatasetRepository {
+  constructor(private readonly db: RootDatabase) {}
+
+  async getDataset(name: string): Promise<DatasetSchema | undefined> {
+    return this.db.get(`dataset/${name}`) as DatasetSchema | undefined;
+  }
+
+  async listDatasets(): Promise<DatasetSchema[]> {
+    return rangeValues<DatasetSchema>(this.db, 'dataset/');
+  }
+
+  async putDataset(schema: DatasetSchema, onlyIfAbsent: boolean): Promise<DatasetSchema> {
+    const key = `dataset/${schema.name}`;
+    return this.db.transactionSync(() => {
+      const existing = this.db.get(key) as DatasetSchema | undefined;
+      if (existing && onlyIfAbsent) return existing;
+      this.db.putSync(key, schema);
+      return schema;
+    });
+  }
+
+  async findBatch(dataset: string, identity: string): Promise<BatchRecord | undefined> {
+    return this.db.get(`batch/${dataset}/${identity}`) as BatchRecord | undefined;
+  }
+
+  async recordBatch(record: NewBatchRecord): Promise<BatchRecord> {
+    const counter = `batch-seq/${record.dataset}`;
+    const key = `batch/${record.dataset}/${record.identity}`;
+    return this.db.transactionSync(() => {
+      const stored = this.db.get(key) as BatchRecord | undefined;
+      if (stored?.batchId === record.batchId) return stored;
+      const seq = ((this.db.get(counter) as number | undefined) ?? 0) + 1;
+      const recorded: BatchRecord = { ...record, seq };
+      this.db.putSync(counter, seq);
+      this.db.putSync(key, recorded);
+      this.db.putSync(`batch-by-seq/${record.dataset}/${seqKey(seq)}`, record.identity);
+      return recorded;
+    });
+  }
+
+  async listBatches(dataset: string): Promise<BatchRecord[]> {
+    return rangeValues<BatchRecord>(this.db, `batch/${dataset}/`);
+  }
+
+  async lastBatchSeq(dataset: string): Promise<number> {
+    return (this.db.get(`batch-seq/${dataset}`) as number | undefined) ?? 0;
+  }
+
+  async batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]> {
+    const prefix = `batch-by-seq/${dataset}/`;
+    const entries = [...this.db.getRange({ start: `${prefix}${seqKey(seq + 1)}`, end: `${prefix}\uffff` })];
+    // A batch ingested again by force replaces the record of its identity: the index entry of
+    // the earlier seq then leads to the later batch, which is listed once, at its own seq.
+    return entries
+      .map((e) => ({ seq: Number((e.key as string).slice(prefix.length)), batch: this.db.get(`batch/${dataset}/${e.value as string}`) as BatchRecord | undefined }))
+      .filter((e): e is { seq: number; batch: BatchRecord } => e.batch?.seq === e.seq)
+      .map((e) => e.batch);
+  }
+
+  async nextIngestedAt(dataset: string, now: Date): Promise<Date> {
+    const key = `ingested-at/${dataset}`;
+    return this.db.transactionSync(() => {
+      const last = (this.db.get(key) as number | undefined) ?? 0;
+      const next = Math.max(now.getTime(), last + 1);
+      this.db.putSync(key, next);
+      return new Date(next);
+    });
+  }
+}

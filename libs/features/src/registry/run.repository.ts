@@ -1,0 +1,36 @@
+/** A training run (an MLflow run id or any string) that consumed a training set. */
+export interface RunLink {
+  readonly runId: string;
+  readonly trainingSetId: string;
+  readonly system: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly linkedAt: string;
+}
+
+/** A run link still to report to an external tracker. */
+export interface OutboxEntry {
+  readonly sink: string;
+  readonly runId: string;
+  readonly trainingSetId: string;
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly nextAttemptAt: string;
+}
+
+/**
+ * Lineage: run links, indexed both ways (run → training sets, feature version → runs), and the
+ * outbox of links to deliver to an external tracker.
+ *
+ * Atomic: `linkRun` (the link and its index entry under every feature version, so lineage never
+ * answers one way and not the other). Outbox calls change one entry each.
+ */
+export interface RunRepository {
+  /** Links a run to a training set and indexes it under every feature version the set used; linking again keeps the first link. */
+  linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void>;
+  runLinks(runId: string): Promise<RunLink[]>;
+  runsOfVersion(view: string, version: number): Promise<RunLink[]>;
+  /** Adds or replaces an entry (kept until delivered). */
+  putOutbox(entry: OutboxEntry): Promise<void>;
+  listOutbox(): Promise<OutboxEntry[]>;
+  removeOutbox(entry: OutboxEntry): Promise<void>;
+}

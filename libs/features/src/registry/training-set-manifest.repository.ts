@@ -1,0 +1,19 @@
+/** What a training set holds and how it was made; its file lives in the training-set folder. */
+export interface TrainingSetManifest {
+  readonly id: string;
+  readonly digest: string;
+  readonly entityDigest: string;
+  readonly rowCount: number;
+  readonly createdAt: string;
+  readonly pointInTime: 'event' | 'knowledge';
+  readonly timestampColumn: string;
+  readonly features: ReadonlyArray<{ readonly view: string; readonly version: number; readonly feature: string }>;
+  readonly columns: readonly string[];
+  readonly file: string;
+}
+
+/** Training-set manifests by id (each is written once and never changes, so one record per call). */
+export interface TrainingSetManifestRepository {
+  putTrainingSet(manifest: TrainingSetManifest): Promise<void>;
+  getTrainingSet(id: string): Promise<TrainingSetManifest | undefined>;
+}
