@@ -232,6 +232,41 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect(await stop(worker)).toBe(0);
   }, 120_000);
 
+  it('dead-letters a bar whose time is year -1200, and its symbol online values keep moving with the later bars', async () => {
+    const topic = topicName('badtime');
+    const group = 'g-badtime';
+    const day = (d: number) => new Date(END.getTime() + d * DAY).toISOString().replace('.000Z', 'Z');
+    const bar = (d: number) => ({ symbol: 'SYN0002', ts: day(d), open: 150, high: 152, low: 149, close: 150 + d / 1000, volume: 4321 });
+    // -99999999999 epoch seconds: the year -1200. Each message is a batch of its own, so the bad
+    // one is the whole of its batch and good bars come in the batches after it.
+    const poison = JSON.stringify({ ...bar(450), ts: -99999999999 });
+    await produce(brokers, topic, [asMessage(bar(450)), { key: 'SYN0002', value: poison }, asMessage(bar(451)), asMessage(bar(452))]);
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--group', group, '--batch-size', '1', '--batch-ms', '100', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_messages_total')).toBe(4), 60_000, 100);
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBe(0), 60_000, 100).catch((error: Error) => {
+      throw new Error(`${error.message}\n\nworker output:\n${worker.output()}`, { cause: error });
+    });
+    expect(await metric(port, 'feature_store_stream_dead_letters_total')).toBe(1);
+    expect(await metric(port, 'feature_store_stream_online_refresh_errors_total')).toBe(0);
+    const [letter] = await consumeAll(brokers, `${topic}.dlq`, 1);
+    expect(letter.value?.toString('utf8')).toBe(poison);
+    expect(letter.headers['x-error']).toMatch(/^ts: .*outside 1900\.\.2200/);
+    // Every stream view's online value is the last good bar's, and nothing is left pending.
+    expect(await stop(worker)).toBe(0);
+    const store = await openStore(tmp.dir);
+    try {
+      const views = marketCatalog.views.map((v) => ({ view: v.name, version: 1 }));
+      const online = await store.online.read(views, [['SYN0002']]);
+      for (const [i, { view }] of views.entries()) expect({ view, ts: online[i][0]?.eventTs }).toEqual({ view, ts: day(452) });
+      expect(await store.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
   it('loses and doubles nothing when the worker is SIGKILLed mid-stream and restarted', async () => {
     const topic = topicName('kill');
     const DS = 'stream_kill';
