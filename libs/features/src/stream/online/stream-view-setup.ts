@@ -13,6 +13,9 @@ export interface ViewMaterializer {
 /** A failed attempt is not made again before this pause (doubling from 1 s up to 1 min). */
 const RETRY_MS = { first: 1000, max: 60_000 };
 
+/** After a check that found nothing to do, the next one waits this long (the batches come every second or faster). */
+const SETTLED_MS = 5000;
+
 /**
  * Gives a worker on a fresh data folder online values without a manual step. The stream only
  * refreshes view versions that were materialised (the refresh needs their online rows to build
@@ -23,6 +26,8 @@ const RETRY_MS = { first: 1000, max: 60_000 };
  */
 export class StreamViewSetup {
   private readonly retryAt = new Map<string, { at: number; pause: number }>();
+  /** When a check last found everything set up (0: not yet). */
+  private settledAt = 0;
 
   constructor(
     private readonly definitions: StreamViewDefinitions,
@@ -33,8 +38,8 @@ export class StreamViewSetup {
 
   /** Does what is missing for `dataset`; returns the view versions materialised now. Calls `failed` for what could not be done (tried again later). */
   async ensure(dataset: string, failed: (what: string, message: string) => void): Promise<string[]> {
-    if (!(await this.datasets.getDataset(dataset))) return [];
-    if (this.catalog) await this.attempt('catalog', failed, () => this.applyCatalog(dataset));
+    if (Date.now() - this.settledAt < SETTLED_MS || !(await this.datasets.getDataset(dataset))) return [];
+    let settled = !this.catalog || (await this.attempt('catalog', failed, () => this.applyCatalog(dataset)));
     const done: string[] = [];
     for (const view of await this.definitions.list()) {
       if (view.source !== dataset) continue;
@@ -42,7 +47,9 @@ export class StreamViewSetup {
       if (!record.definition.stream || record.materialized) continue;
       const name = `${view.name}@${view.version}`;
       if (await this.attempt(name, failed, () => this.materializer.run({ view: view.name, version: view.version }))) done.push(name);
+      else settled = false;
     }
+    if (settled) this.settledAt = Date.now();
     return done;
   }
 
