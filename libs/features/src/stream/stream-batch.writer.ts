@@ -89,9 +89,8 @@ export class StreamBatchWriter {
   private async ingest(ndjson: Uint8Array, messages: readonly BufferedMessage[]): Promise<{ result: IngestResult | null; rejected: readonly RowError[] }> {
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `stream-${randomBytes(6).toString('hex')}.ndjson`);
-    // One synchronous write (tens of ms for 100k rows into the page cache): the promise version
-    // writes in 512 KiB chunks, each waiting for a turn of an event loop busy decoding the next
-    // fetches, which made this step take seconds per batch.
+    // One synchronous write (tens of ms for 100k rows): the promise version writes 512 KiB
+    // chunks, each waiting for a turn of an event loop busy decoding fetches (seconds per batch).
     writeFileSync(path, ndjson);
     try {
       const result = await this.ingestor.ingest({

@@ -18,8 +18,8 @@ const SETTLED_MS = 5000;
 
 /**
  * Gives a worker on a fresh data folder online values without a manual step. The stream only
- * refreshes view versions that were materialised (the refresh needs their online rows to build
- * on), and the built-in catalog cannot be applied before its source dataset exists. So once the
+ * refreshes view versions that were materialised, and the built-in catalog cannot be applied
+ * before its source dataset exists (its SQL is checked against it). So once the
  * streamed dataset exists, the catalog's views over it that are not registered are applied (with
  * their entities and the services built on them), and the latest version of every `stream: true`
  * view over it that has no materialisation yet is materialised. Nothing registered is changed.
