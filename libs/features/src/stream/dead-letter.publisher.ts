@@ -19,6 +19,7 @@ export class DeadLetterPublisher {
     private readonly sourceTopic: string,
   ) {}
 
+  /** Sends the letters (nothing when there are none). */
   async publish(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length > 0) await this.producer.send(this.topic, letters.map((letter) => this.toMessage(letter)));
   }

@@ -74,6 +74,7 @@ export class StreamIngestor {
     this.status.onFailure(listener);
   }
 
+  /** Sets up the stream views, takes up pending refreshes, creates the topics and joins the group. */
   async start(): Promise<void> {
     await this.setUpViews();
     await this.refreshes.start(this.options.pendingScanMs ?? 60_000);

@@ -42,10 +42,12 @@ export interface LaneWork {
  */
 export const SLOW_PASS_MS = 250;
 
+/** A runner with no lane yet. */
 export function newRunner(kind: RefreshRunner['kind']): RefreshRunner {
   return { kind, lanes: [], running: null, cache: null };
 }
 
+/** A lane for `view@version`, with nothing pending, refreshed by `runner`. */
 export function newLane(name: string, runner: RefreshRunner): RefreshLane {
   const [view, version] = name.split('@');
   return { view, version: Number(version), runner, costMs: Number.POSITIVE_INFINITY, pending: new Map(), inRefresh: 0, failures: 0, held: new Map(), retry: null };

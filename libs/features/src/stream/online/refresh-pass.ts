@@ -30,6 +30,7 @@ export class RefreshPasses {
     private readonly listener: PassListener,
   ) {}
 
+  /** Refreshes the pass's lanes (see the class comment); failures come back, they are not thrown. */
   async run(runner: RefreshRunner, pass: readonly LaneWork[]): Promise<PassOutcome> {
     const failed = new Map<RefreshLane, Record<string, PendingEntry>>();
     if (pass.length > 1) {
