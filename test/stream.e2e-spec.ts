@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
-import { LmdbOnlineStore, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
-import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
+import { DuckDbClient, LmdbOnlineStore, SyntheticProvider, applyCatalog, fileLiteral, marketCatalog, sql, type FeatureStore, type Sql, type SqlRow } from '@app/features';
+import { expectEventually, freePort, openStore, tempDataDir } from './support/helpers';
 import { consumeAll, ensureDefaultBroker, metric, produce, startBroker, startWorker, topicSize, withAdmin, type TestBroker, type Worker } from './support/kafka';
 
 const END = new Date('2026-01-01T00:00:00Z');
@@ -30,13 +30,22 @@ function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {
 
 const asMessage = (b: Bar): Message => ({ key: b.symbol, value: JSON.stringify(b) });
 
+/** Runs a query on a throwaway DuckDB (an independent reader of the Parquet files). */
+async function query<T extends SqlRow = SqlRow>(statement: Sql): Promise<T[]> {
+  const db = await DuckDbClient.open();
+  try {
+    return await db.withSession((s) => s.all<T>(statement));
+  } finally {
+    db.close();
+  }
+}
+
 /** Current lake rows (latest ingested_at per key) and how many stored copies each key has. */
 async function lake(dataDir: string, symbols: readonly string[], dataset = 'bars_1d'): Promise<{ current: Map<string, Bar>; copies: Map<string, number> }> {
-  const list = symbols.map((s) => `'${s}'`).join(', ');
-  const rows = await query<Bar & { n: number } & Record<string, unknown>>(
-    `SELECT symbol, ts, arg_max(open, ingested_at) AS open, arg_max(high, ingested_at) AS high, arg_max(low, ingested_at) AS low,
+  const rows = await query<Bar & { n: number } & SqlRow>(
+    sql`SELECT symbol, ts, arg_max(open, ingested_at) AS open, arg_max(high, ingested_at) AS high, arg_max(low, ingested_at) AS low,
             arg_max(close, ingested_at) AS close, arg_max(volume, ingested_at) AS volume, count(*) AS n
-     FROM read_parquet('${dataDir}/lake/${dataset}/*/*.parquet') WHERE symbol IN (${list}) GROUP BY symbol, ts`,
+     FROM read_parquet(${fileLiteral(`${dataDir}/lake/${dataset}/*/*.parquet`)}) WHERE symbol = ANY(${symbols}) GROUP BY symbol, ts`,
   ).catch(() => []);
   const current = new Map<string, Bar>();
   const copies = new Map<string, number>();
@@ -159,7 +168,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
       for (const view of ['returns', 'volatility', 'trend']) await store.materializer.run({ view });
       for (const [t, view] of ['returns', 'volatility', 'trend'].entries()) {
         for (const [j, symbol] of symbols.entries()) {
-          const [latest] = await query(`SELECT * FROM read_parquet('${tmp.dir}/offline/${view}/v1/*.parquet') WHERE symbol = '${symbol}' ORDER BY event_ts DESC LIMIT 1`);
+          const [latest] = await query(sql`SELECT * FROM read_parquet(${fileLiteral(`${tmp.dir}/offline/${view}/v1/*.parquet`)}) WHERE symbol = ${symbol} ORDER BY event_ts DESC LIMIT 1`);
           const row = online[t][j]!;
           expect({ view, symbol, ts: row.eventTs }).toEqual({ view, symbol, ts: latest.event_ts });
           // Equal up to floating-point summation order (the window sums run over different row sets).
@@ -230,6 +239,86 @@ describe('streaming ingestion from a real Kafka broker', () => {
       await store.close();
     }
     expect(await stop(worker)).toBe(0);
+  }, 120_000);
+
+  it('dead-letters a bar whose time is year -1200, and its symbol online values keep moving with the later bars', async () => {
+    const topic = topicName('badtime');
+    const group = 'g-badtime';
+    const day = (d: number) => new Date(END.getTime() + d * DAY).toISOString().replace('.000Z', 'Z');
+    const bar = (d: number) => ({ symbol: 'SYN0002', ts: day(d), open: 150, high: 152, low: 149, close: 150 + d / 1000, volume: 4321 });
+    // -99999999999 epoch seconds: the year -1200. Each message is a batch of its own, so the bad
+    // one is the whole of its batch and good bars come in the batches after it.
+    const poison = JSON.stringify({ ...bar(450), ts: -99999999999 });
+    await produce(brokers, topic, [asMessage(bar(450)), { key: 'SYN0002', value: poison }, asMessage(bar(451)), asMessage(bar(452))]);
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--group', group, '--batch-size', '1', '--batch-ms', '100', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_messages_total')).toBe(4), 60_000, 100);
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBe(0), 60_000, 100).catch((error: Error) => {
+      throw new Error(`${error.message}\n\nworker output:\n${worker.output()}`, { cause: error });
+    });
+    expect(await metric(port, 'feature_store_stream_dead_letters_total')).toBe(1);
+    expect(await metric(port, 'feature_store_stream_online_refresh_errors_total')).toBe(0);
+    const [letter] = await consumeAll(brokers, `${topic}.dlq`, 1);
+    expect(letter.value?.toString('utf8')).toBe(poison);
+    expect(letter.headers['x-error']).toMatch(/^ts: .*outside 1900\.\.2200/);
+    // Every stream view's online value is the last good bar's, and nothing is left pending.
+    expect(await stop(worker)).toBe(0);
+    const store = await openStore(tmp.dir);
+    try {
+      const views = marketCatalog.views.map((v) => ({ view: v.name, version: 1 }));
+      const online = await store.online.read(views, [['SYN0002']]);
+      for (const [i, { view }] of views.entries()) expect({ view, ts: online[i][0]?.eventTs }).toEqual({ view, ts: day(452) });
+      expect(await store.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it("streams symbols holding ', \", \\, ;, --, |, newlines and non-ASCII into the lake and online, unchanged", async () => {
+    const topic = topicName('payload');
+    const DS = 'stream_payload';
+    const symbols = [`O'Brien`, 'say "hi"', 'back\\slash', 'semi;colon', "x'; DROP TABLE t; --", 'pipe|bar', 'new\nline', 'ünïcødé ✓ 株'];
+    const produced = bars(symbols, 6, 41);
+    const store = await openStore(tmp.dir);
+    try {
+      // A stream view over the dataset, applied and not materialised: the worker sets it up.
+      await store.datasets.ingestRows(DS, 'application/json', bars(['SEED'], 1, 41));
+      await store.features.apply({
+        name: 'payload_px',
+        entity: 'symbol',
+        source: DS,
+        ttl: '30d',
+        lookback: '5d',
+        stream: true,
+        sql: 'SELECT symbol, ts, close AS px FROM source',
+        features: [{ name: 'px', type: 'DOUBLE' }],
+      });
+    } finally {
+      await store.close();
+    }
+    await produce(brokers, topic, produced.map(asMessage));
+    const port = await freePort();
+    const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', DS, '--group', 'g-payload', '--batch-size', '20', '--batch-ms', '100', '--metrics-port', String(port)]);
+    workers.push(worker);
+    await worker.ready();
+    await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length), 60_000, 250);
+    await expectEventually(async () => expect(await metric(port, 'feature_store_stream_online_pending_symbols')).toBe(0), 60_000, 100);
+    const { current } = await lake(tmp.dir, symbols, DS);
+    for (const [key, bar] of expected(produced)) expect({ key, bar: current.get(key) }).toEqual({ key, bar });
+    expect(await metric(port, 'feature_store_stream_dead_letters_total')).toBe(0);
+    expect(await stop(worker)).toBe(0);
+    const after = await openStore(tmp.dir);
+    try {
+      const online = await after.online.read([{ view: 'payload_px', version: 1 }], symbols.map((s) => [s]));
+      for (const [j, symbol] of symbols.entries()) {
+        const last = produced.filter((b) => b.symbol === symbol).at(-1)!;
+        expect({ symbol, ts: online[0][j]?.eventTs, px: online[0][j]?.values.px }).toEqual({ symbol, ts: last.ts, px: last.close });
+      }
+    } finally {
+      await after.close();
+    }
   }, 120_000);
 
   it('loses and doubles nothing when the worker is SIGKILLed mid-stream and restarted', async () => {

@@ -16,6 +16,7 @@ import {
   type MaterializeResult,
   type SymbolPull,
   StreamIngestor,
+  StreamViewSetup,
   type StreamTotals,
 } from '@app/features';
 import type { CliCommand } from './cli/cli-args';
@@ -57,10 +58,14 @@ export class IngestCommands {
   async stream(command: Extract<CliCommand, { kind: 'stream' }>): Promise<StreamTotals> {
     const metrics = new StreamMetrics();
     const worker = new StreamIngestor(
-      this.store.ingestor,
-      this.store.registry.streams,
-      this.store.materializer,
-      this.store.tmpDir,
+      {
+        ingestor: this.store.ingestor,
+        registry: this.store.registry.streams,
+        refresher: this.store.materializer,
+        // A fresh data folder gets the built-in catalog's stream views once the dataset exists.
+        views: new StreamViewSetup(this.store.features, this.store.materializer, this.store.registry.datasets, marketCatalog),
+        tmpDir: this.store.tmpDir,
+      },
       {
         brokers: command.brokers ?? this.store.config.kafka.brokers,
         dataset: command.dataset,

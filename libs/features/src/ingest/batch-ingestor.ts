@@ -32,6 +32,8 @@ export interface IngestRequest {
   readonly keepUntil?: Date;
   /** Ingest even when the same content was ingested before. */
   readonly force?: boolean;
+  /** How many rejected rows `errors` lists (default 100); the stream asks for all of them, to dead-letter each. */
+  readonly maxReportedErrors?: number;
 }
 
 export interface RowError {
@@ -182,7 +184,7 @@ export class BatchIngestor {
           )
         : [];
       const errors = await session.all<{ row: number; message: string }>(
-        `SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${MAX_REPORTED_ERRORS}`,
+        `SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
       );
       timer.mark('stats');
       const quarantineFile = totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;

@@ -1,5 +1,5 @@
-import { BarBatchParser, mergeParsed, packValues, parseBarBatch, tsMillis, type ParsedBarBatch } from './bar-batch.parser';
-import { parseBarMessage } from './bar-message';
+import { BarBatchParser, mergeParsed, packValues, parseBarBatch, type ParsedBarBatch } from './bar-batch.parser';
+import { parseBarMessage, tsMillis } from './bar-message';
 
 const bar = (symbol: string, day: number, extra: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ symbol, ts: `2026-01-${String(day).padStart(2, '0')}T00:00:00Z`, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10, ...extra }));
@@ -21,6 +21,10 @@ const values: Array<Buffer | null> = [
   // must come out as one valid line.
   Buffer.from(JSON.stringify({ symbol: 'FFF', ts: '2026-01-02T00:00:00Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }, null, 2)),
   Buffer.concat([Buffer.from('{"symbol":"GG'), Buffer.from([0xf0, 0x9f, 0x98]), Buffer.from('G","ts":"2026-01-02T00:00:00Z","open":1,"high":2,"low":0.5,"close":1.5,"volume":10}')]),
+  // Times outside 1900..2200 (year -1200 in epoch seconds, 1850, year 5138 in epoch ms): bad input.
+  bar('AAA', 1, { ts: -99999999999 }),
+  bar('BBB', 1, { ts: '1850-06-01T00:00:00Z' }),
+  bar('CCC', 1, { ts: 99999999999999 }),
 ];
 
 // The reference: parseBarMessage on each message, one by one.
@@ -51,6 +55,25 @@ function expectSameAsOneByOne(parsed: ParsedBarBatch, maxBytes: number): void {
   expect(new Map(parsed.oldest)).toEqual(oldest);
   expect(parsed.errors).toHaveLength(values.filter((v) => 'error' in parseBarMessage(v, maxBytes)).length);
 }
+
+describe('one bar message', () => {
+  it('refuses a time outside 1900..2200, naming ts, and takes the edges of the range', () => {
+    for (const ts of [-99999999999, '1899-12-31T23:59:59Z', '2200-01-01T00:00:00Z', 99999999999999, -1e15]) {
+      const parsed = parseBarMessage(bar('AAA', 1, { ts }), 512);
+      expect({ ts, error: 'error' in parsed ? parsed.error : null }).toEqual({ ts, error: expect.stringMatching(/^ts: .*outside 1900\.\.2200/) });
+    }
+    for (const ts of ['1900-01-01T00:00:00Z', '2199-12-31T23:59:59Z', 0, 1767225600, 1767225600000]) {
+      const parsed = parseBarMessage(bar('AAA', 1, { ts }), 512);
+      expect({ ts, ok: 'row' in parsed }).toEqual({ ts, ok: true });
+    }
+  });
+
+  it('leaves a bad time out of the oldest bar per symbol', () => {
+    const parsed = parseBarBatch(packValues([bar('AAA', 5), bar('AAA', 1, { ts: -99999999999 }), bar('ZZZ', 1, { ts: '1850-06-01T00:00:00Z' })]), 512);
+    expect(parsed.oldest).toEqual([['AAA', Date.parse('2026-01-05T00:00:00Z')]]);
+    expect(parsed.errors.map(([i]) => i)).toEqual([1, 2]);
+  });
+});
 
 describe('the structural check of a micro-batch', () => {
   it('equals parseBarMessage on each message: lines, line ends, reasons, oldest bar per symbol', () => {

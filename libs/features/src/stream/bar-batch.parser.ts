@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
-import { parseBarMessage } from './bar-message';
+import { parseBarMessage, tsMillis } from './bar-message';
 
 /** A micro-batch's message values, packed for a worker thread: one buffer, one end offset per message. */
 export interface PackedValues {
@@ -116,12 +116,6 @@ export function mergeParsed(parts: readonly ParsedBarBatch[]): ParsedBarBatch {
   }
   const ndjson = Buffer.concat(parts.map((p) => p.ndjson));
   return { ndjson, lineEnds, errors, oldest: [...oldest] };
-}
-
-/** A bar's time in epoch ms: ISO-8601 text, or epoch seconds / milliseconds. */
-export function tsMillis(ts: string | number | null): number {
-  if (typeof ts === 'number') return ts < 1e11 ? ts * 1000 : ts;
-  return ts === null ? NaN : Date.parse(ts.replace(' ', 'T'));
 }
 
 interface Pending {

@@ -1,3 +1,5 @@
+import { isSaneTime } from '../util/time';
+
 /** A bar message on the stream, after the structural check (the ingestor checks the values). */
 export type BarRow = Record<string, string | number | null>;
 
@@ -27,6 +29,10 @@ export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: 
   const m = parsed as Record<string, unknown>;
   if (typeof m.symbol !== 'string' || m.symbol.trim() === '') return { error: 'symbol: a non-empty string is required' };
   if (typeof m.ts !== 'string' && typeof m.ts !== 'number') return { error: 'ts: an ISO-8601 timestamp or epoch seconds/milliseconds is required' };
+  // A time outside the sane range is a unit mistake; left in, it would also become the symbol's
+  // online-refresh start, which no refresh can read.
+  const ms = tsMillis(m.ts);
+  if (Number.isFinite(ms) && !isSaneTime(ms)) return { error: `ts: ${JSON.stringify(m.ts)} is outside 1900..2200 (seconds vs milliseconds?)` };
   const row: BarRow = { symbol: m.symbol, ts: m.ts };
   for (const f of REQUIRED_NUMBERS) {
     const v = m[f];
@@ -41,4 +47,10 @@ export function parseBarMessage(value: Buffer | null, maxBytes: number): { row: 
   }
   // How many fields the message had: more than the row's means it had others (ignored).
   return { row, fields: Object.keys(m).length };
+}
+
+/** A bar's time in epoch ms: ISO-8601 text, or epoch seconds / milliseconds (NaN when unreadable). */
+export function tsMillis(ts: string | number | null): number {
+  if (typeof ts === 'number') return ts < 1e11 ? ts * 1000 : ts;
+  return ts === null ? NaN : Date.parse(ts.replace(' ', 'T'));
 }
