@@ -184,7 +184,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const topic = topicName('pending');
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
+      await store.datasets.ingestRows('bars_1d', [bar]);
       // Entries are (view version, symbol): here only `returns` was left to refresh.
       await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0003': bar.ts });
       const [[before]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0003']]);
@@ -219,7 +219,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     // Another worker of the group wrote this bar and stopped before refreshing it online.
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
+      await store.datasets.ingestRows('bars_1d', [bar]);
       await store.registry.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0004': bar.ts });
       await expectEventually(async () => {
         const [[row]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0004']]);
@@ -317,7 +317,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const history = bars(['F001', 'F002'], 5, 21).map((b) => ({ ...b, ts: new Date(Date.parse(b.ts) - 100 * DAY).toISOString() }));
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows(DS, 'application/json', history);
+      await store.datasets.ingestRows(DS, history);
       // A stream view whose SQL fails on some data (a close above a million).
       await store.features.apply({
         name: 'fragile_px',

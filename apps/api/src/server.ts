@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bootstrapSampleData, FeatureStore, RAW_BODY_CONTENT_TYPES, type AppConfig, type Clock } from '@app/features';
+import { bootstrapSampleData, FeatureStore, type AppConfig, type Clock } from '@app/features';
 import { AppModule } from './app.module';
+import { RAW_BODY_CONTENT_TYPES } from './common/body.parser';
 import { ApiMetrics } from './metrics/api-metrics';
 
 /**
@@ -21,7 +22,9 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
     }
     logger.log(`bootstrap done in ${Date.now() - started} ms`);
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes });
+  // Path parameters longer than a name can be still reach the route, whose check answers a 400
+  // naming the parameter (find-my-way would otherwise fail the match: a misleading 404).
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, maxParamLength: 10_000 });
   const metrics = new ApiMetrics();
   store.serving.observe(metrics);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store, metrics), adapter, {
@@ -29,8 +32,10 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   });
   const fastify = app.getHttpAdapter().getInstance();
   metrics.instrument(fastify);
-  // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: hand the raw bytes to the domain.
+  // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: the route's parser reads the raw bytes.
   fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Any other type (or none) reaches the route too, which answers 415 naming the types it takes.
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.enableShutdownHooks();
   return { app, store };
 }

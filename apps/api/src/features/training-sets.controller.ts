@@ -3,8 +3,6 @@ import type { FastifyReply } from 'fastify';
 import {
   CONTENT_TYPE,
   FeatureStore,
-  bodyFormat,
-  bodyToFile,
   negotiateFormat,
   renderTrainingSet,
   type SqlRow,
@@ -12,6 +10,7 @@ import {
   type TrainingSetManifest,
   type TrainingSetRequest,
 } from '@app/features';
+import { bodyFormat, bodyToFile } from '../common/body.parser';
 import { InjectFeatureStore } from '../common/feature-store.provider';
 
 @Controller('v1')
