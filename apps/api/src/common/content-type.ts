@@ -25,8 +25,9 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 // A JSON route's body: 415 when a body comes as anything but JSON; no body at all is `undefined`
-// (the route's schema decides whether that is allowed).
-const JsonRequestBody = createParamDecorator((schema: z.ZodType<unknown, z.ZodTypeDef, unknown>, context: ExecutionContext): unknown => {
+// (the route's schema decides whether that is allowed). The schema is wrapped: Nest would take a
+// bare zod schema, which has a `transform` method, for a pipe.
+const JsonRequestBody = createParamDecorator(({ schema }: { schema: z.ZodType<unknown, z.ZodTypeDef, unknown> }, context: ExecutionContext): unknown => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   if (hasBody(request) && !JSON_TYPES.includes(mediaType(request.headers['content-type']))) {
     throw new UnsupportedMediaTypeError(request.headers['content-type'], JSON_TYPES);
@@ -39,5 +40,5 @@ const JsonRequestBody = createParamDecorator((schema: z.ZodType<unknown, z.ZodTy
  * 415 for another Content-Type, 400 naming the field for a body the schema refuses.
  */
 export function JsonBody<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>): ParameterDecorator {
-  return JsonRequestBody(schema);
+  return JsonRequestBody({ schema });
 }
