@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bootstrapSampleData, FeatureStore, type AppConfig, type Clock } from '@app/features';
 import { AppModule } from './app.module';
-import { RAW_BODY_CONTENT_TYPES } from './common/body.parser';
+import { registerContentParsers } from './common/content-parsers';
 import { ApiMetrics } from './metrics/api-metrics';
 
 /**
@@ -24,18 +24,16 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   }
   // Path parameters longer than a name can be still reach the route, whose check answers a 400
   // naming the parameter (find-my-way would otherwise fail the match: a misleading 404).
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, maxParamLength: 10_000 });
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, routerOptions: { maxParamLength: 10_000 } });
   const metrics = new ApiMetrics();
   store.serving.observe(metrics);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store, metrics), adapter, {
     logger: levels(config.logLevel),
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   metrics.instrument(fastify);
-  // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: the route's parser reads the raw bytes.
-  fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  // Any other type (or none) reaches the route too, which answers 415 naming the types it takes.
-  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  registerContentParsers(fastify);
   app.enableShutdownHooks();
   return { app, store };
 }

@@ -42,13 +42,13 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
-// Fastify's own errors (body parsing, limits) by code.
-const FASTIFY_ERRORS: Record<string, { status: number; code: string }> = {
+// Fastify's own errors (body parsing, limits) by code; `field` names what was wrong.
+const FASTIFY_ERRORS: Record<string, { status: number; code: string; message?: string; field?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_ARGUMENT' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT', message: 'body: empty, but Content-Type is application/json', field: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT', message: 'body: malformed JSON', field: 'body' },
 };
 
 /** Maps any thrown error to a status and the JSON error body; never leaks a stack. */
@@ -62,7 +62,7 @@ export function toErrorResponse(error: unknown, logger: Logger): { status: numbe
   }
   const e = error as { code?: string; statusCode?: number; message?: string };
   const known = e.code ? FASTIFY_ERRORS[e.code] : undefined;
-  if (known) return shaped(known.status, known.code, e.message ?? known.code);
+  if (known) return shaped(known.status, known.code, known.message ?? e.message ?? known.code, known.field ? { field: known.field } : null);
   if (error instanceof SyntaxError) return shaped(400, 'INVALID_ARGUMENT', `body: malformed JSON (${error.message})`, { field: 'body' });
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return shaped(e.statusCode, 'INVALID_ARGUMENT', e.message ?? 'bad request');
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
