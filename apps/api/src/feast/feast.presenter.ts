@@ -1,9 +1,6 @@
 import type { OnlineResult, OnlineRow, OnlineStatus, OnlineValue } from '@app/features';
 import { layout, Pieces, type ColumnRun } from '../online/response-layout';
 
-/** Feast's feature-server statuses. */
-export type FeastStatus = 'PRESENT' | 'NOT_FOUND' | 'NULL_VALUE' | 'OUTSIDE_MAX_AGE';
-
 // Feast's timestamp for the entity columns and for values without a row.
 const EPOCH = '1970-01-01T00:00:00Z';
 const QUOTED_EPOCH = `"${EPOCH}"`;
