@@ -69,7 +69,7 @@ describe('HTTP API: uniform errors (real Fastify server on a real port)', () => 
     const long = 'a'.repeat(201);
     for (const [path, field] of [
       [`/v1/datasets/${long}`, 'name'],
-      [`/v1/datasets/${'b'.repeat(5000)}`, 'name'],
+      [`/v1/datasets/${'b'.repeat(12_000)}`, 'name'],
       [`/v1/feature-views/${long}`, 'name'],
       [`/v1/feature-views/${long}/versions/1`, 'name'],
       [`/v1/feature-services/${long}`, 'name'],

@@ -8,6 +8,7 @@ import type { SourceFormat } from '../ingest/ingest-source';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRegistry } from '../registry/registry';
 import { assertIdentifier, quoteIdent } from '../sql/identifier';
+import { ident, joinSql, raw, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
@@ -79,9 +80,9 @@ export class DatasetService {
     const cached = this.boundsCache.get(name);
     if (cached && cached.key === key) return cached.bounds;
     const scan = await this.lake.scanSql(name);
-    const ts = quoteIdent(schema.timestampColumn);
+    const ts = ident(schema.timestampColumn, 'timestampColumn');
     const bounds = scan
-      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${scan}`))) ?? { minTs: null, maxTs: null })
+      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(sql`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${raw(scan)}`))) ?? { minTs: null, maxTs: null })
       : { minTs: null, maxTs: null };
     this.boundsCache.set(name, { key, bounds });
     return bounds;
@@ -192,11 +193,11 @@ export class DatasetService {
   private async computeStats(schema: DatasetSchema): Promise<Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'>> {
     const scan = await this.lake.scanSql(schema.name);
     if (!scan) return { rows: 0, minTs: null, maxTs: null };
-    const ts = quoteIdent(schema.timestampColumn);
-    const group = [...schema.keys.map(quoteIdent), ts].join(', ');
+    const ts = ident(schema.timestampColumn, 'timestampColumn');
+    const group = joinSql([...schema.keys.map((k) => ident(k, 'keys')), ts]);
     const row = await this.db.withSession((s) =>
       s.one<{ rows: number; minTs: string | null; maxTs: string | null }>(
-        `SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${scan} GROUP BY ALL)`,
+        sql`SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${raw(scan)} GROUP BY ALL)`,
       ),
     );
     return row ?? { rows: 0, minTs: null, maxTs: null };
