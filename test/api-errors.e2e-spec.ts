@@ -143,6 +143,12 @@ describe('HTTP API: uniform errors (real Fastify server on a real port)', () => 
         expect(res.body.error.message).toContain(accepted);
       }
     }
+    // A header that is no media type at all (Fastify refuses it before the route): 415 too.
+    for (const type of ['constructor', '__proto__']) {
+      const res = await send('POST', '/v1/datasets/quotes/rows', 'x', type);
+      expect({ type, status: res.status }).toEqual({ type, status: 415 });
+      expectShape(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+    }
   });
 
   it('row numbers in the rows route count from 1, in every format', async () => {

@@ -1,6 +1,6 @@
 import { tableFromIPC, DataType, type Table } from 'apache-arrow';
 import { InvalidArgumentError, type RowsFile } from '@app/features';
-import { UnsupportedMediaTypeError } from './content-type';
+import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
 /** Body formats of a pushed table (dataset rows, a training set's entity frame), by Content-Type. */
 export type BodyFormat = 'json' | 'ndjson' | 'csv' | 'parquet' | 'arrow';
@@ -25,8 +25,9 @@ export const RAW_BODY_CONTENT_TYPES = Object.keys(CONTENT_TYPES).filter((t) => t
 
 /** Maps a Content-Type header to a body format; 415 naming the accepted types otherwise. */
 export function bodyFormat(contentType: string | undefined): BodyFormat {
-  const base = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  const format = CONTENT_TYPES[base];
+  const type = mediaType(contentType);
+  // Own keys only: `constructor` or `__proto__` as a Content-Type must not find Object's members.
+  const format = Object.hasOwn(CONTENT_TYPES, type) ? CONTENT_TYPES[type] : undefined;
   if (!format) throw new UnsupportedMediaTypeError(contentType, Object.keys(CONTENT_TYPES));
   return format;
 }

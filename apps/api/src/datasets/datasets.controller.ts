@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { DatasetService, type DatasetInfo, type RowsResult } from '@app/features';
 import { bodyFormat, bodyToFile } from '../common/body.parser';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { declareDatasetBody } from './datasets.schemas';

@@ -2,7 +2,7 @@ import { Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { OnlineServingService, OnlineWriterService, PushService, type PushResult } from '@app/features';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { feastResponseBody } from './feast.presenter';
 import { feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FeatureViewService, entitySchema, featureServiceSchema, type EntityDefinition, type EntityInput, type FeatureServiceInput } from '@app/features';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 
 /** Entities and feature services: the other definitions next to feature views. */

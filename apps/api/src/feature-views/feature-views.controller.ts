@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FeatureViewService, featureViewSchema, type ApplyOutcome, type FeatureViewInput, type ViewSummary } from '@app/features';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION } from '../common/params';
 
 /** Feature views and their versions. */

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { MaterializationService, type JobRecord } from '@app/features';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION, utcTime } from '../common/params';
 
 /** `{"start"?, "end"?}`, or no body: the whole range of the view's data. */

@@ -2,7 +2,7 @@ import { Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { OnlineServingService } from '@app/features';
-import { JsonBody } from '../common/content-type';
+import { JsonBody } from '../common/json-body.decorator';
 import { onlineResponseBody } from './online.presenter';
 import { onlineLookupBody } from './online.schemas';
 
