@@ -1,4 +1,4 @@
-import { Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '@app/features';
 import { isFeastRoute, feastErrorBody } from '../feast/feast-error';
 import { toErrorResponse } from './error.filter';
@@ -13,9 +13,12 @@ describe('toErrorResponse: one error shape for every error', () => {
     ['a domain error without details', new FeatureStoreError(ErrorCode.Conflict, 'taken'), 409, 'CONFLICT', null],
     ['an unknown route (Nest)', new NotFoundException('Cannot GET /x'), 404, 'NOT_FOUND', null],
     ['a body over the limit (Fastify)', Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 413, 'PAYLOAD_TOO_LARGE', null],
-    ['malformed JSON (Fastify)', Object.assign(new Error('Body is not valid JSON'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), 400, 'INVALID_ARGUMENT', { field: 'body' }],
+    ['a bad request (Nest)', new BadRequestException('bad'), 400, 'INVALID_ARGUMENT', null],
+    ['a body over the limit (Nest, from Fastify)', new HttpException('Request body is too large', 413), 413, 'PAYLOAD_TOO_LARGE', null],
+    ['an unparseable Content-Type (Nest, from Fastify)', new HttpException('Unsupported Media Type', 415), 415, 'UNSUPPORTED_MEDIA_TYPE', null],
     ['another 4xx', Object.assign(new Error('nope'), { statusCode: 405 }), 405, 'INVALID_ARGUMENT', null],
     ['a bug', new TypeError('x is undefined'), 500, 'INTERNAL', null],
+    ['a thrown non-error', null, 500, 'INTERNAL', null],
   ])('%s', (_what, error, status, code, details) => {
     const response = toErrorResponse(error, logger);
     expect(response).toEqual({ status, body: { error: { code, message: expect.any(String), details } } });

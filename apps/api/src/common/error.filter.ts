@@ -42,29 +42,21 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
-// Fastify's own errors (body parsing, limits) by code; `field` names what was wrong.
-const FASTIFY_ERRORS: Record<string, { status: number; code: string; message?: string; field?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_ARGUMENT' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT', message: 'body: empty, but Content-Type is application/json', field: 'body' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT', message: 'body: malformed JSON', field: 'body' },
-};
+// The code of a framework error (unknown route, body over the limit, unparseable Content-Type).
+function codeOfStatus(status: number): string {
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  return 'INVALID_ARGUMENT';
+}
 
 /** Maps any thrown error to a status and the JSON error body; never leaks a stack. */
 export function toErrorResponse(error: unknown, logger: Logger): { status: number; body: ErrorBody } {
   const shaped = (status: number, code: string, message: string, details: unknown = null) => ({ status, body: { error: { code, message, details: details ?? null } } });
   if (error instanceof FeatureStoreError) return shaped(statusOf(error.code), error.code, error.message, error.details);
-  if (error instanceof HttpException) {
-    const status = error.getStatus();
-    const code = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL';
-    return shaped(status, code, error.message);
-  }
-  const e = error as { code?: string; statusCode?: number; message?: string };
-  const known = e.code ? FASTIFY_ERRORS[e.code] : undefined;
-  if (known) return shaped(known.status, known.code, known.message ?? e.message ?? known.code, known.field ? { field: known.field } : null);
-  if (error instanceof SyntaxError) return shaped(400, 'INVALID_ARGUMENT', `body: malformed JSON (${error.message})`, { field: 'body' });
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return shaped(e.statusCode, 'INVALID_ARGUMENT', e.message ?? 'bad request');
+  // Nest hands Fastify's own errors on as HttpExceptions; a bare one still has a statusCode.
+  const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return shaped(status, codeOfStatus(status), (error as Error).message);
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return shaped(500, 'INTERNAL', 'internal error; see the server log');
 }
