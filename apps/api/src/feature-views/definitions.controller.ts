@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { FeatureViewService, entitySchema, featureServiceSchema, type EntityDefinition, type EntityInput, type FeatureServiceInput } from '@app/features';
+import { FeatureViewService, entitySchema, featureServiceSchema, type EntityDefinition, type FeatureServiceDefinition } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 
@@ -10,7 +10,7 @@ export class DefinitionsController {
   constructor(@Inject(FeatureViewService) private readonly features: FeatureViewService) {}
 
   @Post('entities')
-  async putEntity(@JsonBody(entitySchema) body: EntityInput, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; created: boolean }> {
+  async putEntity(@JsonBody(entitySchema) body: EntityDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; created: boolean }> {
     const result = await this.features.applyEntity(body);
     void reply.status(result.created ? 201 : 200);
     return result;
@@ -22,7 +22,7 @@ export class DefinitionsController {
   }
 
   @Post('feature-services')
-  async applyService(@JsonBody(featureServiceSchema) body: FeatureServiceInput, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; version: number; created: boolean }> {
+  async applyService(@JsonBody(featureServiceSchema) body: FeatureServiceDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; version: number; created: boolean }> {
     const result = await this.features.applyService(body);
     void reply.status(result.created ? 201 : 200);
     return result;

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { FeatureViewService, featureViewSchema, type ApplyOutcome, type FeatureViewInput, type ViewSummary } from '@app/features';
+import { FeatureViewService, featureViewSchema, type ApplyOutcome, type FeatureViewDefinition, type ViewSummary } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION } from '../common/params';
 
@@ -11,7 +11,7 @@ export class FeatureViewsController {
 
   /** 201 for a new version, 200 when the definition is known (metadata may have changed). */
   @Post()
-  async apply(@JsonBody(featureViewSchema) body: FeatureViewInput, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApplyOutcome> {
+  async apply(@JsonBody(featureViewSchema) body: FeatureViewDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApplyOutcome> {
     const outcome = await this.features.apply(body);
     void reply.status(outcome.created ? 201 : 200);
     return outcome;
