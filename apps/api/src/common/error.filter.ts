@@ -43,11 +43,11 @@ export function statusOf(code: ErrorCode): number {
 }
 
 // The code of a framework error (unknown route, body over the limit, unparseable Content-Type).
-function codeOfStatus(status: number): string {
-  if (status === 404) return 'NOT_FOUND';
-  if (status === 413) return 'PAYLOAD_TOO_LARGE';
-  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
-  return 'INVALID_ARGUMENT';
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 404) return ErrorCode.NotFound;
+  if (status === 413) return ErrorCode.PayloadTooLarge;
+  if (status === 415) return ErrorCode.UnsupportedMediaType;
+  return ErrorCode.InvalidArgument;
 }
 
 /** Maps any thrown error to a status and the JSON error body; never leaks a stack. */
