@@ -23,8 +23,8 @@ export class FeastController {
   @HttpCode(200)
   async getOnlineFeatures(@JsonBody(feastLookupBody) body: z.infer<typeof feastLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     // As Feast: a feature service, when given, wins over a feature list.
-    const byService = body.feature_service !== undefined && body.feature_service !== null;
-    const result = await this.serving.lookup(byService ? { featureService: body.feature_service!, entities: body.entities } : { features: body.features, entities: body.entities });
+    const service = body.feature_service ?? undefined;
+    const result = await this.serving.lookup(service !== undefined ? { featureService: service, entities: body.entities } : { features: body.features, entities: body.entities });
     void reply.header('content-type', 'application/json');
     return feastResponseBody(result, body.full_feature_names, body.include_feature_view_version_metadata);
   }
