@@ -199,7 +199,7 @@ ORDER BY e._row`;
 
 // The request POST /v1/training-sets makes of a Parquet entity frame (Arrow answer).
 function frameCommand(bytes: Buffer): CreateTrainingSetCommand {
-  return { features: { kind: 'refs', refs: FEATURES }, entities: { kind: 'frame', bytes, format: 'parquet' }, pointInTime: 'event', timestampColumn: 'ts', runId: null };
+  return { features: { features: FEATURES }, entities: { kind: 'frame', bytes, format: 'parquet' }, pointInTime: 'event', timestampColumn: 'ts', runId: null };
 }
 
 /** Entity frame of the first n rows of `frame` (cached next to it). */

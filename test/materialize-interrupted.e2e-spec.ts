@@ -39,7 +39,7 @@ describe('a materialisation interrupted half-way', () => {
   beforeAll(async () => {
     tmp = tempDataDir();
     store = await openStore(tmp.dir, clock);
-    await store.datasets.ingestRows('bars_1d', 'application/json', ['AAA', 'BBB'].flatMap((symbol, s) => Array.from({ length: DAYS }, (_, d) => bar(symbol, d, priceOf(s, d)))));
+    await store.datasets.ingestRows('bars_1d', ['AAA', 'BBB'].flatMap((symbol, s) => Array.from({ length: DAYS }, (_, d) => bar(symbol, d, priceOf(s, d)))));
     await store.features.applyEntity(symbolEntity);
     await store.features.apply(view);
   });
@@ -56,14 +56,14 @@ describe('a materialisation interrupted half-way', () => {
     // A poison bar late in the data: the next run writes the part before the materialised range,
     // then fails on the part after it.
     clock.set(new Date('2024-04-02T00:00:00Z'));
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('AAA', 80, priceOf(0, 80), POISON_VOLUME)]);
+    await store.datasets.ingestRows('bars_1d', [bar('AAA', 80, priceOf(0, 80), POISON_VOLUME)]);
     await expect(store.materializer.run({ view: 'fragile_close' })).rejects.toThrow(/poison bar/);
     const afterFailure = readdirSync(dir()).filter((f) => f.endsWith('.parquet'));
     expect(afterFailure).toHaveLength(2); // the recorded part and the one written before the failure
 
     // Between the runs: a bar inside the unrecorded part is corrected, the poison bar fixed.
     clock.set(new Date('2024-04-03T00:00:00Z'));
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('BBB', 10, 77.375), bar('AAA', 80, priceOf(0, 80))]);
+    await store.datasets.ingestRows('bars_1d', [bar('BBB', 10, 77.375), bar('AAA', 80, priceOf(0, 80))]);
     const result = await store.materializer.run({ view: 'fragile_close' });
     expect(result.state).toMatchObject({ start: new Date(FIRST).toISOString(), end: new Date(FIRST + (DAYS - 1) * DAY).toISOString() });
 
@@ -76,7 +76,7 @@ describe('a materialisation interrupted half-way', () => {
     // the ASOF JOIN alike: one row per event time is what they count on).
     const t = new Date(FIRST + 10 * DAY + 3_600_000).toISOString();
     const set = await store.trainingSets.create({
-      features: { kind: 'refs', refs: ['fragile_close:px'] },
+      features: { features: ['fragile_close:px'] },
       entities: { kind: 'rows', rows: [{ symbol: 'BBB', ts: t }, { symbol: 'AAA', ts: t }] },
       pointInTime: 'event',
       timestampColumn: 'ts',

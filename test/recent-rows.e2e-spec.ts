@@ -68,7 +68,7 @@ describe('online refresh from the cache of recent rows', () => {
     // Another writer: a new bar for SYN0001 and SYN0002, and a correction of SYN0001's bar of five days ago.
     clock.set(new Date('2024-07-02T00:00:00Z'));
     const next = END.getTime() + DAY;
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('SYN0001', next, 123.25), bar('SYN0002', next, 88.5), bar('SYN0001', END.getTime() - 5 * DAY, 117.75)]);
+    await store.datasets.ingestRows('bars_1d', [bar('SYN0001', next, 123.25), bar('SYN0002', next, 88.5), bar('SYN0001', END.getTime() - 5 * DAY, 117.75)]);
 
     // The refresh sees the new batch for the held key and reads SYN0002 from the lake.
     const refreshed = await store.materializer.refreshOnline('bars_1d', ['SYN0001', 'SYN0002'], new Date(END.getTime() - 5 * DAY), { streamingOnly: true, cache });
@@ -80,13 +80,13 @@ describe('online refresh from the cache of recent rows', () => {
     clock.set(new Date('2024-07-03T00:00:00Z'));
     // An old bar corrected (older than the window held): the cache reads that stretch from the lake.
     const old = END.getTime() - 200 * DAY;
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('SYN0003', old, 51.5)]);
+    await store.datasets.ingestRows('bars_1d', [bar('SYN0003', old, 51.5)]);
     await store.materializer.refreshOnline('bars_1d', ['SYN0003'], new Date(old), { streamingOnly: true, cache });
     // Then new days, one batch each, as a stream brings them: the window moves on past the slack.
     for (let d = 2; d <= 12; d++) {
       clock.set(new Date(Date.parse('2024-07-03T00:00:00Z') + d * 3_600_000));
       const ts = END.getTime() + d * DAY;
-      await store.datasets.ingestRows('bars_1d', 'application/json', [bar('SYN0001', ts, 120 + d), bar('SYN0002', ts, 90 - d / 2), bar('SYN0003', ts, 55 + d / 4)]);
+      await store.datasets.ingestRows('bars_1d', [bar('SYN0001', ts, 120 + d), bar('SYN0002', ts, 90 - d / 2), bar('SYN0003', ts, 55 + d / 4)]);
       await store.materializer.refreshOnline('bars_1d', ['SYN0001', 'SYN0002', 'SYN0003'], new Date(ts), { streamingOnly: true, cache });
     }
     expect(await expectOnlineEqualsMaterialised(['SYN0001', 'SYN0002', 'SYN0003'])).toBeGreaterThan(30);
@@ -98,7 +98,7 @@ describe('online refresh from the cache of recent rows', () => {
     clock.set(new Date('2024-07-04T00:00:00Z'));
     const older = END.getTime() - 90 * DAY;
     const next = END.getTime() + 13 * DAY;
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('SYN0002', older + 10 * DAY, 61.25), bar('SYN0001', next, 140.5)]);
+    await store.datasets.ingestRows('bars_1d', [bar('SYN0002', older + 10 * DAY, 61.25), bar('SYN0001', next, 140.5)]);
     const symbols = ['SYN0001', 'SYN0002', 'SYN0003'];
     const rows = async (run: (sql: string) => Promise<Array<Record<string, unknown>>>, from: string) =>
       (await run(`SELECT DISTINCT symbol, ts, open, high, low, close, volume, ingested_at FROM ${from} WHERE ts >= TIMESTAMPTZ '${new Date(older).toISOString()}' AND symbol IN ('SYN0001', 'SYN0002', 'SYN0003') ORDER BY ALL`)).map((r) => JSON.stringify(r));

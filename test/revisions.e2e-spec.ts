@@ -74,7 +74,7 @@ describe('revisions: late and corrected bars after materialisation', () => {
     store = await openStore(tmp.dir, clock);
     // BBB's bar of day 20 is missing at first: it arrives late.
     const initial = SYMBOLS.flatMap((symbol, s) => Array.from({ length: DAYS }, (_, d) => d).filter((d) => !(symbol === 'BBB' && d === 20)).map((d) => bar(symbol, d, priceOf(s, d))));
-    await store.datasets.ingestRows('bars_1d', 'application/json', initial);
+    await store.datasets.ingestRows('bars_1d', initial);
     await store.features.applyEntity(symbolEntity);
     await store.features.apply(view);
     const first = await store.materializer.run({ view: 'rev_px' });
@@ -93,7 +93,7 @@ describe('revisions: late and corrected bars after materialisation', () => {
       bar('CCC', 5, priceOf(2, 5)), // the same values again (a re-sent bar): nothing changes
       bar('AAA', -1, 99.25), // history before the range (known as early as the others): ret of day 0 changes
     ];
-    const pushed = await store.datasets.ingestRows('bars_1d', 'application/json', corrections);
+    const pushed = await store.datasets.ingestRows('bars_1d', corrections);
     expect(pushed.accepted).toBe(4);
 
     const revised = await store.materializer.run({ view: 'rev_px' });
@@ -128,7 +128,7 @@ describe('revisions: late and corrected bars after materialisation', () => {
     entities.push({ symbol: 'ZZZ', ts: new Date(FIRST + 5 * DAY).toISOString() });
     let differences = 0;
     for (const mode of ['event', 'knowledge'] as const) {
-      const set = await store.trainingSets.create({ features: { kind: 'refs', refs: ['rev_px:px', 'rev_px:ret'] }, entities: { kind: 'rows', rows: entities }, pointInTime: mode, timestampColumn: 'ts', runId: null });
+      const set = await store.trainingSets.create({ features: { features: ['rev_px:px', 'rev_px:ret'] }, entities: { kind: 'rows', rows: entities }, pointInTime: mode, timestampColumn: 'ts', runId: null });
       const rows = await store.trainingSetReader.rows(set);
       expect(rows).toHaveLength(entities.length);
       rows.forEach((row, i) => {
@@ -152,7 +152,7 @@ describe('revisions: late and corrected bars after materialisation', () => {
   it('puts the corrected newest row online when a correction reaches it', async () => {
     clock.set(new Date('2024-05-03T00:00:00Z'));
     const last = DAYS - 1;
-    await store.datasets.ingestRows('bars_1d', 'application/json', [bar('CCC', last, 999.5, CORRECTED_AFTER)]);
+    await store.datasets.ingestRows('bars_1d', [bar('CCC', last, 999.5, CORRECTED_AFTER)]);
     const result = await store.materializer.run({ view: 'rev_px' });
     expect(result.revisedRows).toBe(1);
     const [[row]] = await store.online.read([{ view: 'rev_px', version: 1 }], [['CCC']]);

@@ -6,7 +6,7 @@ import { consumeAll, ensureDefaultBroker, metric, produce, startBroker, startWor
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
 
-interface Bar {
+type Bar = {
   symbol: string;
   ts: string;
   open: number;
@@ -14,7 +14,7 @@ interface Bar {
   low: number;
   close: number;
   volume: number;
-}
+};
 
 /** Bars of `symbols` for `days` days after END (ts = close), values varying per message. */
 function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {
@@ -193,7 +193,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const topic = topicName('pending');
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
+      await store.datasets.ingestRows('bars_1d', [bar]);
       // Entries are (view version, symbol): here only `returns` was left to refresh.
       await store.registry.streams.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0003': bar.ts });
       const [[before]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0003']]);
@@ -228,7 +228,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     // Another worker of the group wrote this bar and stopped before refreshing it online.
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows('bars_1d', 'application/json', [bar]);
+      await store.datasets.ingestRows('bars_1d', [bar]);
       await store.registry.streams.addPendingRefresh(`stream/${group}/${topic}`, { 'returns@1|SYN0004': bar.ts });
       await expectEventually(async () => {
         const [[row]] = await store.online.read([{ view: 'returns', version: 1 }], [['SYN0004']]);
@@ -284,7 +284,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const store = await openStore(tmp.dir);
     try {
       // A stream view over the dataset, applied and not materialised: the worker sets it up.
-      await store.datasets.ingestRows(DS, 'application/json', bars(['SEED'], 1, 41));
+      await store.datasets.ingestRows(DS, bars(['SEED'], 1, 41));
       await store.features.apply({
         name: 'payload_px',
         entity: 'symbol',
@@ -406,7 +406,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
     const history = bars(['F001', 'F002'], 5, 21).map((b) => ({ ...b, ts: new Date(Date.parse(b.ts) - 100 * DAY).toISOString() }));
     const store = await openStore(tmp.dir);
     try {
-      await store.datasets.ingestRows(DS, 'application/json', history);
+      await store.datasets.ingestRows(DS, history);
       // A stream view whose SQL fails on some data (a close above a million).
       await store.features.apply({
         name: 'fragile_px',

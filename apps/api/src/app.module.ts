@@ -2,24 +2,40 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
 import { ErrorFilter } from './common/error.filter';
-import { FEATURE_STORE, FeatureStoreLifecycle } from './common/feature-store.provider';
 import { DatasetsController } from './datasets/datasets.controller';
-import { FeatureViewsController } from './features/feature-views.controller';
-import { OnlineFeaturesController } from './features/online-features.controller';
-import { FeastController } from './features/feast.controller';
+import { FeastController } from './feast/feast.controller';
+import { DefinitionsController } from './feature-views/definitions.controller';
+import { FeatureViewsController } from './feature-views/feature-views.controller';
+import { MaterializeController } from './feature-views/materialize.controller';
 import { HealthController } from './health/health.controller';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
-import { trainingSetControllers, trainingSetProviders } from './training-sets/training-sets.providers';
+import { OnlineFeaturesController } from './online/online-features.controller';
+import { StoreModule } from './store/store.module';
+import { RunsController } from './training-sets/runs.controller';
+import { TrainingSetPresenter } from './training-sets/training-set.presenter';
+import { TrainingSetsController } from './training-sets/training-sets.controller';
 
-/** The HTTP API around one opened FeatureStore. */
+/** The HTTP API around one opened FeatureStore: one controller per capability. */
 @Module({})
 export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, DatasetsController, FeatureViewsController, ...trainingSetControllers, OnlineFeaturesController, FeastController, MetricsController],
-      providers: [{ provide: FEATURE_STORE, useValue: store }, { provide: ApiMetrics, useValue: metrics }, FeatureStoreLifecycle, { provide: APP_FILTER, useClass: ErrorFilter }, ...trainingSetProviders],
+      imports: [StoreModule.forStore(store, metrics)],
+      controllers: [
+        HealthController,
+        DatasetsController,
+        FeatureViewsController,
+        DefinitionsController,
+        MaterializeController,
+        TrainingSetsController,
+        RunsController,
+        OnlineFeaturesController,
+        FeastController,
+        MetricsController,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, TrainingSetPresenter],
     };
   }
 }

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bootstrapSampleData, FeatureStore, RAW_BODY_CONTENT_TYPES, type AppConfig, type Clock } from '@app/features';
+import { bootstrapSampleData, FeatureStore, type AppConfig, type Clock } from '@app/features';
 import { AppModule } from './app.module';
+import { registerContentParsers } from './common/content-parsers';
 import { ApiMetrics } from './metrics/api-metrics';
 
 /**
@@ -21,16 +22,19 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
     }
     logger.log(`bootstrap done in ${Date.now() - started} ms`);
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes });
+  // Path parameters longer than a name can be still reach the route, whose check answers a 400
+  // naming the parameter (find-my-way would otherwise fail the match: a misleading 404). Node's
+  // 16 KiB header limit bounds the URL anyway, and no route has a regex parameter to slow down.
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, routerOptions: { maxParamLength: 16 * 1024 } });
   const metrics = new ApiMetrics();
   store.serving.observe(metrics);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store, metrics), adapter, {
     logger: levels(config.logLevel),
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   metrics.instrument(fastify);
-  // Row pushes arrive as CSV, NDJSON, Parquet or Arrow: hand the raw bytes to the domain.
-  fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  registerContentParsers(fastify);
   app.enableShutdownHooks();
   return { app, store };
 }

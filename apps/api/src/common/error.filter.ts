@@ -1,10 +1,11 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { ErrorCode, FeatureStoreError, assertNever } from '@app/features';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { feastErrorBody, isFeastRoute } from '../feast/feast-error';
 
-/** The JSON error body of API.md. */
+/** The JSON error body of API.md; `details` is null when there are none. */
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details: unknown };
 }
 
 /** HTTP status of each domain error code. */
@@ -41,43 +42,39 @@ export function statusOf(code: ErrorCode): number {
   }
 }
 
-// Fastify's own errors (body parsing, limits) by code.
-const FASTIFY_ERRORS: Record<string, { status: number; code: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'INVALID_ARGUMENT' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'INVALID_ARGUMENT' },
-};
+// The code of a framework error (unknown route, body over the limit, unparseable Content-Type).
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 404) return ErrorCode.NotFound;
+  if (status === 413) return ErrorCode.PayloadTooLarge;
+  if (status === 415) return ErrorCode.UnsupportedMediaType;
+  return ErrorCode.InvalidArgument;
+}
 
 /** Maps any thrown error to a status and the JSON error body; never leaks a stack. */
 export function toErrorResponse(error: unknown, logger: Logger): { status: number; body: ErrorBody } {
-  if (error instanceof FeatureStoreError) {
-    return { status: statusOf(error.code), body: { error: { code: error.code, message: error.message, details: error.details } } };
-  }
-  if (error instanceof HttpException) {
-    const status = error.getStatus();
-    const code = status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status < 500 ? 'INVALID_ARGUMENT' : 'INTERNAL';
-    return { status, body: { error: { code, message: error.message } } };
-  }
-  const e = error as { code?: string; statusCode?: number; message?: string };
-  const known = e.code ? FASTIFY_ERRORS[e.code] : undefined;
-  if (known) return { status: known.status, body: { error: { code: known.code, message: e.message ?? known.code } } };
-  if (error instanceof SyntaxError || (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)) {
-    return { status: e.statusCode ?? 400, body: { error: { code: 'INVALID_ARGUMENT', message: e.message ?? 'bad request' } } };
-  }
+  const shaped = (status: number, code: string, message: string, details: unknown = null) => ({ status, body: { error: { code, message, details: details ?? null } } });
+  if (error instanceof FeatureStoreError) return shaped(statusOf(error.code), error.code, error.message, error.details);
+  // Nest hands Fastify's own errors on as HttpExceptions; a bare one still has a statusCode.
+  const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return shaped(status, codeOfStatus(status), (error as Error).message);
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see the server log' } } };
+  return shaped(500, 'INTERNAL', 'internal error; see the server log');
 }
 
-/** The one exception filter: domain errors, Nest's HTTP errors and anything else, in API.md's shape. */
+/**
+ * The one exception filter: domain errors, Nest's and Fastify's own (malformed JSON, too large,
+ * unknown route) and anything else, in API.md's shape, or in Feast's on the Feast routes.
+ */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(error, this.logger);
-    void reply.status(status).send(body);
+    if (isFeastRoute(http.getRequest<FastifyRequest>().url)) {
+      void reply.status(status).header('content-type', 'application/json').send(feastErrorBody(error, body.error.message));
+    } else void reply.status(status).send(body);
   }
 }

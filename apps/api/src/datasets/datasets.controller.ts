@@ -1,42 +1,47 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { FeatureStore, type DatasetInfo, type RowsResult } from '@app/features';
-import { InjectFeatureStore } from '../common/feature-store.provider';
+import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { DatasetService, type DatasetInfo, type RowsResult } from '@app/features';
+import { bodyFormat, bodyToFile } from '../common/body.parser';
+import { JsonBody } from '../common/json-body.decorator';
+import { NAME } from '../common/params';
 import { ApiMetrics } from '../metrics/api-metrics';
+import { declareDatasetBody } from './datasets.schemas';
 
 @Controller('v1/datasets')
 export class DatasetsController {
   constructor(
-    @InjectFeatureStore() private readonly store: FeatureStore,
+    @Inject(DatasetService) private readonly datasets: DatasetService,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
   ) {}
 
   @Get()
   list(): Promise<DatasetInfo[]> {
-    return this.store.datasets.list();
+    return this.datasets.list();
   }
 
   @Get(':name')
-  get(@Param('name') name: string): Promise<DatasetInfo> {
-    return this.store.datasets.get(name);
+  get(@Param('name', NAME) name: string): Promise<DatasetInfo> {
+    return this.datasets.get(name);
   }
 
   @Put(':name')
-  async declare(@Param('name') name: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<DatasetInfo & { created: boolean }> {
-    const { created } = await this.store.datasets.declare(name, asObject(body));
+  async declare(
+    @Param('name', NAME) name: string,
+    @JsonBody(declareDatasetBody) body: z.infer<typeof declareDatasetBody>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<DatasetInfo & { created: boolean }> {
+    const { created } = await this.datasets.declare(name, body);
     void reply.status(created ? 201 : 200);
-    return { ...(await this.store.datasets.get(name)), created };
+    return { ...(await this.datasets.get(name)), created };
   }
 
+  /** Rows as JSON, NDJSON, CSV, Parquet or Arrow IPC, by Content-Type. */
   @Post(':name/rows')
   @HttpCode(200)
-  async rows(@Param('name') name: string, @Headers('content-type') contentType: string | undefined, @Body() body: unknown): Promise<RowsResult> {
-    const result = await this.store.datasets.ingestRows(name, contentType, body);
+  async rows(@Param('name', NAME) name: string, @Headers('content-type') contentType: string | undefined, @Req() request: FastifyRequest): Promise<RowsResult> {
+    const result = await this.datasets.ingestFile(name, bodyToFile(bodyFormat(contentType), request.body));
     this.metrics.rowsIngested.inc({ dataset: name }, result.accepted);
     return result;
   }
-}
-
-function asObject(body: unknown): Record<string, unknown> {
-  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
 }

@@ -1,11 +1,10 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { FeatureStore } from '@app/features';
-import { InjectFeatureStore } from '../common/feature-store.provider';
+import { StoreHealth } from './store-health';
 
 @Controller()
 export class HealthController {
-  constructor(@InjectFeatureStore() private readonly store: FeatureStore) {}
+  constructor(@Inject(StoreHealth) private readonly health: StoreHealth) {}
 
   /** Liveness: the process serves HTTP (no store is asked). */
   @Get('health/live')
@@ -14,8 +13,8 @@ export class HealthController {
   }
 
   @Get('health')
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; stores: Record<string, string> }> {
-    const health = await this.store.health();
+  async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: string; stores: Record<string, string> }> {
+    const health = await this.health.check();
     // A load balancer takes a degraded instance out of rotation.
     if (health.status !== 'ok') void reply.status(503);
     return health;

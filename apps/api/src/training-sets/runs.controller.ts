@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { RunLineageService, type LinkRunCommand, type RunLineage, type VersionRun } from '@app/features';
 import type { z } from 'zod';
+import { JsonBody } from '../common/json-body.decorator';
 import { ZodPipe } from '../common/zod.pipe';
 import { linkRunBody, runIdParam, versionParams } from './run.request';
 
@@ -10,7 +11,7 @@ export class RunsController {
 
   @Post('runs')
   @HttpCode(200)
-  link(@Body(new ZodPipe(linkRunBody)) command: LinkRunCommand): Promise<{ runId: string; trainingSets: string[] }> {
+  link(@JsonBody(linkRunBody) command: LinkRunCommand): Promise<{ runId: string; trainingSets: string[] }> {
     return this.runs.link(command);
   }
 

@@ -20,7 +20,7 @@ function fieldOf(run: () => unknown): string {
 describe('POST /v1/training-sets request → command', () => {
   it('turns a JSON body into a typed command with the defaults filled in', () => {
     expect(trainingSetCommand(JSON_TYPE, { features: ['returns:ret_1d'], entities }, {})).toEqual({
-      features: { kind: 'refs', refs: ['returns:ret_1d'] },
+      features: { features: ['returns:ret_1d'] },
       entities: { kind: 'rows', rows: entities },
       pointInTime: 'event',
       timestampColumn: 'ts',
@@ -35,7 +35,7 @@ describe('POST /v1/training-sets request → command', () => {
       {},
     );
     expect(command).toEqual({
-      features: { kind: 'service', name: 'model_a' },
+      features: { featureService: 'model_a' },
       entities: { kind: 'dataset', dataset: 'bars_1d', symbols: ["O'Q"], start: new Date('2021-04-01T00:00:00Z'), end: null },
       pointInTime: 'knowledge',
       timestampColumn: 'at',
@@ -46,9 +46,9 @@ describe('POST /v1/training-sets request → command', () => {
 
   it('takes a binary body as the entity frame and the options from the query', () => {
     const csv = trainingSetCommand('text/csv', Buffer.from('symbol,ts\nA,2021-01-01\n'), { features: 'a:x, b@2:y,', pointInTime: 'knowledge' });
-    expect(csv).toMatchObject({ features: { kind: 'refs', refs: ['a:x', 'b@2:y'] }, entities: { kind: 'frame', format: 'csv' }, pointInTime: 'knowledge', timestampColumn: 'ts', runId: null });
+    expect(csv).toMatchObject({ features: { features: ['a:x', 'b@2:y'] }, entities: { kind: 'frame', format: 'csv' }, pointInTime: 'knowledge', timestampColumn: 'ts', runId: null });
     const arrow = trainingSetCommand('application/vnd.apache.arrow.stream', Buffer.from(tableToIPC(tableFromArrays({ symbol: ['A'], ts: ['2021-01-01'] }), 'stream')), { featureService: 'model_a' });
-    expect(arrow).toMatchObject({ features: { kind: 'service', name: 'model_a' }, entities: { kind: 'frame', format: 'ndjson' } });
+    expect(arrow).toMatchObject({ features: { featureService: 'model_a' }, entities: { kind: 'frame', format: 'ndjson' } });
   });
 
   it.each([

@@ -1,5 +1,6 @@
-import { RUN_ID_PATTERN, bodyFormat, bodyToFile, isIdentifier, parseUtc, parseWith, type CreateTrainingSetCommand, type EntityFrameFormat, type EntityRow, type EntitySource, type SourceFormat } from '@app/features';
+import { RUN_ID_PATTERN, isIdentifier, parseUtc, parseWith, type CreateTrainingSetCommand, type EntityFrameFormat, type EntityRow, type EntitySource, type SourceFormat } from '@app/features';
 import { z } from 'zod';
+import { bodyFormat, bodyToFile } from '../common/body.parser';
 
 const identifier = z.string().refine(isIdentifier, 'must be a name of letters, digits and _ (not starting with a digit, at most 63)');
 
@@ -54,12 +55,12 @@ const featureRefs = z.array(z.string({ invalid_type_error: 'must be a string' })
 
 // Either `featureService` (it wins, as it always has) or a list of references.
 function selection(features: readonly string[] | undefined, featureService: string | undefined, ctx: z.RefinementCtx): CreateTrainingSetCommand['features'] {
-  if (featureService !== undefined) return { kind: 'service', name: featureService };
+  if (featureService !== undefined) return { featureService };
   if (!features || features.length === 0) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features'], message: 'a non-empty list of feature references (or featureService) is required' });
     return z.NEVER;
   }
-  return { kind: 'refs', refs: features };
+  return { features };
 }
 
 /** POST /v1/training-sets with a JSON body: everything in the body. */

@@ -48,20 +48,21 @@ export function isBarSchema(schema: DatasetSchema): boolean {
   return BAR_PRICE_COLUMNS.every((c) => names.has(c));
 }
 
-/** Checks a user-declared schema (names, types, keys and timestamp among the columns). */
-export function validateSchema(input: {
-  name: unknown;
-  keys: unknown;
-  timestampColumn: unknown;
-  columns: unknown;
-}): DatasetSchema {
-  assertIdentifier(input.name, 'name');
-  if (!Array.isArray(input.columns) || input.columns.length === 0) {
+/** A dataset declaration (PUT /v1/datasets/{name}): keys and timestamp default to `symbol` and `ts`. */
+export interface DatasetDeclaration {
+  readonly keys?: readonly string[];
+  readonly timestampColumn?: string;
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string; readonly required?: boolean }>;
+}
+
+/** Checks a declared schema (names, types, keys and timestamp among the columns). */
+export function validateSchema(name: string, input: DatasetDeclaration): DatasetSchema {
+  assertIdentifier(name, 'name');
+  if (input.columns.length === 0) {
     throw new InvalidArgumentError('columns must be a non-empty array of {name, type}', { field: 'columns' });
   }
   const seen = new Set<string>();
-  const columns: ColumnSpec[] = input.columns.map((raw: unknown, i: number) => {
-    const c = (raw ?? {}) as { name?: unknown; type?: unknown; required?: unknown };
+  const columns: ColumnSpec[] = input.columns.map((c, i) => {
     assertIdentifier(c.name, `columns[${i}].name`);
     const type = normaliseType(c.type, `columns[${i}].type`);
     if (c.name === INGESTED_AT) {
@@ -72,10 +73,10 @@ export function validateSchema(input: {
     return { name: c.name, type, required: c.required === true };
   });
   const keys = input.keys ?? ['symbol'];
-  if (!Array.isArray(keys) || keys.length === 0) {
+  if (keys.length === 0) {
     throw new InvalidArgumentError('keys must be a non-empty array of column names', { field: 'keys' });
   }
-  keys.forEach((k: unknown, i: number) => {
+  keys.forEach((k, i) => {
     assertIdentifier(k, `keys[${i}]`);
     if (!seen.has(k)) throw new InvalidArgumentError(`keys[${i}]: ${k} is not among the columns`, { field: `keys[${i}]` });
   });
@@ -86,10 +87,10 @@ export function validateSchema(input: {
   if (tsSpec.type !== 'TIMESTAMPTZ' && tsSpec.type !== 'DATE') {
     throw new InvalidArgumentError(`timestampColumn: ${ts} must be TIMESTAMPTZ or DATE`, { field: 'timestampColumn' });
   }
-  const required = new Set<string>([...(keys as string[]), ts]);
+  const required = new Set<string>([...keys, ts]);
   return {
-    name: input.name,
-    keys: keys as string[],
+    name,
+    keys: [...keys],
     timestampColumn: ts,
     columns: columns.map((c) => (required.has(c.name) ? { ...c, type: c.name === ts ? 'TIMESTAMPTZ' : c.type, required: true } : c)),
   };
@@ -102,8 +103,8 @@ const TYPE_ALIASES: Record<string, ColumnType> = {
   TIMESTAMPTZ: 'TIMESTAMPTZ', TIMESTAMP: 'TIMESTAMPTZ', 'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ', DATE: 'DATE',
 };
 
-function normaliseType(type: unknown, field: string): ColumnType {
-  const mapped = typeof type === 'string' ? TYPE_ALIASES[type.trim().toUpperCase()] : undefined;
+function normaliseType(type: string, field: string): ColumnType {
+  const mapped = TYPE_ALIASES[type.trim().toUpperCase()];
   if (!mapped) {
     throw new InvalidArgumentError(`${field} must be one of ${COLUMN_TYPES.join(', ')}, got ${JSON.stringify(type)}`, { field });
   }

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
+import type { SourceFormat } from '../ingest/ingest-source';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
-import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
+import { assertIdentifier, quoteIdent } from '../sql/identifier';
+import { ident, joinSql, raw, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
-import { bodyFormat, bodyToFile } from './body-format';
-import { INGESTED_AT, validateSchema, type DatasetSchema } from './dataset.schema';
+import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
 
 export interface DatasetInfo {
   readonly name: string;
@@ -22,6 +23,12 @@ export interface DatasetInfo {
   readonly minTs: string | null;
   readonly maxTs: string | null;
   readonly batches: number;
+}
+
+/** Rows as a file's bytes, in a format DuckDB reads (a pushed CSV, NDJSON or Parquet body). */
+export interface RowsFile {
+  readonly bytes: Buffer;
+  readonly format: SourceFormat;
 }
 
 export interface RowsResult {
@@ -73,17 +80,17 @@ export class DatasetService {
     const cached = this.boundsCache.get(name);
     if (cached && cached.key === key) return cached.bounds;
     const scan = await this.lake.scanSql(name);
-    const ts = quoteIdent(schema.timestampColumn);
+    const ts = ident(schema.timestampColumn, 'timestampColumn');
     const bounds = scan
-      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${scan}`))) ?? { minTs: null, maxTs: null })
+      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(sql`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${raw(scan)}`))) ?? { minTs: null, maxTs: null })
       : { minTs: null, maxTs: null };
     this.boundsCache.set(name, { key, bounds });
     return bounds;
   }
 
   /** Declares a dataset; an identical declaration is a no-op, a different one for a known name a CONFLICT. */
-  async declare(name: string, input: { keys?: unknown; timestampColumn?: unknown; columns?: unknown }): Promise<{ created: boolean; schema: DatasetSchema }> {
-    const schema = validateSchema({ name, keys: input.keys, timestampColumn: input.timestampColumn, columns: input.columns });
+  async declare(name: string, declaration: DatasetDeclaration): Promise<{ created: boolean; schema: DatasetSchema }> {
+    const schema = validateSchema(name, declaration);
     const stored = await this.registry.putDataset(schema, true);
     if (stored === schema) return { created: true, schema };
     if (JSON.stringify(stored) === JSON.stringify(schema)) return { created: false, schema: stored };
@@ -127,15 +134,22 @@ export class DatasetService {
     const ts = quoteIdent(schema.timestampColumn);
     const where: string[] = [];
     // The hive `date` partition is the UTC date of ts: filtering on it prunes whole folders.
-    if (between?.from) where.push(`date >= DATE ${quoteLiteral(utcDay(between.from))}`, `${ts} >= TIMESTAMPTZ ${quoteLiteral(between.from.toISOString())}`);
-    if (between) where.push(`date <= DATE ${quoteLiteral(utcDay(between.to))}`, `${ts} <= TIMESTAMPTZ ${quoteLiteral(between.to.toISOString())}`);
+    // Text, not parameters: this SQL also defines views (the sandbox's `source`), which DuckDB
+    // cannot prepare. The bounds are Dates the program formats, never request text.
+    if (between?.from) where.push(`date >= DATE '${utcDay(between.from)}'`, `${ts} >= ${timestampLiteral(between.from)}`);
+    if (between) where.push(`date <= DATE '${utcDay(between.to)}'`, `${ts} <= ${timestampLiteral(between.to)}`);
     return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   }
 
-  /** Ingests a pushed body (JSON, NDJSON, CSV, Parquet, Arrow IPC); creates the dataset from it if unknown. */
-  async ingestRows(name: string, contentType: string | undefined, body: unknown): Promise<RowsResult> {
+  /** Ingests row objects (pushed JSON); creates the dataset from them if unknown. */
+  ingestRows(name: string, rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<RowsResult> {
+    return this.ingestFile(name, { bytes: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')), format: 'ndjson' });
+  }
+
+  /** Ingests a file of rows (a pushed CSV, NDJSON or Parquet body); creates the dataset from it if unknown. */
+  async ingestFile(name: string, file: RowsFile): Promise<RowsResult> {
     assertIdentifier(name, 'name');
-    const { bytes, format } = bodyToFile(bodyFormat(contentType), body);
+    const { bytes, format } = file;
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `rows-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(path, bytes);
@@ -143,7 +157,7 @@ export class DatasetService {
       if (bytes.length === 0) return emptyRows();
       const result = await this.ingestor.ingest({
         dataset: name,
-        source: { kind: 'file', path, format, identity: sha256('rows', bytes), label: `POST /v1/datasets/${name}/rows` },
+        source: { kind: 'file', path, format, identity: sha256('rows', bytes), label: `rows pushed to ${name}` },
         timing: { kind: 'close' },
         createAs: 'infer',
       });
@@ -179,11 +193,11 @@ export class DatasetService {
   private async computeStats(schema: DatasetSchema): Promise<Pick<DatasetInfo, 'rows' | 'minTs' | 'maxTs'>> {
     const scan = await this.lake.scanSql(schema.name);
     if (!scan) return { rows: 0, minTs: null, maxTs: null };
-    const ts = quoteIdent(schema.timestampColumn);
-    const group = [...schema.keys.map(quoteIdent), ts].join(', ');
+    const ts = ident(schema.timestampColumn, 'timestampColumn');
+    const group = joinSql([...schema.keys.map((k) => ident(k, 'keys')), ts]);
     const row = await this.db.withSession((s) =>
       s.one<{ rows: number; minTs: string | null; maxTs: string | null }>(
-        `SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${scan} GROUP BY ALL)`,
+        sql`SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${raw(scan)} GROUP BY ALL)`,
       ),
     );
     return row ?? { rows: 0, minTs: null, maxTs: null };
@@ -205,4 +219,9 @@ function toRowsResult(r: IngestResult): RowsResult {
 
 function emptyRows(): RowsResult {
   return { accepted: 0, rejected: 0, errors: [], batchId: null, duplicate: false, supersededInBatch: 0, quarantineFile: null, ignoredColumns: [] };
+}
+
+// A Date as a TIMESTAMPTZ literal (toISOString never yields a quote).
+function timestampLiteral(date: Date): string {
+  return `TIMESTAMPTZ '${date.toISOString()}'`;
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from '../errors/feature-store.error';
 import { parseWith } from '../errors/parse-with';
 import { isIdentifier } from '../sql/identifier';
 import { FEATURE_TYPES, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
@@ -11,7 +10,8 @@ const featureType = z
   .transform((t) => t.trim().toUpperCase())
   .pipe(z.enum(FEATURE_TYPES, { errorMap: () => ({ message: `must be one of ${FEATURE_TYPES.join(', ')}` }) }));
 
-const viewSchema = z
+/** A feature view definition as a request or a definitions file gives it (defaults applied on parse). */
+export const featureViewSchema = z
   .object({
     name: identifier,
     entity: identifier,
@@ -21,42 +21,53 @@ const viewSchema = z
     sql: z.string().min(1).max(100_000),
     features: z
       .array(z.object({ name: identifier, type: featureType, description: z.string().max(2000).optional() }).strict())
-      .min(1, 'at least one feature is required'),
+      .min(1, 'at least one feature is required')
+      .readonly(),
     lookback: z.string().nullable().default(null),
     stream: z.boolean().default(false),
     description: z.string().max(4000).default(''),
     owner: z.string().max(200).default(''),
     tags,
   })
-  .strict();
+  .strict()
+  .superRefine((view, ctx) => {
+    const names = new Set<string>();
+    view.features.forEach((f, i) => {
+      if (names.has(f.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `duplicate feature ${f.name}` });
+      names.add(f.name);
+    });
+  });
 
-const entitySchema = z.object({ name: identifier, joinKeys: z.array(identifier).min(1), description: z.string().optional() }).strict();
+/** An entity definition: a name and its join keys. */
+export const entitySchema = z.object({ name: identifier, joinKeys: z.array(identifier).min(1).readonly(), description: z.string().optional() }).strict();
 
-const serviceSchema = z
+/** A feature service definition: a name and its feature references. */
+export const featureServiceSchema = z
   .object({
     name: identifier,
-    features: z.array(z.string().min(1)).min(1, 'at least one feature reference is required'),
+    features: z.array(z.string().min(1)).min(1, 'at least one feature reference is required').readonly(),
     description: z.string().max(4000).default(''),
     owner: z.string().max(200).default(''),
     tags,
   })
   .strict();
 
+/** A feature view definition before defaults: what `apply` takes from code and from requests. */
+export type FeatureViewInput = z.input<typeof featureViewSchema>;
+export type EntityInput = z.input<typeof entitySchema>;
+export type FeatureServiceInput = z.input<typeof featureServiceSchema>;
+
 /** Checks the shape of a feature view definition (names, types, required fields); 400 on failure. */
 export function parseViewDefinition(input: unknown): FeatureViewDefinition {
-  const view = parseWith(viewSchema, input, 'body');
-  const names = new Set<string>();
-  view.features.forEach((f, i) => {
-    if (names.has(f.name)) throw new InvalidArgumentError(`features[${i}].name: duplicate feature ${f.name}`, { field: `features[${i}].name` });
-    names.add(f.name);
-  });
-  return view;
+  return parseWith(featureViewSchema, input, 'body');
 }
 
+/** Checks the shape of an entity definition; 400 on failure. */
 export function parseEntityDefinition(input: unknown): EntityDefinition {
   return parseWith(entitySchema, input, 'body');
 }
 
+/** Checks the shape of a feature service definition; 400 on failure. */
 export function parseServiceDefinition(input: unknown): FeatureServiceDefinition {
-  return parseWith(serviceSchema, input, 'body');
+  return parseWith(featureServiceSchema, input, 'body');
 }

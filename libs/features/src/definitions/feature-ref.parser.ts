@@ -19,7 +19,3 @@ export function parseFeatureRef(text: unknown, field = 'features'): FeatureRef {
   if (version === 0) throw new InvalidArgumentError(`${field}: versions start at 1`, { field });
   return { view: match[1], version, feature: match[3] };
 }
-
-export function formatFeatureRef(ref: { view: string; version: number | null; feature: string }): string {
-  return `${ref.view}${ref.version === null ? '' : `@${ref.version}`}:${ref.feature}`;
-}

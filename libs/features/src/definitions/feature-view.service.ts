@@ -8,10 +8,10 @@ import type { DuckDbClient } from '../duckdb/duckdb.client';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
 import { parseDuration } from '../util/time';
-import { parseEntityDefinition, parseServiceDefinition, parseViewDefinition } from './definition.validation';
+import { parseEntityDefinition, parseServiceDefinition, parseViewDefinition, type EntityInput, type FeatureServiceInput, type FeatureViewInput } from './definition.validation';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from './feature-definition';
 import { canonicalView, viewDigest } from './feature-digest';
-import { parseFeatureRef } from './feature-ref.parser';
+import { FeatureRefResolver } from './feature-ref.resolver';
 
 export type ApplyChange = 'new-view' | 'new-version' | 'unchanged' | 'metadata';
 
@@ -39,6 +39,8 @@ export interface ViewSummary extends ViewMetadata {
 /** Feature definitions: validate (shape, references, SQL sandbox, output), version, describe. */
 export class FeatureViewService {
   private readonly changeListeners: Array<() => void> = [];
+  /** Resolves feature references and services (training sets and online serving use it too). */
+  readonly refs: FeatureRefResolver;
 
   constructor(
     private readonly db: DuckDbClient,
@@ -47,14 +49,17 @@ export class FeatureViewService {
     private readonly registry: DefinitionRepository,
     private readonly materializations: Pick<MaterializationRepository, 'getMaterialization'>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.refs = new FeatureRefResolver(registry);
+  }
 
   /** Calls `listener` after this process records a new entity, view version or service version. */
   onDefinitionsChanged(listener: () => void): void {
     this.changeListeners.push(listener);
   }
 
-  async applyEntity(input: unknown): Promise<{ name: string; created: boolean }> {
+  /** Registers an entity (the shape is checked again: code and files call this too). */
+  async applyEntity(input: EntityInput): Promise<{ name: string; created: boolean }> {
     const entity = parseEntityDefinition(input);
     const result = await this.registry.putEntity(entity);
     this.changed();
@@ -66,13 +71,13 @@ export class FeatureViewService {
   }
 
   /** What applying `input` would do, without recording anything. */
-  async plan(input: unknown): Promise<ApplyOutcome> {
+  async plan(input: FeatureViewInput): Promise<ApplyOutcome> {
     const view = await this.validate(input);
     return this.outcome(view, viewDigest(view));
   }
 
   /** Registers a view definition: a new version when its digest is new, else the existing one. */
-  async apply(input: unknown): Promise<ApplyOutcome> {
+  async apply(input: FeatureViewInput): Promise<ApplyOutcome> {
     const view = await this.validate(input);
     const digest = viewDigest(view);
     const planned = await this.outcome(view, digest);
@@ -116,9 +121,9 @@ export class FeatureViewService {
   }
 
   /** Registers a feature service; every reference must name an existing view version and feature. */
-  async applyService(input: unknown): Promise<{ name: string; version: number; created: boolean }> {
+  async applyService(input: FeatureServiceInput): Promise<{ name: string; version: number; created: boolean }> {
     const service = parseServiceDefinition(input);
-    for (const [i, text] of service.features.entries()) await this.resolveFeature(text, `features[${i}]`);
+    for (const [i, text] of service.features.entries()) await this.refs.resolveOne(text, `features[${i}]`);
     const digest = sha256(canonicalJson(service.features));
     const { version, created } = await this.registry.applyService(service, digest, this.clock.now());
     if (created) this.changed();
@@ -132,24 +137,15 @@ export class FeatureViewService {
   }
 
   /** Resolves `view[@N]:feature` to the exact version record; 422 naming the reference otherwise. */
-  async resolveFeature(text: string, field: string): Promise<{ record: ViewVersionRecord; feature: string }> {
-    const ref = parseFeatureRef(text, field);
-    const view = await this.registry.getView(ref.view);
-    if (!view) throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: unknown feature view ${ref.view}`, { field, ref: text });
-    const version = ref.version ?? view.latest;
-    const record = await this.registry.getViewVersion(ref.view, version);
-    if (!record) throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: feature view ${ref.view} has no version ${version}`, { field, ref: text });
-    if (!record.definition.features.some((f) => f.name === ref.feature)) {
-      throw new UnprocessableError(ErrorCode.UnknownFeature, `${field}: ${ref.view}@${version} has no feature ${ref.feature}`, { field, ref: text });
-    }
-    return { record, feature: ref.feature };
+  resolveFeature(text: string, field: string): Promise<{ record: ViewVersionRecord; feature: string }> {
+    return this.refs.resolveOne(text, field);
   }
 
   private changed(): void {
     for (const listener of this.changeListeners) listener();
   }
 
-  private async validate(input: unknown): Promise<FeatureViewDefinition> {
+  private async validate(input: FeatureViewInput): Promise<FeatureViewDefinition> {
     const view = parseViewDefinition(input);
     const invalid = (field: string, message: string) => new UnprocessableError(ErrorCode.InvalidDefinition, `${field}: ${message}`, { field });
     for (const field of ['ttl', 'lookback'] as const) {

@@ -1,4 +1,5 @@
 import type { FeatureType } from '../definitions/feature-definition';
+import type { FeatureSelection } from '../definitions/feature-ref.resolver';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
 import type { DefinitionRepository } from '../registry/definition.repository';
@@ -11,10 +12,10 @@ export type OnlineValue = number | boolean | string | null;
 /** Status of one value: found and fresh, no row for the key, or a row older than the view's TTL. */
 export type OnlineStatus = 'PRESENT' | 'NOT_FOUND' | 'OUTSIDE_TTL';
 
-export interface OnlineRequest {
-  readonly features?: unknown;
-  readonly featureService?: unknown;
-  readonly entities?: unknown;
+/** An online lookup: the features (or a feature service) and the key values of each join key column. */
+export interface OnlineLookup extends FeatureSelection {
+  /** `{"symbol": ["BTC-USD", …]}`: one array per join key column, all of the same length. */
+  readonly entities: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One requested feature, resolved to its view version. */
@@ -112,9 +113,10 @@ export class OnlineServingService {
     this.checkedAt = 0;
   }
 
-  async lookup(request: OnlineRequest): Promise<OnlineResult> {
+  /** The latest values of the requested features for each entity, with a status per value. */
+  async lookup(request: OnlineLookup): Promise<OnlineResult> {
     const plan = await this.plan(request);
-    const keys = parseEntities(request.entities, plan.keyColumns, this.maxKeys);
+    const keys = entityKeys(request.entities, plan.keyColumns, this.maxKeys);
     const count = keys[0].length;
     const rows: Array<Array<OnlineRow | undefined>> = new Array(plan.tables.length);
     try {
@@ -159,7 +161,7 @@ export class OnlineServingService {
   }
 
   /** The resolved references of a request, from the cache when nothing changed since. */
-  private async plan(request: OnlineRequest): Promise<Plan> {
+  private async plan(request: OnlineLookup): Promise<Plan> {
     await this.checkGeneration();
     const cacheKey = planKey(request);
     const cached = this.plans.get(cacheKey);
@@ -181,24 +183,19 @@ export class OnlineServingService {
     }
   }
 
-  private async resolve(request: OnlineRequest): Promise<Plan> {
-    const refs = await this.featureRefs(request);
+  private async resolve(request: OnlineLookup): Promise<Plan> {
+    const resolved = await this.features.refs.resolve(request);
     const tables: PlanTable[] = [];
     const tableIndex = new Map<string, number>();
     const keyColumns: string[] = [];
     const columns: OnlineColumn[] = [];
     const columnTable: number[] = [];
-    const seen = new Set<string>();
-    for (const [i, text] of refs.entries()) {
-      const { record, feature } = await this.features.resolveFeature(text, `features[${i}]`);
-      const name = `${record.name}__${feature}`;
-      if (seen.has(name)) throw new InvalidArgumentError(`features[${i}]: ${name} is requested twice`, { field: `features[${i}]` });
-      seen.add(name);
+    for (const { record, feature, column, field } of resolved) {
       const id = `${record.name}@${record.version}`;
       let t = tableIndex.get(id);
       if (t === undefined) {
         const entity = await this.registry.getEntity(record.definition.entity);
-        if (!entity) throw new FeatureStoreError(ErrorCode.UnknownEntity, `features[${i}]: entity ${record.definition.entity} of ${id} does not exist`, { field: `features[${i}]` });
+        if (!entity) throw new FeatureStoreError(ErrorCode.UnknownEntity, `${field}: entity ${record.definition.entity} of ${id} does not exist`, { field });
         const keyIndexes = entity.joinKeys.map((k) => {
           const at = keyColumns.indexOf(k);
           return at >= 0 ? at : keyColumns.push(k) - 1;
@@ -208,7 +205,7 @@ export class OnlineServingService {
         tableIndex.set(id, t);
       }
       const type = record.definition.features.find((f) => f.name === feature)!.type;
-      columns.push({ view: record.name, version: record.version, feature, name, type });
+      columns.push({ view: record.name, version: record.version, feature, name: column, type });
       columnTable.push(t);
     }
     const groups = new Map<string, number[]>();
@@ -221,34 +218,11 @@ export class OnlineServingService {
     const tableWidths = tables.map((_, t) => columnTable.filter((c) => c === t).length);
     return { keyColumns, tables, columns, columnTable, tableWidths, readGroups: [...groups.values()] };
   }
-
-  private async featureRefs(request: OnlineRequest): Promise<string[]> {
-    if (request.featureService !== undefined && request.featureService !== null) {
-      if (typeof request.featureService !== 'string' || request.featureService === '') {
-        throw new InvalidArgumentError('featureService: must be the name of a feature service', { field: 'featureService' });
-      }
-      if (request.features !== undefined) throw new InvalidArgumentError('features: give either features or featureService, not both', { field: 'features' });
-      const service = await this.features.getService(request.featureService).catch((error: unknown) => {
-        if (error instanceof FeatureStoreError && error.code === ErrorCode.NotFound) {
-          throw new FeatureStoreError(ErrorCode.UnknownReference, `featureService: no feature service ${JSON.stringify(request.featureService)}`, { field: 'featureService' });
-        }
-        throw error;
-      });
-      return [...service.features];
-    }
-    if (!Array.isArray(request.features) || request.features.length === 0) {
-      throw new InvalidArgumentError('features: a non-empty list of feature references (or featureService) is required', { field: 'features' });
-    }
-    return request.features.map((f, i) => {
-      if (typeof f !== 'string') throw new InvalidArgumentError(`features[${i}]: must be a string such as "view:feature"`, { field: `features[${i}]` });
-      return f;
-    });
-  }
 }
 
-function planKey(request: OnlineRequest): string {
-  if (typeof request.featureService === 'string' && request.features === undefined) return `s\u0000${request.featureService}`;
-  return Array.isArray(request.features) && request.features.every((f) => typeof f === 'string') ? `f\u0000${request.features.join('\u0000')}` : `x\u0000${Math.random()}`;
+function planKey(request: OnlineLookup): string {
+  if (request.featureService !== undefined) return request.features === undefined ? `s\u0000${request.featureService}` : `x\u0000${Math.random()}`;
+  return request.features === undefined ? `x\u0000${Math.random()}` : `f\u0000${request.features.join('\u0000')}`;
 }
 
 // A row's event time in epoch ms, parsed once per row object (the drivers hand back the same
@@ -260,13 +234,12 @@ function eventMillis(row: OnlineRow): number {
   return ms;
 }
 
-/** `{"symbol": ["BTC-USD", …]}` → one string array per key column, all of the same length. */
-function parseEntities(value: unknown, keyColumns: readonly string[], maxKeys: number): string[][] {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(`entities: an object of key columns is required, e.g. {"${keyColumns[0]}": ["BTC-USD"]}`, { field: 'entities' });
-  }
-  const given = value as Record<string, unknown>;
-  for (const name of Object.keys(given)) {
+/**
+ * The key values of each join key column, in the plan's order. The edge checked the shape (arrays
+ * of non-empty strings); what depends on the requested features is checked here.
+ */
+function entityKeys(given: OnlineLookup['entities'], keyColumns: readonly string[], maxKeys: number): Array<readonly string[]> {
+  for (const name in given) {
     if (!keyColumns.includes(name)) {
       throw new InvalidArgumentError(`entities.${name}: not a join key of the requested features (expected ${keyColumns.join(', ')})`, { field: `entities.${name}` });
     }
@@ -276,16 +249,10 @@ function parseEntities(value: unknown, keyColumns: readonly string[], maxKeys: n
     const column = given[name];
     const field = `entities.${name}`;
     if (column === undefined) throw new InvalidArgumentError(`${field}: the join key ${name} is missing`, { field });
-    if (!Array.isArray(column) || column.length === 0) throw new InvalidArgumentError(`${field}: a non-empty array of keys is required`, { field });
+    if (column.length === 0) throw new InvalidArgumentError(`${field}: a non-empty array of keys is required`, { field });
     if (column.length > maxKeys) throw new InvalidArgumentError(`${field}: ${column.length} keys, at most ${maxKeys} per request (ONLINE_MAX_KEYS)`, { field, limit: maxKeys });
     if (length >= 0 && column.length !== length) throw new InvalidArgumentError(`${field}: ${column.length} keys, but the other key columns have ${length}`, { field });
     length = column.length;
-    for (let j = 0; j < column.length; j++) {
-      const key: unknown = column[j];
-      if (typeof key !== 'string' || key === '') {
-        throw new InvalidArgumentError(`${field}[${j}]: a key must be a non-empty string, got ${JSON.stringify(key)}`, { field: `${field}[${j}]` });
-      }
-    }
-    return column as string[];
+    return column;
   });
 }

@@ -31,14 +31,15 @@ export class OnlineWriterService {
     private readonly clock: Clock,
   ) {}
 
-  async write(viewName: unknown, frame: unknown, field = 'df'): Promise<OnlineWriteResult> {
-    if (typeof viewName !== 'string' || viewName === '') throw new InvalidArgumentError('feature_view_name: the name of a feature view is required', { field: 'feature_view_name' });
+  /** Writes a frame of feature values (`field` names it in messages) into the view's latest version. */
+  async write(viewName: string, frame: ColumnFrame, field = 'df'): Promise<OnlineWriteResult> {
+    if (viewName === '') throw new InvalidArgumentError('feature_view_name: the name of a feature view is required', { field: 'feature_view_name' });
     const view = await this.registry.getView(viewName);
     if (!view) throw new UnprocessableError(ErrorCode.UnknownFeature, `feature_view_name: unknown feature view ${viewName}`, { field: 'feature_view_name' });
     const record = (await this.registry.getViewVersion(viewName, view.latest))!;
     const entity = await this.registry.getEntity(record.definition.entity);
     if (!entity) throw new UnprocessableError(ErrorCode.UnknownEntity, `feature_view_name: entity ${record.definition.entity} of ${viewName} does not exist`, { field: 'feature_view_name' });
-    const columns = parseFrame(frame, field);
+    const columns = frameColumns(frame, field);
     const length = columns.size === 0 ? 0 : [...columns.values()][0].length;
     if (length === 0) return { view: viewName, version: record.version, received: 0, written: 0 };
 
@@ -91,13 +92,11 @@ export class OnlineWriterService {
   }
 }
 
-/** A column-major frame (Feast's `df`): an object of equally long arrays; 400 naming the bad column. */
-export function parseFrame(frame: unknown, field: string): Map<string, readonly unknown[]> {
-  if (!frame || typeof frame !== 'object' || Array.isArray(frame)) throw new InvalidArgumentError(`${field}: an object of columns is required, e.g. {"symbol": ["BTC-USD"], …}`, { field });
+/** The columns of a frame by name, checked to be equally long; 400 naming the first ragged column. */
+export function frameColumns(frame: ColumnFrame, field: string): Map<string, readonly unknown[]> {
   const columns = new Map<string, readonly unknown[]>();
   let length = -1;
-  for (const [name, values] of Object.entries(frame as ColumnFrame)) {
-    if (!Array.isArray(values)) throw new InvalidArgumentError(`${field}.${name}: a column must be an array`, { field: `${field}.${name}` });
+  for (const [name, values] of Object.entries(frame)) {
     if (length >= 0 && values.length !== length) throw new InvalidArgumentError(`${field}.${name}: ${values.length} values, the other columns have ${length}`, { field: `${field}.${name}` });
     length = values.length;
     columns.set(name, values);

@@ -3,9 +3,18 @@ import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/f
 import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import type { DefinitionRepository } from '../registry/definition.repository';
-import { parseFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';
+import { frameColumns, type ColumnFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';
 
-export type PushTarget = 'online' | 'offline' | 'online_and_offline';
+/** Where pushed rows go (Feast's `to`). */
+export const PUSH_TARGETS = ['online', 'offline', 'online_and_offline'] as const;
+export type PushTarget = (typeof PUSH_TARGETS)[number];
+
+/** Feast's push: the name of a feature view or dataset, a column-major frame, and the target. */
+export interface PushCommand {
+  readonly source: string;
+  readonly df: ColumnFrame;
+  readonly to: PushTarget;
+}
 
 /** What a push did: feature values written online, or source rows stored and online values recomputed. */
 export type PushResult =
@@ -30,13 +39,10 @@ export class PushService {
     private readonly materializer: MaterializationService,
   ) {}
 
-  async push(request: { push_source_name?: unknown; df?: unknown; to?: unknown }): Promise<PushResult> {
-    const to = request.to ?? 'online';
-    if (to !== 'online' && to !== 'offline' && to !== 'online_and_offline') {
-      throw new InvalidArgumentError(`to: must be "online", "offline" or "online_and_offline", got ${JSON.stringify(to)}`, { field: 'to' });
-    }
-    const name = request.push_source_name;
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('push_source_name: required', { field: 'push_source_name' });
+  /** Pushes a frame to a feature view's online store or to a dataset (see the class comment). */
+  async push(request: PushCommand): Promise<PushResult> {
+    const { to, source: name } = request;
+    if (name === '') throw new InvalidArgumentError('push_source_name: required', { field: 'push_source_name' });
     if (await this.registry.getView(name)) {
       if (to !== 'online') {
         throw new InvalidArgumentError(`to: ${name} is a feature view, whose offline rows are computed from its dataset; push feature values with "to": "online", or push the source rows to the dataset`, {
@@ -49,10 +55,10 @@ export class PushService {
     throw new UnprocessableError(ErrorCode.UnknownReference, `push_source_name: no feature view or dataset named ${JSON.stringify(name)}`, { field: 'push_source_name' });
   }
 
-  private async pushRows(dataset: string, df: unknown, to: PushTarget): Promise<PushResult> {
+  private async pushRows(dataset: string, df: ColumnFrame, to: PushTarget): Promise<PushResult> {
     const rows = toRows(df);
     const schema = await this.datasets.schema(dataset);
-    const stored = await this.datasets.ingestRows(dataset, 'application/json', rows);
+    const stored = await this.datasets.ingestRows(dataset, rows);
     // Rows already in the lake (the same push again) still refresh: they are the current data.
     if (to === 'offline') return { kind: 'dataset', rows: stored, online: [] };
     const key = schema.keys[0];
@@ -64,8 +70,8 @@ export class PushService {
 }
 
 /** Column-major `df` → row objects. */
-function toRows(df: unknown): Array<Record<string, unknown>> {
-  const columns = [...parseFrame(df, 'df')];
+function toRows(df: ColumnFrame): Array<Record<string, unknown>> {
+  const columns = [...frameColumns(df, 'df')];
   const length = columns.length ? columns[0][1].length : 0;
   if (length === 0) throw new InvalidArgumentError('df: no rows', { field: 'df' });
   return Array.from({ length }, (_, j) => Object.fromEntries(columns.map(([name, values]) => [name, values[j]])));

@@ -1,3 +1,4 @@
+import type { FeatureSelection } from '../definitions/feature-ref.resolver';
 import type { PointInTimeMode } from './point-in-time.sql';
 
 /** A value of an entity row as JSON gives it (labels may be any JSON value; keys and times are text or numbers). */
@@ -17,9 +18,6 @@ export type EntitySource =
   | { readonly kind: 'frame'; readonly bytes: Buffer; readonly format: EntityFrameFormat }
   /** Every bar of the chosen symbols of a dataset in [start, end]. */
   | { readonly kind: 'dataset'; readonly dataset: string; readonly symbols: readonly string[] | 'all'; readonly start: Date | null; readonly end: Date | null };
-
-/** The features of a training set: references (`view[@N]:feature`) or a feature service's name. */
-export type FeatureSelection = { readonly kind: 'refs'; readonly refs: readonly string[] } | { readonly kind: 'service'; readonly name: string };
 
 /** Everything a historical retrieval needs, validated by the caller (the API's schemas). */
 export interface CreateTrainingSetCommand {

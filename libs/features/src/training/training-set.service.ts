@@ -17,17 +17,12 @@ import { contentDigest } from './content-digest';
 import { ENTITY_TABLE, assertEntitiesGiven, type EntityFrameLoader } from './entity-frame.loader';
 import type { OfflineVersionReader } from './offline-version.reader';
 import { pointInTimeSql, type PitViewInput } from './point-in-time.sql';
-import type { CreateTrainingSetCommand, FeatureSelection } from './training-set.command';
+import type { CreateTrainingSetCommand } from './training-set.command';
+import type { FeatureSelection, ResolvedFeature } from '../definitions/feature-ref.resolver';
 import { chooseJoinPlan } from './training-set.planner';
 
 /** A stored training set's manifest with the runs linked to it. */
 export type TrainingSet = TrainingSetManifest & { readonly runIds: readonly string[] };
-
-// One requested feature, resolved to its exact view version.
-interface ResolvedFeature {
-  readonly record: ViewVersionRecord;
-  readonly feature: string;
-}
 
 
 /**
@@ -38,7 +33,7 @@ interface ResolvedFeature {
 export class TrainingSetService {
   constructor(
     private readonly db: DuckDbClient,
-    private readonly features: Pick<FeatureViewService, 'resolveFeature' | 'getService' | 'listEntities'>,
+    private readonly features: Pick<FeatureViewService, 'refs' | 'listEntities'>,
     private readonly materializer: Pick<MaterializationService, 'run'>,
     private readonly offline: OfflineVersionReader,
     private readonly entityFrames: EntityFrameLoader,
@@ -98,17 +93,8 @@ export class TrainingSetService {
   }
 
   // The references of the request (or of its feature service), each resolved to a view version.
-  private async resolve(selection: FeatureSelection): Promise<ResolvedFeature[]> {
-    const refs = selection.kind === 'service' ? (await this.features.getService(selection.name)).features : selection.refs;
-    if (refs.length === 0) throw new InvalidArgumentError('features: a non-empty list of feature references (or featureService) is required', { field: 'features' });
-    const resolved = await Promise.all(refs.map((text, i) => this.features.resolveFeature(text, `features[${i}]`)));
-    const outputs = new Set<string>();
-    resolved.forEach((r, i) => {
-      const column = `${r.record.name}__${r.feature}`;
-      if (outputs.has(column)) throw new InvalidArgumentError(`features[${i}]: ${column} is requested twice`, { field: `features[${i}]` });
-      outputs.add(column);
-    });
-    return resolved;
+  private resolve(selection: FeatureSelection): Promise<ResolvedFeature[]> {
+    return this.features.refs.resolve(selection);
   }
 
   // One view version's part of the join: its offline rows and the plan chosen from their size.

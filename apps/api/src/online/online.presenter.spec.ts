@@ -1,6 +1,6 @@
-import { feastResponseBody, onlineResponseBody } from './online.formats';
-import type { OnlineResult, OnlineStatus, OnlineValue } from './online-serving.service';
-import type { OnlineRow } from './online-store.driver';
+import type { OnlineResult, OnlineRow, OnlineStatus, OnlineValue } from '@app/features';
+import { feastResponseBody } from '../feast/feast.presenter';
+import { onlineResponseBody } from './online.presenter';
 
 // A small deterministic generator, so a failure can be replayed.
 function random(seed: number): () => number {

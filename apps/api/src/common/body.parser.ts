@@ -1,8 +1,8 @@
 import { tableFromIPC, DataType, type Table } from 'apache-arrow';
-import { ErrorCode, InvalidArgumentError, FeatureStoreError } from '../errors/feature-store.error';
-import type { SourceFormat } from '../ingest/ingest-source';
+import { InvalidArgumentError, type RowsFile } from '@app/features';
+import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
-/** Body formats accepted by POST /v1/datasets/{name}/rows, by Content-Type. */
+/** Body formats of a pushed table (dataset rows, a training set's entity frame), by Content-Type. */
 export type BodyFormat = 'json' | 'ndjson' | 'csv' | 'parquet' | 'arrow';
 
 const CONTENT_TYPES: Record<string, BodyFormat> = {
@@ -23,21 +23,12 @@ const CONTENT_TYPES: Record<string, BodyFormat> = {
 /** Content types the raw-body parser must accept (JSON is parsed by the framework). */
 export const RAW_BODY_CONTENT_TYPES = Object.keys(CONTENT_TYPES).filter((t) => t !== 'application/json');
 
-class UnsupportedMediaTypeError extends FeatureStoreError {
-  constructor(contentType: string) {
-    super(
-      ErrorCode.UnsupportedMediaType,
-      `Content-Type ${JSON.stringify(contentType)} is not supported; use one of ${Object.keys(CONTENT_TYPES).join(', ')}`,
-      { field: 'Content-Type' },
-    );
-  }
-}
-
-/** Maps a Content-Type header to a body format; throws UNSUPPORTED_MEDIA_TYPE otherwise. */
+/** Maps a Content-Type header to a body format; 415 naming the accepted types otherwise. */
 export function bodyFormat(contentType: string | undefined): BodyFormat {
-  const base = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  const format = CONTENT_TYPES[base];
-  if (!format) throw new UnsupportedMediaTypeError(contentType ?? '');
+  const type = mediaType(contentType);
+  // Own keys only: `constructor` or `__proto__` as a Content-Type must not find Object's members.
+  const format = Object.hasOwn(CONTENT_TYPES, type) ? CONTENT_TYPES[type] : undefined;
+  if (!format) throw new UnsupportedMediaTypeError(contentType, Object.keys(CONTENT_TYPES));
   return format;
 }
 
@@ -45,7 +36,7 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
  * Turns a request body into bytes DuckDB can read and the format to read them as. JSON must be
  * an array of row objects; Arrow IPC is converted to NDJSON (DuckDB here has no Arrow reader).
  */
-export function bodyToFile(format: BodyFormat, body: unknown): { bytes: Buffer; format: SourceFormat } {
+export function bodyToFile(format: BodyFormat, body: unknown): RowsFile {
   switch (format) {
     case 'json':
       return { bytes: Buffer.from(rowsToNdjson(jsonRows(body))), format: 'ndjson' };
@@ -64,11 +55,12 @@ function asBuffer(body: unknown): Buffer {
   throw new InvalidArgumentError('body: expected raw bytes', { field: 'body' });
 }
 
+// Row numbers in messages count from 1, as the ingestion's own row errors do.
 function jsonRows(body: unknown): Record<string, unknown>[] {
   if (!Array.isArray(body)) throw new InvalidArgumentError('body: expected a JSON array of row objects', { field: 'body' });
   body.forEach((row, i) => {
     if (!row || typeof row !== 'object' || Array.isArray(row)) {
-      throw new InvalidArgumentError(`body[${i}]: expected a row object`, { field: `body[${i}]` });
+      throw new InvalidArgumentError(`body[${i}]: row ${i + 1} is not a row object`, { field: `body[${i}]`, row: i + 1 });
     }
   });
   return body as Record<string, unknown>[];

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+/** PUT /v1/datasets/{name}: the declaration's shape (names and types are checked by the domain). */
+export const declareDatasetBody = z
+  .object({
+    keys: z.array(z.string()).optional(),
+    timestampColumn: z.string().optional(),
+    columns: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean().optional() }), {
+      errorMap: () => ({ message: 'must be a non-empty array of {name, type}' }),
+    }),
+  })
+  .strict();

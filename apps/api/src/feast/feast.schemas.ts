@@ -1,0 +1,45 @@
+import { PUSH_TARGETS } from '@app/features';
+import { z } from 'zod';
+import { entitiesSchema, featureList } from '../online/online.schemas';
+
+// Feast's clients send fields we do not use (e.g. allow_registry_cache): they are ignored.
+const flag = z.boolean({ invalid_type_error: 'must be true or false' }).default(false);
+
+/** Feast's column-major frame (`df`): an object of equally long arrays. */
+export const frameSchema = z
+  .record(z.string(), z.array(z.unknown(), { invalid_type_error: 'a column must be an array' }), {
+    errorMap: () => ({ message: 'an object of columns is required, e.g. {"symbol": ["BTC-USD"], …}' }),
+  })
+  .superRefine((frame, ctx) => {
+    let length = -1;
+    for (const name in frame) {
+      const values = frame[name];
+      if (length >= 0 && values.length !== length) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: `${values.length} values, the other columns have ${length}` });
+        return;
+      }
+      length = values.length;
+    }
+  });
+
+/** POST /get-online-features (Feast's feature-server request). */
+export const feastLookupBody = z.object({
+  features: featureList.optional(),
+  feature_service: z.string({ invalid_type_error: 'must be the name of a feature service' }).nullish(),
+  entities: entitiesSchema,
+  full_feature_names: flag,
+  include_feature_view_version_metadata: flag,
+});
+
+/** POST /push. */
+export const feastPushBody = z.object({
+  push_source_name: z.string({ required_error: 'required', invalid_type_error: 'must be the name of a feature view or dataset' }),
+  df: frameSchema,
+  to: z.enum(PUSH_TARGETS, { errorMap: (_issue, ctx) => ({ message: `must be "online", "offline" or "online_and_offline", got ${JSON.stringify(ctx.data)}` }) }).default('online'),
+});
+
+/** POST /write-to-online-store (what Feast's SDK sends for push / write_to_online_store). */
+export const feastWriteBody = z.object({
+  feature_view_name: z.string({ required_error: 'the name of a feature view is required', invalid_type_error: 'the name of a feature view is required' }),
+  df: frameSchema,
+});

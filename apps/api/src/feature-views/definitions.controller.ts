@@ -1,0 +1,35 @@
+import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { FeatureViewService, entitySchema, featureServiceSchema, type EntityDefinition, type FeatureServiceDefinition } from '@app/features';
+import { JsonBody } from '../common/json-body.decorator';
+import { NAME } from '../common/params';
+
+/** Entities and feature services: the other definitions next to feature views. */
+@Controller('v1')
+export class DefinitionsController {
+  constructor(@Inject(FeatureViewService) private readonly features: FeatureViewService) {}
+
+  @Post('entities')
+  async putEntity(@JsonBody(entitySchema) body: EntityDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; created: boolean }> {
+    const result = await this.features.applyEntity(body);
+    void reply.status(result.created ? 201 : 200);
+    return result;
+  }
+
+  @Get('entities')
+  async entities(): Promise<Array<Pick<EntityDefinition, 'name' | 'joinKeys' | 'description'>>> {
+    return (await this.features.listEntities()).map((e) => ({ name: e.name, joinKeys: e.joinKeys, description: e.description }));
+  }
+
+  @Post('feature-services')
+  async applyService(@JsonBody(featureServiceSchema) body: FeatureServiceDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; version: number; created: boolean }> {
+    const result = await this.features.applyService(body);
+    void reply.status(result.created ? 201 : 200);
+    return result;
+  }
+
+  @Get('feature-services/:name')
+  service(@Param('name', NAME) name: string): ReturnType<FeatureViewService['getService']> {
+    return this.features.getService(name);
+  }
+}
