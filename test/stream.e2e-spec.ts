@@ -1,7 +1,11 @@
 import type { Message } from 'kafkajs';
 import { LmdbOnlineStore, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore } from '@app/features';
-import { expectEventually, freePort, openStore, query, tempDataDir } from './support/helpers';
-import { consumeAll, ensureDefaultBroker, metric, produce, startBroker, startWorker, topicSize, withAdmin, type TestBroker, type Worker } from './support/kafka';
+import { openStore, query, tempDataDir } from './support/helpers';
+import { consumeAll, ensureDefaultBroker, produce, startBroker, topicSize, withAdmin, type TestBroker } from './support/kafka';
+import { freePort } from './support/ports';
+import { metric } from './support/prometheus';
+import { startWorker, type Worker } from './support/stream-worker';
+import { expectEventually } from './support/wait';
 
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;

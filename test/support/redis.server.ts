@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, tempDataDir } from './helpers';
+import { tempDataDir } from './helpers';
+import { freePort } from './ports';
 
 /** A real redis-server on a free local port, with its own folder; can be stopped and started again. */
 export interface TestRedis {
@@ -13,12 +14,21 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export interface RedisOptions {
+  /**
+   * Writes every command to its append-only file before answering (default true), so a test can
+   * restart it and find the data; a bench turns it off to measure the store, not the disk.
+   */
+  readonly appendOnly?: boolean;
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+  const persistence = options.appendOnly === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
   const port = await freePort();
   const tmp = tempDataDir('fs-redis-');
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', ...persistence], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
