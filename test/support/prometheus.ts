@@ -29,9 +29,9 @@ export async function scrapeMetrics(port: number): Promise<MetricSample[]> {
  * Each metric by name (summed over its labels), and each labelled series by itself
  * (`name{a="b"}`): one lookup table for a bench that reads many of them at once.
  */
-export async function metricTable(port: number): Promise<Record<string, number>> {
+export function metricTable(samples: readonly MetricSample[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const s of await scrapeMetrics(port)) {
+  for (const s of samples) {
     out[s.name] = (out[s.name] ?? 0) + s.value;
     if (s.series !== s.name) out[s.series] = s.value;
   }

@@ -12,6 +12,8 @@ export interface TestRedis {
   start(): Promise<void>;
   /** Stops it for good and removes its folder. */
   close(): Promise<void>;
+  /** The running server process, for a caller that kills its children on exit (the online bench). */
+  process(): ChildProcess | null;
 }
 
 export interface RedisOptions {
@@ -62,6 +64,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     port,
     start,
     stop,
+    process: () => child,
     async close() {
       await stop();
       tmp.cleanup();
