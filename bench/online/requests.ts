@@ -17,6 +17,8 @@ const symbolName = (i: number) => `SYN${String(i).padStart(4, '0')}`;
 
 /** `count` sets of `perRequest` distinct random symbols of the `symbols` synthetic ones. */
 export function symbolSets(symbols: number, perRequest: number, count: number, seed: number): string[][] {
+  // Fewer symbols than a request asks for would never fill a set.
+  if (perRequest > symbols) throw new Error(`--symbols must be at least ${perRequest} (requests of ${perRequest} distinct symbols)`);
   const random = rng(seed);
   return Array.from({ length: count }, () => {
     const picked = new Set<string>();

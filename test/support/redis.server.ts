@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tempDataDir } from './helpers';
 import { freePort } from './ports';
+import { hasExited } from './processes';
 
 /** A real redis-server on a free local port, with its own folder; can be stopped and started again. */
 export interface TestRedis {
@@ -52,7 +53,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   const stop = async () => {
     const running = child;
     child = null;
-    if (!running || running.exitCode !== null) return;
+    if (!running || hasExited(running)) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGTERM');
