@@ -1,7 +1,12 @@
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDbClient, FeatureStore, FileProvider, loadConfig, quoteLiteral, syntheticBarsSql } from '@app/features';
-import { CACHE_DIR, machine, options, peakRss, timed, writeResults } from './support';
+import { DuckDbClient, FileProvider, fileLiteral, raw, sql, syntheticBarsSql } from '@app/features';
+import { CACHE_DIR } from './support/cache';
+import { peakRss, timed } from './support/measure';
+import { options } from './support/options';
+import { commandLine, machine, ratio, writeResults } from './support/report';
+import { best } from './support/stats';
+import { withStore } from './support/store-setup';
 
 interface Shape {
   readonly name: string;
@@ -42,7 +47,6 @@ export async function runIngestBench(args: string[]): Promise<void> {
       accepted = run.accepted;
       phases = run.phases;
     }
-    const best = (xs: number[]) => Math.min(...xs);
     const baselineRate = rows / (best(baseline) / 1000);
     const oursRate = accepted / (best(ours) / 1000);
     results.push({
@@ -56,7 +60,7 @@ export async function runIngestBench(args: string[]): Promise<void> {
       oursMs: ours.map(Math.round),
       baselineRowsPerSec: Math.round(baselineRate),
       oursRowsPerSec: Math.round(oursRate),
-      ratio: Number((oursRate / baselineRate).toFixed(2)),
+      ratio: ratio(oursRate, baselineRate),
       oursPeakRssMiB: peak,
       oursPhasesMs: phases,
     });
@@ -73,7 +77,7 @@ export async function runIngestBench(args: string[]): Promise<void> {
     '',
     'Lake ingest phases (ms, last run): ' + results.map((r) => `${r.shape}: ${JSON.stringify(r.oursPhasesMs)}`).join('; '),
   ].join('\n');
-  writeResults('ingest', { command: `npm run bench -- ingest ${args.join(' ')}`.trim(), machine: machine(), results }, md);
+  writeResults('ingest', { command: commandLine('ingest', args), machine: machine(), results }, md);
 }
 
 async function ensureCsv(shape: Shape): Promise<string> {
@@ -82,18 +86,18 @@ async function ensureCsv(shape: Shape): Promise<string> {
   console.error(`generating ${path} …`);
   const db = await DuckDbClient.open();
   try {
-    const sql = syntheticBarsSql({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 });
+    const bars = raw(syntheticBarsSql({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 }));
     // The vendor convention: the bar's start date, one row per symbol and day, by date.
     await db.withSession((s) =>
       s.run(
-        `COPY (SELECT symbol, strftime(ts - INTERVAL 1 DAY, '%Y-%m-%d') AS date, open, high, low, close, volume FROM (${sql}) ORDER BY date, symbol)
-         TO ${quoteLiteral(`${path}.tmp`)} (FORMAT csv, HEADER)`,
+        sql`COPY (SELECT symbol, strftime(ts - INTERVAL 1 DAY, '%Y-%m-%d') AS date, open, high, low, close, volume FROM (${bars}) ORDER BY date, symbol)
+         TO ${fileLiteral(`${path}.tmp`)} (FORMAT csv, HEADER)`,
       ),
     );
   } finally {
     db.close();
   }
-  require('node:fs').renameSync(`${path}.tmp`, path);
+  renameSync(`${path}.tmp`, path);
   return path;
 }
 
@@ -101,7 +105,7 @@ async function duckdbCopy(csv: string): Promise<number> {
   const out = join(CACHE_DIR, 'baseline.parquet');
   const db = await DuckDbClient.open();
   try {
-    const { ms } = await timed(() => db.withSession((s) => s.run(`COPY (SELECT * FROM read_csv(${quoteLiteral(csv)})) TO ${quoteLiteral(out)} (FORMAT parquet)`)));
+    const { ms } = await timed(() => db.withSession((s) => s.run(sql`COPY (SELECT * FROM read_csv(${fileLiteral(csv)})) TO ${fileLiteral(out)} (FORMAT parquet)`)));
     return ms;
   } finally {
     db.close();
@@ -112,15 +116,15 @@ async function duckdbCopy(csv: string): Promise<number> {
 async function ingestOnce(csv: string): Promise<{ ms: number; peakMiB: number; accepted: number; phases: Record<string, number> }> {
   const dataDir = join(CACHE_DIR, 'lake-run');
   rmSync(dataDir, { recursive: true, force: true });
-  const store = await FeatureStore.open(loadConfig({ DATA_DIR: dataDir }));
   try {
-    const provider = new FileProvider({ path: csv, timing: { kind: 'start', interval: { text: '1d', seconds: 86400 } } });
-    const { peakMiB, value } = await peakRss(() => timed(() => store.ingest.run(provider, { dataset: 'bars_1d', createAs: 'bars' })));
-    const summary = value.value;
-    if (summary.failures.length) throw new Error(JSON.stringify(summary.failures));
-    return { ms: value.ms, peakMiB, accepted: summary.accepted, phases: { ...summary.batches[0].phases } };
+    return await withStore(dataDir, async (store) => {
+      const provider = new FileProvider({ path: csv, timing: { kind: 'start', interval: { text: '1d', seconds: 86400 } } });
+      const { peakMiB, value } = await peakRss(() => timed(() => store.ingest.run(provider, { dataset: 'bars_1d', createAs: 'bars' })));
+      const summary = value.value;
+      if (summary.failures.length) throw new Error(JSON.stringify(summary.failures));
+      return { ms: value.ms, peakMiB, accepted: summary.accepted, phases: { ...summary.batches[0].phases } };
+    });
   } finally {
-    await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,12 @@
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDbClient, FeatureStore, SyntheticProvider, applyCatalog, barSchema, loadConfig, marketCatalog, quoteLiteral } from '@app/features';
-import { CACHE_DIR, machine, options, peakRss, timed, writeResults } from './support';
+import { DuckDbClient, FeatureStore, applyCatalog, barSchema, fileLiteral, loadConfig, marketCatalog, raw, sql } from '@app/features';
+import { CACHE_DIR, dataDirOverLake } from './support/cache';
+import { peakRss, timed } from './support/measure';
+import { options } from './support/options';
+import { commandLine, machine, ratio, writeResults } from './support/report';
+import { sum } from './support/stats';
+import { ingestSyntheticBars, withStore } from './support/store-setup';
 
 /**
  * Materialisation benchmark: the whole built-in catalog over N symbols x D days of synthetic
@@ -13,8 +18,9 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
   const symbols = Number(opts.symbols ?? '5000');
   const days = Number(opts.days ?? '2520');
   const lakeRoot = await ensureLake(symbols, days);
-  const source = `read_parquet(${quoteLiteral(join(lakeRoot, 'lake', 'bars_1d', 'date=*', '*.parquet'))}, hive_partitioning = true)`;
-  const current = `SELECT * EXCLUDE (date) FROM ${source} QUALIFY row_number() OVER (PARTITION BY symbol, ts ORDER BY ingested_at DESC) = 1`;
+  const bars = fileLiteral(join(lakeRoot, 'lake', 'bars_1d', 'date=*', '*.parquet'));
+  // The lake's current rows: the latest version of each (symbol, ts), as the materialiser reads them.
+  const current = sql`SELECT * EXCLUDE (date) FROM read_parquet(${bars}, hive_partitioning = true) QUALIFY row_number() OVER (PARTITION BY symbol, ts ORDER BY ingested_at DESC) = 1`;
 
   const baseline: Record<string, number> = {};
   let baselineRows = 0;
@@ -25,8 +31,8 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
         const out = join(CACHE_DIR, `direct-${view.name}.parquet`);
         const { ms, value } = await timed(() =>
           db.withSession(async (s) => {
-            await s.run(`CREATE TEMP VIEW source AS ${current}`);
-            return s.run(`COPY (${view.sql}) TO ${quoteLiteral(out)} (FORMAT parquet)`);
+            await s.run(sql`CREATE TEMP VIEW source AS ${current}`);
+            return s.run(sql`COPY (${raw(view.sql)}) TO ${fileLiteral(out)} (FORMAT parquet)`);
           }),
         );
         baseline[view.name] = Math.round(ms);
@@ -38,10 +44,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     }
   });
 
-  const runDir = join(CACHE_DIR, 'materialize-run');
-  rmSync(runDir, { recursive: true, force: true });
-  mkdirSync(runDir, { recursive: true });
-  symlinkSync(join(lakeRoot, 'lake'), join(runDir, 'lake'));
+  const runDir = dataDirOverLake('materialize-run', lakeRoot);
   const ours: Record<string, number> = {};
   const phases: Record<string, Readonly<Record<string, number>>> = {};
   let oursRows = 0;
@@ -59,11 +62,11 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
   await store.close();
   rmSync(runDir, { recursive: true, force: true });
 
-  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-  const baselineRate = baselineRows / (sum(baseline) / 1000);
-  const oursRate = oursRows / (sum(ours) / 1000);
+  const total = (r: Record<string, number>) => sum(Object.values(r));
+  const baselineRate = baselineRows / (total(baseline) / 1000);
+  const oursRate = oursRows / (total(ours) / 1000);
   const result = {
-    command: `npm run bench -- materialize ${args.join(' ')}`.trim(),
+    command: commandLine('materialize', args),
     machine: machine(),
     symbols,
     days,
@@ -73,7 +76,7 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     oursRows,
     baselineRowsPerSec: Math.round(baselineRate),
     oursRowsPerSec: Math.round(oursRate),
-    ratio: Number((oursRate / baselineRate).toFixed(2)),
+    ratio: ratio(oursRate, baselineRate),
     oursPeakRssMiB: measured.peakMiB,
     oursPhasesMs: phases,
     directPeakRssMiB: direct.peakMiB,
@@ -87,8 +90,8 @@ export async function runMaterializeBench(args: string[]): Promise<void> {
     '',
     '| | rows | ms | rows/s | peak RSS MiB |',
     '| --- | ---: | ---: | ---: | ---: |',
-    `| direct DuckDB | ${baselineRows} | ${sum(baseline)} | ${result.baselineRowsPerSec} | ${direct.peakMiB} |`,
-    `| materialise (offline + online) | ${oursRows} | ${sum(ours)} | ${result.oursRowsPerSec} | ${measured.peakMiB} |`,
+    `| direct DuckDB | ${baselineRows} | ${total(baseline)} | ${result.baselineRowsPerSec} | ${direct.peakMiB} |`,
+    `| materialise (offline + online) | ${oursRows} | ${total(ours)} | ${result.oursRowsPerSec} | ${measured.peakMiB} |`,
     '',
     `Ratio (ours / direct rows/s): **${result.ratio}**. Per view (ms): direct ${JSON.stringify(baseline)}, ours ${JSON.stringify(ours)}.`,
     '',
@@ -102,11 +105,6 @@ async function ensureLake(symbols: number, days: number): Promise<string> {
   if (existsSync(join(dir, 'lake', 'bars_1d'))) return dir;
   rmSync(dir, { recursive: true, force: true });
   console.error(`generating ${symbols} x ${days} synthetic bars into ${dir} …`);
-  const store = await FeatureStore.open(loadConfig({ DATA_DIR: dir }));
-  try {
-    await store.ingest.run(new SyntheticProvider({ symbols, days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z') }), { dataset: 'bars_1d', createAs: 'bars' });
-  } finally {
-    await store.close();
-  }
+  await withStore(dir, (store) => ingestSyntheticBars(store, { symbols, days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z') }));
   return dir;
 }

@@ -1,8 +1,8 @@
 import { runIngestBench } from './ingest.bench';
 import { runMaterializeBench } from './materialize.bench';
-import { runOnlineBench } from './online.bench';
-import { runStreamBench } from './stream.bench';
-import { runTrainingSetBench } from './training-set.bench';
+import { runOnlineBench } from './online/online.bench';
+import { runStreamBench } from './stream/stream.bench';
+import { runTrainingSetBench } from './training-set/training-set.bench';
 
 /** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
 const benches: Record<string, (args: string[]) => Promise<void>> = {

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, query, tempDataDir } from './support/helpers';
-import { startTestApi, type TestApi } from './support/processes';
+import { startTestApi, type TestApi } from './support/test-api';
 
 const FEATURES = ['returns:ret_1d', 'volatility:vol_20d', 'updown:going_up', 'trend:rsi_14'];
 const SYMBOLS = ['SYN0001', 'SYN0002', 'BTC-USD', 'NOPE'];

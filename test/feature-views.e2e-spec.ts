@@ -1,5 +1,5 @@
-import { expectEventually } from './support/helpers';
-import { startTestApi, type TestApi } from './support/processes';
+import { startTestApi, type TestApi } from './support/test-api';
+import { expectEventually } from './support/wait';
 
 const VIEW = {
   name: 'price_momentum',

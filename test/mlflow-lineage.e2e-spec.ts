@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApi } from '../apps/api/src/server';
 import type { FeatureStore } from '@app/features';
-import { ROOT, expectEventually, tempDataDir, testConfig } from './support/helpers';
+import { ROOT, tempDataDir, testConfig } from './support/helpers';
 import { MlflowServer } from './support/mlflow.server';
+import { expectEventually } from './support/wait';
 
 describe('lineage logged to a real MLflow tracking server', () => {
   let tmp: ReturnType<typeof tempDataDir>;

@@ -1,9 +1,10 @@
 import { LmdbOnlineStore, RedisOnlineStore, marketSignalsService, type OnlineRow, type OnlineStoreDriver } from '@app/features';
 import { writeFileSync } from 'node:fs';
 import { cli } from './support/processes';
-import { expectEventually, query, tempDataDir } from './support/helpers';
-import { startTestApi, type TestApi } from './support/processes';
+import { query, tempDataDir } from './support/helpers';
 import { startRedis, type TestRedis } from './support/redis.server';
+import { startTestApi, type TestApi } from './support/test-api';
+import { expectEventually } from './support/wait';
 
 const FEATURES = ['returns:ret_1d', 'volatility:vol_20d', 'updown:going_up', 'trend:rsi_14'];
 const SYMBOLS = ['SYN0001', 'SYN0007', 'BTC-USD', 'NOPE', 'SYN0001'];

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbOnlineStore, marketCatalog } from '@app/features';
-import { expectEventually, freePort, openStore, ROOT, tempDataDir } from './support/helpers';
-import { ensureDefaultBroker, metric, produce, startWorker, type Worker } from './support/kafka';
+import { openStore, ROOT, tempDataDir } from './support/helpers';
+import { ensureDefaultBroker, produce } from './support/kafka';
+import { freePort } from './support/ports';
+import { metric } from './support/prometheus';
+import { startWorker, type Worker } from './support/stream-worker';
+import { expectEventually } from './support/wait';
 
 const DAY = 86_400_000;
 const END = Date.parse('2026-06-01T00:00:00Z');

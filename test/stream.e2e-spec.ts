@@ -1,7 +1,11 @@
 import type { Message } from 'kafkajs';
-import { DuckDbClient, LmdbOnlineStore, SyntheticProvider, applyCatalog, fileLiteral, marketCatalog, sql, type FeatureStore, type Sql, type SqlRow } from '@app/features';
-import { expectEventually, freePort, openStore, tempDataDir } from './support/helpers';
-import { consumeAll, ensureDefaultBroker, metric, produce, startBroker, startWorker, topicSize, withAdmin, type TestBroker, type Worker } from './support/kafka';
+import { LmdbOnlineStore, SyntheticProvider, applyCatalog, fileLiteral, marketCatalog, sql, type FeatureStore, type SqlRow } from '@app/features';
+import { openStore, query, tempDataDir } from './support/helpers';
+import { consumeAll, ensureDefaultBroker, produce, startBroker, topicSize, withAdmin, type TestBroker } from './support/kafka';
+import { freePort } from './support/ports';
+import { metric } from './support/prometheus';
+import { startWorker, type Worker } from './support/stream-worker';
+import { expectEventually } from './support/wait';
 
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -29,16 +33,6 @@ function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {
 }
 
 const asMessage = (b: Bar): Message => ({ key: b.symbol, value: JSON.stringify(b) });
-
-/** Runs a query on a throwaway DuckDB (an independent reader of the Parquet files). */
-async function query<T extends SqlRow = SqlRow>(statement: Sql): Promise<T[]> {
-  const db = await DuckDbClient.open();
-  try {
-    return await db.withSession((s) => s.all<T>(statement));
-  } finally {
-    db.close();
-  }
-}
 
 /** Current lake rows (latest ingested_at per key) and how many stored copies each key has. */
 async function lake(dataDir: string, symbols: readonly string[], dataset = 'bars_1d'): Promise<{ current: Map<string, Bar>; copies: Map<string, number> }> {

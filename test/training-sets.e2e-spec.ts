@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { query } from './support/helpers';
-import { startTestApi, type TestApi } from './support/processes';
+import { startTestApi, type TestApi } from './support/test-api';
 
 describe('training sets over HTTP: point in time, reproducible, linked to runs', () => {
   let api: TestApi;

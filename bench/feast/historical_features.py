@@ -23,6 +23,8 @@ from datetime import timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from feast_views import symbol_and_views
+
 
 def main() -> None:
     p = argparse.ArgumentParser()
@@ -40,9 +42,7 @@ def main() -> None:
     a.offline = os.path.abspath(a.offline)
 
     import feast
-    from feast import Entity, FeatureStore, FeatureView, Field, FileSource, RepoConfig
-    from feast.types import Float64
-    from feast.value_type import ValueType
+    from feast import FeatureStore, RepoConfig
 
     shutil.rmtree(a.repo, ignore_errors=True)
     os.makedirs(os.path.join(a.repo, "data"), exist_ok=True)
@@ -64,27 +64,7 @@ def main() -> None:
         view, feature = ref.split(":")
         by_view.setdefault(view, []).append(feature)
 
-    symbol = Entity(name="symbol", join_keys=["symbol"], value_type=ValueType.STRING)
-    views = []
-    for view, features in by_view.items():
-        folder = os.path.join(a.offline, view, f"v{a.version}")
-        files = sorted(f for f in os.listdir(folder) if f.endswith(".parquet"))
-        if len(files) != 1:
-            # One FileSource reads one path; a directory of parts is read as a dataset.
-            path = folder
-        else:
-            path = os.path.join(folder, files[0])
-        source = FileSource(name=f"{view}_source", path=path, timestamp_field="event_ts", created_timestamp_column="created_ts")
-        views.append(
-            FeatureView(
-                name=view,
-                entities=[symbol],
-                ttl=timedelta(seconds=a.ttl_seconds),
-                schema=[Field(name=f, dtype=Float64) for f in features],
-                source=source,
-                online=False,
-            )
-        )
+    symbol, views = symbol_and_views(a.offline, a.version, by_view, timedelta(seconds=a.ttl_seconds), online=False)
     t0 = time.perf_counter()
     fs.apply([symbol, *views])
     apply_ms = (time.perf_counter() - t0) * 1000

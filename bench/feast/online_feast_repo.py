@@ -16,7 +16,6 @@ the same latest feature values as our online store, ready for `feast serve`.
 Prints one JSON line: {"feast", "rows": {view: n}, "applyMs", "writeMs"}.
 """
 import argparse
-import glob
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ import warnings
 from datetime import timedelta
 
 warnings.filterwarnings("ignore")
+
+from feast_views import offline_files, symbol_and_views  # noqa: E402 (after the warnings filter)
 
 
 def main() -> None:
@@ -44,9 +45,7 @@ def main() -> None:
     import feast
     import pandas as pd
     import pyarrow.parquet as pq
-    from feast import Entity, FeatureService, FeatureStore, FeatureView, Field, FileSource
-    from feast.types import Float64
-    from feast.value_type import ValueType
+    from feast import FeatureService, FeatureStore
 
     shutil.rmtree(repo, ignore_errors=True)
     os.makedirs(os.path.join(repo, "data"), exist_ok=True)
@@ -64,29 +63,7 @@ def main() -> None:
         )
     fs = FeatureStore(repo_path=repo)
 
-    symbol = Entity(name="symbol", join_keys=["symbol"], value_type=ValueType.STRING)
-    fvs = []
-    for view, features in views_spec.items():
-        folder = os.path.join(os.path.abspath(a.offline), view, f"v{a.version}")
-        files = sorted(glob.glob(os.path.join(folder, "*.parquet")))
-        if not files:
-            raise SystemExit(f"no offline Parquet files under {folder}")
-        source = FileSource(
-            name=f"{view}_source",
-            path=files[0] if len(files) == 1 else folder,
-            timestamp_field="event_ts",
-            created_timestamp_column="created_ts",
-        )
-        fvs.append(
-            FeatureView(
-                name=view,
-                entities=[symbol],
-                ttl=timedelta(days=a.ttl_days),
-                schema=[Field(name=f, dtype=Float64) for f in features],
-                source=source,
-                online=True,
-            )
-        )
+    symbol, fvs = symbol_and_views(a.offline, a.version, views_spec, timedelta(days=a.ttl_days), online=True)
     service = FeatureService(name=a.service, features=fvs)
     t0 = time.perf_counter()
     fs.apply([symbol, *fvs, service])
@@ -95,8 +72,7 @@ def main() -> None:
     rows = {}
     t0 = time.perf_counter()
     for fv in fvs:
-        folder = os.path.join(os.path.abspath(a.offline), fv.name, f"v{a.version}")
-        files = sorted(glob.glob(os.path.join(folder, "*.parquet")))
+        _, files = offline_files(a.offline, fv.name, a.version)
         columns = ["symbol", "event_ts", "created_ts", *views_spec[fv.name]]
         df = pd.concat([pq.read_table(f, columns=columns).to_pandas() for f in files], ignore_index=True)
         latest = df.sort_values(["symbol", "event_ts", "created_ts"]).groupby("symbol", sort=False).tail(1).reset_index(drop=True)

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDbClient, FeatureStore, FixedClock, loadConfig, type AppConfig, type Clock, type SqlRow } from '@app/features';
+import { DuckDbClient, FeatureStore, FixedClock, fileLiteral, loadConfig, raw, sql, type AppConfig, type Clock, type Sql, type SqlRow } from '@app/features';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const SAMPLE_CSV = join(ROOT, 'data', 'samples', 'btc-usd-daily-2021.csv');
@@ -23,10 +22,10 @@ export async function openStore(dataDir: string, clock: Clock = new FixedClock(n
 }
 
 /** Runs a query on a throwaway DuckDB (an independent reader of the lake's Parquet files). */
-export async function query<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
+export async function query<T extends SqlRow = SqlRow>(text: Sql | string): Promise<T[]> {
   const db = await DuckDbClient.open();
   try {
-    return await db.withSession((s) => s.all<T>(sql));
+    return await db.withSession((s) => s.all<T>(text));
   } finally {
     db.close();
   }
@@ -34,27 +33,14 @@ export async function query<T extends SqlRow = SqlRow>(sql: string): Promise<T[]
 
 /** Every row of a dataset's committed files, superseded versions included. */
 export function lakeRows(dataDir: string, dataset: string, orderBy = 'symbol, ts, ingested_at'): Promise<SqlRow[]> {
-  return query(`SELECT * EXCLUDE (date) FROM read_parquet('${dataDir}/lake/${dataset}/date=*/*.parquet', hive_partitioning = true) ORDER BY ${orderBy}`);
+  const files = fileLiteral(`${dataDir}/lake/${dataset}/date=*/*.parquet`);
+  return query(sql`SELECT * EXCLUDE (date) FROM read_parquet(${files}, hive_partitioning = true) ORDER BY ${raw(orderBy)}`);
 }
 
 export function writeText(dir: string, name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;
-}
-
-/** Retries an assertion until it passes or the time runs out, instead of sleeping. */
-export async function expectEventually(assertion: () => Promise<void> | void, timeoutMs = 10_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await assertion();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  }
 }
 
 /**
@@ -81,15 +67,4 @@ export function referenceDailyBars(csv: string, symbol: string): Map<string, Rec
     });
   }
   return bars;
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,12 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { createTopics } from '@app/features';
 import { ROOT, tempDataDir } from './helpers';
 
-/** The broker `npm test` starts (scripts/kafka.sh, 127.0.0.1:9092); started here too if it is not running. */
+/** The broker `npm test` and the stream bench use (scripts/kafka.sh's default port). */
+export const DEFAULT_BROKERS: readonly string[] = ['127.0.0.1:9092'];
+
+/** The default broker; started here too if it is not running. */
 export async function ensureDefaultBroker(): Promise<string[]> {
-  await script(['start'], {});
-  return ['127.0.0.1:9092'];
+  await kafkaScript(['start']);
+  return [...DEFAULT_BROKERS];
 }
 
 /** A broker of its own (another port, its own data folder) that a test may stop and start. */
@@ -20,28 +23,30 @@ export interface TestBroker {
 export async function startBroker(port: number): Promise<TestBroker> {
   const tmp = tempDataDir('fs-kafka-');
   const env = { KAFKA_PORT: String(port), KAFKA_DATA_DIR: tmp.dir, KAFKA_HEAP: '384m' };
-  await script(['start'], env);
+  await kafkaScript(['start'], env);
   return {
     brokers: [`127.0.0.1:${port}`],
-    stop: () => script(['stop'], env),
-    start: () => script(['start'], env),
+    stop: async () => void (await kafkaScript(['stop'], env)),
+    start: async () => void (await kafkaScript(['start'], env)),
     async close() {
-      await script(['stop'], env);
+      await kafkaScript(['stop'], env);
       tmp.cleanup();
     },
   };
 }
 
-function script(args: string[], env: Record<string, string>): Promise<void> {
+/** Runs scripts/kafka.sh (start, stop, status) with extra environment; resolves to its output. */
+export function kafkaScript(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('bash', ['scripts/kafka.sh', ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 180_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`kafka.sh ${args.join(' ')}: ${error.message}\n${stdout}\n${stderr}`)) : resolve(),
+      error ? reject(new Error(`kafka.sh ${args.join(' ')}: ${error.message}\n${stdout}\n${stderr}`)) : resolve(`${stdout}${stderr}`),
     );
   });
 }
 
-export function kafkaClient(brokers: string[]): Kafka {
-  return new Kafka({ clientId: 'test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 2000 } });
+/** A client that retries 30 times, up to 2 s apart: a broker just started may not lead its partitions yet. */
+export function kafkaClient(brokers: readonly string[], clientId = 'test'): Kafka {
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 2000 } });
 }
 
 /**
@@ -99,47 +104,4 @@ export async function consumeAll(brokers: string[], topic: string, expected: num
   });
   await consumer.disconnect();
   return out;
-}
-
-/** `npm run ingest -- stream …` as a child process. */
-export interface Worker {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-  ready(): Promise<void>;
-}
-
-export function startWorker(dataDir: string, args: string[]): Worker {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/ingest/src/main.ts', 'stream', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir } });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => output,
-    exited,
-    ready: () =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => {
-          if (output.includes('streaming ')) {
-            clearInterval(timer);
-            resolve();
-          } else if (child.exitCode !== null) {
-            clearInterval(timer);
-            reject(new Error(`worker exited: ${output}`));
-          }
-        }, 50);
-      }),
-  };
-}
-
-/** Reads one counter or gauge from a Prometheus text endpoint (summed over labels). */
-export async function metric(port: number, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && (l[name.length] === ' ' || l[name.length] === '{'))
-    .filter((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }

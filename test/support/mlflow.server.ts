@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './ports';
+import { hasExited, stopGroup } from './processes';
+import { answersOk, httpStatus, waitFor } from './wait';
 
 /** A real MLflow tracking server (pip `mlflow`) on a free local port, with a SQLite store. */
 export class MlflowServer {
@@ -16,32 +18,22 @@ export class MlflowServer {
       ['-m', 'mlflow', 'server', '--backend-store-uri', `sqlite:///${this.dir}/mlflow.db`, '--default-artifact-root', `${this.dir}/artifacts`, '--host', '127.0.0.1', '--port', String(this.port), '--workers', '1'],
       { stdio: 'ignore', detached: true },
     );
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${this.url}/health`)).ok) return this.url;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline) throw new Error('MLflow server did not start within 90 s');
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    const child = this.child;
+    await waitFor(
+      async () => {
+        if (hasExited(child)) throw new Error(`the MLflow server exited with ${child.exitCode ?? child.signalCode} (is mlflow installed for python3?)`);
+        return answersOk(`${this.url}/health`);
+      },
+      { timeoutMs: 90_000, everyMs: 300, what: `the MLflow server on ${this.url}` },
+    );
+    return this.url;
   }
 
   async stop(): Promise<void> {
     if (!this.child?.pid) return;
-    const exited = new Promise((r) => this.child!.once('exit', r));
-    process.kill(-this.child.pid, 'SIGTERM'); // the whole group: mlflow starts worker processes
-    await exited;
-    // Wait until the port is closed, so a restart on it works.
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${this.url}/health`);
-        await new Promise((r) => setTimeout(r, 200));
-      } catch {
-        return;
-      }
-    }
+    await stopGroup(this.child); // the whole group: mlflow starts worker processes
+    // Until the port is closed, so that a restart on it works.
+    await waitFor(async () => (await httpStatus(`${this.url}/health`)) === null, { timeoutMs: 20_000, everyMs: 200, what: `${this.url} to close` });
   }
 
   /** Creates a run in the default experiment; returns its id. */
@@ -56,15 +48,4 @@ export class MlflowServer {
     const body = (await res.json()) as { run: { inputs?: { dataset_inputs?: Array<{ tags?: Array<{ key: string; value: string }>; dataset: Record<string, string> }> } } };
     return body.run.inputs?.dataset_inputs ?? [];
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort, tempDataDir } from './helpers';
+import { tempDataDir } from './helpers';
+import { freePort } from './ports';
+import { hasExited } from './processes';
 
 /** A real redis-server on a free local port, with its own folder; can be stopped and started again. */
 export interface TestRedis {
@@ -11,14 +13,25 @@ export interface TestRedis {
   start(): Promise<void>;
   /** Stops it for good and removes its folder. */
   close(): Promise<void>;
+  /** The running server process, for a caller that kills its children on exit (the online bench). */
+  process(): ChildProcess | null;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export interface RedisOptions {
+  /**
+   * Writes every command to its append-only file before answering (default true), so a test can
+   * restart it and find the data; a bench turns it off to measure the store, not the disk.
+   */
+  readonly appendOnly?: boolean;
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
+  const persistence = options.appendOnly === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
   const port = await freePort();
   const tmp = tempDataDir('fs-redis-');
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp.dir, '--save', '', ...persistence], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -40,7 +53,7 @@ export async function startRedis(): Promise<TestRedis> {
   const stop = async () => {
     const running = child;
     child = null;
-    if (!running || running.exitCode !== null) return;
+    if (!running || hasExited(running)) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGTERM');
@@ -52,6 +65,7 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     start,
     stop,
+    process: () => child,
     async close() {
       await stop();
       tmp.cleanup();
