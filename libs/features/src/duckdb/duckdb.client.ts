@@ -1,14 +1,9 @@
-import { DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
 import { Sql } from '../sql/sql';
+import { openEngine, type EngineSettings } from './duckdb.engine';
 
 /** A JSON-safe row as read back from DuckDB. */
 export type SqlRow = Record<string, unknown>;
-
-export interface DuckDbOptions {
-  readonly threads?: number;
-  readonly memoryLimit?: string;
-  readonly tempDirectory?: string;
-}
 
 /** Progress of the statement running on a connection, as DuckDB reports it. */
 export interface QueryProgress {
@@ -16,32 +11,18 @@ export interface QueryProgress {
   readonly rowsProcessed: number;
 }
 
-/**
- * One in-process DuckDB database (in memory: the lake is Parquet on disk, so every process
- * opens its own engine and nothing holds a file lock). All times are UTC.
- */
+/** One in-process DuckDB engine, set up by `openEngine`; hands out sessions. All times are UTC. */
 export class DuckDbClient {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly options: DuckDbOptions,
-  ) {}
+  private constructor(private readonly instance: DuckDBInstance) {}
 
-  /** Opens an in-memory DuckDB with the given resource limits. */
-  static async open(options: DuckDbOptions = {}): Promise<DuckDbClient> {
-    // TimeZone needs ICU, which loads with the first connection: each session sets it.
-    const config: Record<string, string> = {};
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
-    const instance = await DuckDBInstance.create(':memory:', config);
-    return new DuckDbClient(instance, options);
+  /** Opens an engine with the given settings (resource limits; `confineTo` for a sandbox). */
+  static async open(settings: EngineSettings = {}): Promise<DuckDbClient> {
+    return new DuckDbClient(await openEngine(settings));
   }
 
   /** A new session on this database; the caller closes it. */
   async session(): Promise<DuckDbSession> {
-    const connection = await this.instance.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    return new DuckDbSession(connection);
+    return new DuckDbSession(await this.instance.connect());
   }
 
   /** Runs `work` on a fresh session and always closes it. */
@@ -56,10 +37,6 @@ export class DuckDbClient {
 
   close(): void {
     this.instance.closeSync();
-  }
-
-  get settings(): DuckDbOptions {
-    return this.options;
   }
 }
 
@@ -121,10 +98,6 @@ export class DuckDbSession {
   get progress(): QueryProgress {
     const p = this.connection.progress;
     return { percentage: p.percentage, rowsProcessed: Number(p.rows_processed) };
-  }
-
-  interrupt(): void {
-    this.connection.interrupt();
   }
 
   close(): void {
