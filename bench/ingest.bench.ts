@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDbClient, FeatureStore, FileProvider, loadConfig, quoteLiteral, syntheticBarsSql } from '@app/features';
+import { DuckDbClient, FeatureStore, FileProvider, fileLiteral, loadConfig, quoteLiteral, sql, syntheticBarsQuery } from '@app/features';
 import { CACHE_DIR, machine, options, peakRss, timed, writeResults } from './support';
 
 interface Shape {
@@ -82,12 +82,12 @@ async function ensureCsv(shape: Shape): Promise<string> {
   console.error(`generating ${path} …`);
   const db = await DuckDbClient.open();
   try {
-    const sql = syntheticBarsSql({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 });
+    const bars = syntheticBarsQuery({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 });
     // The vendor convention: the bar's start date, one row per symbol and day, by date.
     await db.withSession((s) =>
       s.run(
-        `COPY (SELECT symbol, strftime(ts - INTERVAL 1 DAY, '%Y-%m-%d') AS date, open, high, low, close, volume FROM (${sql}) ORDER BY date, symbol)
-         TO ${quoteLiteral(`${path}.tmp`)} (FORMAT csv, HEADER)`,
+        sql`COPY (SELECT symbol, strftime(ts - INTERVAL 1 DAY, '%Y-%m-%d') AS date, open, high, low, close, volume FROM (${bars}) ORDER BY date, symbol)
+         TO ${fileLiteral(`${path}.tmp`)} (FORMAT csv, HEADER)`,
       ),
     );
   } finally {
