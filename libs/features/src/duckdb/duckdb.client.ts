@@ -132,7 +132,7 @@ function normaliseRow(row: Record<string, unknown>, names: readonly string[], ty
 const INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
 
 /** Converts DuckDB's "2021-04-02 00:00:00.5+00" (or naive) rendering into "2021-04-02T00:00:00.5Z". */
-export function toIsoUtc(text: string): string {
+function toIsoUtc(text: string): string {
   const base = text.replace(/\+00(:00)?$/, '').replace(' ', 'T');
   return `${base}Z`;
 }
