@@ -35,6 +35,7 @@ export class DuckDbClient {
     }
   }
 
+  /** Closes the engine; its sessions must be closed already. */
   close(): void {
     this.instance.closeSync();
   }
@@ -95,11 +96,13 @@ export class DuckDbSession {
     return (await this.connection.extractStatements(sql)).count;
   }
 
+  /** How far the statement running on this session has got. */
   get progress(): QueryProgress {
     const p = this.connection.progress;
     return { percentage: p.percentage, rowsProcessed: Number(p.rows_processed) };
   }
 
+  /** Closes the connection; its temp tables go with it. */
   close(): void {
     this.connection.closeSync();
   }

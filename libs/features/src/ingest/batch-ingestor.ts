@@ -77,6 +77,7 @@ export class BatchIngestor {
     private readonly clock: Clock,
   ) {}
 
+  /** Ingests one source as one batch; writes nothing when the same batch was ingested before (unless `force`). */
   async ingest(request: IngestRequest, progress: ProgressSink = silentProgress): Promise<IngestResult> {
     const started = Date.now();
     const timer = new PhaseTimer();

@@ -134,6 +134,7 @@ export class FeatureSqlSandbox {
     }
   }
 
+  /** Closes the session and its engine. */
   close(): void {
     this.session.close();
     this.engine.close();
