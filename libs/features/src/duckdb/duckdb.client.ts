@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
-import { Sql } from '../sql/sql';
+import type { Sql } from '../sql/sql';
 import { openEngine, type EngineSettings } from './duckdb.engine';
 
 /** A JSON-safe row as read back from DuckDB. */
@@ -47,21 +47,21 @@ export class DuckDbSession {
 
   /** Runs a query and hands back DuckDB's own result, to read chunk by chunk (large answers). */
   stream(query: Sql | string): Promise<DuckDBResult> {
-    const { text, params } = statement(query, []);
+    const { text, params } = statement(query);
     return this.connection.stream(text, params);
   }
 
   /** Executes a statement; returns the number of rows it changed or produced, where DuckDB reports one. */
-  async run(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<number> {
-    const { text, params } = statement(query, values);
+  async run(query: Sql | string): Promise<number> {
+    const { text, params } = statement(query);
     const result = await this.connection.run(text, params);
     const changed = result.rowsChanged;
     return typeof changed === 'number' ? changed : 0;
   }
 
   /** Runs a query and returns its rows as JSON-safe objects (BIGINT as number, times as ISO text). */
-  async all<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T[]> {
-    const { text, params } = statement(query, values);
+  async all<T extends SqlRow = SqlRow>(query: Sql | string): Promise<T[]> {
+    const { text, params } = statement(query);
     const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const names = reader.columnNames();
@@ -73,7 +73,7 @@ export class DuckDbSession {
    * BIGINT stays bigint, timestamps become epoch milliseconds, text stays text; no row objects.
    */
   async columns(query: Sql | string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
-    const { text, params } = statement(query, []);
+    const { text, params } = statement(query);
     const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const raw = reader.getColumns();
@@ -87,8 +87,8 @@ export class DuckDbSession {
   }
 
   /** The first row of a query, or undefined. */
-  async one<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T | undefined> {
-    return (await this.all<T>(query, values))[0];
+  async one<T extends SqlRow = SqlRow>(query: Sql | string): Promise<T | undefined> {
+    return (await this.all<T>(query))[0];
   }
 
   /** How many statements DuckDB's parser finds in `sql` (nothing is executed). */
@@ -108,13 +108,11 @@ export class DuckDbSession {
   }
 }
 
-// A `sql` fragment carries its own values; plain text (fixed statements) may pass them beside it.
-function statement(query: Sql | string, values: readonly DuckDBValue[]): { text: string; params: DuckDBValue[] | undefined } {
-  if (query instanceof Sql) {
-    const { text, params } = query.render();
-    return { text, params: params.length ? params : undefined };
-  }
-  return { text: query, params: values.length ? [...values] : undefined };
+// A `sql` fragment carries its own values; a plain string is a fixed statement without any.
+function statement(query: Sql | string): { text: string; params: DuckDBValue[] | undefined } {
+  if (typeof query === 'string') return { text: query, params: undefined };
+  const { text, params } = query.render();
+  return { text, params: params.length ? params : undefined };
 }
 
 // getRowObjectsJson renders BIGINT as text and times in DuckDB's own format; callers want
