@@ -224,26 +224,27 @@ export class BatchIngestor {
         );
         timer.mark('write');
         if (isNewDataset) await this.registry.putDataset(schema, true);
-        const record = await this.lake.commit(
-          dir,
-          {
-            batchId,
-            dataset: request.dataset,
-            identity,
-            source: request.source.label,
-            rows: totals.good,
-            rejected: totals.bad,
-            ingestedAt: batchTime.toISOString(),
-            committedAt: this.clock.now().toISOString(),
-          },
-          this.registry,
-        );
-        timer.mark('commit');
-        return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
       } catch (error) {
         await this.lake.discardStaging(dir);
         throw error;
       }
+      // From here the lake owns the staging folder: it discards or finishes it whatever happens.
+      const record = await this.lake.commit(
+        dir,
+        {
+          batchId,
+          dataset: request.dataset,
+          identity,
+          source: request.source.label,
+          rows: totals.good,
+          rejected: totals.bad,
+          ingestedAt: batchTime.toISOString(),
+          committedAt: this.clock.now().toISOString(),
+        },
+        this.registry,
+      );
+      timer.mark('commit');
+      return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
     } finally {
       await session.run(sql`DROP TABLE IF EXISTS ${groups}`);
     }

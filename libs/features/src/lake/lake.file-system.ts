@@ -4,8 +4,7 @@
  * and the production code carries no fault switch.
  */
 export interface LakeFileSystem {
-  exists(path: string): Promise<boolean>;
-  /** The names in a folder. */
+  /** The names in a folder; none when the folder does not exist. */
   list(dir: string): Promise<string[]>;
   /** Creates a folder and its parents; an existing one is fine. */
   makeDir(dir: string): Promise<void>;

@@ -56,7 +56,6 @@ export class LakeRepository {
   /** True once a dataset has a committed file (partition folders only appear holding one). */
   async hasFiles(dataset: string): Promise<boolean> {
     const dir = this.datasetDir(dataset);
-    if (!(await this.fs.exists(dir))) return false;
     return (await this.fs.list(dir)).some((p) => p.startsWith('date='));
   }
 
@@ -66,8 +65,14 @@ export class LakeRepository {
     // The folder appears with its owner already inside, so no other process can take it for an orphan.
     const pending = join(this.stagingDir, `.${batchId}.${INSTANCE}`);
     await this.fs.makeDir(pending);
-    await this.fs.writeText(join(pending, OWNER_FILE), JSON.stringify({ pid: process.pid, instance: INSTANCE, startedAt: new Date().toISOString() }));
-    await this.fs.rename(pending, dir);
+    try {
+      await this.fs.writeText(join(pending, OWNER_FILE), JSON.stringify({ pid: process.pid, instance: INSTANCE, startedAt: new Date().toISOString() }));
+      await this.fs.rename(pending, dir);
+    } catch (error) {
+      // `recover` never looks at pending folders: this one is removed here or not at all.
+      await this.fs.remove(pending).catch(() => undefined);
+      throw error;
+    }
     return dir;
   }
 
@@ -77,26 +82,46 @@ export class LakeRepository {
   }
 
   /**
-   * Moves a staged batch into the lake and records it. The plan is written first, so a crash
-   * anywhere after that is finished by `recover`; before it, the batch simply never happened.
+   * Moves a staged batch into the lake and records it; the staging folder is this method's from
+   * the call on. The plan is written first, so a crash or an error anywhere after that is
+   * finished by `recover`; before it, the batch simply never happened.
    */
   async commit(dir: string, record: Omit<BatchRecord, 'files'>, registry: DatasetRegistry): Promise<BatchRecord> {
+    let plan: CommitPlan;
+    try {
+      plan = await this.writePlan(dir, record);
+    } catch (error) {
+      await this.discardStaging(dir);
+      throw error;
+    }
+    try {
+      await this.applyPlan(dir, plan, registry);
+    } catch (error) {
+      // Some files may be in the lake already: the batch must be finished, not discarded. Without
+      // its owner file the folder is an orphan, which the next `recover` (any ingest) rolls forward.
+      await this.fs.remove(join(dir, OWNER_FILE)).catch(() => undefined);
+      throw error;
+    }
+    return plan.record;
+  }
+
+  // The plan of a commit (which file goes where), durable, in the staging folder.
+  private async writePlan(dir: string, record: Omit<BatchRecord, 'files'>): Promise<CommitPlan> {
     const staged = await this.listStagedFiles(dir);
     const moves = staged.map((file, i) => {
       const partition = file.split('/')[0];
       const name = staged.length > 1 && countIn(staged, partition) > 1 ? `${record.batchId}-${i}.parquet` : `${record.batchId}.parquet`;
       return { from: file, to: join(record.dataset, partition, name) };
     });
-    const full: BatchRecord = { ...record, files: moves.map((m) => m.to) };
+    const plan: CommitPlan = { record: { ...record, files: moves.map((m) => m.to) }, moves };
     // The staged files durable before they can become visible: the files, their entries in their
     // partition folders, and those folders' in the batch's.
     const files = staged.map((file) => join(dir, file));
     await this.fs.sync([...files, ...new Set(files.map((file) => dirname(file))), dir]);
-    await this.fs.writeText(join(dir, COMMIT_MARKER), JSON.stringify({ record: full, moves } satisfies CommitPlan));
-    // (The marker's entry too: the renames below must not outlive the plan that finishes them.)
+    await this.fs.writeText(join(dir, COMMIT_MARKER), JSON.stringify(plan));
+    // (The marker's entry too: the renames must not outlive the plan that finishes them.)
     await this.fs.sync([join(dir, COMMIT_MARKER), dir]);
-    await this.applyPlan(dir, { record: full, moves }, registry);
-    return full;
+    return plan;
   }
 
   /**
@@ -106,14 +131,12 @@ export class LakeRepository {
   async recover(registry: DatasetRegistry): Promise<{ rolledForward: string[]; discarded: string[] }> {
     const rolledForward: string[] = [];
     const discarded: string[] = [];
-    if (!(await this.fs.exists(this.stagingDir))) return { rolledForward, discarded };
     for (const batchId of await this.fs.list(this.stagingDir)) {
       if (batchId.startsWith('.')) continue;
       const dir = join(this.stagingDir, batchId);
       if (await this.ownerAlive(dir)) continue;
-      const markerPath = join(dir, COMMIT_MARKER);
-      if (await this.fs.exists(markerPath)) {
-        const plan = JSON.parse(await this.fs.readText(markerPath)) as CommitPlan;
+      if ((await this.fs.list(dir)).includes(COMMIT_MARKER)) {
+        const plan = JSON.parse(await this.fs.readText(join(dir, COMMIT_MARKER))) as CommitPlan;
         await this.applyPlan(dir, plan, registry);
         rolledForward.push(batchId);
       } else {
@@ -130,14 +153,16 @@ export class LakeRepository {
     const existing = new Set(await this.fs.list(datasetDir));
     for (const move of plan.moves) {
       const to = join(this.lakeDir, move.to);
-      const partition = move.to.split('/')[1];
-      const stagedPartition = join(dir, move.from.split('/')[0]);
-      const named = join(stagedPartition, move.to.split('/')[2]);
+      const [stagedFolder, stagedFile] = move.from.split('/');
+      const [, partition, finalName] = move.to.split('/');
+      const stagedPartition = join(dir, stagedFolder);
+      const named = join(stagedPartition, finalName);
       // A crash may have left the file under its staged name, under its final name in the
       // staging partition, or already in the lake.
-      const from = (await this.fs.exists(join(dir, move.from))) ? join(dir, move.from) : (await this.fs.exists(named)) ? named : null;
+      const present = await this.fs.list(stagedPartition);
+      const from = present.includes(stagedFile) ? join(dir, move.from) : present.includes(finalName) ? named : null;
       if (!from) continue;
-      if (!existing.has(partition) && (await this.fs.list(stagedPartition)).length === 1) {
+      if (!existing.has(partition) && present.length === 1) {
         // A new partition: rename the staged file to its final name inside the staging
         // partition, then move the whole folder in one step (one rename, no mkdir). Another
         // process may have created the partition meanwhile: then move the file alone.
@@ -149,18 +174,16 @@ export class LakeRepository {
           if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
           await this.fs.rename(named, to);
         }
-        existing.add(partition);
       } else {
         await this.fs.makeDir(dirname(to));
         await this.fs.rename(from, to);
-        existing.add(partition);
       }
+      existing.add(partition);
     }
     // The renames on disk before the batch is recorded (and, for the stream, its offsets
     // committed): after a power loss the lake holds every batch the registry lists. (Every
     // folder of the plan, also those of renames a crashed run made before this recovery.)
-    const partitions: string[] = [];
-    for (const folder of new Set(plan.moves.map((m) => dirname(join(this.lakeDir, m.to))))) if (await this.fs.exists(folder)) partitions.push(folder);
+    const partitions = [...new Set(plan.moves.map((m) => m.to.split('/')[1]))].filter((p) => existing.has(p)).map((p) => join(datasetDir, p));
     await this.fs.sync([datasetDir, ...partitions]);
     await registry.recordBatch(plan.record);
     await this.fs.remove(dir);

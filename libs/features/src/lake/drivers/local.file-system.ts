@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { LakeFileSystem } from '../lake.file-system';
 
@@ -11,15 +11,13 @@ const FSYNC_EACH_MAX = 64;
 
 /** The lake on a local (POSIX) file system. */
 export class LocalFileSystem implements LakeFileSystem {
-  async exists(path: string): Promise<boolean> {
-    return access(path).then(
-      () => true,
-      () => false,
-    );
-  }
-
-  list(dir: string): Promise<string[]> {
-    return readdir(dir);
+  async list(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   async makeDir(dir: string): Promise<void> {
