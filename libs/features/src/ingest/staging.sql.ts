@@ -34,7 +34,7 @@ export function stagingSelect(
   if (mapping.ingestedAt) {
     const src = ref(mapping.ingestedAt);
     typed.push(sql`${raw(parseTimestamp(src.toString(), mapping.ingestedAt.type))} AS _ingested_at`);
-    checks.push(check(sql`${src} IS NOT NULL AND _ingested_at IS NULL`, sql`${`${INGESTED_AT}: cannot parse `} || ${rawText(src)} || ' as a UTC timestamp'`));
+    checks.push(check(sql`${src} IS NOT NULL AND _ingested_at IS NULL`, sql`${`${INGESTED_AT}: cannot parse `} || ${rawText(src)} || ${' as a UTC timestamp'}`));
     checks.push(saneTimeCheck(INGESTED_AT, raw('_ingested_at')));
   } else {
     typed.push(sql`NULL::TIMESTAMPTZ AS _ingested_at`);

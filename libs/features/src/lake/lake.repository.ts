@@ -125,8 +125,9 @@ export class LakeRepository {
   }
 
   /**
-   * Finishes or discards staging folders left by crashed processes: with a commit marker the
-   * batch is rolled forward, without one it is deleted. Folders of live processes are left alone.
+   * Finishes or discards staging folders left by crashed processes or failed commits: with a
+   * commit marker the batch is rolled forward, without one it is deleted. Folders that a live
+   * process still owns are left alone.
    */
   async recover(registry: DatasetRegistry): Promise<{ rolledForward: string[]; discarded: string[] }> {
     const rolledForward: string[] = [];
