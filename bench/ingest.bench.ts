@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDbClient, FileProvider, fileLiteral, raw, sql, syntheticBarsSql } from '@app/features';
+import { DuckDbClient, FileProvider, fileLiteral, sql, syntheticBarsQuery } from '@app/features';
 import { CACHE_DIR } from './support/cache';
 import { peakRss, timed } from './support/measure';
 import { options } from './support/options';
@@ -86,7 +86,7 @@ async function ensureCsv(shape: Shape): Promise<string> {
   console.error(`generating ${path} …`);
   const db = await DuckDbClient.open();
   try {
-    const bars = raw(syntheticBarsSql({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 }));
+    const bars = syntheticBarsQuery({ symbols: shape.symbols, days: shape.days, seed: 7, endDate: new Date('2025-12-31T00:00:00Z'), gapRate: 0 });
     // The vendor convention: the bar's start date, one row per symbol and day, by date.
     await db.withSession((s) =>
       s.run(

@@ -3,13 +3,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SAMPLE_CSV, lakeRows, openStore, query, tempDataDir } from './support/helpers';
 
-/** Runs the real ingest CLI in a child process, optionally killed (SIGKILL) at a failpoint. */
-function ingestInChild(dataDir: string, failpoint?: string): { status: number | null; signal: NodeJS.Signals | null } {
-  const result = spawnSync(
-    process.execPath,
-    ['-r', '@swc-node/register', 'apps/ingest/src/main.ts', 'file', SAMPLE_CSV, '--dataset', 'bars_1d', '--symbol', 'BTC-USD', '--interval', '1d'],
-    { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir, FEATURE_STORE_FAILPOINT: failpoint ?? '' }, encoding: 'utf8' },
-  );
+/**
+ * Runs the ingest in a child process: the real CLI, or with `crashAt` the same ingest through a
+ * lake file system that SIGKILLs the child at that step of the commit (test/support/crash-ingest.ts).
+ */
+function ingestInChild(dataDir: string, crashAt?: 'before-commit-marker' | 'mid-rename'): { status: number | null; signal: NodeJS.Signals | null } {
+  const args = crashAt
+    ? ['test/support/crash-ingest.ts', dataDir, crashAt]
+    : ['apps/ingest/src/main.ts', 'file', SAMPLE_CSV, '--dataset', 'bars_1d', '--symbol', 'BTC-USD', '--interval', '1d'];
+  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' });
   return { status: result.status, signal: result.signal };
 }
 

@@ -6,6 +6,7 @@ import { DatasetService } from './datasets/dataset.service';
 import { DuckDbClient } from './duckdb/duckdb.client';
 import { BatchIngestor } from './ingest/batch-ingestor';
 import { IngestService } from './ingest/ingest.service';
+import type { LakeFileSystem } from './lake/lake.file-system';
 import { LakeRepository } from './lake/lake.repository';
 import { LmdbRegistry } from './registry/drivers/lmdb.registry';
 import type { FeatureRegistry } from './registry/feature-registry';
@@ -55,10 +56,13 @@ export class FeatureStore {
     readonly pushes: PushService,
   ) {}
 
-  /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
-  static async open(config: AppConfig, clock: Clock = systemClock): Promise<FeatureStore> {
+  /**
+   * Opens the stores under config.dataDir and finishes any commit a crashed process left behind.
+   * `drivers` replaces the lake's file system (a test injects faults through it).
+   */
+  static async open(config: AppConfig, clock: Clock = systemClock, drivers: { readonly lakeFileSystem?: LakeFileSystem } = {}): Promise<FeatureStore> {
     const db = await DuckDbClient.open({ ...config.duckdb, tempDirectory: join(config.dataDir, 'tmp', 'duckdb') });
-    const lake = new LakeRepository(config.dataDir);
+    const lake = new LakeRepository(config.dataDir, drivers.lakeFileSystem);
     const registry = withTransitionalViews(LmdbRegistry.open(join(config.dataDir, 'registry')));
     await lake.recover(registry.datasets);
     const ingestor = new BatchIngestor(db, lake, registry.datasets, clock);

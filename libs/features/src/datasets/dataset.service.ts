@@ -82,7 +82,7 @@ export class DatasetService {
     const scan = await this.lake.scanSql(name);
     const ts = ident(schema.timestampColumn, 'timestampColumn');
     const bounds = scan
-      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(sql`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${raw(scan)}`))) ?? { minTs: null, maxTs: null })
+      ? ((await this.db.withSession((s) => s.one<{ minTs: string | null; maxTs: string | null }>(sql`SELECT min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM ${scan}`))) ?? { minTs: null, maxTs: null })
       : { minTs: null, maxTs: null };
     this.boundsCache.set(name, { key, bounds });
     return bounds;
@@ -197,7 +197,7 @@ export class DatasetService {
     const group = joinSql([...schema.keys.map((k) => ident(k, 'keys')), ts]);
     const row = await this.db.withSession((s) =>
       s.one<{ rows: number; minTs: string | null; maxTs: string | null }>(
-        sql`SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${raw(scan)} GROUP BY ALL)`,
+        sql`SELECT count(*) AS rows, min(${ts}) AS "minTs", max(${ts}) AS "maxTs" FROM (SELECT ${group} FROM ${scan} GROUP BY ALL)`,
       ),
     );
     return row ?? { rows: 0, minTs: null, maxTs: null };

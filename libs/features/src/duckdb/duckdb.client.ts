@@ -1,14 +1,9 @@
-import { DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
-import { Sql } from '../sql/sql';
+import type { DuckDBConnection, DuckDBInstance, DuckDBResult, DuckDBValue } from '@duckdb/node-api';
+import type { Sql } from '../sql/sql';
+import { openEngine, type EngineSettings } from './duckdb.engine';
 
 /** A JSON-safe row as read back from DuckDB. */
 export type SqlRow = Record<string, unknown>;
-
-export interface DuckDbOptions {
-  readonly threads?: number;
-  readonly memoryLimit?: string;
-  readonly tempDirectory?: string;
-}
 
 /** Progress of the statement running on a connection, as DuckDB reports it. */
 export interface QueryProgress {
@@ -16,32 +11,18 @@ export interface QueryProgress {
   readonly rowsProcessed: number;
 }
 
-/**
- * One in-process DuckDB database (in memory: the lake is Parquet on disk, so every process
- * opens its own engine and nothing holds a file lock). All times are UTC.
- */
+/** One in-process DuckDB engine, set up by `openEngine`; hands out sessions. All times are UTC. */
 export class DuckDbClient {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly options: DuckDbOptions,
-  ) {}
+  private constructor(private readonly instance: DuckDBInstance) {}
 
-  /** Opens an in-memory DuckDB with the given resource limits. */
-  static async open(options: DuckDbOptions = {}): Promise<DuckDbClient> {
-    // TimeZone needs ICU, which loads with the first connection: each session sets it.
-    const config: Record<string, string> = {};
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
-    const instance = await DuckDBInstance.create(':memory:', config);
-    return new DuckDbClient(instance, options);
+  /** Opens an engine with the given settings (resource limits; `confineTo` for a sandbox). */
+  static async open(settings: EngineSettings = {}): Promise<DuckDbClient> {
+    return new DuckDbClient(await openEngine(settings));
   }
 
   /** A new session on this database; the caller closes it. */
   async session(): Promise<DuckDbSession> {
-    const connection = await this.instance.connect();
-    await connection.run("SET TimeZone = 'UTC'");
-    return new DuckDbSession(connection);
+    return new DuckDbSession(await this.instance.connect());
   }
 
   /** Runs `work` on a fresh session and always closes it. */
@@ -54,12 +35,9 @@ export class DuckDbClient {
     }
   }
 
+  /** Closes the engine; its sessions must be closed already. */
   close(): void {
     this.instance.closeSync();
-  }
-
-  get settings(): DuckDbOptions {
-    return this.options;
   }
 }
 
@@ -69,21 +47,21 @@ export class DuckDbSession {
 
   /** Runs a query and hands back DuckDB's own result, to read chunk by chunk (large answers). */
   stream(query: Sql | string): Promise<DuckDBResult> {
-    const { text, params } = statement(query, []);
+    const { text, params } = statement(query);
     return this.connection.stream(text, params);
   }
 
   /** Executes a statement; returns the number of rows it changed or produced, where DuckDB reports one. */
-  async run(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<number> {
-    const { text, params } = statement(query, values);
+  async run(query: Sql | string): Promise<number> {
+    const { text, params } = statement(query);
     const result = await this.connection.run(text, params);
     const changed = result.rowsChanged;
     return typeof changed === 'number' ? changed : 0;
   }
 
   /** Runs a query and returns its rows as JSON-safe objects (BIGINT as number, times as ISO text). */
-  async all<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T[]> {
-    const { text, params } = statement(query, values);
+  async all<T extends SqlRow = SqlRow>(query: Sql | string): Promise<T[]> {
+    const { text, params } = statement(query);
     const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const names = reader.columnNames();
@@ -95,7 +73,7 @@ export class DuckDbSession {
    * BIGINT stays bigint, timestamps become epoch milliseconds, text stays text; no row objects.
    */
   async columns(query: Sql | string): Promise<{ names: string[]; types: string[]; columns: unknown[][] }> {
-    const { text, params } = statement(query, []);
+    const { text, params } = statement(query);
     const reader = await this.connection.runAndReadAll(text, params);
     const types = reader.columnTypes().map((t) => t.toString());
     const raw = reader.getColumns();
@@ -109,8 +87,8 @@ export class DuckDbSession {
   }
 
   /** The first row of a query, or undefined. */
-  async one<T extends SqlRow = SqlRow>(query: Sql | string, values: readonly DuckDBValue[] = []): Promise<T | undefined> {
-    return (await this.all<T>(query, values))[0];
+  async one<T extends SqlRow = SqlRow>(query: Sql | string): Promise<T | undefined> {
+    return (await this.all<T>(query))[0];
   }
 
   /** How many statements DuckDB's parser finds in `sql` (nothing is executed). */
@@ -118,27 +96,23 @@ export class DuckDbSession {
     return (await this.connection.extractStatements(sql)).count;
   }
 
+  /** How far the statement running on this session has got. */
   get progress(): QueryProgress {
     const p = this.connection.progress;
     return { percentage: p.percentage, rowsProcessed: Number(p.rows_processed) };
   }
 
-  interrupt(): void {
-    this.connection.interrupt();
-  }
-
+  /** Closes the connection; its temp tables go with it. */
   close(): void {
     this.connection.closeSync();
   }
 }
 
-// A `sql` fragment carries its own values; plain text (fixed statements) may pass them beside it.
-function statement(query: Sql | string, values: readonly DuckDBValue[]): { text: string; params: DuckDBValue[] | undefined } {
-  if (query instanceof Sql) {
-    const { text, params } = query.render();
-    return { text, params: params.length ? params : undefined };
-  }
-  return { text: query, params: values.length ? [...values] : undefined };
+// A `sql` fragment carries its own values; a plain string is a fixed statement without any.
+function statement(query: Sql | string): { text: string; params: DuckDBValue[] | undefined } {
+  if (typeof query === 'string') return { text: query, params: undefined };
+  const { text, params } = query.render();
+  return { text, params: params.length ? params : undefined };
 }
 
 // getRowObjectsJson renders BIGINT as text and times in DuckDB's own format; callers want
@@ -159,7 +133,7 @@ function normaliseRow(row: Record<string, unknown>, names: readonly string[], ty
 const INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
 
 /** Converts DuckDB's "2021-04-02 00:00:00.5+00" (or naive) rendering into "2021-04-02T00:00:00.5Z". */
-export function toIsoUtc(text: string): string {
+function toIsoUtc(text: string): string {
   const base = text.replace(/\+00(:00)?$/, '').replace(' ', 'T');
   return `${base}Z`;
 }

@@ -6,7 +6,8 @@ import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, FeatureStoreError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
-import { assertIdentifier, quoteIdent, quoteLiteral } from '../sql/identifier';
+import { assertIdentifier } from '../sql/identifier';
+import { fileLiteral, ident, joinSql, sql, type Sql } from '../sql/sql';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
 import { describeTiming, type BarTiming } from './bar-timing';
@@ -78,6 +79,7 @@ export class BatchIngestor {
     private readonly clock: Clock,
   ) {}
 
+  /** Ingests one source as one batch; writes nothing when the same batch was ingested before (unless `force`). */
   async ingest(request: IngestRequest, progress: ProgressSink = silentProgress): Promise<IngestResult> {
     const started = Date.now();
     const timer = new PhaseTimer();
@@ -106,14 +108,15 @@ export class BatchIngestor {
       const mapping = resolveMapping(schema, described, request.mapping ?? {}, request.constants ?? {});
       const batchTime = await this.registry.nextIngestedAt(request.dataset, this.clock.now());
       const batchId = `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`;
-      const staged = `staged_${randomBytes(6).toString('hex')}`;
+      const stagedName = `staged_${randomBytes(6).toString('hex')}`;
+      const staged = ident(stagedName);
       try {
         for (const plan of readPlans(request.source, described, mapping)) {
           const readMapping = resolveMapping(schema, plan.columns, request.mapping ?? {}, request.constants ?? {});
           try {
             await runWithProgress(
               session,
-              `CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, plan.reader, plan.columns)}`,
+              sql`CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, plan.reader, plan.columns)}`,
               progress,
               `ingest ${request.dataset}`,
             );
@@ -123,9 +126,9 @@ export class BatchIngestor {
           }
         }
         timer.mark('read+validate');
-        return await this.writeBatch(session, staged, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
+        return await this.writeBatch(session, stagedName, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
       } finally {
-        await session.run(`DROP TABLE IF EXISTS ${staged}`);
+        await session.run(sql`DROP TABLE IF EXISTS ${staged}`);
         progress.done();
       }
     });
@@ -144,7 +147,7 @@ export class BatchIngestor {
 
   private async writeBatch(
     session: DuckDbSession,
-    staged: string,
+    stagedName: string,
     schema: DatasetSchema,
     request: IngestRequest,
     batchId: string,
@@ -155,36 +158,38 @@ export class BatchIngestor {
     started: number,
     timer: PhaseTimer,
   ): Promise<IngestResult> {
-    const ts = quoteIdent(schema.timestampColumn);
-    const keys = schema.keys.map(quoteIdent);
-    const keep = [
-      '_error IS NULL',
-      request.keepAfter ? `${ts} > TIMESTAMPTZ ${quoteLiteral(request.keepAfter.toISOString())}` : '',
-      request.keepUntil ? `${ts} <= TIMESTAMPTZ ${quoteLiteral(request.keepUntil.toISOString())}` : '',
-    ]
-      .filter(Boolean)
-      .join(' AND ');
+    const ts = ident(schema.timestampColumn);
+    const keys = joinSql(schema.keys.map((k) => ident(k)));
+    const keep = joinSql(
+      [
+        sql`_error IS NULL`,
+        ...(request.keepAfter ? [sql`${ts} > ${request.keepAfter}`] : []),
+        ...(request.keepUntil ? [sql`${ts} <= ${request.keepUntil}`] : []),
+      ],
+      ' AND ',
+    );
     const intervalSeconds = request.timing.kind === 'start' ? request.timing.interval.seconds : null;
-    const groups = `groups_${staged}`;
+    const staged = ident(stagedName);
+    const groups = ident(`groups_${stagedName}`);
     await session.run(
-      `CREATE TEMP TABLE ${groups} AS SELECT ${keys.join(', ')}, count(*) AS n, count(DISTINCT ${ts}) AS d, min(${ts}) AS lo, max(${ts}) AS hi
+      sql`CREATE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, count(DISTINCT ${ts}) AS d, min(${ts}) AS lo, max(${ts}) AS hi
        FROM ${staged} WHERE ${keep} GROUP BY ALL`,
     );
     try {
       const totals = (await session.one<{ total: number; bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
-        `SELECT (SELECT count(*) FROM ${staged}) AS total, (SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL) AS bad,
+        sql`SELECT (SELECT count(*) FROM ${staged}) AS total, (SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL) AS bad,
                 coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
                 coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
       ))!;
       const gaps = intervalSeconds
         ? await session.all<{ key: string; missing: number }>(
-            `SELECT concat_ws('/', ${keys.join(', ')}) AS key,
+            sql`SELECT concat_ws('/', ${keys}) AS key,
                     (round((epoch(hi) - epoch(lo)) / ${intervalSeconds}) + 1 - d)::BIGINT AS missing
              FROM ${groups} WHERE missing > 0 ORDER BY missing DESC, key LIMIT 20`,
           )
         : [];
       const errors = await session.all<{ row: number; message: string }>(
-        `SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
+        sql`SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
       );
       timer.mark('stats');
       const quarantineFile = totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;
@@ -211,48 +216,49 @@ export class BatchIngestor {
       }
       const dir = await this.lake.createStaging(batchId);
       try {
-        const dedup = totals.dups > 0 ? `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')}, ${ts} ORDER BY rowid DESC) = 1` : '';
+        const dedup = totals.dups > 0 ? sql`QUALIFY row_number() OVER (PARTITION BY ${keys}, ${ts} ORDER BY rowid DESC) = 1` : sql``;
         // One writer per date partition; DuckDB's default of 100 open files would split
         // a backfill's partitions into several files each.
-        await session.run(`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
+        await session.run(sql`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
         await session.run(
-          `COPY (SELECT ${lakeColumns(schema).join(', ')}, strftime(${ts}, '%Y-%m-%d') AS date FROM ${staged} WHERE ${keep} ${dedup})
-           TO ${quoteLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
+          sql`COPY (SELECT ${lakeColumns(schema)}, strftime(${ts}, '%Y-%m-%d') AS date FROM ${staged} WHERE ${keep} ${dedup})
+           TO ${fileLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
         );
         timer.mark('write');
         if (isNewDataset) await this.registry.putDataset(schema, true);
-        const record = await this.lake.commit(
-          dir,
-          {
-            batchId,
-            dataset: request.dataset,
-            identity,
-            source: request.source.label,
-            rows: totals.good,
-            rejected: totals.bad,
-            ingestedAt: batchTime.toISOString(),
-            committedAt: this.clock.now().toISOString(),
-          },
-          this.registry,
-        );
-        timer.mark('commit');
-        return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
       } catch (error) {
         await this.lake.discardStaging(dir);
         throw error;
       }
+      // From here the lake owns the staging folder: it discards or finishes it whatever happens.
+      const record = await this.lake.commit(
+        dir,
+        {
+          batchId,
+          dataset: request.dataset,
+          identity,
+          source: request.source.label,
+          rows: totals.good,
+          rejected: totals.bad,
+          ingestedAt: batchTime.toISOString(),
+          committedAt: this.clock.now().toISOString(),
+        },
+        this.registry,
+      );
+      timer.mark('commit');
+      return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
     } finally {
-      await session.run(`DROP TABLE IF EXISTS ${groups}`);
+      await session.run(sql`DROP TABLE IF EXISTS ${groups}`);
     }
   }
 
-  private async quarantine(session: DuckDbSession, staged: string, dataset: string, batchId: string): Promise<string> {
+  private async quarantine(session: DuckDbSession, staged: Sql, dataset: string, batchId: string): Promise<string> {
     const path = this.lake.quarantinePath(dataset, batchId);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
     await session.run(
-      `COPY (SELECT rowid + 1 AS row, _error AS error, _raw::JSON AS raw FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid)
-       TO ${quoteLiteral(tmp)} (FORMAT json)`,
+      sql`COPY (SELECT rowid + 1 AS row, _error AS error, _raw::JSON AS raw FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid)
+       TO ${fileLiteral(tmp)} (FORMAT json)`,
     );
     await rename(tmp, path).catch(async (error: unknown) => {
       await rm(tmp, { force: true });
@@ -263,7 +269,7 @@ export class BatchIngestor {
 }
 
 interface ReadPlan {
-  readonly reader: string;
+  readonly reader: Sql;
   readonly columns: readonly SourceColumn[];
   readonly final: boolean;
 }
@@ -314,7 +320,7 @@ async function describeSource(session: DuckDbSession, source: IngestSource): Pro
     return source.fields.map((name) => ({ name, type: 'VARCHAR' }));
   }
   try {
-    const rows = await session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(source)}`);
+    const rows = await session.all<{ column_name: string; column_type: string }>(sql`DESCRIBE SELECT * FROM ${readerSql(source)}`);
     return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
   } catch (error) {
     throw new UnprocessableError(ErrorCode.InvalidArgument, `cannot read ${source.label}: ${(error as Error).message.split('\n')[0]}`, {
@@ -324,13 +330,13 @@ async function describeSource(session: DuckDbSession, source: IngestSource): Pro
 }
 
 /** Runs a long statement while reporting DuckDB's own progress to the sink. */
-async function runWithProgress(session: DuckDbSession, sql: string, progress: ProgressSink, label: string): Promise<void> {
+async function runWithProgress(session: DuckDbSession, statement: Sql, progress: ProgressSink, label: string): Promise<void> {
   const timer = setInterval(() => {
     const p = session.progress;
     progress.update(label, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
   }, 250);
   try {
-    await session.run(sql);
+    await session.run(statement);
   } finally {
     clearInterval(timer);
   }

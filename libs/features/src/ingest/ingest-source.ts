@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { InvalidArgumentError, ErrorCode } from '../errors/feature-store.error';
-import { quoteLiteral } from '../sql/identifier';
+import { fileLiteral, sql, type Sql } from '../sql/sql';
 
 export const SOURCE_FORMATS = ['csv', 'json', 'ndjson', 'parquet'] as const;
 export type SourceFormat = (typeof SOURCE_FORMATS)[number];
@@ -23,7 +23,7 @@ export interface FileSource {
 /** A SELECT that produces rows (the synthetic generator); `identity` is a digest of its parameters. */
 export interface QuerySource {
   readonly kind: 'query';
-  readonly sql: string;
+  readonly sql: Sql;
   readonly identity: string;
   readonly label: string;
 }
@@ -58,28 +58,25 @@ export interface ReadMode {
 }
 
 /** The DuckDB table expression that reads a source. */
-export function readerSql(source: IngestSource, mode: ReadMode = {}): string {
-  if (source.kind === 'query') return `(${source.sql})`;
-  const path = quoteLiteral(source.path);
+export function readerSql(source: IngestSource, mode: ReadMode = {}): Sql {
+  if (source.kind === 'query') return sql`(${source.sql})`;
+  const path = fileLiteral(source.path);
   switch (source.format) {
     case 'csv': {
-      if (mode.allText) return `read_csv(${path}, header = true, all_varchar = true)`;
-      const types = Object.entries(mode.csvTypes ?? {});
-      if (types.length === 0) return `read_csv(${path}, header = true)`;
-      return `read_csv(${path}, header = true, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(', ')}})`;
+      if (mode.allText) return sql`read_csv(${path}, header = true, all_varchar = true)`;
+      const types = mode.csvTypes ?? {};
+      if (Object.keys(types).length === 0) return sql`read_csv(${path}, header = true)`;
+      return sql`read_csv(${path}, header = true, types = ${types})`;
     }
     case 'parquet':
-      return `read_parquet(${path})`;
+      return sql`read_parquet(${path})`;
     case 'json':
     case 'ndjson': {
       const format = source.format === 'json' ? 'array' : 'newline_delimited';
-      if (mode.jsonTypes) {
-        const typed = Object.entries(mode.jsonTypes).map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`);
-        return `read_json(${path}, format = '${format}', columns = {${typed.join(', ')}})`;
-      }
-      if (!mode.allText || !mode.jsonColumns) return `read_json(${path}, format = '${format}')`;
-      const columns = mode.jsonColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ');
-      return `read_json(${path}, format = '${format}', columns = {${columns}})`;
+      if (mode.jsonTypes) return sql`read_json(${path}, format = ${format}, columns = ${mode.jsonTypes})`;
+      if (!mode.allText || !mode.jsonColumns) return sql`read_json(${path}, format = ${format})`;
+      const columns = Object.fromEntries(mode.jsonColumns.map((c) => [c, 'VARCHAR']));
+      return sql`read_json(${path}, format = ${format}, columns = ${columns})`;
     }
   }
 }

@@ -18,6 +18,7 @@ export interface IngestSummary {
 export class IngestService {
   constructor(private readonly ingestor: BatchIngestor) {}
 
+  /** Ingests every batch the provider yields into `target.dataset`; a failed batch is reported, not fatal. */
   async run(
     provider: MarketDataProvider,
     target: { dataset: string; createAs: 'bars' | 'infer' | 'none'; force?: boolean },

@@ -1,7 +1,12 @@
 import { INGESTED_AT, isBarSchema, typeFamily, type ColumnSpec, type DatasetSchema } from '../datasets/dataset.schema';
-import { quoteIdent, quoteLiteral, quoteSourceColumn } from '../sql/identifier';
+import { quoteSourceColumn } from '../sql/identifier';
+import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { SANE_TIME_RANGE } from '../util/time';
 import type { BarTiming } from './bar-timing';
 import type { ColumnOrigin, ResolvedMapping, SourceColumn } from './column-mapping';
+
+const SANE_FROM = new Date(SANE_TIME_RANGE.minMs);
+const SANE_UNTIL = new Date(SANE_TIME_RANGE.maxMs);
 
 /**
  * Generates the one SELECT that turns raw source rows into typed dataset rows plus an `_error`
@@ -13,69 +18,75 @@ export function stagingSelect(
   mapping: ResolvedMapping,
   timing: BarTiming,
   batchTime: Date,
-  reader: string,
+  reader: Sql,
   sourceColumns: readonly SourceColumn[],
-): string {
+): Sql {
   // Level 1 renames source columns to _s0.._sN; level 2 types them once; level 3 checks the typed values.
   const alias = new Map(sourceColumns.map((c, i) => [c.name, `_s${i}`]));
-  const ref = (c: SourceColumn): string => alias.get(c.name) ?? quoteSourceColumn(c.name);
-  const typed: string[] = [];
+  const ref = (c: SourceColumn): Sql => raw(alias.get(c.name) ?? quoteSourceColumn(c.name));
+  const typed: Sql[] = [];
   const checks: Check[] = [];
   for (const { spec, origin } of mapping.columns) {
-    const name = quoteIdent(spec.name);
-    typed.push(`${valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined, ref)} AS ${name}`);
+    const name = ident(spec.name);
+    typed.push(sql`${valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined, ref)} AS ${name}`);
     checks.push(...columnChecks(spec, origin, name, ref));
   }
-  const batchLiteral = `TIMESTAMPTZ ${quoteLiteral(batchTime.toISOString())}`;
   if (mapping.ingestedAt) {
     const src = ref(mapping.ingestedAt);
-    typed.push(`${parseTimestamp(src, mapping.ingestedAt.type)} AS _ingested_at`);
-    checks.push(check(`${src} IS NOT NULL AND _ingested_at IS NULL`, `${quoteLiteral(`${INGESTED_AT}: cannot parse `)} || ${rawText(src)} || ' as a UTC timestamp'`));
+    typed.push(sql`${raw(parseTimestamp(src.toString(), mapping.ingestedAt.type))} AS _ingested_at`);
+    checks.push(check(sql`${src} IS NOT NULL AND _ingested_at IS NULL`, sql`${`${INGESTED_AT}: cannot parse `} || ${rawText(src)} || ${' as a UTC timestamp'}`));
+    checks.push(saneTimeCheck(INGESTED_AT, raw('_ingested_at')));
   } else {
-    typed.push(`NULL::TIMESTAMPTZ AS _ingested_at`);
+    typed.push(sql`NULL::TIMESTAMPTZ AS _ingested_at`);
   }
   if (isBarSchema(schema)) checks.push(...barChecks(mapping));
-  const names = mapping.columns.map((c) => quoteIdent(c.spec.name));
-  const renamed = sourceColumns.map((c) => `${quoteSourceColumn(c.name)} AS ${ref(c)}`);
-  const raw = `to_json({${sourceColumns.map((c) => `${quoteLiteral(c.name)}: ${ref(c)}`).join(', ')}})::VARCHAR`;
-  return `SELECT ${names.join(', ')}, COALESCE(_ingested_at, ${batchLiteral}) AS ${INGESTED_AT}, _error,
-       CASE WHEN _error IS NOT NULL THEN ${raw} END AS _raw
-FROM (SELECT *, CASE WHEN ${checks.map((c) => `(${c.when}) IS TRUE`).join(' OR ')}
-      THEN NULLIF(concat_ws('; ', ${checks.map((c) => `CASE WHEN ${c.when} THEN ${c.message} END`).join(',\n        ')}), '') END AS _error
-  FROM (SELECT ${[...typed, ...sourceColumns.map(ref)].join(',\n    ')}
-    FROM (SELECT ${renamed.join(', ')} FROM ${reader})))`;
+  const names = mapping.columns.map((c) => ident(c.spec.name));
+  const renamed = sourceColumns.map((c) => sql`${raw(quoteSourceColumn(c.name))} AS ${ref(c)}`);
+  // json_object, not a struct literal: its keys (the source's column names) can be bound.
+  const rawJson = sql`json_object(${joinSql(sourceColumns.map((c) => sql`${c.name}, ${ref(c)}`))})::VARCHAR`;
+  return sql`SELECT ${joinSql(names)}, COALESCE(_ingested_at, ${batchTime}) AS ${ident(INGESTED_AT)}, _error,
+       CASE WHEN _error IS NOT NULL THEN ${rawJson} END AS _raw
+FROM (SELECT *, CASE WHEN ${joinSql(checks.map((c) => sql`(${c.when}) IS TRUE`), ' OR ')}
+      THEN NULLIF(concat_ws('; ', ${joinSql(checks.map((c) => sql`CASE WHEN ${c.when} THEN ${c.message} END`), ',\n        ')}), '') END AS _error
+  FROM (SELECT ${joinSql([...typed, ...sourceColumns.map(ref)], ',\n    ')}
+    FROM (SELECT ${joinSql(renamed)} FROM ${reader})))`;
 }
 
 /** The typed columns a staged table hands on to the lake, in schema order, with ingested_at last. */
-export function lakeColumns(schema: DatasetSchema): string[] {
-  return [...schema.columns.map((c) => quoteIdent(c.name)), INGESTED_AT];
+export function lakeColumns(schema: DatasetSchema): Sql {
+  return joinSql([...schema.columns.map((c) => ident(c.name)), ident(INGESTED_AT)]);
 }
 
-type SourceRef = (column: SourceColumn) => string;
+type SourceRef = (column: SourceColumn) => Sql;
 
-/** One row rule: a condition that makes the row bad, and the SQL text of its message. */
+/** One row rule: a condition that makes the row bad, and the SQL of its message. */
 interface Check {
-  readonly when: string;
-  readonly message: string;
+  readonly when: Sql;
+  readonly message: Sql;
 }
 
-function check(when: string, message: string): Check {
-  return { when, message };
+function check(when: Sql, message: Sql | string): Check {
+  return { when, message: typeof message === 'string' ? sql`${message}` : message };
 }
 
-function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | undefined, ref: SourceRef): string {
-  if ('absent' in origin) return `NULL::${spec.type}`;
-  if ('constant' in origin) return `CAST(${quoteLiteral(origin.constant)} AS ${spec.type})`;
+function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | undefined, ref: SourceRef): Sql {
+  // Column types come from the validated schema (a fixed set of DuckDB type names).
+  const type = raw(spec.type);
+  if ('absent' in origin) return sql`NULL::${type}`;
+  if ('constant' in origin) return sql`CAST(${origin.constant} AS ${type})`;
   const src = ref(origin.source);
   if (spec.type === 'TIMESTAMPTZ') {
-    const parsed = parseTimestamp(src, origin.source.type);
+    const parsed = raw(parseTimestamp(src.toString(), origin.source.type));
     return timing ? shiftToClose(parsed, timing) : parsed;
   }
   if (typeFamily(origin.source.type) === typeFamily(spec.type) && origin.source.type.toUpperCase() === spec.type) return src;
-  return `TRY_CAST(${src} AS ${spec.type})`;
+  return sql`TRY_CAST(${src} AS ${type})`;
 }
 
-/** Parses text or numbers into TIMESTAMPTZ: ISO dates/timestamps (naive = UTC), epoch seconds or milliseconds. */
+/**
+ * Parses text or numbers into TIMESTAMPTZ: ISO dates/timestamps (naive = UTC), epoch seconds or
+ * milliseconds. `src` is a column reference the caller wrote; the result holds no value.
+ */
 export function parseTimestamp(src: string, sourceType: string): string {
   const family = typeFamily(sourceType);
   if (family === 'time') return `CAST(${src} AS TIMESTAMPTZ)`;
@@ -88,55 +99,56 @@ export function parseTimestamp(src: string, sourceType: string): string {
       WHEN regexp_full_match(${text}, '\\d{12,13}') THEN to_timestamp(TRY_CAST(${text} AS BIGINT) / 1000) END)`;
 }
 
-function shiftToClose(parsed: string, timing: BarTiming): string {
+function shiftToClose(parsed: Sql, timing: BarTiming): Sql {
   switch (timing.kind) {
     case 'close':
       return parsed;
     case 'start':
-      return `(${parsed} + to_seconds(${timing.interval.seconds}))`;
+      return sql`(${parsed} + to_seconds(${timing.interval.seconds}))`;
     case 'session':
       // The bar's calendar date at the exchange's close time, in the exchange's zone.
-      return `timezone(${quoteLiteral(timing.timeZone)}, CAST(${parsed} AS DATE) + TIME ${quoteLiteral(`${timing.closeTime}:00`)})`;
+      return sql`timezone(${timing.timeZone}, CAST(${parsed} AS DATE) + CAST(${`${timing.closeTime}:00`} AS TIME))`;
   }
 }
 
-function rawText(src: string): string {
-  return `COALESCE(to_json(${src})::VARCHAR, 'null')`;
+function rawText(src: Sql): Sql {
+  return sql`COALESCE(to_json(${src})::VARCHAR, 'null')`;
 }
 
-function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: string, ref: SourceRef): Check[] {
+function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: Sql, ref: SourceRef): Check[] {
   const name = spec.name;
   if ('absent' in origin) return [];
-  if ('constant' in origin) return [check(`${value} IS NULL`, quoteLiteral(`${name}: invalid constant`))];
+  if ('constant' in origin) return [check(sql`${value} IS NULL`, `${name}: invalid constant`)];
   const src = ref(origin.source);
-  const blank = typeFamily(origin.source.type) === 'string' ? `(${src} IS NULL OR trim(${src}) = '')` : `${src} IS NULL`;
+  const blank = typeFamily(origin.source.type) === 'string' ? sql`(${src} IS NULL OR trim(${src}) = '')` : sql`${src} IS NULL`;
   const checks: Check[] = [];
-  if (spec.required) checks.push(check(blank, quoteLiteral(`${name}: required`)));
+  if (spec.required) checks.push(check(blank, `${name}: required`));
   const what = spec.type === 'TIMESTAMPTZ' ? 'a UTC timestamp' : spec.type;
-  checks.push(check(`NOT ${blank} AND ${value} IS NULL`, `${quoteLiteral(`${name}: cannot parse `)} || ${rawText(src)} || ${quoteLiteral(` as ${what}`)}`));
-  if (spec.type === 'DOUBLE') checks.push(check(`NOT isfinite(${value})`, quoteLiteral(`${name}: not a finite number`)));
-  if (spec.type === 'TIMESTAMPTZ') {
-    checks.push(
-      check(`${value} < TIMESTAMPTZ '1900-01-01' OR ${value} > TIMESTAMPTZ '2200-01-01'`, quoteLiteral(`${name}: outside 1900..2200 (seconds vs milliseconds?)`)),
-    );
-  }
+  checks.push(check(sql`NOT ${blank} AND ${value} IS NULL`, sql`${`${name}: cannot parse `} || ${rawText(src)} || ${` as ${what}`}`));
+  if (spec.type === 'DOUBLE') checks.push(check(sql`NOT isfinite(${value})`, `${name}: not a finite number`));
+  if (spec.type === 'TIMESTAMPTZ') checks.push(saneTimeCheck(name, value));
   return checks;
+}
+
+// Times outside SANE_TIME_RANGE are bad input (mostly a unit mistake), as everywhere in the store.
+function saneTimeCheck(name: string, value: Sql): Check {
+  return check(sql`${value} < ${SANE_FROM} OR ${value} >= ${SANE_UNTIL}`, `${name}: outside 1900..2200 (seconds vs milliseconds?)`);
 }
 
 // OHLC sanity: positive prices, low <= open, close <= high, volume >= 0 (on the typed values).
 function barChecks(mapping: ResolvedMapping): Check[] {
-  const col = (name: string): string | undefined => {
+  const col = (name: string): Sql | undefined => {
     const entry = mapping.columns.find((c) => c.spec.name === name);
-    return entry && !('absent' in entry.origin) ? quoteIdent(name) : undefined;
+    return entry && !('absent' in entry.origin) ? ident(name) : undefined;
   };
   const [open, high, low, close, volume] = ['open', 'high', 'low', 'close', 'volume'].map(col);
   const checks: Check[] = [];
   for (const [name, v] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
-    if (v) checks.push(check(`${v} <= 0`, quoteLiteral(`${name}: must be > 0`)));
+    if (v) checks.push(check(sql`${v} <= 0`, `${name}: must be > 0`));
   }
-  if (high && low) checks.push(check(`${low} > ${high}`, `'low: above high'`));
-  if (open && low && high) checks.push(check(`${open} < ${low} OR ${open} > ${high}`, `'open: outside [low, high]'`));
-  if (close && low && high) checks.push(check(`${close} < ${low} OR ${close} > ${high}`, `'close: outside [low, high]'`));
-  if (volume) checks.push(check(`${volume} < 0`, `'volume: must be >= 0'`));
+  if (high && low) checks.push(check(sql`${low} > ${high}`, 'low: above high'));
+  if (open && low && high) checks.push(check(sql`${open} < ${low} OR ${open} > ${high}`, 'open: outside [low, high]'));
+  if (close && low && high) checks.push(check(sql`${close} < ${low} OR ${close} > ${high}`, 'close: outside [low, high]'));
+  if (volume) checks.push(check(sql`${volume} < 0`, 'volume: must be >= 0'));
   return checks;
 }

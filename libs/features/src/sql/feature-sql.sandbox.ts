@@ -1,12 +1,12 @@
-import { DuckDBInstance } from '@duckdb/node-api';
 import { typeFamily, type DatasetSchema } from '../datasets/dataset.schema';
-import { DuckDbSession } from '../duckdb/duckdb.client';
+import { DuckDbClient, type DuckDbSession } from '../duckdb/duckdb.client';
+import type { EngineSettings } from '../duckdb/duckdb.engine';
 import { FeatureSqlRejectedError } from '../errors/feature-store.error';
-import { quoteIdent, quoteLiteral } from './identifier';
+import { ident, joinSql, raw, sql, Sql } from './sql';
 
 // Table functions and scalar functions that reach outside the query, rejected by name so the
 // author gets a clear message; the locked engine would refuse them anyway.
-const FORBIDDEN_FUNCTIONS = /^(read_\w+|parquet_\w+|glob|query|query_table|sniff_csv|duckdb_\w+|pragma_\w+|getenv|current_setting|which_secret|iceberg_\w+|delta_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|httpfs_\w+|load_\w+|install_\w+)$/i;
+const FORBIDDEN_FUNCTIONS = /^(read_\w+|parquet_\w+|glob|query|query_table|sniff_csv|duckdb_\w+|pragma_\w+|getenv|getvariable|current_setting|which_secret|iceberg_\w+|delta_\w+|sqlite_\w+|postgres_\w+|mysql_\w+|httpfs_\w+|load_\w+|install_\w+)$/i;
 
 /** Where the sandbox may read and write files: the source dataset's lake folder, and outputs. */
 export interface SandboxPaths {
@@ -16,16 +16,16 @@ export interface SandboxPaths {
 
 /**
  * Static checks of a view's SQL: one statement, a SELECT, reading only `source` (and its own
- * CTEs), no table functions, no file or settings functions. Parsing uses DuckDB's own parser
- * (json_serialize_sql), which does not execute anything.
+ * CTEs), no table functions, no file or settings functions, no parameters. Parsing uses DuckDB's
+ * own parser (json_serialize_sql), which does not execute anything.
  */
-export async function checkFeatureSql(session: DuckDbSession, sql: string): Promise<void> {
-  if (sql.includes('\0')) throw new FeatureSqlRejectedError('sql: contains a NUL byte', { field: 'sql' });
-  const statements = await session.statementCount(sql).catch((error: Error) => {
+export async function checkFeatureSql(session: DuckDbSession, featureSql: string): Promise<void> {
+  if (featureSql.includes('\0')) throw new FeatureSqlRejectedError('sql: contains a NUL byte', { field: 'sql' });
+  const statements = await session.statementCount(featureSql).catch((error: Error) => {
     throw new FeatureSqlRejectedError(`sql: does not parse: ${firstLine(error.message)}`, { field: 'sql' });
   });
   if (statements !== 1) throw new FeatureSqlRejectedError(`sql: must be exactly one SELECT statement, found ${statements}`, { field: 'sql' });
-  const row = await session.one<{ ast: string }>('SELECT json_serialize_sql(?::VARCHAR) AS ast', [sql]);
+  const row = await session.one<{ ast: string }>(sql`SELECT json_serialize_sql(${featureSql}::VARCHAR) AS ast`);
   const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string; statements?: unknown[] };
   if (ast.error) {
     throw new FeatureSqlRejectedError(`sql: only a read-only SELECT is allowed (${ast.error_message ?? 'not a SELECT'})`, { field: 'sql' });
@@ -51,6 +51,13 @@ export async function checkFeatureSql(session: DuckDbSession, sql: string): Prom
     if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && FORBIDDEN_FUNCTIONS.test(node.function_name)) {
       throw new FeatureSqlRejectedError(`sql: function ${node.function_name} is not allowed in feature SQL`, { field: 'sql' });
     }
+    // Feature SQL is inlined into queries that bind their own values: a `$1` in it would read one of ours.
+    if (node.class === 'PARAMETER') {
+      const name = typeof node.identifier === 'string' ? node.identifier : '';
+      throw new FeatureSqlRejectedError(`sql: parameters ($1, ?, $name) are not allowed in feature SQL${name ? ` (found parameter ${name})` : ''}; write the value itself`, {
+        field: 'sql',
+      });
+    }
   });
 }
 
@@ -69,24 +76,22 @@ function collect(value: unknown, visit: (node: Record<string, unknown>) => void)
  * is a view over the dataset's current rows.
  */
 export class FeatureSqlSandbox {
+  private variables = 0;
+
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly engine: DuckDbClient,
     readonly session: DuckDbSession,
   ) {}
 
-  static async open(paths: SandboxPaths, options: { threads?: number; memoryLimit?: string } = {}): Promise<FeatureSqlSandbox> {
-    const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' };
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
-    const connection = await instance.connect();
-    const session = new DuckDbSession(connection);
-    const dirs = [...paths.readable, ...paths.writable].map((d) => quoteLiteral(d.endsWith('/') ? d : `${d}/`));
-    await session.run("SET TimeZone = 'UTC'");
-    await session.run(`SET allowed_directories = [${dirs.join(', ')}]`);
-    await session.run('SET enable_external_access = false');
-    await session.run('SET lock_configuration = true');
-    return new FeatureSqlSandbox(instance, session);
+  /** Opens a sandbox engine confined to `paths`, with the main engine's resource limits. */
+  static async open(paths: SandboxPaths, limits: Pick<EngineSettings, 'threads' | 'memoryLimit'> = {}): Promise<FeatureSqlSandbox> {
+    const engine = await DuckDbClient.open({ threads: limits.threads, memoryLimit: limits.memoryLimit, confineTo: [...paths.readable, ...paths.writable] });
+    try {
+      return new FeatureSqlSandbox(engine, await engine.session());
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
   }
 
   /**
@@ -95,30 +100,56 @@ export class FeatureSqlSandbox {
    * name it: only `source` passes the checks). Without `allRowsSql` it is the current rows too
    * (an online refresh: it reads only the latest `ingested_at` up to a time from it).
    */
-  async defineSource(schema: DatasetSchema, currentRowsSql: string | undefined, allRowsSql?: string): Promise<void> {
-    await this.session.run(`CREATE OR REPLACE TEMP VIEW source AS ${currentRowsSql ?? emptyRelation(schema)}`);
-    await this.session.run(`CREATE OR REPLACE TEMP VIEW _source_versions AS ${allRowsSql ?? currentRowsSql ?? emptyRelation(schema)}`);
+  async defineSource(schema: DatasetSchema, currentRowsSql: Sql | string | undefined, allRowsSql?: Sql | string): Promise<void> {
+    await this.session.run(sql`CREATE OR REPLACE TEMP VIEW source AS ${await this.withoutParameters(relation(currentRowsSql, schema))}`);
+    await this.session.run(sql`CREATE OR REPLACE TEMP VIEW _source_versions AS ${await this.withoutParameters(relation(allRowsSql ?? currentRowsSql, schema))}`);
   }
 
-  /** Column names and DuckDB types the view's SQL yields. */
-  async describe(sql: string): Promise<Array<{ name: string; type: string }>> {
+  /**
+   * A view cannot hold parameters, so each bound value of `query` is first stored, still bound,
+   * in a session variable that the view reads with getvariable(). DuckDB folds getvariable() to
+   * a constant when it plans the query, so filters on it still prune the lake's date partitions.
+   */
+  private async withoutParameters(query: Sql): Promise<Sql> {
+    const parts: Sql[] = [];
+    for (const part of query.parts) {
+      if ('text' in part) {
+        parts.push(raw(part.text));
+        continue;
+      }
+      const name = `_source_p${++this.variables}`;
+      await this.session.run(sql`SET VARIABLE ${raw(name)} = ${part.value}`);
+      parts.push(raw(`getvariable('${name}')`));
+    }
+    return joinSql(parts, '');
+  }
+
+  /** Column names and DuckDB types the view's SQL (already accepted by `checkFeatureSql`) yields. */
+  async describe(featureSql: string): Promise<Array<{ name: string; type: string }>> {
     try {
-      const rows = await this.session.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM (${sql}) AS feature_sql`);
+      const rows = await this.session.all<{ column_name: string; column_type: string }>(sql`DESCRIBE SELECT * FROM (${raw(featureSql)}) AS feature_sql`);
       return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
     } catch (error) {
       throw new FeatureSqlRejectedError(`sql: ${firstLine((error as Error).message)}`, { field: 'sql' });
     }
   }
 
+  /** Closes the session and its engine. */
   close(): void {
     this.session.close();
-    this.instance.closeSync();
+    this.engine.close();
   }
 }
 
-function emptyRelation(schema: DatasetSchema): string {
-  const columns = [...schema.columns.map((c) => `NULL::${c.type} AS ${quoteIdent(c.name)}`), 'NULL::TIMESTAMPTZ AS ingested_at'];
-  return `SELECT ${columns.join(', ')} WHERE false`;
+function relation(query: Sql | string | undefined, schema: DatasetSchema): Sql {
+  if (query === undefined) return emptyRelation(schema);
+  return typeof query === 'string' ? raw(query) : query;
+}
+
+function emptyRelation(schema: DatasetSchema): Sql {
+  // Column types come from the validated schema (a fixed set of DuckDB type names).
+  const columns = [...schema.columns.map((c) => sql`NULL::${raw(c.type)} AS ${ident(c.name)}`), sql`NULL::TIMESTAMPTZ AS ingested_at`];
+  return sql`SELECT ${joinSql(columns)} WHERE false`;
 }
 
 /** Checks the SQL's output against the declared keys, timestamp and features (names and type families). */

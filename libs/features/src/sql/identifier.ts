@@ -24,8 +24,9 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * Quotes a string literal. Only for values DuckDB cannot bind as parameters (COPY targets,
- * file paths we generated ourselves); user values are always bound parameters.
+ * Quotes a string literal.
+ * @deprecated Bind values with the `sql` tag and write file paths with `fileLiteral`; this stays
+ * exported only while code outside the ingest and lake areas still calls it.
  */
 export function quoteLiteral(value: string): string {
   if (value.includes('\0')) throw new InvalidArgumentError('literal contains a NUL byte');

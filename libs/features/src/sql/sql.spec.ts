@@ -1,3 +1,4 @@
+import { DuckDBStructValue } from '@duckdb/node-api';
 import { fileLiteral, ident, joinSql, raw, sql } from './sql';
 
 describe('sql tag', () => {
@@ -8,6 +9,13 @@ describe('sql tag', () => {
     expect(text).toBe('SELECT "close" FROM source WHERE symbol = $1 AND ts <= $2 LIMIT $3');
     expect(params).toHaveLength(3);
     expect(params[0]).toBe("a'b");
+  });
+
+  it('binds an object of strings as a STRUCT, its keys never in the text', () => {
+    const { text, params } = sql`read_csv('x.csv', types = ${{ "Adj 'Close": 'DOUBLE' }})`.render();
+    expect(text).toBe("read_csv('x.csv', types = $1)");
+    expect(params[0]).toBeInstanceOf(DuckDBStructValue);
+    expect((params[0] as DuckDBStructValue).entries).toEqual({ "Adj 'Close": 'DOUBLE' });
   });
 
   it('refuses identifiers outside the whitelist', () => {

@@ -1,9 +1,15 @@
-import { listValue, timestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import { listValue, structValue, timestampTZValue, type DuckDBValue } from '@duckdb/node-api';
 import { InvalidArgumentError } from '../errors/feature-store.error';
 import { assertIdentifier } from './identifier';
 
-/** A value that a query binds as a parameter: never written into the SQL text. */
-export type SqlValue = string | number | bigint | boolean | null | Date | readonly (string | number | null)[];
+/**
+ * A value that a query binds as a parameter: never written into the SQL text. An object of
+ * strings binds as a STRUCT (e.g. the column types a reader takes: `types = ${{ Close: 'DOUBLE' }}`).
+ */
+export type SqlValue = string | number | bigint | boolean | null | Date | readonly (string | number | null)[] | SqlStruct;
+
+/** A STRUCT of text fields, keyed by field name. */
+export type SqlStruct = { readonly [field: string]: string };
 
 type Part = { readonly text: string } | { readonly value: SqlValue };
 
@@ -98,5 +104,6 @@ function toDuckDb(value: SqlValue): DuckDBValue {
     return timestampTZValue(BigInt(ms) * 1000n);
   }
   if (Array.isArray(value)) return listValue(value.map((v) => v as DuckDBValue));
+  if (value !== null && typeof value === 'object') return structValue({ ...(value as SqlStruct) });
   return value as DuckDBValue;
 }

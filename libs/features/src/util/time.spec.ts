@@ -31,6 +31,24 @@ describe('parseUtc', () => {
     expect(() => parseUtc('yesterday', 'since')).toThrow(/since/);
     expect(() => parseUtc('2021-13-45', 'since')).toThrow(InvalidArgumentError);
   });
+  it('accepts times from 1900-01-01 up to, not including, 2200-01-01', () => {
+    expect(parseUtc('1900-01-01', 'start').toISOString()).toBe('1900-01-01T00:00:00.000Z');
+    expect(parseUtc('2199-12-31T23:59:59.999Z', 'end').toISOString()).toBe('2199-12-31T23:59:59.999Z');
+  });
+  it.each(['1899-12-31T23:59:59Z', '1900-01-01T00:30:00+01:00', '2200-01-01', '9999-12-31', '0001-01-01'])(
+    'rejects %p outside 1900..2200 as bad input naming the field',
+    (text) => {
+      let error: unknown;
+      try {
+        parseUtc(text, 'entities.start');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).message).toMatch(/^entities\.start must lie from 1900-01-01 up to 2200-01-01/);
+      expect((error as InvalidArgumentError).details).toEqual({ field: 'entities.start' });
+    },
+  );
   it('computes calendar days in UTC', () => {
     expect(utcDay(addDays(new Date('2021-12-31T23:00:00Z'), 1))).toBe('2022-01-01');
   });

@@ -22,7 +22,19 @@ export function parseDuration(text: unknown, field: string): Duration {
   return { text: `${match[1]}${match[2]}`, seconds };
 }
 
-/** Parses an ISO-8601 date or timestamp (naive means UTC); throws naming `field` otherwise. */
+/**
+ * The times the store accepts anywhere (bars, entity rows, ranges): 1900-01-01 up to, not
+ * including, 2200-01-01 UTC. Outside it a value is a unit mistake (epoch seconds read as
+ * milliseconds, a year -1200), and DuckDB and ISO text disagree on how to write it.
+ */
+export const SANE_TIME_RANGE = { minMs: Date.UTC(1900, 0, 1), maxMs: Date.UTC(2200, 0, 1) } as const;
+
+/** True when `ms` (epoch milliseconds) lies in SANE_TIME_RANGE. */
+export function isSaneTime(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= SANE_TIME_RANGE.minMs && ms < SANE_TIME_RANGE.maxMs;
+}
+
+/** Parses an ISO-8601 date or timestamp (naive means UTC) within SANE_TIME_RANGE; throws naming `field` otherwise. */
 export function parseUtc(text: unknown, field: string): Date {
   if (typeof text !== 'string' || text.trim() === '') {
     throw new InvalidArgumentError(`${field} must be an ISO-8601 date or timestamp`, { field });
@@ -35,6 +47,9 @@ export function parseUtc(text: unknown, field: string): Date {
     throw new InvalidArgumentError(`${field} is not a valid ISO-8601 timestamp: ${JSON.stringify(text)}`, {
       field,
     });
+  }
+  if (!isSaneTime(date.getTime())) {
+    throw new InvalidArgumentError(`${field} must lie from 1900-01-01 up to 2200-01-01 (UTC), got ${JSON.stringify(text)}`, { field });
   }
   return date;
 }
@@ -52,16 +67,4 @@ export function startOfUtcDay(date: Date): Date {
 /** `date` plus `days` whole days. */
 export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * 86_400_000);
-}
-
-/**
- * The times the store accepts anywhere (bars, entity rows, ranges): 1900-01-01 up to, not
- * including, 2200-01-01 UTC. Outside it a value is a unit mistake (epoch seconds read as
- * milliseconds, a year -1200), and DuckDB and ISO text disagree on how to write it.
- */
-export const SANE_TIME_RANGE = { minMs: Date.UTC(1900, 0, 1), maxMs: Date.UTC(2200, 0, 1) } as const;
-
-/** True when `ms` (epoch milliseconds) lies in SANE_TIME_RANGE. */
-export function isSaneTime(ms: number): boolean {
-  return Number.isFinite(ms) && ms >= SANE_TIME_RANGE.minMs && ms < SANE_TIME_RANGE.maxMs;
 }

@@ -80,11 +80,10 @@ export class HttpJsonProvider implements MarketDataProvider {
         .replace(/\{symbol\}/g, encodeURIComponent(symbol))
         .replace(/\{start\}/g, start)
         .replace(/\{end\}/g, end);
-      let body: { text: string; format: 'csv' | 'ndjson' } | undefined;
+      let body: { text: string; format: 'csv' | 'ndjson' };
       let attempts = 0;
       try {
-        const response = await this.fetchWithRetry(url, (n) => (attempts = n));
-        body = response;
+        body = await this.fetchWithRetry(url, (n) => (attempts = n));
       } catch (error) {
         this.pulls.push({ symbol, url, status: 'failed', attempts, error: (error as Error).message });
         continue;

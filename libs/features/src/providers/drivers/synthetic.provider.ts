@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../errors/feature-store.error';
+import { raw, sql, type Sql } from '../../sql/sql';
 import { sha256 } from '../../util/hash';
 import { addDays, startOfUtcDay, utcDay } from '../../util/time';
 import type { MarketDataProvider, ProviderBatch } from '../market-data-provider';
@@ -26,37 +27,39 @@ export function syntheticSymbol(index: number): string {
  * of the move, and occasional missing bars. Every random draw is a hash of (seed, symbol, day,
  * stream), so the data is the same for a seed whatever the thread count.
  */
-export function syntheticBarsSql(options: SyntheticOptions): string {
+export function syntheticBarsQuery(options: SyntheticOptions): Sql {
   const { symbols, days, seed } = validate(options);
   const gapRate = options.gapRate ?? 0.002;
   const end = startOfUtcDay(options.endDate);
   const firstClose = addDays(end, -(days - 1));
-  // uniform(k) in (0, 1): 53 bits of a hash of the seed, the row and the stream k.
+  // uniform(k) in (0, 1): 53 bits of a hash of the seed, the row and the stream k. The seed is
+  // written as an integer literal (validate() checked it), not bound: hash() hashes the value
+  // with its type, and a bound number is a DOUBLE, which would change every series.
   const u = (k: number, row = 'symbol_index, day') => `((hash(${seed}, ${row}, ${k}) >> 11)::DOUBLE + 0.5) / 9007199254740992.0`;
   const normal = (k: number) => `(sqrt(-2 * ln(${u(k)})) * cos(2 * pi() * ${u(k + 1)}))`;
-  return `
+  return sql`
 WITH params AS (
   SELECT i AS symbol_index, printf('SYN%04d', i) AS symbol,
-         -0.10 + 0.35 * ${u(1, 'i, -1')} AS mu,
-         0.15 + 0.75 * ${u(2, 'i, -1')} AS sigma,
-         exp(ln(5) + (ln(500) - ln(5)) * ${u(3, 'i, -1')}) AS s0,
-         ln(1e5) + (ln(1e8) - ln(1e5)) * ${u(4, 'i, -1')} AS log_volume
-  FROM range(1, ${symbols + 1}) t(i)
+         -0.10 + 0.35 * ${raw(u(1, 'i, -1'))} AS mu,
+         0.15 + 0.75 * ${raw(u(2, 'i, -1'))} AS sigma,
+         exp(ln(5) + (ln(500) - ln(5)) * ${raw(u(3, 'i, -1'))}) AS s0,
+         ln(1e5) + (ln(1e8) - ln(1e5)) * ${raw(u(4, 'i, -1'))} AS log_volume
+  FROM range(1, CAST(${symbols + 1} AS BIGINT)) t(i)
 ), draws AS (
   SELECT p.*, d.day,
-         (mu - sigma * sigma / 2) / 365 + sigma * sqrt(1 / 365) * ${normal(10)} AS log_return,
-         0.002 * ${normal(12)} AS open_gap,
-         abs(${normal(14)}) * sigma * sqrt(1 / 365) * 0.6 AS wick_up,
-         abs(${normal(16)}) * sigma * sqrt(1 / 365) * 0.6 AS wick_down,
-         0.35 * ${normal(18)} AS volume_noise,
-         ${u(20)} AS gap_draw
-  FROM params p CROSS JOIN range(0, ${days}) d(day)
+         (mu - sigma * sigma / 2) / 365 + sigma * sqrt(1 / 365) * ${raw(normal(10))} AS log_return,
+         0.002 * ${raw(normal(12))} AS open_gap,
+         abs(${raw(normal(14))}) * sigma * sqrt(1 / 365) * 0.6 AS wick_up,
+         abs(${raw(normal(16))}) * sigma * sqrt(1 / 365) * 0.6 AS wick_down,
+         0.35 * ${raw(normal(18))} AS volume_noise,
+         ${raw(u(20))} AS gap_draw
+  FROM params p CROSS JOIN range(0, CAST(${days} AS BIGINT)) d(day)
 ), paths AS (
   SELECT *, s0 * exp(sum(log_return) OVER (PARTITION BY symbol_index ORDER BY day ROWS UNBOUNDED PRECEDING)) AS close
   FROM draws
 ), bars AS (
   SELECT symbol, symbol_index, day, gap_draw,
-         TIMESTAMPTZ '${utcDay(firstClose)} 00:00:00+00' + to_days(day::INTEGER) AS ts,
+         CAST(${firstClose} AS TIMESTAMPTZ) + to_days(day::INTEGER) AS ts,
          coalesce(lag(close) OVER (PARTITION BY symbol_index ORDER BY day), s0) * exp(open_gap) AS open,
          close, wick_up, wick_down,
          round(exp(log_volume + volume_noise) * (1 + 20 * abs(log_return))) AS volume
@@ -65,7 +68,7 @@ WITH params AS (
 SELECT symbol, ts, open, greatest(open, close) * exp(wick_up) AS high, least(open, close) * exp(-wick_down) AS low,
        close, volume, close AS adj_close
 FROM bars
-WHERE gap_draw >= ${gapRate}
+WHERE gap_draw >= CAST(${gapRate} AS DOUBLE)
 ORDER BY day, symbol`;
 }
 
@@ -91,7 +94,7 @@ export class SyntheticProvider implements MarketDataProvider {
     yield {
       source: {
         kind: 'query',
-        sql: syntheticBarsSql(o),
+        sql: syntheticBarsQuery(o),
         identity,
         label: `synthetic(symbols=${o.symbols}, days=${o.days}, seed=${o.seed}, end=${utcDay(o.endDate)})`,
       },
