@@ -245,6 +245,69 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
     expect({ status: ancient.status, field: ancient.body.error.details.field, rows: ancient.body.error.details.rows }).toEqual({ status: 400, field: 'entities[0].ts', rows: [{ row: 1, raw: expect.stringMatching(/^1850-01-01/) }] });
   });
 
+  it('takes JSON entity rows and NDJSON frames that mix dates and timestamps (a date is midnight UTC, naive is UTC)', async () => {
+    // More rows than DuckDB's type sample, all dates first: the sample alone would call the column a DATE.
+    const day = (i: number) => `2021-04-${String(10 + (i % 19)).padStart(2, '0')}`;
+    const full = Array.from({ length: 25_000 }, (_, i) => ({ symbol: 'BTC-USD', ts: `${day(i)}T00:00:00Z`, label: i % 2 }));
+    const mixed = full.map((e, i) => (i < 24_990 ? { ...e, ts: day(i) } : i % 2 ? e : { ...e, ts: `${day(i)} 00:00:00` }));
+    const reference = await call('POST', '/v1/training-sets', { features, entities: full });
+    expect(reference.status).toBe(200);
+    const got = await call('POST', '/v1/training-sets', { features, entities: mixed });
+    expect({ status: got.status, error: got.body.error }).toEqual({ status: 200, error: undefined });
+    expect(got.body.rows).toEqual(reference.body.rows);
+    expect(got.body.rows[0].ts).toBe('2021-04-10T00:00:00Z');
+    expect(got.body.rows.filter((r: { returns__ret_1d: unknown }) => r.returns__ret_1d !== null).length).toBeGreaterThan(20_000);
+
+    // A short mix, timestamp first and date first, against the same rows with full timestamps.
+    const short = [
+      { symbol: 'BTC-USD', ts: '2021-04-12', label: 1 },
+      { symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z', label: 0 },
+      { symbol: 'BTC-USD', ts: '2021-05-03 12:30:00', label: 1 },
+    ];
+    const shortFull = ['2021-04-12T00:00:00Z', '2021-05-01T00:00:00Z', '2021-05-03T12:30:00Z'].map((ts, i) => ({ ...short[i], ts }));
+    const shortRef = await call('POST', '/v1/training-sets', { features, entities: shortFull });
+    for (const rows of [short, [...short].reverse()]) {
+      const res = await call('POST', '/v1/training-sets', { features, entities: rows });
+      expect(res.status).toBe(200);
+      expect(res.body.rows).toEqual(rows === short ? shortRef.body.rows : [...shortRef.body.rows].reverse());
+    }
+
+    // The same mix as an NDJSON frame body.
+    const q = `?features=${encodeURIComponent(features.join(','))}&pointInTime=event`;
+    const ndjson = mixed.map((e) => JSON.stringify(e)).join('\n');
+    const res = await fetch(`${base}/v1/training-sets${q}`, { method: 'POST', body: ndjson, headers: { 'content-type': 'application/x-ndjson' } });
+    const answer = (await res.json()) as { rows: unknown[]; error?: unknown };
+    expect({ status: res.status, error: answer.error }).toEqual({ status: 200, error: undefined });
+    expect(answer.rows).toEqual(reference.body.rows);
+  }, 120_000);
+
+  it('never names a server file in the error of an unreadable entity frame or entity rows', async () => {
+    const q = `?features=returns:ret_1d`;
+    const cases: Array<[string, string | Buffer]> = [
+      ['application/x-ndjson', '{"symbol": "BTC-USD", "ts": "2021-04-12"}\n{not json'],
+      ['application/x-ndjson', [...Array.from({ length: 25_000 }, () => '{"symbol":"BTC-USD","ts":"2021-04-12","label":1}'), '{"symbol":"BTC-USD","ts":"2021-04-12","label":{"a":[1]}}'].join('\n')],
+      ['text/csv', Buffer.concat([Buffer.from('symbol,ts\nBTC-USD,2021-04-12\n'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(',2021-04-13\n')])],
+      ['application/vnd.apache.parquet', Buffer.from('PAR1 this is not a parquet file PAR1')],
+    ];
+    const messages: string[] = [];
+    for (const [type, body] of cases) {
+      const res = await fetch(`${base}/v1/training-sets${q}`, { method: 'POST', body, headers: { 'content-type': type } });
+      const answer = (await res.json()) as { error: { message: string } };
+      expect({ type, status: res.status }).toEqual({ type, status: 400 });
+      messages.push(JSON.stringify(answer.error));
+    }
+    const rows = Array.from({ length: 25_000 }, () => ({ symbol: 'BTC-USD', ts: '2021-04-12', label: 1 as unknown }));
+    rows.push({ symbol: 'BTC-USD', ts: '2021-04-12', label: { a: [1] } });
+    const json = await call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: rows });
+    expect({ status: json.status, message: json.body.error.message }).toEqual({ status: 400, message: expect.stringMatching(/^entities: cannot read the entity rows: .*line 25001/) });
+    messages.push(JSON.stringify(json.body.error));
+    for (const message of messages) {
+      expect(message).not.toContain('/tmp');
+      expect(message).not.toContain(tmp.dir);
+      expect(message).not.toMatch(/entities-[0-9a-f]{16}/);
+    }
+  }, 120_000);
+
   it.each([
     ['an unknown feature', { features: ['returns:nope'], entities }, 422, 'features[0]'],
     ['an unknown view', { features: ['nope:x'], entities }, 422, 'features[0]'],

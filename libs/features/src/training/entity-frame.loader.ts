@@ -24,6 +24,20 @@ export const ENTITY_TABLE = 'entities';
 // The end of a dataset range when the request gives none.
 const NO_END = new Date(SANE_TIME_RANGE.maxMs);
 
+// JSON has no date type, so DuckDB guesses DATE or TIMESTAMP from a sample of the rows and then
+// fails on a later row that does not fit ("2024-01-01" first, "2024-01-01T10:00:00Z" after). Formats
+// no ISO-8601 text matches stop that guess: such strings stay text, and the time column is parsed
+// by parseTimestamp exactly as a CSV frame's text is.
+const JSON_AS_WRITTEN = raw("format = 'newline_delimited', dateformat = '(no dates) %d', timestampformat = '(no timestamps) %d'");
+
+// DuckDB names the file it read; the client sent a body, and the server's folders are not its business.
+function withoutServerPaths(message: string, file: string, tmpDir: string): string {
+  return message
+    .replace(/file (["'])(.*?)\1/g, (whole: string, _quote: string, named: string) => (named === file ? 'the body' : whole))
+    .replaceAll(file, 'the body')
+    .replaceAll(tmpDir, '…');
+}
+
 /** Throws a 400 for an empty list of rows or an empty frame (checked before any work is done). */
 export function assertEntitiesGiven(source: EntitySource): void {
   if (source.kind === 'rows' && source.rows.length === 0) throw new InvalidArgumentError('entities: a non-empty array of entity rows is required', { field: 'entities' });
@@ -59,12 +73,14 @@ export class EntityFrameLoader {
     await writeFile(file, bytes);
     try {
       const path = fileLiteral(file);
-      const reader = format === 'csv' ? sql`read_csv(${path}, header = true)` : format === 'parquet' ? sql`read_parquet(${path})` : sql`read_json(${path}, format = 'newline_delimited')`;
+      const reader = format === 'csv' ? sql`read_csv(${path}, header = true)` : format === 'parquet' ? sql`read_parquet(${path})` : sql`read_json(${path}, ${JSON_AS_WRITTEN})`;
       try {
         // A table keeps the file's row order (insertion order is preserved), so rowid is the request order.
         await s.run(sql`CREATE OR REPLACE TEMP TABLE entities_raw AS SELECT * FROM ${reader}`);
       } catch (error) {
-        throw new InvalidArgumentError(`body: cannot read the entity frame as ${format}: ${(error as Error).message.split('\n')[0]}`, { field: 'body' });
+        const reason = withoutServerPaths((error as Error).message.split('\n')[0], file, this.tmpDir);
+        if (fromRows) throw new InvalidArgumentError(`entities: cannot read the entity rows: ${reason}`, { field: 'entities' });
+        throw new InvalidArgumentError(`body: cannot read the entity frame as ${format}: ${reason}`, { field: 'body' });
       }
     } finally {
       await rm(file, { force: true });
