@@ -12,6 +12,8 @@ import type { DatasetRegistry } from './registry/registry';
 import type { FeatureRegistry } from './registry/feature-registry';
 import { FeatureViewService } from './definitions/feature-view.service';
 import { MaterializationService } from './materialize/materialization.service';
+import { OfflineStoreRepository } from './offline/offline-store.repository';
+import { OnlineRefreshService } from './online-refresh/online-refresh.service';
 import { TrainingSetService } from './training/training-set.service';
 import { LineageRelay } from './lineage/lineage.relay';
 import { MlflowLineageSink } from './lineage/mlflow.client';
@@ -46,6 +48,8 @@ export class FeatureStore {
     readonly serving: OnlineServingService,
     readonly onlineWriter: OnlineWriterService,
     readonly pushes: PushService,
+    readonly offlineStore: OfflineStoreRepository,
+    readonly onlineRefresh: OnlineRefreshService,
   ) {}
 
   /** Opens the stores under config.dataDir and finishes any commit a crashed process left behind. */
@@ -59,7 +63,9 @@ export class FeatureStore {
     const features = new FeatureViewService(db, lake, datasets, registry.features, clock);
     const online: OnlineStoreDriver =
       config.online.store === 'lmdb' ? LmdbOnlineStore.open(join(config.dataDir, 'online')) : await RedisOnlineStore.connect(config.online.store, { commandTimeoutMs: config.online.timeoutMs });
-    const materializer = new MaterializationService(lake, datasets, features, registry.features, online, clock, join(config.dataDir, 'offline'), config.duckdb);
+    const offlineStore = new OfflineStoreRepository(join(config.dataDir, 'offline'));
+    const onlineRefresh = new OnlineRefreshService(lake, datasets, features, registry.features, online, config.duckdb);
+    const materializer = new MaterializationService(lake, datasets, features, registry.features, offlineStore, online, onlineRefresh, clock, config.duckdb);
     const relay = config.lineage.mlflowTrackingUri
       ? new LineageRelay(registry.features, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
       : null;
@@ -67,7 +73,7 @@ export class FeatureStore {
     const serving = new OnlineServingService(features, registry.features, online, clock, config.online.maxKeys);
     const onlineWriter = new OnlineWriterService(registry.features, online, clock);
     const pushes = new PushService(registry.features, registry, datasets, onlineWriter, materializer);
-    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving, onlineWriter, pushes);
+    return new FeatureStore(config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, registry.features, features, online, materializer, trainingSets, relay, serving, onlineWriter, pushes, offlineStore, onlineRefresh);
   }
 
   /** Directory for spooled request bodies and HTTP responses. */

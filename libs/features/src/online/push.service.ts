@@ -1,6 +1,7 @@
 import type { DatasetService, RowsResult } from '../datasets/dataset.service';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
-import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
+import type { MaterializationService } from '../materialize/materialization.service';
+import type { OnlineRefresh } from '../online-refresh/online-refresh.service';
 import type { FeatureRegistry } from '../registry/feature-registry';
 import type { DatasetRegistry } from '../registry/registry';
 import { parseFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';

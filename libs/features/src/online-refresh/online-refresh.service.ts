@@ -1,0 +1,151 @@
+import type { DatasetService } from '../datasets/dataset.service';
+import { INGESTED_AT } from '../datasets/dataset.schema';
+import type { FeatureViewService } from '../definitions/feature-view.service';
+import type { LakeRepository } from '../lake/lake.repository';
+import type { TimeRange } from '../materialize/materialization.sql';
+import { lookbackMs } from '../materialize/lookback';
+import { toOnlineRow } from '../materialize/online-row';
+import { setViewParameter } from '../materialize/view-parameter';
+import type { OnlineStoreDriver } from '../online/online-store.driver';
+import type { FeatureRegistry, ViewVersionRecord } from '../registry/feature-registry';
+import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
+import { quoteIdent } from '../sql/identifier';
+import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { SANE_TIME_RANGE } from '../util/time';
+import { keyIn } from './key-filter.sql';
+import { latestRowSelect } from './latest-row.sql';
+import { RecentRowsCache } from './recent-rows.cache';
+
+export { lookbackMs } from '../materialize/lookback';
+
+/** What an online refresh wrote for one view version. */
+export interface OnlineRefresh {
+  readonly view: string;
+  readonly version: number;
+  /** Keys with a computed row in the refreshed range. */
+  readonly keys: number;
+  /** Rows newer than what the online store held. */
+  readonly written: number;
+  /** Milliseconds of this view's SQL and online write (the shared read of recent rows aside). */
+  readonly ms: number;
+}
+
+/** Options of one refresh. */
+export interface OnlineRefreshOptions {
+  /** Only views marked `stream`. */
+  readonly streamingOnly?: boolean;
+  /** Recent rows held by the caller (the stream worker) instead of a lake read. */
+  readonly cache?: RecentRowsCache;
+  /** Only these view versions, done in this order (each is written online as soon as it is computed). */
+  readonly only?: ReadonlyArray<{ readonly view: string; readonly version: number }>;
+}
+
+/** What the refresh reads from the registry. */
+export type OnlineRefreshRegistry = Pick<FeatureRegistry, 'getEntity' | 'listViewVersions' | 'getMaterialization'>;
+
+// No time lies beyond the sane range: the refreshed range ends there.
+const END_OF_TIME = new Date(SANE_TIME_RANGE.maxMs);
+
+/**
+ * Keeps online values current when new rows of a dataset arrive for some keys, between
+ * materialisations: a push and the stream worker call it. The values equal what a full
+ * materialisation gives for those keys; the offline store is left to the next materialisation.
+ */
+export class OnlineRefreshService {
+  constructor(
+    private readonly lake: LakeRepository,
+    private readonly datasets: DatasetService,
+    private readonly features: FeatureViewService,
+    private readonly registry: OnlineRefreshRegistry,
+    private readonly online: OnlineStoreDriver,
+    private readonly engine: { threads?: number; memoryLimit?: string } = {},
+  ) {}
+
+  /**
+   * Brings online values up to date after new rows of `dataset` arrived for some keys: for every
+   * materialised version of the views over the dataset (see OnlineRefreshOptions for which), the
+   * view's own SQL runs over those keys' recent history (the view's lookback before `since`), and
+   * the newest row per key goes to the online store.
+   */
+  async refreshOnline(dataset: string, keyValues: readonly string[], since: Date, options: OnlineRefreshOptions = {}): Promise<OnlineRefresh[]> {
+    if (keyValues.length === 0) return [];
+    const schema = await this.datasets.schema(dataset).catch(() => null);
+    if (!schema) return [];
+    const targets: Array<{ record: ViewVersionRecord; keys: readonly string[] }> = [];
+    const order = (name: string, version: number) => options.only?.findIndex((o) => o.view === name && o.version === version) ?? 0;
+    for (const record of await this.onlineTargets(dataset, options.streamingOnly ?? false)) {
+      if (order(record.name, record.version) < 0) continue;
+      targets.push({ record, keys: (await this.registry.getEntity(record.definition.entity))!.joinKeys });
+    }
+    targets.sort((a, b) => order(a.record.name, a.record.version) - order(b.record.name, b.record.version));
+    if (targets.length === 0) return [];
+    // One read for every view: the keys' rows over the longest lookback, from the lake or from
+    // the caller's cache of recent rows, kept in memory; each view's SQL then runs on its own
+    // lookback of that.
+    const lookbacks = targets.map((t) => lookbackMs(t.record.definition));
+    const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
+    const from = longest === null ? undefined : new Date(since.getTime() - longest);
+    const ts = ident(schema.timestampColumn);
+    let sandbox: FeatureSqlSandbox;
+    let versions: Sql;
+    if (options.cache) {
+      sandbox = await options.cache.prepare(keyValues, from ?? null);
+      versions = from ? sql`(SELECT * FROM _cache WHERE ${ts} >= ${from})` : sql`_cache`;
+    } else {
+      const all = await this.datasets.allRowsSql(schema, { from, to: END_OF_TIME });
+      if (!all) return [];
+      sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
+      versions = sql`(${raw(all)})`;
+    }
+    const out: OnlineRefresh[] = [];
+    try {
+      // The keys' current rows (the latest version of each), in memory. They also stand for the
+      // stored versions: a refresh reads those only for the latest `ingested_at` up to a time per
+      // entity key, and a current row holds the latest of its (dataset keys, ts). (That holds while
+      // the entity's join keys are dataset key columns, as in every catalog view; a join key that
+      // is a plain column changed by a correction would make the two differ.)
+      const partition = joinSql([...schema.keys, schema.timestampColumn].map((c) => ident(c)));
+      await sandbox.session.run(
+        sql`CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM ${versions} WHERE ${keyIn(schema, keyValues)}
+            QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${ident(INGESTED_AT)} DESC) = 1`,
+      );
+      const range: TimeRange = { lo: since, loInclusive: true, hi: END_OF_TIME, hiInclusive: true };
+      for (const [i, { record, keys }] of targets.entries()) {
+        // Each view sees only its own lookback of history, as its materialisation does.
+        const viewStarted = Date.now();
+        const lookback = lookbacks[i];
+        if (lookback === null) await sandbox.defineSource(schema, 'SELECT * FROM _recent');
+        else {
+          const start = await setViewParameter(sandbox.session, 'online_refresh_window_start', new Date(since.getTime() - lookback));
+          await sandbox.defineSource(schema, `SELECT * FROM _recent WHERE ${quoteIdent(schema.timestampColumn)} >= ${start}`);
+        }
+        const view = record.definition;
+        const latest = await sandbox.session.all(latestRowSelect(view, keys, schema.timestampColumn, range));
+        const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
+        const written = await this.online.putLatest(record.name, record.version, rows);
+        out.push({ view: record.name, version: record.version, keys: rows.length, written, ms: Date.now() - viewStarted });
+      }
+    } finally {
+      if (!options.cache) sandbox.close();
+    }
+    return out;
+  }
+
+  /** The materialised view versions over a dataset whose online values a refresh keeps current (only `stream` ones when `streamingOnly`). */
+  async onlineTargets(dataset: string, streamingOnly: boolean): Promise<ViewVersionRecord[]> {
+    const out: ViewVersionRecord[] = [];
+    for (const summary of await this.features.list()) {
+      for (const record of await this.registry.listViewVersions(summary.name)) {
+        const view = record.definition;
+        if (view.source !== dataset || (streamingOnly && !view.stream)) continue;
+        if (await this.registry.getMaterialization(record.name, record.version)) out.push(record);
+      }
+    }
+    return out;
+  }
+
+  /** A cache of a dataset's recent rows for repeated `refreshOnline` calls (the caller closes it). */
+  async recentRowsCache(dataset: string, engine: { threads?: number } = {}): Promise<RecentRowsCache> {
+    return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), { ...this.engine, ...engine });
+  }
+}
