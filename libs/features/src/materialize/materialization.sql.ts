@@ -11,6 +11,14 @@ export interface TimeRange {
   readonly hiInclusive: boolean;
 }
 
+/** A time range whose bounds may also be SQL expressions (a session constant). */
+export interface TimeRangeSql {
+  readonly lo: Date | Sql;
+  readonly loInclusive: boolean;
+  readonly hi: Date | Sql;
+  readonly hiInclusive: boolean;
+}
+
 /**
  * The SELECT that materialises one range of a view version: the view's own SQL over `source`,
  * the rows with event time in the range, features cast to their declared types, and
@@ -43,7 +51,7 @@ export function oneStepPerKeySql(keys: readonly string[]): Sql {
   return sql`SELECT coalesce(max(n), 0) <= 1 AS one FROM (SELECT count(DISTINCT ${ident(INGESTED_AT)}) AS n FROM _source_versions GROUP BY ${columnList(keys)})`;
 }
 
-/** SQL condition for `column` within `range` (the bounds bound as TIMESTAMPTZ parameters). */
-export function rangeCondition(column: Sql, range: TimeRange): Sql {
+/** SQL condition for `column` within `range` (times are bound as TIMESTAMPTZ parameters). */
+export function rangeCondition(column: Sql, range: TimeRangeSql): Sql {
   return sql`${column} ${raw(range.loInclusive ? '>=' : '>')} ${range.lo} AND ${column} ${raw(range.hiInclusive ? '<=' : '<')} ${range.hi}`;
 }

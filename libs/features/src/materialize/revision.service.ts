@@ -8,7 +8,7 @@ import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 import type { PartWriter } from './part.writer';
 import { changedRowsSelect, onlyTouched, touchedInstrumentsSql, TOUCHED_LIST } from './revision.sql';
-import { setViewParameter } from './view-parameter';
+import { setSessionConstant } from './session-constant';
 
 /** What a revision wrote: its range and file, and the rows that went online. */
 export interface Revision {
@@ -61,7 +61,7 @@ export class RevisionService {
       if (!touched || touched.n === 0 || touched.since === null) return null;
       // Rows before the range are not revised here (a run computes them as a part of their own).
       const since = new Date(Math.max(start.getTime(), Date.parse(String(touched.since))));
-      const instruments = await setViewParameter(s, 'revision_instruments', TOUCHED_LIST);
+      const instruments = await setSessionConstant(s, 'revision_instruments', TOUCHED_LIST);
       const between = { from: lookback === null ? undefined : new Date(since.getTime() - lookback), to: hi };
       const current = await this.datasets.currentRowsSql(schema, between);
       const all = await this.datasets.allRowsSql(schema, between);

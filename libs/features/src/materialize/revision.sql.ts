@@ -15,7 +15,7 @@ export function touchedInstrumentsSql(schema: DatasetSchema, files: readonly str
     SELECT ${ident(schema.keys[0])} AS k, min(${ts}) AS since FROM read_parquet(${fileListLiteral(files)}) WHERE ${within} GROUP BY ALL`;
 }
 
-/** The list of touched instruments, for setViewParameter. */
+/** The list of touched instruments, for setSessionConstant. */
 export const TOUCHED_LIST = sql`(SELECT list(k) FROM _touched)`;
 
 /** `rows` (a relation's SQL) limited to the instruments in `touched` (a getvariable expression holding their list). */

@@ -1,17 +1,19 @@
 import type { DatasetSchema } from '../datasets/dataset.schema';
+import type { DuckDbSession } from '../duckdb/duckdb.client';
+import { setSessionConstant } from '../materialize/session-constant';
 import { ident, raw, sql, type Sql } from '../sql/sql';
 
 /**
- * The rows of these instruments (the dataset's first key names the instrument). The values are
- * bound as one list cast to the key column's type, so a key of another type than VARCHAR compares
- * as its literal would; `list_contains` of a bound list reaches the Parquet scan as a filter, as a
- * literal IN list does (`= ANY(…)` is planned as a join).
+ * Binds a list of instruments (values of the dataset's first key) in `session` under `name`, and
+ * returns the filter that keeps their rows. The list is cast to the key column's type, so a key
+ * of another type than VARCHAR compares as its literal would.
  */
-export function keyIn(schema: DatasetSchema, values: readonly string[]): Sql {
+export async function instrumentFilter(session: DuckDbSession, schema: DatasetSchema, values: readonly string[], name: string): Promise<Sql> {
   // An empty list has no element type to bind with.
   if (values.length === 0) return sql`FALSE`;
   const key = schema.keys[0];
   // Column types come from the dataset schema's enum of DuckDB type names.
   const type = schema.columns.find((c) => c.name === key)?.type ?? 'VARCHAR';
-  return sql`list_contains(CAST(${values} AS ${raw(type)}[]), ${ident(key)})`;
+  const list = await setSessionConstant(session, name, sql`CAST(${values} AS ${raw(type)}[])`);
+  return sql`list_contains(${raw(list)}, ${ident(key)})`;
 }

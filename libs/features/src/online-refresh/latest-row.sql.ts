@@ -1,7 +1,7 @@
 import { INGESTED_AT } from '../datasets/dataset.schema';
 import type { FeatureViewDefinition } from '../definitions/feature-definition';
 import { castFeatures, columnList, keysEqual } from '../materialize/columns.sql';
-import { rangeCondition, type TimeRange } from '../materialize/materialization.sql';
+import { rangeCondition, type TimeRangeSql } from '../materialize/materialization.sql';
 import { ident, raw, sql, type Sql } from '../sql/sql';
 
 /**
@@ -12,7 +12,7 @@ import { ident, raw, sql, type Sql } from '../sql/sql';
  * (its earliest row) is at or before the event time exactly when one of its rows is. About 0.8x
  * the time of the full select and a window over its answer, for 300 keys over 60 days.
  */
-export function latestRowSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange): Sql {
+export function latestRowSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRangeSql): Sql {
   const ts = ident(view.timestampColumn);
   return sql`WITH _latest AS (
   SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}

@@ -2,17 +2,17 @@ import type { DatasetService } from '../datasets/dataset.service';
 import { INGESTED_AT } from '../datasets/dataset.schema';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import type { LakeRepository } from '../lake/lake.repository';
-import type { TimeRange } from '../materialize/materialization.sql';
+import type { TimeRangeSql } from '../materialize/materialization.sql';
 import { lookbackMs } from '../materialize/lookback';
 import { toOnlineRow } from '../materialize/online-row';
-import { setViewParameter } from '../materialize/view-parameter';
+import { setSessionConstant } from '../materialize/session-constant';
 import type { OnlineStoreDriver } from '../online/online-store.driver';
 import type { FeatureRegistry, ViewVersionRecord } from '../registry/feature-registry';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { quoteIdent } from '../sql/identifier';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { SANE_TIME_RANGE } from '../util/time';
-import { keyIn } from './key-filter.sql';
+import { instrumentFilter } from './key-filter.sql';
 import { latestRowSelect } from './latest-row.sql';
 import { RecentRowsCache } from './recent-rows.cache';
 
@@ -45,6 +45,10 @@ export type OnlineRefreshRegistry = Pick<FeatureRegistry, 'getEntity' | 'listVie
 
 // No time lies beyond the sane range: the refreshed range ends there.
 const END_OF_TIME = new Date(SANE_TIME_RANGE.maxMs);
+
+function timestamp(time: Date | null): Sql {
+  return sql`CAST(${time} AS TIMESTAMPTZ)`;
+}
 
 /**
  * Keeps online values current when new rows of a dataset arrive for some keys, between
@@ -84,43 +88,47 @@ export class OnlineRefreshService {
     // lookback of that.
     const lookbacks = targets.map((t) => lookbackMs(t.record.definition));
     const longest = lookbacks.some((l) => l === null) ? null : Math.max(...(lookbacks as number[]));
-    const from = longest === null ? undefined : new Date(since.getTime() - longest);
-    const ts = ident(schema.timestampColumn);
+    const from = longest === null ? null : new Date(since.getTime() - longest);
     let sandbox: FeatureSqlSandbox;
-    let versions: Sql;
-    if (options.cache) {
-      sandbox = await options.cache.prepare(keyValues, from ?? null);
-      versions = from ? sql`(SELECT * FROM _cache WHERE ${ts} >= ${from})` : sql`_cache`;
-    } else {
-      const all = await this.datasets.allRowsSql(schema, { from, to: END_OF_TIME });
+    let lakeRows: string | null = null;
+    if (options.cache) sandbox = await options.cache.prepare(keyValues, from);
+    else {
+      const all = await this.datasets.allRowsSql(schema, { from: from ?? undefined, to: END_OF_TIME });
       if (!all) return [];
+      lakeRows = all;
       sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(dataset)], writable: [] }, this.engine);
-      versions = sql`(${raw(all)})`;
     }
     const out: OnlineRefresh[] = [];
     try {
+      const s = sandbox.session;
+      const ts = quoteIdent(schema.timestampColumn);
+      // Every time the statements below filter on, bound once as session constants: the view
+      // queries are small, and planning them again for parameters cost up to a quarter of a
+      // refresh (see setSessionConstant).
+      const starts = lookbacks.map((l) => (l === null ? null : new Date(since.getTime() - l)));
+      const times = await setSessionConstant(
+        s,
+        'online_refresh_times',
+        sql`{'since': ${timestamp(since)}, 'until': ${timestamp(END_OF_TIME)}, 'from': ${timestamp(from)}, 'starts': [${joinSql(starts.map(timestamp))}]}`,
+      );
+      const versions = lakeRows !== null ? `(${lakeRows})` : from ? `(SELECT * FROM _cache WHERE ${ts} >= ${times}.from)` : '_cache';
       // The keys' current rows (the latest version of each), in memory. They also stand for the
       // stored versions: a refresh reads those only for the latest `ingested_at` up to a time per
       // entity key, and a current row holds the latest of its (dataset keys, ts). (That holds while
       // the entity's join keys are dataset key columns, as in every catalog view; a join key that
       // is a plain column changed by a correction would make the two differ.)
       const partition = joinSql([...schema.keys, schema.timestampColumn].map((c) => ident(c)));
-      await sandbox.session.run(
-        sql`CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM ${versions} WHERE ${keyIn(schema, keyValues)}
+      await s.run(
+        sql`CREATE OR REPLACE TEMP TABLE _recent AS SELECT * FROM ${raw(versions)} WHERE ${await instrumentFilter(s, schema, keyValues, 'online_refresh_keys')}
             QUALIFY row_number() OVER (PARTITION BY ${partition} ORDER BY ${ident(INGESTED_AT)} DESC) = 1`,
       );
-      const range: TimeRange = { lo: since, loInclusive: true, hi: END_OF_TIME, hiInclusive: true };
+      const range: TimeRangeSql = { lo: raw(`${times}.since`), loInclusive: true, hi: raw(`${times}.until`), hiInclusive: true };
       for (const [i, { record, keys }] of targets.entries()) {
-        // Each view sees only its own lookback of history, as its materialisation does.
         const viewStarted = Date.now();
-        const lookback = lookbacks[i];
-        if (lookback === null) await sandbox.defineSource(schema, 'SELECT * FROM _recent');
-        else {
-          const start = await setViewParameter(sandbox.session, 'online_refresh_window_start', new Date(since.getTime() - lookback));
-          await sandbox.defineSource(schema, `SELECT * FROM _recent WHERE ${quoteIdent(schema.timestampColumn)} >= ${start}`);
-        }
+        // Each view sees only its own lookback of history, as its materialisation does.
+        await sandbox.defineSource(schema, starts[i] === null ? 'SELECT * FROM _recent' : `SELECT * FROM _recent WHERE ${ts} >= ${times}.starts[${i + 1}]`);
         const view = record.definition;
-        const latest = await sandbox.session.all(latestRowSelect(view, keys, schema.timestampColumn, range));
+        const latest = await s.all(latestRowSelect(view, keys, schema.timestampColumn, range));
         const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
         const written = await this.online.putLatest(record.name, record.version, rows);
         out.push({ view: record.name, version: record.version, keys: rows.length, written, ms: Date.now() - viewStarted });

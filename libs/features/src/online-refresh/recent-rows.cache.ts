@@ -1,10 +1,11 @@
 import type { DatasetService } from '../datasets/dataset.service';
 import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
+import type { DuckDbSession } from '../duckdb/duckdb.client';
 import type { LakeRepository } from '../lake/lake.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { fileListLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { SANE_TIME_RANGE } from '../util/time';
-import { keyIn } from './key-filter.sql';
+import { instrumentFilter } from './key-filter.sql';
 
 /**
  * The recent rows of one dataset for repeated online refreshes (the stream worker): every stored
@@ -51,7 +52,7 @@ export class RecentRowsCache {
       // the rest stays (the rows at its start arrive twice: harmless).
       if (this.keys.size > 0) {
         const older = await this.datasets.allRowsSql(this.schema, { from: wanted ?? undefined, to: this.from! });
-        if (older) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(older)}) WHERE ${this.heldKeys([...this.keys])}`);
+        if (older) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(older)}) WHERE ${await this.heldKeys(s, [...this.keys])}`);
       }
       this.from = wanted;
     } else if (this.empty) {
@@ -70,7 +71,7 @@ export class RecentRowsCache {
       // Batches recorded since the last use, for the keys already held.
       const { files, lastSeq } = await this.datasets.batchFilesAfter(this.schema.name, this.seq, '');
       if (files.length > 0) {
-        await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM read_parquet(${fileListLiteral(files)}) WHERE ${held} AND ${this.heldKeys([...this.keys])}`);
+        await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM read_parquet(${fileListLiteral(files)}) WHERE ${held} AND ${await this.heldKeys(s, [...this.keys])}`);
       }
       this.seq = lastSeq;
     }
@@ -80,7 +81,7 @@ export class RecentRowsCache {
     const missing = [...new Set(keys)].filter((k) => !this.keys.has(k));
     if (missing.length > 0) {
       const all = await this.datasets.allRowsSql(this.schema, this.from === null ? undefined : { from: this.from, to: new Date(SANE_TIME_RANGE.maxMs) });
-      if (all) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(all)}) WHERE ${this.heldKeys(missing)}`);
+      if (all) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(all)}) WHERE ${await this.heldKeys(s, missing)}`);
       for (const k of missing) this.keys.add(k);
     }
     return sandbox;
@@ -108,8 +109,8 @@ export class RecentRowsCache {
   }
 
   // Rows of these instruments (the dataset's first key).
-  private heldKeys(values: readonly string[]): Sql {
-    return keyIn(this.schema, values);
+  private heldKeys(session: DuckDbSession, values: readonly string[]): Promise<Sql> {
+    return instrumentFilter(session, this.schema, values, 'recent_rows_keys');
   }
 }
 
