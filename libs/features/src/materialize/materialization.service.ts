@@ -78,11 +78,6 @@ export class MaterializationService {
     this.revisions = new RevisionService(lake, datasets, offline, this.parts, engine);
   }
 
-  /** What a run of `request` would compute now. */
-  plan(request: MaterializeRequest): Promise<MaterializePlan> {
-    return this.planner.plan(request);
-  }
-
   /** Runs a materialisation to the end, in this process. */
   async run(request: MaterializeRequest, progress: ProgressSink = silentProgress): Promise<MaterializeResult> {
     const started = Date.now();

@@ -12,7 +12,7 @@ import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { quoteIdent } from '../sql/identifier';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { SANE_TIME_RANGE } from '../util/time';
-import { instrumentFilter } from './key-filter.sql';
+import { instrumentFilter } from './instrument-filter';
 import { latestRowSelect } from './latest-row.sql';
 import { RecentRowsCache } from './recent-rows.cache';
 
@@ -45,10 +45,6 @@ export type OnlineRefreshRegistry = Pick<FeatureRegistry, 'getEntity' | 'listVie
 
 // No time lies beyond the sane range: the refreshed range ends there.
 const END_OF_TIME = new Date(SANE_TIME_RANGE.maxMs);
-
-function timestamp(time: Date | null): Sql {
-  return sql`CAST(${time} AS TIMESTAMPTZ)`;
-}
 
 /**
  * Keeps online values current when new rows of a dataset arrive for some keys, between
@@ -156,4 +152,9 @@ export class OnlineRefreshService {
   async recentRowsCache(dataset: string, engine: { threads?: number } = {}): Promise<RecentRowsCache> {
     return new RecentRowsCache(this.lake, this.datasets, await this.datasets.schema(dataset), { ...this.engine, ...engine });
   }
+}
+
+// A time (or NULL) bound with its type, where DuckDB cannot infer one (inside a struct or list).
+function timestamp(time: Date | null): Sql {
+  return sql`CAST(${time} AS TIMESTAMPTZ)`;
 }

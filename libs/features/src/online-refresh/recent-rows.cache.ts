@@ -5,7 +5,7 @@ import type { LakeRepository } from '../lake/lake.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { fileListLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { SANE_TIME_RANGE } from '../util/time';
-import { instrumentFilter } from './key-filter.sql';
+import { instrumentFilter } from './instrument-filter';
 
 /**
  * The recent rows of one dataset for repeated online refreshes (the stream worker): every stored
