@@ -18,6 +18,7 @@ import { lookbackMs } from './lookback';
 import { PartWriter } from './part.writer';
 import { RevisionService } from './revision.service';
 
+// For training-set.service until it takes `hasRevisions` from OfflineStoreRepository.files.
 export { LEGACY_REVISION_PREFIX as REVISION_PREFIX } from '../offline/offline-layout';
 
 export interface MaterializeResult {

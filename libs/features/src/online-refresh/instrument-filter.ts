@@ -1,7 +1,7 @@
 import type { DatasetSchema } from '../datasets/dataset.schema';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
 import { setSessionConstant } from '../materialize/session-constant';
-import { ident, raw, sql, type Sql } from '../sql/sql';
+import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 
 /**
  * Binds a list of instruments (values of the dataset's first key) in `session` under `name`, and
@@ -15,5 +15,7 @@ export async function instrumentFilter(session: DuckDbSession, schema: DatasetSc
   // Column types come from the dataset schema's enum of DuckDB type names.
   const type = schema.columns.find((c) => c.name === key)?.type ?? 'VARCHAR';
   const list = await setSessionConstant(session, name, sql`CAST(${values} AS ${raw(type)}[])`);
-  return sql`list_contains(${raw(list)}, ${ident(key)})`;
+  // An IN list of the elements folds to the plan of a literal IN list (list_contains over the
+  // whole list was a few percent slower on a lake read).
+  return sql`${ident(key)} IN (${joinSql(values.map((_, i) => raw(`${list}[${i + 1}]`)))})`;
 }
