@@ -22,7 +22,7 @@ describe('online refresh from the cache of recent rows', () => {
     await store.ingest.run(new SyntheticProvider({ symbols: 3, days: 500, seed: 3, endDate: END, gapRate: 0 }), { dataset: 'bars_1d', createAs: 'bars' });
     await applyCatalog(store.features, marketCatalog);
     for (const view of VIEWS) await store.materializer.run({ view });
-    cache = await store.materializer.recentRowsCache('bars_1d');
+    cache = await store.onlineRefresh.recentRowsCache('bars_1d');
   });
   afterAll(async () => {
     cache.close();
@@ -63,7 +63,7 @@ describe('online refresh from the cache of recent rows', () => {
 
   it('catches up with batches from other writers and loads keys it has not seen', async () => {
     // First refresh: SYN0001 only, so the cache holds one key.
-    await store.materializer.refreshOnline('bars_1d', ['SYN0001'], new Date(END.getTime() - 5 * DAY), { streamingOnly: true, cache });
+    await store.onlineRefresh.refreshOnline('bars_1d', ['SYN0001'], new Date(END.getTime() - 5 * DAY), { streamingOnly: true, cache });
 
     // Another writer: a new bar for SYN0001 and SYN0002, and a correction of SYN0001's bar of five days ago.
     clock.set(new Date('2024-07-02T00:00:00Z'));
@@ -71,7 +71,7 @@ describe('online refresh from the cache of recent rows', () => {
     await store.datasets.ingestRows('bars_1d', [bar('SYN0001', next, 123.25), bar('SYN0002', next, 88.5), bar('SYN0001', END.getTime() - 5 * DAY, 117.75)]);
 
     // The refresh sees the new batch for the held key and reads SYN0002 from the lake.
-    const refreshed = await store.materializer.refreshOnline('bars_1d', ['SYN0001', 'SYN0002'], new Date(END.getTime() - 5 * DAY), { streamingOnly: true, cache });
+    const refreshed = await store.onlineRefresh.refreshOnline('bars_1d', ['SYN0001', 'SYN0002'], new Date(END.getTime() - 5 * DAY), { streamingOnly: true, cache });
     expect(refreshed.map((r) => r.keys)).toEqual(VIEWS.map(() => 2));
     expect(await expectOnlineEqualsMaterialised(['SYN0001', 'SYN0002'])).toBeGreaterThan(20);
   });
@@ -81,13 +81,13 @@ describe('online refresh from the cache of recent rows', () => {
     // An old bar corrected (older than the window held): the cache reads that stretch from the lake.
     const old = END.getTime() - 200 * DAY;
     await store.datasets.ingestRows('bars_1d', [bar('SYN0003', old, 51.5)]);
-    await store.materializer.refreshOnline('bars_1d', ['SYN0003'], new Date(old), { streamingOnly: true, cache });
+    await store.onlineRefresh.refreshOnline('bars_1d', ['SYN0003'], new Date(old), { streamingOnly: true, cache });
     // Then new days, one batch each, as a stream brings them: the window moves on past the slack.
     for (let d = 2; d <= 12; d++) {
       clock.set(new Date(Date.parse('2024-07-03T00:00:00Z') + d * 3_600_000));
       const ts = END.getTime() + d * DAY;
       await store.datasets.ingestRows('bars_1d', [bar('SYN0001', ts, 120 + d), bar('SYN0002', ts, 90 - d / 2), bar('SYN0003', ts, 55 + d / 4)]);
-      await store.materializer.refreshOnline('bars_1d', ['SYN0001', 'SYN0002', 'SYN0003'], new Date(ts), { streamingOnly: true, cache });
+      await store.onlineRefresh.refreshOnline('bars_1d', ['SYN0001', 'SYN0002', 'SYN0003'], new Date(ts), { streamingOnly: true, cache });
     }
     expect(await expectOnlineEqualsMaterialised(['SYN0001', 'SYN0002', 'SYN0003'])).toBeGreaterThan(30);
   });
@@ -109,7 +109,7 @@ describe('online refresh from the cache of recent rows', () => {
     expect(lake.some((r) => r.includes('61.25'))).toBe(true);
     expect(held).toEqual(lake);
     // And the refreshes over it give what a full materialisation gives.
-    await store.materializer.refreshOnline('bars_1d', symbols, new Date(older), { streamingOnly: true, cache });
+    await store.onlineRefresh.refreshOnline('bars_1d', symbols, new Date(older), { streamingOnly: true, cache });
     expect(await expectOnlineEqualsMaterialised(symbols)).toBeGreaterThan(30);
   });
 });

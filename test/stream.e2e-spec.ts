@@ -264,7 +264,7 @@ describe('streaming ingestion from a real Kafka broker', () => {
       const views = marketCatalog.views.map((v) => ({ view: v.name, version: 1 }));
       const online = await store.online.read(views, [['SYN0002']]);
       for (const [i, { view }] of views.entries()) expect({ view, ts: online[i][0]?.eventTs }).toEqual({ view, ts: day(452) });
-      expect(await store.registry.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
+      expect(await store.registry.streams.getPendingRefresh(`stream/${group}/${topic}`)).toEqual({});
     } finally {
       await store.close();
     }

@@ -45,7 +45,7 @@ describe('a lake commit that fails', () => {
       const rows = await lakeRows(tmp.dir, 'bars_1d');
       expect(rows).toHaveLength(92);
       expect(new Set(rows.map((r) => r.ingested_at)).size).toBe(1);
-      expect(await store.registry.listBatches('bars_1d')).toHaveLength(1);
+      expect(await store.registry.datasets.listBatches('bars_1d')).toHaveLength(1);
       expect(readdirSync(join(tmp.dir, 'staging')).filter((f) => !f.startsWith('.'))).toEqual([]);
     } finally {
       await store.close();

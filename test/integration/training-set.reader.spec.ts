@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { DuckDbClient, TrainingSetReader, quoteLiteral } from '@app/features';
+import { DuckDbClient, TrainingSetReader, fileLiteral } from '@app/features';
 
 // The Arrow answer is built from DuckDB's result chunks, partly by reading their raw buffers
 // (numbers, validity bits, short strings as bytes). It is checked here, value by value, against
@@ -37,7 +37,7 @@ describe('TrainingSetReader.arrowTable (a real DuckDB and Parquet file)', () => 
           CASE WHEN i % 2 = 0 THEN NULL ELSE i % 4 = 1 END AS view__up,
           CASE WHEN i % 9 = 0 THEN NULL ELSE i * 1000 END AS view__n
         FROM range(${ROWS}) AS t(i) ORDER BY i
-      ) TO ${quoteLiteral(files['default row groups'])} (FORMAT parquet)`),
+      ) TO ${fileLiteral(files['default row groups'])} (FORMAT parquet)`),
     );
     // DuckDB writes row groups of whole vectors; pyarrow (a test dependency, see
     // scripts/ensure-python-deps.sh) writes the same rows in groups of 1001.
@@ -55,7 +55,7 @@ describe('TrainingSetReader.arrowTable (a real DuckDB and Parquet file)', () => 
     const table = tableFromIPC(tableToIPC(await new TrainingSetReader(db, dir).arrowTable({ file }), 'stream'));
     const expected = await db.withSession((s) =>
       s.all<{ symbol: string | null; ts: string; label: number | null; view__x: number | null; view__up: boolean | null; view__n: number | null }>(
-        `SELECT symbol, ts, label, view__x, view__up, view__n FROM read_parquet(${quoteLiteral(file)})`,
+        `SELECT symbol, ts, label, view__x, view__up, view__n FROM read_parquet(${fileLiteral(file)})`,
       ),
     );
     expect(expected).toHaveLength(ROWS);

@@ -61,7 +61,7 @@ export class IngestCommands {
       {
         ingestor: this.store.ingestor,
         registry: this.store.registry.streams,
-        refresher: this.store.materializer,
+        refresher: this.store.onlineRefresh,
         // A fresh data folder gets the built-in catalog's stream views once the dataset exists.
         views: new StreamViewSetup(this.store.features, this.store.materializer, this.store.registry.datasets, marketCatalog),
         tmpDir: this.store.tmpDir,

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbRegistry, type FeatureViewDefinition, type LeaseOwner, type NewBatchRecord } from '@app/features';
-import { withTransitionalViews } from '../../../libs/features/src/registry/transitional-registry';
 
 const batch = (identity: string, batchId: string): NewBatchRecord => ({
   batchId,
@@ -105,17 +104,5 @@ describe('LmdbRegistry aggregates (a real LMDB file)', () => {
     await registry.materializations.releaseLease('m', b);
     expect(await registry.materializations.acquireLease('m', b, () => true)).toEqual(a);
     expect(await registry.materializations.acquireLease('m', b, () => false)).toBeNull();
-  });
-
-  it('keeps the transitional flat views working on the same records', async () => {
-    const flat = withTransitionalViews(registry);
-    await flat.features.putJob({ jobId: 'j', kind: 'materialize', view: 'returns', version: 1, status: 'queued', rows: 0, start: null, end: null, createdAt: 'x', updatedAt: 'x' });
-    expect(await registry.jobs.getJob('j')).toMatchObject({ status: 'queued' });
-    await flat.features.putJob({ jobId: 'k', kind: 'materialize', view: 'returns', version: 1, status: 'running', rows: 0, start: null, end: null, createdAt: 'x', updatedAt: 'x' });
-    expect(await flat.features.getJob('k')).toMatchObject({ status: 'running' });
-    await flat.setMeta('m', { a: 1 });
-    expect(await registry.meta.getMeta('m')).toEqual({ a: 1 });
-    expect(await flat.recordBatch(batch('id-a', 'b1'))).toMatchObject({ seq: 1 });
-    expect(flat.datasets).toBe(registry.datasets);
   });
 });

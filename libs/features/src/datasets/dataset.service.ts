@@ -58,13 +58,11 @@ export class DatasetService {
 
   /**
    * The files, as absolute paths, of the batches recorded after batch `afterSeq` (see
-   * BatchRecord.seq), with the highest seq recorded now. Without `afterSeq` (a state written
-   * before seqs existed), the batches committed after `orAfterTime`.
+   * BatchRecord.seq), with the highest seq recorded now.
    */
-  async batchFilesAfter(name: string, afterSeq: number | undefined, orAfterTime: string): Promise<{ files: string[]; lastSeq: number }> {
+  async batchFilesAfter(name: string, afterSeq: number): Promise<{ files: string[]; lastSeq: number }> {
     const lastSeq = await this.registry.lastBatchSeq(name);
-    const later =
-      afterSeq === undefined ? (await this.registry.listBatches(name)).filter((b) => b.committedAt > orAfterTime) : await this.registry.batchesAfter(name, afterSeq);
+    const later = await this.registry.batchesAfter(name, afterSeq);
     return { files: later.flatMap((b) => b.files.map((f) => join(this.lake.lakeDir, f))), lastSeq };
   }
 

@@ -1,6 +1,6 @@
 import type { DatasetService, RowsResult } from '../datasets/dataset.service';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
-import type { MaterializationService, OnlineRefresh } from '../materialize/materialization.service';
+import type { OnlineRefresh, OnlineRefreshService } from '../online-refresh/online-refresh.service';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import type { DefinitionRepository } from '../registry/definition.repository';
 import { frameColumns, type ColumnFrame, type OnlineWriteResult, type OnlineWriterService } from './online-writer.service';
@@ -36,7 +36,7 @@ export class PushService {
     private readonly datasetRegistry: Pick<DatasetRepository, 'getDataset'>,
     private readonly datasets: DatasetService,
     private readonly writer: OnlineWriterService,
-    private readonly materializer: MaterializationService,
+    private readonly refresher: Pick<OnlineRefreshService, 'refreshOnline'>,
   ) {}
 
   /** Pushes a frame to a feature view's online store or to a dataset (see the class comment). */
@@ -65,7 +65,7 @@ export class PushService {
     const symbols = [...new Set(rows.map((r) => r[key]).filter((v): v is string => typeof v === 'string'))];
     const times = rows.map((r) => Date.parse(String(r[schema.timestampColumn]).replace(' ', 'T'))).filter((t) => !Number.isNaN(t));
     const since = new Date(times.length ? Math.min(...times) : 0);
-    return { kind: 'dataset', rows: stored, online: await this.materializer.refreshOnline(dataset, symbols, since) };
+    return { kind: 'dataset', rows: stored, online: await this.refresher.refreshOnline(dataset, symbols, since) };
   }
 }
 

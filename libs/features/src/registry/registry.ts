@@ -35,5 +35,3 @@ export interface Registry {
   close(): Promise<void>;
 }
 
-// transitional: callers move to the aggregates
-export type DatasetRegistry = DatasetRepository & StreamCheckpointRepository & MetaRepository & { close(): Promise<void> };

@@ -1,4 +1,4 @@
-import { assertIdentifier, quoteIdent, quoteLiteral, quoteSourceColumn } from './identifier';
+import { assertIdentifier, quoteIdent, quoteSourceColumn } from './identifier';
 
 describe('identifiers', () => {
   it.each(['bars_1d', 'close', '_x', 'A1'])('accepts %s', (name) => {
@@ -20,8 +20,7 @@ describe('identifiers', () => {
     expect(() => assertIdentifier(name, 'dataset')).toThrow(/dataset must match/);
   });
 
-  it('escapes quotes in literals and source column names', () => {
-    expect(quoteLiteral("it's")).toBe("'it''s'");
+  it('escapes quotes in source column names', () => {
     expect(quoteSourceColumn('Adj "Close"')).toBe('"Adj ""Close"""');
   });
 });

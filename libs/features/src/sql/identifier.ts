@@ -23,16 +23,6 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
-/**
- * Quotes a string literal.
- * @deprecated Bind values with the `sql` tag and write file paths with `fileLiteral`; this stays
- * exported only while code outside the ingest and lake areas still calls it.
- */
-export function quoteLiteral(value: string): string {
-  if (value.includes('\0')) throw new InvalidArgumentError('literal contains a NUL byte');
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 /** Quotes any column name found in a source file (e.g. "Adj Close"), escaping embedded quotes. */
 export function quoteSourceColumn(name: string): string {
   if (name.includes('\0')) throw new InvalidArgumentError('a source column name contains a NUL byte');

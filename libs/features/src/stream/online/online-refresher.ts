@@ -1,6 +1,6 @@
-import type { OnlineRefresh } from '../../materialize/materialization.service';
-import type { RecentRowsCache } from '../../materialize/recent-rows.cache';
-import type { ViewVersionRecord } from '../../registry/feature-registry';
+import type { OnlineRefresh } from '../../online-refresh/online-refresh.service';
+import type { RecentRowsCache } from '../../online-refresh/recent-rows.cache';
+import type { ViewVersionRecord } from '../../registry/definition.repository';
 
 /**
  * What the stream needs to keep online values current: the views to refresh and the refresh

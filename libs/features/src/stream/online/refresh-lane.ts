@@ -1,4 +1,4 @@
-import type { RecentRowsCache } from '../../materialize/recent-rows.cache';
+import type { RecentRowsCache } from '../../online-refresh/recent-rows.cache';
 import type { PendingEntry } from '../../registry/stream-checkpoint.repository';
 
 /** One streaming view version's online refresh: the symbols waiting for it, and the runner that refreshes it. */

@@ -1,4 +1,4 @@
-import type { OnlineRefresh } from '../../materialize/materialization.service';
+import type { OnlineRefresh } from '../../online-refresh/online-refresh.service';
 import type { PendingEntry } from '../../registry/stream-checkpoint.repository';
 import type { OnlineRefresher } from './online-refresher';
 import type { PendingRefreshSet } from './pending-refresh.set';

@@ -1,4 +1,4 @@
-import { lookbackMs } from '../../materialize/materialization.service';
+import { lookbackMs } from '../../materialize/lookback';
 import type { PendingEntry } from '../../registry/stream-checkpoint.repository';
 import type { StreamObserver, StreamTotals } from '../stream.types';
 import type { WorkerStatus } from '../worker-status';

@@ -1,6 +1,4 @@
-import { DuckDbClient, type DuckDbSession } from '../duckdb/duckdb.client';
-import { defineFeatureView } from '../definitions/feature-definition';
-import { latestRowSelect, materializationSelect, type TimeRange } from './materialization.sql';
+import { DuckDbClient, defineFeatureView, latestRowSelect, materializationSelect, sql, type DuckDbSession, type TimeRange } from '@app/features';
 
 // Two views over `source`: one with a window (every bar), one that skips bars (its newest row per
 // key is often older than the key's newest bar).
@@ -68,10 +66,10 @@ describe('latestRowSelect (a real DuckDB)', () => {
     'gives each key the row the full select gives, created_ts included (%s from %s)',
     async (_name, _from, view, range) => {
       const full = await s.all(
-        `SELECT * FROM (${materializationSelect(view, ['symbol'], 'ts', range)})
+        sql`SELECT * FROM (${materializationSelect(view, ['symbol'], 'ts', range)})
          QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_ts DESC, created_ts DESC) = 1 ORDER BY symbol`,
       );
-      const latest = await s.all(`SELECT * FROM (${latestRowSelect(view, ['symbol'], 'ts', range)}) ORDER BY symbol`);
+      const latest = await s.all(sql`SELECT * FROM (${latestRowSelect(view, ['symbol'], 'ts', range)}) ORDER BY symbol`);
       expect(latest).toEqual(full);
       if (range.lo.getUTCDate() === 1 && range.lo.getUTCMonth() === 0) expect(full).toHaveLength(6);
     },

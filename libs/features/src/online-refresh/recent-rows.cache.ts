@@ -1,8 +1,11 @@
 import type { DatasetService } from '../datasets/dataset.service';
 import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
+import type { DuckDbSession } from '../duckdb/duckdb.client';
 import type { LakeRepository } from '../lake/lake.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
-import { quoteIdent, quoteLiteral } from '../sql/identifier';
+import { fileListLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { SANE_TIME_RANGE } from '../util/time';
+import { instrumentFilter } from './instrument-filter';
 
 /**
  * The recent rows of one dataset for repeated online refreshes (the stream worker): every stored
@@ -39,8 +42,7 @@ export class RecentRowsCache {
   async prepare(keys: readonly string[], from: Date | null): Promise<FeatureSqlSandbox> {
     const sandbox = await this.open();
     const s = sandbox.session;
-    const ts = quoteIdent(this.schema.timestampColumn);
-    const key = quoteIdent(this.schema.keys[0]);
+    const ts = ident(this.schema.timestampColumn);
     // Held from a little before the window asked for, so that a batch of slightly older bars
     // (a late one) does not send the cache back to the lake.
     const wanted = from === null ? null : new Date(from.getTime() - SLACK_MS);
@@ -50,26 +52,26 @@ export class RecentRowsCache {
       // the rest stays (the rows at its start arrive twice: harmless).
       if (this.keys.size > 0) {
         const older = await this.datasets.allRowsSql(this.schema, { from: wanted ?? undefined, to: this.from! });
-        if (older) await s.run(`INSERT INTO _cache SELECT ${this.columns()} FROM (${older}) WHERE ${key} IN (${[...this.keys].map(quoteLiteral).join(', ')})`);
+        if (older) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(older)}) WHERE ${await this.heldKeys(s, [...this.keys])}`);
       }
       this.from = wanted;
     } else if (this.empty) {
       this.from = wanted;
     } else if (wanted !== null && this.from !== null && wanted.getTime() - this.from.getTime() > SLACK_MS) {
       // The window moved on: rows older than it are dropped (the table stays small).
-      await s.run(`DELETE FROM _cache WHERE ${ts} < ${timestamp(wanted)}`);
+      await s.run(sql`DELETE FROM _cache WHERE ${ts} < ${wanted}`);
       this.from = wanted;
     }
     this.empty = false;
-    const held = this.from === null ? 'TRUE' : `${ts} >= ${timestamp(this.from)}`;
+    const held = this.from === null ? sql`TRUE` : sql`${ts} >= ${this.from}`;
 
     if (this.keys.size === 0) {
       this.seq = await this.datasets.lastBatchSeq(this.schema.name);
     } else {
       // Batches recorded since the last use, for the keys already held.
-      const { files, lastSeq } = await this.datasets.batchFilesAfter(this.schema.name, this.seq, '');
+      const { files, lastSeq } = await this.datasets.batchFilesAfter(this.schema.name, this.seq);
       if (files.length > 0) {
-        await s.run(`INSERT INTO _cache SELECT ${this.columns()} FROM read_parquet([${files.map(quoteLiteral).join(', ')}]) WHERE ${held} AND ${key} IN (${[...this.keys].map(quoteLiteral).join(', ')})`);
+        await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM read_parquet(${fileListLiteral(files)}) WHERE ${held} AND ${await this.heldKeys(s, [...this.keys])}`);
       }
       this.seq = lastSeq;
     }
@@ -78,8 +80,8 @@ export class RecentRowsCache {
     // appended by the next use, possibly a second time: harmless).
     const missing = [...new Set(keys)].filter((k) => !this.keys.has(k));
     if (missing.length > 0) {
-      const all = await this.datasets.allRowsSql(this.schema, this.from === null ? undefined : { from: this.from, to: new Date('2200-01-01T00:00:00Z') });
-      if (all) await s.run(`INSERT INTO _cache SELECT ${this.columns()} FROM (${all}) WHERE ${key} IN (${missing.map(quoteLiteral).join(', ')})`);
+      const all = await this.datasets.allRowsSql(this.schema, this.from === null ? undefined : { from: this.from, to: new Date(SANE_TIME_RANGE.maxMs) });
+      if (all) await s.run(sql`INSERT INTO _cache SELECT ${this.columns()} FROM (${raw(all)}) WHERE ${await this.heldKeys(s, missing)}`);
       for (const k of missing) this.keys.add(k);
     }
     return sandbox;
@@ -95,19 +97,21 @@ export class RecentRowsCache {
   private async open(): Promise<FeatureSqlSandbox> {
     if (this.sandbox) return this.sandbox;
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(this.schema.name)], writable: [] }, this.engine);
-    const columns = [...this.schema.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`), `${quoteIdent(INGESTED_AT)} TIMESTAMPTZ`];
-    await sandbox.session.run(`CREATE TEMP TABLE _cache (${columns.join(', ')})`);
+    // Column types come from the dataset schema's enum of DuckDB type names.
+    const columns = [...this.schema.columns.map((c) => sql`${ident(c.name)} ${raw(c.type)}`), sql`${ident(INGESTED_AT)} TIMESTAMPTZ`];
+    await sandbox.session.run(sql`CREATE TEMP TABLE _cache (${joinSql(columns)})`);
     this.sandbox = sandbox;
     return sandbox;
   }
 
-  private columns(): string {
-    return [...this.schema.columns.map((c) => quoteIdent(c.name)), quoteIdent(INGESTED_AT)].join(', ');
+  private columns(): Sql {
+    return joinSql([...this.schema.columns.map((c) => ident(c.name)), ident(INGESTED_AT)]);
+  }
+
+  // Rows of these instruments (the dataset's first key).
+  private heldKeys(session: DuckDbSession, values: readonly string[]): Promise<Sql> {
+    return instrumentFilter(session, this.schema, values, 'recent_rows_keys');
   }
 }
 
 const SLACK_MS = 7 * 86_400_000;
-
-function timestamp(date: Date): string {
-  return `TIMESTAMPTZ ${quoteLiteral(date.toISOString())}`;
-}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
+import type { LeaseOwner, MaterializationRepository } from '../registry/materialization.repository';
+import type { Clock } from '../util/clock';
+
+/** What the lease reads and writes in the registry. */
+export type LeaseRegistry = Pick<MaterializationRepository, 'acquireLease' | 'releaseLease'>;
+
+// Tells this process's leases from those of an earlier process that had the same pid.
+const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * One materialisation of a view version at a time across processes (the API, the CLI, the
+ * stream worker): two would write the same rows twice. A lease whose holder died (its pid is
+ * gone) is taken over.
+ */
+export class MaterializationLease {
+  constructor(
+    private readonly registry: LeaseRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Runs `work` holding the lease of the version; a CONFLICT when another live process holds it. */
+  async hold<T>(view: string, version: number, work: () => Promise<T>): Promise<T> {
+    const name = `materialize/${view}@${version}`;
+    const owner: LeaseOwner = { pid: process.pid, instance: INSTANCE, since: this.clock.now().toISOString() };
+    const holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
+    if (holder) {
+      throw new FeatureStoreError(ErrorCode.Conflict, `${view}@${version} is being materialised by process ${holder.pid} since ${holder.since}; try again when it is done`, { holder });
+    }
+    try {
+      return await work();
+    } finally {
+      await this.registry.releaseLease(name, owner);
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
