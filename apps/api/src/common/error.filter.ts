@@ -12,7 +12,6 @@ export interface ErrorBody {
 export function statusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.InvalidArgument:
-    case ErrorCode.InvalidTimestamp:
       return 400;
     case ErrorCode.NotFound:
     case ErrorCode.UnknownDataset:

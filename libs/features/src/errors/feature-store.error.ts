@@ -1,7 +1,6 @@
 /** Machine-readable error codes of the feature store; the API maps each to an HTTP status. */
 export enum ErrorCode {
   InvalidArgument = 'INVALID_ARGUMENT',
-  InvalidTimestamp = 'INVALID_TIMESTAMP',
   NotFound = 'NOT_FOUND',
   UnknownDataset = 'UNKNOWN_DATASET',
   Conflict = 'CONFLICT',

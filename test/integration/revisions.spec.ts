@@ -1,5 +1,5 @@
 import { FixedClock, symbolEntity, type FeatureStore } from '@app/features';
-import { lakeRows, openStore, query, tempDataDir } from './support/helpers';
+import { lakeRows, openStore, query, tempDataDir } from '../support/helpers';
 
 // Late and corrected bars after a view was materialised: the next run revises the range, event
 // mode answers with the corrected values, knowledge mode with what was known at each row's time.

@@ -1,5 +1,5 @@
 import { FixedClock, SyntheticProvider, applyCatalog, marketCatalog, type FeatureStore, type RecentRowsCache } from '@app/features';
-import { openStore, query, tempDataDir } from './support/helpers';
+import { openStore, query, tempDataDir } from '../support/helpers';
 
 // The stream worker's cache of recent rows must give the online refresh exactly what a lake read
 // gives, also when other writers add batches between two refreshes (a correction through the batch

@@ -8,7 +8,7 @@ import {
   UnprocessableError,
   type FeatureStore,
 } from '@app/features';
-import { SAMPLE_CSV, lakeRows, openStore, query, referenceDailyBars, tempDataDir, writeText } from './support/helpers';
+import { SAMPLE_CSV, lakeRows, openStore, query, referenceDailyBars, tempDataDir, writeText } from '../support/helpers';
 
 const daily = parseBarTiming({ interval: '1d' });
 

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { FixedClock, symbolEntity, type FeatureStore } from '@app/features';
-import { openStore, query, tempDataDir } from './support/helpers';
+import { openStore, query, tempDataDir } from '../support/helpers';
 
 // A materialisation that fails half-way (one part written, the next one failing) must leave
 // nothing a reader would take as materialised: the next run computes that range again, and the

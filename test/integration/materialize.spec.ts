@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { FileProvider, FixedClock, LmdbOnlineStore, SyntheticProvider, parseBarTiming, type FeatureStore, applyCatalog, marketCatalog } from '@app/features';
-import { SAMPLE_CSV, openStore, query, tempDataDir } from './support/helpers';
-import { referenceFeatures, type Bar, type FeatureRow } from './support/reference-features';
+import { SAMPLE_CSV, openStore, query, tempDataDir } from '../support/helpers';
+import { referenceFeatures, type Bar, type FeatureRow } from '../support/reference-features';
 
 const END = new Date('2025-06-30T00:00:00Z');
 

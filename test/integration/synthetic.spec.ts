@@ -1,5 +1,5 @@
 import { SyntheticProvider, type FeatureStore } from '@app/features';
-import { openStore, query, tempDataDir } from './support/helpers';
+import { openStore, query, tempDataDir } from '../support/helpers';
 
 const END = new Date('2025-12-31T00:00:00Z');
 
