@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { OnlineServingService, OnlineWriterService, PushService, type PushResult } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { feastResponseBody } from './feast.presenter';
-import { feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
+import { fastFeastLookup, feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
 
 /**
  * Feast's feature-server routes, so Feast clients (its Python SDK with `online_store: type:
@@ -21,7 +21,7 @@ export class FeastController {
   /** Online lookup in Feast's request and response shapes (column-major, entity keys first). */
   @Post('get-online-features')
   @HttpCode(200)
-  async getOnlineFeatures(@JsonBody(feastLookupBody) body: z.infer<typeof feastLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
+  async getOnlineFeatures(@JsonBody(feastLookupBody, fastFeastLookup) body: z.infer<typeof feastLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     // As Feast: a feature service, when given, wins over a feature list.
     const service = body.feature_service ?? undefined;
     const result = await this.serving.lookup(service !== undefined ? { featureService: service, entities: body.entities } : { features: body.features, entities: body.entities });

@@ -1,6 +1,7 @@
 import { PUSH_TARGETS } from '@app/features';
 import { z } from 'zod';
-import { entitiesSchema, featureList } from '../online/online.schemas';
+import type { FastBodyCheck } from '../common/json-body.decorator';
+import { entitiesSchema, featureList, plainEntities, plainFeatureList } from '../online/online.schemas';
 
 // Feast's clients send fields we do not use (e.g. allow_registry_cache): they are ignored.
 const flag = z.boolean({ invalid_type_error: 'must be true or false' }).default(false);
@@ -43,3 +44,22 @@ export const feastWriteBody = z.object({
   feature_view_name: z.string({ required_error: 'the name of a feature view is required', invalid_type_error: 'the name of a feature view is required' }),
   df: frameSchema,
 });
+
+/** `feastLookupBody`'s answer for a body in its usual form (see FastBodyCheck); other fields are dropped, as zod does. */
+export const fastFeastLookup: FastBodyCheck<z.infer<typeof feastLookupBody>> = (body) => {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const b = body as Record<string, unknown>;
+  const entities = plainEntities(b.entities);
+  if (entities === undefined) return undefined;
+  const features = b.features === undefined ? undefined : plainFeatureList(b.features);
+  if (b.features !== undefined && features === undefined) return undefined;
+  const service = b.feature_service;
+  if (service !== undefined && service !== null && typeof service !== 'string') return undefined;
+  const fullNames = b.full_feature_names ?? false;
+  const withVersions = b.include_feature_view_version_metadata ?? false;
+  if (typeof fullNames !== 'boolean' || typeof withVersions !== 'boolean') return undefined;
+  const out: z.infer<typeof feastLookupBody> = { entities, full_feature_names: fullNames, include_feature_view_version_metadata: withVersions };
+  if (features !== undefined) out.features = features as string[];
+  if (service !== undefined) out.feature_service = service;
+  return out;
+};

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { OnlineServingService } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { onlineResponseBody } from './online.presenter';
-import { onlineLookupBody } from './online.schemas';
+import { fastOnlineLookup, onlineLookupBody } from './online.schemas';
 
 @Controller('v1')
 export class OnlineFeaturesController {
@@ -13,7 +13,7 @@ export class OnlineFeaturesController {
   /** Latest feature values of a few entities, with event time and status per value (API.md's OnlineResponse). */
   @Post('online-features')
   @HttpCode(200)
-  async lookup(@JsonBody(onlineLookupBody) body: z.infer<typeof onlineLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
+  async lookup(@JsonBody(onlineLookupBody, fastOnlineLookup) body: z.infer<typeof onlineLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     const result = await this.serving.lookup({ features: body.features, featureService: body.featureService ?? undefined, entities: body.entities });
     void reply.header('content-type', 'application/json; charset=utf-8');
     return onlineResponseBody(result);
