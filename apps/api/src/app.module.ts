@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
+import { AuthModule } from './auth/auth.module';
 import { ErrorFilter } from './common/error.filter';
 import { DatasetsController } from './datasets/datasets.controller';
 import { FeastController } from './feast/feast.controller';
@@ -22,7 +23,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.forStore(store, metrics)],
+      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth)],
       controllers: [
         HealthController,
         DatasetsController,

@@ -67,3 +67,7 @@ export * from './stream/kafka/drivers/kafkajs.client';
 export * from './stream/online/online-refresher';
 export * from './stream/online/stream-view-setup';
 export * from './online-refresh/recent-rows.cache';
+export * from './auth/api-key';
+export * from './auth/api-key.store';
+export * from './auth/key-digest';
+export * from './auth/name-pattern';

@@ -17,6 +17,10 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UnknownDataset:
     case ErrorCode.UnknownFeatureView:
       return 404;
+    case ErrorCode.Unauthenticated:
+      return 401;
+    case ErrorCode.Forbidden:
+      return 403;
     case ErrorCode.Conflict:
       return 409;
     case ErrorCode.PayloadTooLarge:
@@ -72,6 +76,8 @@ export class ErrorFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(error, this.logger);
+    // RFC 6750: a 401 names the scheme the client should use.
+    if (status === 401) void reply.header('www-authenticate', 'Bearer');
     if (isFeastRoute(http.getRequest<FastifyRequest>().url)) {
       void reply.status(status).header('content-type', 'application/json').send(feastErrorBody(error, body.error.message));
     } else void reply.status(status).send(body);

@@ -7,6 +7,8 @@ import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 import { ApiMetrics } from '../metrics/api-metrics';
 import { declareDatasetBody } from './datasets.schemas';
+import { datasetInPath } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 @Controller('v1/datasets')
 export class DatasetsController {
@@ -16,16 +18,19 @@ export class DatasetsController {
   ) {}
 
   @Get()
+  @Scope('read')
   list(): Promise<DatasetInfo[]> {
     return this.datasets.list();
   }
 
   @Get(':name')
+  @Scope('read', datasetInPath)
   get(@Param('name', NAME) name: string): Promise<DatasetInfo> {
     return this.datasets.get(name);
   }
 
   @Put(':name')
+  @Scope('admin', datasetInPath)
   async declare(
     @Param('name', NAME) name: string,
     @JsonBody(declareDatasetBody) body: z.infer<typeof declareDatasetBody>,
@@ -38,6 +43,7 @@ export class DatasetsController {
 
   /** Rows as JSON, NDJSON, CSV, Parquet or Arrow IPC, by Content-Type. */
   @Post(':name/rows')
+  @Scope('write', datasetInPath)
   @HttpCode(200)
   async rows(@Param('name', NAME) name: string, @Headers('content-type') contentType: string | undefined, @Req() request: FastifyRequest): Promise<RowsResult> {
     const result = await this.datasets.ingestFile(name, bodyToFile(bodyFormat(contentType), request.body));

@@ -5,6 +5,8 @@ import { OnlineServingService, OnlineWriterService, PushService, type PushResult
 import { JsonBody } from '../common/json-body.decorator';
 import { feastResponseBody } from './feast.presenter';
 import { fastFeastLookup, feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
+import { pushSource, viewsOfFeatures, writtenView } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 /**
  * Feast's feature-server routes, so Feast clients (its Python SDK with `online_store: type:
@@ -20,6 +22,7 @@ export class FeastController {
 
   /** Online lookup in Feast's request and response shapes (column-major, entity keys first). */
   @Post('get-online-features')
+  @Scope('read', viewsOfFeatures)
   @HttpCode(200)
   async getOnlineFeatures(@JsonBody(feastLookupBody, fastFeastLookup) body: z.infer<typeof feastLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     // As Feast: a feature service, when given, wins over a feature list.
@@ -31,6 +34,7 @@ export class FeastController {
 
   /** Feast's push: feature values into a view's online store, or source rows into a dataset. */
   @Post('push')
+  @Scope('write', ...pushSource)
   @HttpCode(200)
   push(@JsonBody(feastPushBody) body: z.infer<typeof feastPushBody>): Promise<PushResult> {
     return this.pushes.push({ source: body.push_source_name, df: body.df, to: body.to });
@@ -38,6 +42,7 @@ export class FeastController {
 
   /** What Feast's SDK calls for `store.push()` / `write_to_online_store()` with a remote online store. */
   @Post('write-to-online-store')
+  @Scope('write', writtenView)
   @HttpCode(200)
   async writeToOnlineStore(@JsonBody(feastWriteBody) body: z.infer<typeof feastWriteBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     await this.writer.write(body.feature_view_name, body.df, 'df');

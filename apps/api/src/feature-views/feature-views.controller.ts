@@ -3,6 +3,8 @@ import type { FastifyReply } from 'fastify';
 import { FeatureViewService, featureViewSchema, type ApplyOutcome, type FeatureViewDefinition, type ViewSummary } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION } from '../common/params';
+import { viewInPath } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 /** Feature views and their versions. */
 @Controller('v1/feature-views')
@@ -11,6 +13,7 @@ export class FeatureViewsController {
 
   /** 201 for a new version, 200 when the definition is known (metadata may have changed). */
   @Post()
+  @Scope('admin')
   async apply(@JsonBody(featureViewSchema) body: FeatureViewDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApplyOutcome> {
     const outcome = await this.features.apply(body);
     void reply.status(outcome.created ? 201 : 200);
@@ -18,16 +21,19 @@ export class FeatureViewsController {
   }
 
   @Get()
+  @Scope('read')
   list(): Promise<ViewSummary[]> {
     return this.features.list();
   }
 
   @Get(':name')
+  @Scope('read', viewInPath)
   get(@Param('name', NAME) name: string): ReturnType<FeatureViewService['get']> {
     return this.features.get(name);
   }
 
   @Get(':name/versions/:version')
+  @Scope('read', viewInPath)
   version(@Param('name', NAME) name: string, @Param('version', VERSION) version: number): ReturnType<FeatureViewService['getVersion']> {
     return this.features.getVersion(name, version);
   }

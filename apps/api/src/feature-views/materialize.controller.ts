@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { MaterializationService, type JobRecord } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION, utcTime } from '../common/params';
+import { viewInPath } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 /** `{"start"?, "end"?}`, or no body: the whole range of the view's data. */
 const materializeBody = z.object({ start: utcTime.nullish(), end: utcTime.nullish() }).optional();
@@ -15,6 +17,7 @@ export class MaterializeController {
 
   /** 202 while the job runs, 200 when the range was already materialised. */
   @Post('feature-views/:name/versions/:version/materialize')
+  @Scope('write', viewInPath)
   async materialize(
     @Param('name', NAME) name: string,
     @Param('version', VERSION) version: number,
@@ -27,6 +30,7 @@ export class MaterializeController {
   }
 
   @Get('jobs/:id')
+  @Scope('read')
   job(@Param('id', NAME) id: string): Promise<JobRecord> {
     return this.materializer.getJob(id);
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiMetrics } from './api-metrics';
+import { MetricsScope } from '../auth/scope.decorator';
 
 @Controller()
 export class MetricsController {
@@ -8,6 +9,7 @@ export class MetricsController {
 
   /** Prometheus text exposition. */
   @Get('metrics')
+  @MetricsScope()
   async metricsText(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     void reply.header('content-type', this.metrics.registry.contentType);
     return this.metrics.registry.metrics();

@@ -5,6 +5,8 @@ import { OnlineServingService } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { onlineResponseBody } from './online.presenter';
 import { fastOnlineLookup, onlineLookupBody } from './online.schemas';
+import { viewsOfFeatures } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 @Controller('v1')
 export class OnlineFeaturesController {
@@ -12,6 +14,7 @@ export class OnlineFeaturesController {
 
   /** Latest feature values of a few entities, with event time and status per value (API.md's OnlineResponse). */
   @Post('online-features')
+  @Scope('read', viewsOfFeatures)
   @HttpCode(200)
   async lookup(@JsonBody(onlineLookupBody, fastOnlineLookup) body: z.infer<typeof onlineLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     const result = await this.serving.lookup({ features: body.features, featureService: body.featureService ?? undefined, entities: body.entities });

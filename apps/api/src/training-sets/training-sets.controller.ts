@@ -5,6 +5,8 @@ import { ZodPipe } from '../common/zod.pipe';
 import { trainingSetIdParam } from './run.request';
 import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
 import { trainingSetCommand } from './training-set.request';
+import { viewsOfFeatures } from '../auth/auth-targets';
+import { Scope } from '../auth/scope.decorator';
 
 @Controller('v1/training-sets')
 export class TrainingSetsController {
@@ -15,6 +17,7 @@ export class TrainingSetsController {
 
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
   @Post()
+  @Scope('read', viewsOfFeatures)
   @HttpCode(200)
   async create(
     @Body() body: unknown,
@@ -29,11 +32,13 @@ export class TrainingSetsController {
   }
 
   @Get(':id')
+  @Scope('read')
   manifest(@Param('id', new ZodPipe(trainingSetIdParam)) id: string): Promise<TrainingSet> {
     return this.trainingSets.manifest(id);
   }
 
   @Get(':id/data')
+  @Scope('read')
   async data(
     @Param('id', new ZodPipe(trainingSetIdParam)) id: string,
     @Headers('accept') accept: string | undefined,

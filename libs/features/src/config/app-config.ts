@@ -7,7 +7,11 @@ const boolFlag = z
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless asked: without AUTH_KEYS_FILE the API is open to whoever reaches it.
+  HOST: z.string().min(1).default('127.0.0.1'),
+  AUTH_KEYS_FILE: z.string().min(1).optional(),
+  AUTH: z.enum(['on', 'off']).optional(),
+  METRICS_PUBLIC: boolFlag.default('false'),
   DATA_DIR: z.string().min(1).default('./data'),
   SAMPLES_DIR: z.string().min(1).default('./data/samples'),
   BODY_LIMIT_MB: z.coerce.number().positive().max(4096).default(256),
@@ -48,6 +52,12 @@ export interface AppConfig {
   readonly online: { readonly store: string; readonly maxKeys: number; readonly timeoutMs: number };
   /** Kafka bootstrap brokers of the stream worker. */
   readonly kafka: { readonly brokers: readonly string[] };
+  /**
+   * Access control: the keys file (absolute path; none means every request is allowed), whether
+   * AUTH=off was said explicitly (allows a non-loopback bind without keys), and whether /health
+   * and /metrics are open.
+   */
+  readonly auth: { readonly keysFile?: string; readonly explicitlyOff: boolean; readonly metricsPublic: boolean };
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -75,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
     kafka: { brokers: c.KAFKA_BROKERS.split(',') },
+    auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), explicitlyOff: c.AUTH === 'off', metricsPublic: c.METRICS_PUBLIC },
   };
 }

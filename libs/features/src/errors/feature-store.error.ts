@@ -19,6 +19,10 @@ export enum ErrorCode {
   UnknownReference = 'UNKNOWN_REFERENCE',
   UnknownEntity = 'UNKNOWN_ENTITY',
   Unavailable = 'UNAVAILABLE',
+  /** No key, or a key the keys file does not hold (401). */
+  Unauthenticated = 'UNAUTHENTICATED',
+  /** A known key without the scope, or outside its dataset/view patterns (403). */
+  Forbidden = 'FORBIDDEN',
 }
 
 /** Base class of every error the domain throws on purpose; carries a code and optional details. */
@@ -58,6 +62,20 @@ export class UnprocessableError extends FeatureStoreError {
 export class DependencyError extends FeatureStoreError {
   constructor(code: ErrorCode, message: string, details?: unknown) {
     super(code, message, details);
+  }
+}
+
+/** The request carries no key the service knows (401). */
+export class UnauthenticatedError extends FeatureStoreError {
+  constructor(message: string) {
+    super(ErrorCode.Unauthenticated, message, null);
+  }
+}
+
+/** The key is known but may not do this (403); details name the scope or the name refused. */
+export class ForbiddenError extends FeatureStoreError {
+  constructor(message: string, details: { scope?: string; dataset?: string; view?: string }) {
+    super(ErrorCode.Forbidden, message, details);
   }
 }
 
