@@ -3,6 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyStore, keyHash, type ApiKeyEntry } from '@app/features';
+import type { FastifyRequest } from 'fastify';
+import { AuthEvents, type AuthDenial } from '../apps/api/src/auth/auth-events';
+import type { RequestAuth } from '../apps/api/src/auth/request-auth';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, tempDataDir, testConfig } from './support/helpers';
 import { expectEventually } from './support/wait';
@@ -91,12 +94,17 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
   let keysFile: string;
   let app: NestFastifyApplication;
   let base: string;
+  const seen: Array<RequestAuth | undefined> = [];
 
   beforeAll(async () => {
     tmp = tempDataDir('fs-auth-');
     keysFile = join(tmp.dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify(ENTRIES));
     ({ app } = await createApi(testConfig(join(tmp.dir, 'data'), { AUTH_KEYS_FILE: keysFile })));
+    app.getHttpAdapter().getInstance().addHook('onResponse', (request: FastifyRequest, _reply: unknown, done: () => void) => {
+      seen.push(request.auth);
+      done();
+    });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
@@ -120,6 +128,35 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
     expect((await call(base, 'GET', '/v1/datasets', KEYS.reader, undefined, 'x-api-key')).status).toBe(401);
     const basic = await fetch(`${base}/v1/datasets`, { headers: { authorization: `Basic ${KEYS.reader}` } });
     expect(basic.status).toBe(401);
+  });
+
+  it('a body without a valid key is refused before it is read: 401, not 400 for malformed JSON', async () => {
+    const events: AuthDenial[] = [];
+    const spy = jest.spyOn(app.get(AuthEvents), 'denied').mockImplementation((d) => void events.push(d));
+    try {
+      for (const path of ['/v1/feature-views', '/v1/datasets/bars_1d/rows', '/get-online-features']) {
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"oops": ' });
+        expect({ path, status: res.status }).toEqual({ path, status: 401 });
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      // With a valid key the route's own check answers.
+      expect((await fetch(`${base}/v1/feature-views`, { method: 'POST', headers: { authorization: `Bearer ${KEYS.admin}`, 'content-type': 'application/json' }, body: '{"oops": ' })).status).toBe(400);
+      await call(base, 'GET', '/v1/keys', KEYS.reader);
+      expect(events).toEqual([
+        { keyId: null, route: '/v1/feature-views', method: 'POST', status: 401, reason: 'no key: send Authorization: Bearer <key>' },
+        { keyId: null, route: '/v1/datasets/:name/rows', method: 'POST', status: 401, reason: expect.any(String) },
+        { keyId: null, route: '/get-online-features', method: 'POST', status: 401, reason: expect.any(String) },
+        { keyId: 'reader', route: '/v1/keys', method: 'GET', status: 403, reason: 'key reader lacks the scope admin' },
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('sets request.auth for handlers (the key id; anonymous for public routes)', async () => {
+    await call(base, 'GET', '/v1/datasets', KEYS.reader);
+    await call(base, 'GET', '/health/live');
+    expect(seen.slice(-2)).toEqual([{ keyId: 'reader', scopes: ['read'] }, { keyId: 'anonymous', scopes: ['read', 'write', 'admin'] }]);
   });
 
   it('a key without the scope is a 403 naming the scope; a key with it passes the guard', async () => {

@@ -1,8 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bootstrapSampleData, FeatureStore, type AppConfig, type Clock } from '@app/features';
+import { ApiKeyStore, bootstrapSampleData, FeatureStore, type AppConfig, type Clock } from '@app/features';
 import { AppModule } from './app.module';
+import { AuthEvents } from './auth/auth-events';
+import { API_KEY_STORE } from './auth/auth.guard';
+import { registerAuthHook } from './auth/auth.hook';
 import { registerContentParsers } from './common/content-parsers';
 import { ApiMetrics } from './metrics/api-metrics';
 
@@ -13,6 +16,8 @@ import { ApiMetrics } from './metrics/api-metrics';
 export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app: NestFastifyApplication; store: FeatureStore }> {
   Logger.overrideLogger(levels(config.logLevel));
   const logger = new Logger('Api');
+  // A bad keys file stops start-up before any store is opened (the AuthModule reads it again).
+  if (config.auth.keysFile !== undefined) ApiKeyStore.read(config.auth.keysFile);
   const store = await FeatureStore.open(config, clock);
   if (config.bootstrap.enabled) {
     const started = Date.now();
@@ -34,6 +39,8 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   });
   const fastify = app.getHttpAdapter().getInstance();
   metrics.instrument(fastify);
+  const keys = app.get<ApiKeyStore | null>(API_KEY_STORE);
+  if (keys !== null) registerAuthHook(fastify, keys, app.get(AuthEvents));
   registerContentParsers(fastify);
   app.enableShutdownHooks();
   return { app, store };

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError, SCOPES, UnauthenticatedError, allowedByPatterns, type ApiKeyEntry, type ApiKeyStore } from '@app/features';
 import type { FastifyRequest } from 'fastify';
-import { AuthEvents } from './auth-events';
+import { AuthEvents, type AuthDenial } from './auth-events';
 import type { RequestAuth } from './request-auth';
 import { ROUTE_ACCESS, type RouteAccess } from './scope.decorator';
 
@@ -42,10 +42,8 @@ export class AuthGuard implements CanActivate {
       request.auth = ANONYMOUS;
       return true;
     }
-    const presented = bearerToken(request.headers.authorization);
-    const entry = presented === undefined ? undefined : this.keys.verify(presented);
+    const { entry, reason } = authenticate(this.keys, request.headers.authorization);
     if (entry === undefined) {
-      const reason = presented === undefined ? 'no key: send Authorization: Bearer <key>' : 'unknown key';
       this.deny(request, null, 401, reason);
       throw new UnauthenticatedError(reason);
     }
@@ -72,10 +70,23 @@ export class AuthGuard implements CanActivate {
   }
 
   private deny(request: FastifyRequest, keyId: string | null, status: 401 | 403, reason: string): void {
-    // The route pattern (not the URL) so that the log does not hold whatever a client put in a path.
-    const route = request.routeOptions?.url ?? request.url.split('?')[0];
-    this.events.denied({ keyId, route, method: request.method, status, reason });
+    this.events.denied(denialOf(request, keyId, status, reason));
   }
+}
+
+/** The key entry of an Authorization header, or why there is none. */
+export function authenticate(keys: ApiKeyStore, header: string | undefined): { entry: ApiKeyEntry; reason?: undefined } | { entry?: undefined; reason: string } {
+  const presented = bearerToken(header);
+  if (presented === undefined) return { reason: 'no key: send Authorization: Bearer <key>' };
+  const entry = keys.verify(presented);
+  return entry === undefined ? { reason: 'unknown key' } : { entry };
+}
+
+/** A refusal as reported to AuthEvents. */
+export function denialOf(request: FastifyRequest, keyId: string | null, status: 401 | 403, reason: string): AuthDenial {
+  // The route pattern (not the URL) so that the log does not hold whatever a client put in a path.
+  const route = request.routeOptions?.url ?? request.url.split('?')[0];
+  return { keyId, route, method: request.method, status, reason };
 }
 
 /** The key of `Authorization: Bearer <key>` (the header Feast's remote online store sends). */

@@ -74,12 +74,16 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const { status, body } = toErrorResponse(error, this.logger);
-    // RFC 6750: a 401 names the scheme the client should use.
-    if (status === 401) void reply.header('www-authenticate', 'Bearer');
-    if (isFeastRoute(http.getRequest<FastifyRequest>().url)) {
-      void reply.status(status).header('content-type', 'application/json').send(feastErrorBody(error, body.error.message));
-    } else void reply.status(status).send(body);
+    sendError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
   }
+}
+
+/** Writes an error answer as the filter does (also used by hooks that answer before Nest routes). */
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+  const { status, body } = toErrorResponse(error, logger);
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (status === 401) void reply.header('www-authenticate', 'Bearer');
+  if (isFeastRoute(request.url)) {
+    void reply.status(status).header('content-type', 'application/json').send(feastErrorBody(error, body.error.message));
+  } else void reply.status(status).send(body);
 }

@@ -1,0 +1,23 @@
+import { Logger } from '@nestjs/common';
+import { UnauthenticatedError, type ApiKeyStore } from '@app/features';
+import type { FastifyInstance } from 'fastify';
+import { sendError } from '../common/error.filter';
+import type { AuthEvents } from './auth-events';
+import { authenticate, denialOf } from './auth.guard';
+
+/**
+ * Refuses a request that carries a body but no valid key before the body is read: otherwise an
+ * anonymous client could make the server parse up to BODY_LIMIT_MB, and learn from a 400 or 413
+ * what the route expects. Every route with a body needs a key, so no scope is needed here; the
+ * AuthGuard still decides everything else (bodiless routes, scopes, patterns).
+ */
+export function registerAuthHook(fastify: FastifyInstance, keys: ApiKeyStore, events: AuthEvents): void {
+  const logger = new Logger('Auth');
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    const { entry, reason } = authenticate(keys, request.headers.authorization);
+    if (entry !== undefined) return done();
+    events.denied(denialOf(request, null, 401, reason));
+    sendError(new UnauthenticatedError(reason), request, reply, logger);
+  });
+}
