@@ -67,6 +67,8 @@ def parse_args(argv=None):
                    help="timestamp_field of the dummy FileSource (also the push df column name)")
     p.add_argument("--check-errors", action="store_true", help="also probe SDK error mapping")
     p.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout for the raw requests")
+    p.add_argument("--auth-token", default=None,
+                   help="API key: the SDK sends it as Feast does (auth type kubernetes, user_token), the raw requests too")
     return p.parse_args(argv)
 
 
@@ -82,7 +84,7 @@ def group_refs(refs):
     return views
 
 
-def write_repo(repo_dir, url, project):
+def write_repo(repo_dir, url, project, auth_token=None):
     os.makedirs(os.path.join(repo_dir, "data"), exist_ok=True)
     yaml = (
         f"project: {project}\n"
@@ -98,6 +100,9 @@ def write_repo(repo_dir, url, project):
         "  type: file\n"
         "entity_key_serialization_version: 3\n"
     )
+    if auth_token:
+        # Feast's kubernetes auth with a user_token sends "Authorization: Bearer <user_token>" as is.
+        yaml += f"auth:\n  type: kubernetes\n  user_token: {auth_token}\n"
     with open(os.path.join(repo_dir, "feature_store.yaml"), "w") as f:
         f.write(yaml)
 
@@ -258,7 +263,8 @@ def main(argv=None):
     from feast import FeatureStore
     from feast.data_source import PushMode
 
-    write_repo(repo_dir, url, args.project)
+    write_repo(repo_dir, url, args.project, args.auth_token)
+    auth_headers = {"Authorization": f"Bearer {args.auth_token}"} if args.auth_token else {}
     objs, fvs, svc, push_views = build_objects(args, views, repo_dir)
     store = FeatureStore(repo_path=repo_dir)
     store.apply(objs)
@@ -283,7 +289,7 @@ def main(argv=None):
 
     def raw(full):
         body = {"features": refs, "entities": {"symbol": symbols}, "full_feature_names": full}
-        r = requests.post(f"{url}/get-online-features", json=body, timeout=args.timeout)
+        r = requests.post(f"{url}/get-online-features", json=body, headers=auth_headers, timeout=args.timeout)
         res = {"status": r.status_code, "content_type": r.headers.get("content-type")}
         try:
             res["body"] = r.json()
@@ -356,7 +362,7 @@ def main(argv=None):
                 for i, ref in enumerate(push_refs):
                     df[ref.split(":", 1)[1]] = [1.5 + i / 8]
                 body = {"push_source_name": args.push_source, "df": df, "to": "online"}
-                r = requests.post(f"{url}/push", json=body, timeout=args.timeout)
+                r = requests.post(f"{url}/push", json=body, headers=auth_headers, timeout=args.timeout)
                 res = {"request": body, "status": r.status_code, "body_text": r.text[:2000]}
                 if r.status_code != 200:
                     res["problems"] = [f"/push answered {r.status_code} (feast serve: 200, empty body)"]
@@ -364,7 +370,7 @@ def main(argv=None):
                     return res
                 res["readback"] = check_readback(1.5)
                 unknown = dict(body, push_source_name="feast_check_no_such_push_source")
-                r2 = requests.post(f"{url}/push", json=unknown, timeout=args.timeout)
+                r2 = requests.post(f"{url}/push", json=unknown, headers=auth_headers, timeout=args.timeout)
                 res["unknown_push_source"] = {"status": r2.status_code, "body_text": r2.text[:2000]}
                 return res
 
