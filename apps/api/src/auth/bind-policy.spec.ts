@@ -13,6 +13,11 @@ describe('checkBind (the safe default)', () => {
     expect(checkBind(config({ HOST: '0.0.0.0', AUTH: 'off' }))).toMatch(/AUTH=off/);
     expect(checkBind(config({ HOST: '0.0.0.0', AUTH_KEYS_FILE: '/tmp/keys.json' }))).toMatch(/access control on/);
   });
+  it('refuses contradictory settings', () => {
+    expect(() => checkBind(config({ AUTH: 'off', AUTH_KEYS_FILE: '/tmp/keys.json' }))).toThrow(/both set/);
+    expect(() => checkBind(config({ AUTH: 'on' }))).toThrow(/AUTH=on needs AUTH_KEYS_FILE/);
+    expect(checkBind(config({ AUTH: 'on', AUTH_KEYS_FILE: '/tmp/keys.json' }))).toMatch(/access control on/);
+  });
 });
 
 describe('bearerToken', () => {

@@ -53,11 +53,11 @@ export interface AppConfig {
   /** Kafka bootstrap brokers of the stream worker. */
   readonly kafka: { readonly brokers: readonly string[] };
   /**
-   * Access control: the keys file (absolute path; none means every request is allowed), whether
-   * AUTH=off was said explicitly (allows a non-loopback bind without keys), and whether /health
-   * and /metrics are open.
+   * Access control: the keys file (absolute path; none means every request is allowed), AUTH as
+   * given (`off` allows a non-loopback bind without keys; `on` demands a keys file), and whether
+   * /health and /metrics are open.
    */
-  readonly auth: { readonly keysFile?: string; readonly explicitlyOff: boolean; readonly metricsPublic: boolean };
+  readonly auth: { readonly keysFile?: string; readonly mode?: 'on' | 'off'; readonly metricsPublic: boolean };
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -85,6 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
     kafka: { brokers: c.KAFKA_BROKERS.split(',') },
-    auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), explicitlyOff: c.AUTH === 'off', metricsPublic: c.METRICS_PUBLIC },
+    auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), mode: c.AUTH, metricsPublic: c.METRICS_PUBLIC },
   };
 }
