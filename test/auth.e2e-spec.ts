@@ -66,8 +66,9 @@ interface Answer {
 async function call(base: string, method: string, path: string, key?: string, body?: unknown, header = 'authorization'): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (key !== undefined) headers[header] = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const csv = typeof body === 'string';
+  if (body !== undefined) headers['content-type'] = csv ? 'text/csv' : 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : csv ? body : JSON.stringify(body) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -205,6 +206,10 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
       ['POST', '/get-online-features', { features: ['volatility:vol_20d'], entities: ENTITIES }, 'view volatility'],
       ['POST', '/push', { push_source_name: 'quotes', df: {}, to: 'offline' }, 'quotes'],
       ['POST', '/write-to-online-store', { feature_view_name: 'volatility', df: {} }, 'view volatility'],
+      ['POST', '/v1/online-features', { featureService: 'market_signals', entities: ENTITIES }, 'feature service market_signals'],
+      ['POST', '/get-online-features', { feature_service: 'market_signals', entities: ENTITIES }, 'feature service market_signals'],
+      ['POST', '/v1/training-sets?features=returns:ret_1d,volatility:vol_20d', 'symbol,ts\nA,2024-01-01T00:00:00Z\n', 'view volatility'],
+      ['POST', '/v1/training-sets?featureService=market_signals', 'symbol,ts\nA,2024-01-01T00:00:00Z\n', 'feature service market_signals'],
     ];
     for (const [method, path, body, named] of outside) {
       const answer = await call(base, method, path, k, body);

@@ -27,13 +27,26 @@ export const datasetInPath: AuthTarget = { kind: 'datasets', names: param('name'
 /** The view named by the path's `:name`. */
 export const viewInPath: AuthTarget = { kind: 'views', names: param('name') };
 
-/** The views of the feature references in a JSON body's `features`. */
+const queryField = (request: FastifyRequest, field: string): unknown => (request.query as Record<string, unknown> | undefined)?.[field];
+
+/** The views of the feature references in a JSON body's `features`, or in the query's (training sets sent as a frame). */
 export const viewsOfFeatures: AuthTarget = {
   kind: 'views',
   names: (request) => {
     const features = bodyField(request, 'features');
-    return Array.isArray(features) ? features.flatMap(viewOfRef) : [];
+    if (Array.isArray(features)) return features.flatMap(viewOfRef);
+    const listed = queryField(request, 'features');
+    return typeof listed === 'string' ? listed.split(',').flatMap((f) => viewOfRef(f.trim())) : [];
   },
+};
+
+/**
+ * A feature service named in the body (`featureService`, Feast's `feature_service`) or the query.
+ * Its views are only known from the registry, so a key limited to views may use no service.
+ */
+export const featureService: AuthTarget = {
+  kind: 'services',
+  names: (request) => ['featureService', 'feature_service'].flatMap((f) => stringField(request, f)).concat(typeof queryField(request, 'featureService') === 'string' ? [queryField(request, 'featureService') as string] : []),
 };
 
 /**

@@ -57,13 +57,15 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private checkNames(request: FastifyRequest, entry: ApiKeyEntry, kind: 'datasets' | 'views', names: readonly string[]): void {
-    const patterns = entry[kind];
+  private checkNames(request: FastifyRequest, entry: ApiKeyEntry, kind: 'datasets' | 'views' | 'services', names: readonly string[]): void {
+    // A service's views are known only from the registry: a key limited to views may use none.
+    const patterns = kind === 'services' ? (entry.views === undefined ? undefined : []) : entry[kind];
     if (patterns === undefined) return;
     for (const name of names) {
       if (allowedByPatterns(patterns, name)) continue;
-      const what = kind === 'datasets' ? 'dataset' : 'view';
-      const reason = `key ${entry.id} may not use the ${what} ${name} (allowed: ${patterns.join(', ')})`;
+      const what = kind === 'datasets' ? 'dataset' : kind === 'views' ? 'view' : 'featureService';
+      const allowed = kind === 'services' ? `the key is limited to the views ${(entry.views ?? []).join(', ')}` : `allowed: ${patterns.join(', ')}`;
+      const reason = `key ${entry.id} may not use the ${what === 'featureService' ? 'feature service' : what} ${name} (${allowed})`;
       this.deny(request, entry.id, 403, reason);
       throw new ForbiddenError(reason, { [what]: name });
     }

@@ -2,9 +2,9 @@ import { SetMetadata } from '@nestjs/common';
 import type { AuthScope } from '@app/features';
 import type { FastifyRequest } from 'fastify';
 
-/** Names of datasets or views a request touches, for keys limited by name patterns. */
+/** Names of datasets, views or feature services a request touches, for keys limited by name patterns. */
 export interface AuthTarget {
-  readonly kind: 'datasets' | 'views';
+  readonly kind: 'datasets' | 'views' | 'services';
   readonly names: (request: FastifyRequest) => readonly string[];
 }
 

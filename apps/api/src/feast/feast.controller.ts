@@ -5,7 +5,7 @@ import { OnlineServingService, OnlineWriterService, PushService, type PushResult
 import { JsonBody } from '../common/json-body.decorator';
 import { feastResponseBody } from './feast.presenter';
 import { fastFeastLookup, feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
-import { pushSource, viewsOfFeatures, writtenView } from '../auth/auth-targets';
+import { featureService, pushSource, viewsOfFeatures, writtenView } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 
 /**
@@ -22,7 +22,7 @@ export class FeastController {
 
   /** Online lookup in Feast's request and response shapes (column-major, entity keys first). */
   @Post('get-online-features')
-  @Scope('read', viewsOfFeatures)
+  @Scope('read', viewsOfFeatures, featureService)
   @HttpCode(200)
   async getOnlineFeatures(@JsonBody(feastLookupBody, fastFeastLookup) body: z.infer<typeof feastLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     // As Feast: a feature service, when given, wins over a feature list.

@@ -5,7 +5,7 @@ import { OnlineServingService } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { onlineResponseBody } from './online.presenter';
 import { fastOnlineLookup, onlineLookupBody } from './online.schemas';
-import { viewsOfFeatures } from '../auth/auth-targets';
+import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 
 @Controller('v1')
@@ -14,7 +14,7 @@ export class OnlineFeaturesController {
 
   /** Latest feature values of a few entities, with event time and status per value (API.md's OnlineResponse). */
   @Post('online-features')
-  @Scope('read', viewsOfFeatures)
+  @Scope('read', viewsOfFeatures, featureService)
   @HttpCode(200)
   async lookup(@JsonBody(onlineLookupBody, fastOnlineLookup) body: z.infer<typeof onlineLookupBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     const result = await this.serving.lookup({ features: body.features, featureService: body.featureService ?? undefined, entities: body.entities });

@@ -5,7 +5,7 @@ import { ZodPipe } from '../common/zod.pipe';
 import { trainingSetIdParam } from './run.request';
 import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
 import { trainingSetCommand } from './training-set.request';
-import { viewsOfFeatures } from '../auth/auth-targets';
+import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 
 @Controller('v1/training-sets')
@@ -17,7 +17,7 @@ export class TrainingSetsController {
 
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
   @Post()
-  @Scope('read', viewsOfFeatures)
+  @Scope('read', viewsOfFeatures, featureService)
   @HttpCode(200)
   async create(
     @Body() body: unknown,

@@ -74,7 +74,7 @@ export class UnauthenticatedError extends FeatureStoreError {
 
 /** The key is known but may not do this (403); details name the scope or the name refused. */
 export class ForbiddenError extends FeatureStoreError {
-  constructor(message: string, details: { scope?: string; dataset?: string; view?: string }) {
+  constructor(message: string, details: { scope?: string; dataset?: string; view?: string; featureService?: string }) {
     super(ErrorCode.Forbidden, message, details);
   }
 }
