@@ -6,12 +6,21 @@ import { KEY_HASH_PATTERN } from './key-digest';
 export const SCOPES = ['read', 'write', 'admin'] as const;
 export type AuthScope = (typeof SCOPES)[number];
 
+/** Key ids that name no key: requests with auth off, and the CLI / stream worker in the audit trail. */
+export const RESERVED_IDS: readonly string[] = ['anonymous', 'local'];
+
 const pattern = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.*?-]+$/, 'a name pattern of letters, digits, _ . - and the wildcards * ?');
 
 /** One entry of the keys file (only the hash of the key is stored). */
 export const apiKeyEntrySchema = z
   .object({
-    id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -'),
+    id: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -')
+      // The audit trail names requests without a key `anonymous` and the operators' tools `local`.
+      .refine((id) => !RESERVED_IDS.includes(id), { message: 'anonymous and local are reserved' }),
     keyHash: z.string().regex(KEY_HASH_PATTERN, 'sha256:<64 lowercase hex digits>'),
     scopes: z.array(z.enum(SCOPES)).min(1),
     datasets: z.array(pattern).optional(),

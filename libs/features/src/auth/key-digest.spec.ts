@@ -31,6 +31,7 @@ describe('parseKeyFile', () => {
     expect(() => parseKeyFile('{', 'k.json')).toThrow(/k\.json: not valid JSON/);
     expect(() => parseKeyFile('{}', 'k.json')).toThrow(/must be a JSON array/);
     expect(() => parseKeyFile(JSON.stringify([{ ...good, datasets: ['bars[0-9]'] }]), 'k.json')).toThrow(/datasets\.0/);
+    expect(() => parseKeyFile(JSON.stringify([{ ...good, id: 'anonymous' }]), 'k.json')).toThrow(/id: anonymous and local are reserved/);
   });
   it('accepts scopes and patterns', () => {
     expect(parseKeyFile(JSON.stringify([{ ...good, datasets: ['bars_*'], views: ['ret?'] }]), 'k.json')).toEqual([{ ...good, datasets: ['bars_*'], views: ['ret?'] }]);
