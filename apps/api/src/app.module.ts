@@ -1,6 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
+import { AuditAuthEvents } from './audit/audit-auth-events';
+import { AuditController } from './audit/audit.controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
 import { ErrorFilter } from './common/error.filter';
 import { DatasetsController } from './datasets/datasets.controller';
 import { FeastController } from './feast/feast.controller';
@@ -34,8 +37,9 @@ export class AppModule {
         OnlineFeaturesController,
         FeastController,
         MetricsController,
+        AuditController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, TrainingSetPresenter],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }, AuditAuthEvents, TrainingSetPresenter],
     };
   }
 }
