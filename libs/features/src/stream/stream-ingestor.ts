@@ -1,3 +1,4 @@
+import type { AuditService } from '../audit/audit.service';
 import type { BatchIngestor } from '../ingest/batch-ingestor';
 import type { StreamCheckpointRepository } from '../registry/stream-checkpoint.repository';
 import { DeadLetterPublisher } from './dead-letter.publisher';
@@ -25,6 +26,8 @@ export interface StreamDependencies {
   readonly kafka?: KafkaClient;
   /** Where batch files are spooled. */
   readonly tmpDir: string;
+  /** The audit trail, which gets one `local` entry per committed batch (none: not recorded). */
+  readonly audit?: Pick<AuditService, 'recordLocal'> | null;
 }
 
 /**
@@ -33,9 +36,11 @@ export interface StreamDependencies {
  * skipped or superseded by the identical row.
  */
 export class StreamIngestor {
-  readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
+  readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0, auditFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
+  /** Why the last audit append failed, if one did (see totals.auditFailures). */
+  lastAuditError: string | null = null;
   private readonly status = new WorkerStatus();
   private readonly kafka: KafkaClient;
   private readonly producer: TopicProducer;
@@ -132,6 +137,8 @@ export class StreamIngestor {
       lags = this.consumer.lags(last);
     }
     for (const [partition, lag] of lags) this.observer?.lag(partition, lag);
+    // 7. The audit trail: one entry for the batch, after the commit (the batch is done either way).
+    await this.audit(batch, written.result?.accepted ?? 0, written.deadLetters.length, fresh);
     this.count({
       messages: batch.messages.length,
       accepted: written.result?.accepted ?? 0,
@@ -140,6 +147,24 @@ export class StreamIngestor {
       ms: Date.now() - started,
       pendingRefresh: this.pendingRefresh,
     });
+  }
+
+  /** Appends the batch's `local` entry; a failure is counted and reported, never fails the batch. */
+  private async audit(batch: MicroBatch, accepted: number, rejected: number, fresh: readonly boolean[]): Promise<void> {
+    const audit = this.deps.audit;
+    // A batch of re-deliveries only (all already stored) changed nothing.
+    if (!audit || accepted + rejected === 0) return;
+    try {
+      await audit.recordLocal({
+        command: `stream ${this.options.topic}`,
+        targets: [this.options.dataset],
+        counts: { messages: batch.messages.length, accepted, rejected, alreadyStored: fresh.filter((f) => !f).length },
+      });
+    } catch (error) {
+      this.totals.auditFailures++;
+      this.lastAuditError = (error as Error).message;
+      this.observer?.auditError?.((error as Error).message);
+    }
   }
 
   private async setUpViews(): Promise<void> {
