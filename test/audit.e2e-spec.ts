@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import type { AuditEntry, FeatureStore } from '@app/features';
+import { LmdbRegistry, type AuditEntry, type FeatureStore } from '@app/features';
 import { AuditAuthEvents } from '../apps/api/src/audit/audit-auth-events';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, tempDataDir, testConfig } from './support/helpers';
+import { cli } from './support/processes';
 import { expectEventually } from './support/wait';
 
 const VIEW = {
@@ -152,4 +153,36 @@ describe('audit trail (real Fastify server on a real port)', () => {
     expect(await store.audit.recordLocal({ command: 'ingest file', targets: ['bars_1d'], counts: { accepted: 3 } })).toMatchObject({ seq: after.at(-1)!.seq + 1, keyId: 'local', status: 0 });
     expect((await trail('?keyId=local')).entries.map((e) => e.route)).toEqual(['ingest file']);
   }, 60_000);
+});
+
+/** The CLI writes the lake directly; its writes are `local` entries of the same trail. */
+describe('audit trail of the ingest CLI (real processes)', () => {
+  const tmp = tempDataDir();
+  afterAll(() => tmp.cleanup());
+
+  it('records synth, apply (only when something changed) and materialize as local entries', async () => {
+    expect((await cli(tmp.dir, ['synth', '--symbols', '2', '--days', '40', '--seed', '5', '--end', '2025-06-30'])).code).toBe(0);
+    expect((await cli(tmp.dir, ['apply'])).code).toBe(0);
+    expect((await cli(tmp.dir, ['apply'])).code).toBe(0); // unchanged: no entry
+    expect((await cli(tmp.dir, ['apply', '--dry-run'])).code).toBe(0);
+    expect((await cli(tmp.dir, ['materialize', 'returns'])).code).toBe(0);
+    const registry = LmdbRegistry.open(join(tmp.dir, 'registry'));
+    try {
+      const entries = await registry.audit.list({ limit: 100 });
+      expect(entries.map((e) => [e.seq, e.keyId, e.route, e.outcome, e.status])).toEqual([
+        [1, 'local', 'ingest synth', 'accepted', 0],
+        [2, 'local', 'apply', 'accepted', 0],
+        [3, 'local', 'materialize', 'accepted', 0],
+      ]);
+      expect(entries[0]).toMatchObject({ targets: ['bars_1d'], counts: { accepted: 80, rejected: 0, failures: 0 } });
+      expect(entries[1].targets).toEqual(expect.arrayContaining(['symbol', 'returns', 'market_signals']));
+      // Counts by plan change; every line of a first apply is a change, each named once.
+      expect(entries[1].counts.unchanged).toBeUndefined();
+      expect(Object.values(entries[1].counts).reduce((a, b) => a + b, 0)).toBe(entries[1].targets.length);
+      expect(entries[2]).toMatchObject({ targets: ['returns'], counts: { version: 1, rows: expect.any(Number) } });
+      expect(entries[2].counts.rows).toBeGreaterThan(0);
+    } finally {
+      await registry.close();
+    }
+  }, 180_000);
 });
