@@ -91,7 +91,12 @@ describe('audit trail (real Fastify server on a real port)', () => {
   it('records a failed change as failed, with its status and the error', async () => {
     expect((await call('POST', '/v1/datasets/bars_1d/rows', { a: 1 }, 'ci-bot')).status).toBe(400);
     expect((await call('POST', '/v1/feature-views/nope/versions/1/materialize', {})).status).toBe(404);
-    const [bad, missing] = (await all()).slice(-2);
+    // Refused before the handler runs (Fastify's JSON parser): failed all the same.
+    expect((await call('POST', '/v1/feature-views', '{"oops": ', 'admin-1')).status).toBe(400);
+    expect((await call('PUT', '/v1/datasets/half_sent', '{"keys": [', 'admin-1')).status).toBe(400);
+    const [bad, missing, malformed, malformedPut] = (await all()).slice(-4);
+    expect(malformed).toMatchObject({ route: 'POST /v1/feature-views', keyId: 'admin-1', targets: [], outcome: 'failed', status: 400, detail: expect.stringContaining('malformed JSON') });
+    expect(malformedPut).toMatchObject({ route: 'PUT /v1/datasets/:name', targets: ['half_sent'], outcome: 'failed', status: 400 });
     expect(bad).toMatchObject({ route: 'POST /v1/datasets/:name/rows', keyId: 'ci-bot', targets: ['bars_1d'], outcome: 'failed', status: 400, detail: expect.stringContaining('INVALID_ARGUMENT') });
     expect(missing).toMatchObject({ keyId: 'anonymous', targets: ['nope'], outcome: 'failed', status: 404 });
   });

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
 import { AuditAuthEvents } from './audit/audit-auth-events';
 import { AuditController } from './audit/audit.controller';
+import { AuditFrameworkErrors } from './audit/audit-framework-errors';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { ErrorFilter } from './common/error.filter';
 import { DatasetsController } from './datasets/datasets.controller';
@@ -39,7 +40,7 @@ export class AppModule {
         MetricsController,
         AuditController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }, AuditAuthEvents, TrainingSetPresenter],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }, AuditAuthEvents, AuditFrameworkErrors, TrainingSetPresenter],
     };
   }
 }
