@@ -10,6 +10,7 @@ import type { OnlineRefresher } from './online/online-refresher';
 import { PendingRefreshSet } from './online/pending-refresh.set';
 import { RefreshScheduler } from './online/refresh-scheduler';
 import type { StreamViewSetup } from './online/stream-view-setup';
+import { StreamBatchAudit } from './stream-batch.audit';
 import { StreamBatchWriter } from './stream-batch.writer';
 import type { StreamBatchStats, StreamObserver, StreamOptions, StreamTotals } from './stream.types';
 import { WorkerStatus } from './worker-status';
@@ -40,7 +41,9 @@ export class StreamIngestor {
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
   /** Why the last audit append failed, if one did (see totals.auditFailures). */
-  lastAuditError: string | null = null;
+  get lastAuditError(): string | null {
+    return this.audit.lastError;
+  }
   private readonly status = new WorkerStatus();
   private readonly kafka: KafkaClient;
   private readonly producer: TopicProducer;
@@ -49,6 +52,7 @@ export class StreamIngestor {
   private readonly writer: StreamBatchWriter;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly refreshes: RefreshScheduler;
+  private readonly audit: StreamBatchAudit;
 
   constructor(
     private readonly deps: StreamDependencies,
@@ -63,6 +67,7 @@ export class StreamIngestor {
     this.deadLetters = new DeadLetterPublisher(this.producer, this.dlqTopic, options.topic);
     const pendingSet = new PendingRefreshSet(deps.registry, options.group, options.topic);
     this.refreshes = new RefreshScheduler(deps.refresher, options.dataset, pendingSet, this.status, this.totals, observer);
+    this.audit = new StreamBatchAudit(deps.audit ?? null, options, this.totals, (message) => this.observer?.auditError?.(message));
   }
 
   get dlqTopic(): string {
@@ -138,33 +143,16 @@ export class StreamIngestor {
     }
     for (const [partition, lag] of lags) this.observer?.lag(partition, lag);
     // 7. The audit trail: one entry for the batch, after the commit (the batch is done either way).
-    await this.audit(batch, written.result?.accepted ?? 0, written.deadLetters.length, fresh);
+    const alreadyStored = fresh.filter((f) => !f).length;
+    await this.audit.record({ messages: batch.messages.length, accepted: written.result?.accepted ?? 0, rejected: written.deadLetters.length, alreadyStored });
     this.count({
       messages: batch.messages.length,
       accepted: written.result?.accepted ?? 0,
       deadLetters: written.deadLetters.length,
-      alreadyStored: fresh.filter((f) => !f).length,
+      alreadyStored,
       ms: Date.now() - started,
       pendingRefresh: this.pendingRefresh,
     });
-  }
-
-  /** Appends the batch's `local` entry; a failure is counted and reported, never fails the batch. */
-  private async audit(batch: MicroBatch, accepted: number, rejected: number, fresh: readonly boolean[]): Promise<void> {
-    const audit = this.deps.audit;
-    // A batch of re-deliveries only (all already stored) changed nothing.
-    if (!audit || accepted + rejected === 0) return;
-    try {
-      await audit.recordLocal({
-        command: `stream ${this.options.topic}`,
-        targets: [this.options.dataset],
-        counts: { messages: batch.messages.length, accepted, rejected, alreadyStored: fresh.filter((f) => !f).length },
-      });
-    } catch (error) {
-      this.totals.auditFailures++;
-      this.lastAuditError = (error as Error).message;
-      this.observer?.auditError?.((error as Error).message);
-    }
   }
 
   private async setUpViews(): Promise<void> {
