@@ -173,6 +173,24 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
     }
   });
 
+  it('the audit trail holds refusals (401, 403) and changes under the key that made them; only admin reads it', async () => {
+    expect((await call(base, 'GET', '/v1/audit', KEYS.writer)).status).toBe(403);
+    expect((await call(base, 'PUT', '/v1/datasets/audit_probe', 'not-a-key', { keys: ['symbol'], timestampColumn: 'ts', columns: [] })).status).toBe(401);
+    expect((await call(base, 'PUT', '/v1/datasets/audit_probe', KEYS.writer, { keys: ['symbol'], timestampColumn: 'ts', columns: [] })).status).toBe(403);
+    const rows = [{ symbol: 'AUDITED', ts: '2024-05-01T20:00:00Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 1 }];
+    expect((await call(base, 'POST', '/v1/datasets/audit_rows/rows', KEYS.writer, rows)).status).toBe(200);
+    await expectEventually(async () => {
+      const { entries } = (await call(base, 'GET', '/v1/audit?limit=1000', KEYS.admin)).body as { entries: Array<Record<string, unknown>> };
+      expect(entries).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ keyId: 'anonymous', route: 'PUT /v1/datasets/:name', outcome: 'denied', status: 401 }),
+          expect.objectContaining({ keyId: 'writer', route: 'PUT /v1/datasets/:name', outcome: 'denied', status: 403 }),
+          expect.objectContaining({ keyId: 'writer', targets: ['audit_rows'], outcome: 'accepted', counts: expect.objectContaining({ accepted: 1 }) }),
+        ]),
+      );
+    });
+  });
+
   it('scopes do not imply each other: write does not read, admin alone is checked as given', async () => {
     expect((await call(base, 'GET', '/v1/datasets', KEYS.writeOnly)).status).toBe(403);
     expect((await call(base, 'GET', '/v1/datasets', KEYS.reader)).status).toBe(200);

@@ -157,6 +157,13 @@ describe('streaming ingestion from a real Kafka broker', () => {
     expect(await metric(port, 'feature_store_stream_online_view_refreshes_total', { runner: 'shared' })).toBeGreaterThan(0);
     const store = await openStore(tmp.dir);
     try {
+      // The audit trail: one local entry per written batch, together holding every bar and dead letter once.
+      const audited = (await store.audit.list({ limit: 1000 })).filter((e) => e.route === `stream ${topic}`);
+      expect(audited.length).toBeGreaterThan(0);
+      expect(audited.every((e) => e.keyId === 'local' && e.outcome === 'accepted' && e.targets.join() === 'bars_1d')).toBe(true);
+      expect(audited.reduce((n, e) => n + e.counts.accepted, 0)).toBe(good.length + 1);
+      expect(audited.reduce((n, e) => n + e.counts.rejected, 0)).toBe(poison.length);
+      expect(await metric(port, 'feature_store_stream_audit_errors_total')).toBe(0);
       const symbols = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];
       const online = await store.online.read([{ view: 'returns', version: 1 }, { view: 'volatility', version: 1 }, { view: 'trend', version: 1 }], symbols.map((s) => [s]));
       for (const view of ['returns', 'volatility', 'trend']) await store.materializer.run({ view });

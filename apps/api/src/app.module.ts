@@ -1,6 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
+import { AuditAuthEvents } from './audit/audit-auth-events';
+import { AuditController } from './audit/audit.controller';
+import { AuditFrameworkErrors } from './audit/audit-framework-errors';
+import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuthModule } from './auth/auth.module';
 import { ErrorFilter } from './common/error.filter';
 import { DatasetsController } from './datasets/datasets.controller';
@@ -23,7 +27,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth)],
+      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents)],
       controllers: [
         HealthController,
         DatasetsController,
@@ -35,8 +39,9 @@ export class AppModule {
         OnlineFeaturesController,
         FeastController,
         MetricsController,
+        AuditController,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, TrainingSetPresenter],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }, AuditFrameworkErrors, TrainingSetPresenter],
     };
   }
 }

@@ -6,6 +6,7 @@ import {
   HttpJsonProvider,
   SyntheticProvider,
   TerminalProgress,
+  type AuditedLocalWrite,
   type IngestSummary,
   applyCatalog,
   marketCatalog,
@@ -38,7 +39,15 @@ export class IngestCommands {
       catalog.views.push(...(defs.views ?? []).map((v) => parseViewDefinition(v)));
       catalog.services.push(...(defs.services ?? []).map((v) => parseServiceDefinition(v)));
     }
-    return applyCatalog(this.store.features, catalog, command.dryRun);
+    const lines = await applyCatalog(this.store.features, catalog, command.dryRun);
+    if (!command.dryRun) {
+      const changed = lines.filter((l) => l.change !== 'unchanged');
+      const counts: Record<string, number> = {};
+      for (const line of lines) counts[line.change] = (counts[line.change] ?? 0) + 1;
+      // Re-applying an unchanged catalog changed nothing: no entry.
+      if (changed.length > 0) await this.recordLocal({ command: 'apply', targets: changed.map((l) => l.name), counts });
+    }
+    return lines;
   }
 
   /** Materialises the named views (or all) with a progress bar. */
@@ -46,7 +55,9 @@ export class IngestCommands {
     const names = command.views.includes('all') ? (await this.store.features.list()).map((v) => v.name) : command.views;
     const results: MaterializeResult[] = [];
     for (const view of names) {
-      results.push(await this.store.materializer.run({ view, version: command.version, start: command.start, end: command.end }, new TerminalProgress()));
+      const result = await this.store.materializer.run({ view, version: command.version, start: command.start, end: command.end }, new TerminalProgress());
+      results.push(result);
+      await this.recordLocal({ command: 'materialize', targets: [view], counts: { version: result.version, rows: result.rows, onlineRows: result.onlineRows, revisedRows: result.revisedRows } });
     }
     return results;
   }
@@ -65,6 +76,7 @@ export class IngestCommands {
         // A fresh data folder gets the built-in catalog's stream views once the dataset exists.
         views: new StreamViewSetup(this.store.features, this.store.materializer, this.store.registry.datasets, marketCatalog),
         tmpDir: this.store.tmpDir,
+        audit: this.store.audit,
       },
       {
         brokers: command.brokers ?? this.store.config.kafka.brokers,
@@ -97,7 +109,31 @@ export class IngestCommands {
     return worker.totals;
   }
 
+  /** Ingests from a file, an HTTP provider or the synthetic generator, and records the run in the audit trail. */
   async run(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' | 'stream' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
+    const outcome = await this.ingest(command);
+    const { summary } = outcome;
+    await this.recordLocal({
+      command: `ingest ${command.kind}`,
+      targets: [command.dataset],
+      counts: { accepted: summary.accepted, rejected: summary.rejected, batches: summary.batches.length, skippedBatches: summary.skippedBatches, failures: summary.failures.length },
+      outcome: summary.accepted === 0 && summary.failures.length > 0 ? 'failed' : 'accepted',
+      ...(summary.failures.length > 0 ? { detail: summary.failures.map((f) => `${f.source}: ${f.error}`).join('; ').slice(0, 500) } : {}),
+    });
+    return outcome;
+  }
+
+  // The CLI writes the lake directly (an operator's tool); its changes are recorded as `local`. A
+  // failed append is reported and the command's result kept: the write is already done.
+  private async recordLocal(write: AuditedLocalWrite): Promise<void> {
+    try {
+      await this.store.audit.recordLocal(write);
+    } catch (error) {
+      console.error(`audit entry not appended: ${(error as Error).message}`);
+    }
+  }
+
+  private async ingest(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' | 'stream' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
     const progress = new TerminalProgress();
     const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
     switch (command.kind) {

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AuditService } from './audit/audit.service';
 import type { AppConfig } from './config/app-config';
 import { DatasetService } from './datasets/dataset.service';
 import { FeatureViewService } from './definitions/feature-view.service';
@@ -55,6 +56,8 @@ export class FeatureStore {
     readonly serving: OnlineServingService,
     readonly onlineWriter: OnlineWriterService,
     readonly pushes: PushService,
+    /** The audit trail of changes (API requests, CLI and stream batches). */
+    readonly audit: AuditService,
   ) {}
 
   /**
@@ -85,7 +88,7 @@ export class FeatureStore {
     const pushes = new PushService(registry.definitions, registry.datasets, datasets, onlineWriter, onlineRefresh);
     return new FeatureStore(
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
-      trainingSets, new TrainingSetReader(db, tmpDir), runs, relay, serving, onlineWriter, pushes,
+      trainingSets, new TrainingSetReader(db, tmpDir), runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
     );
   }
 

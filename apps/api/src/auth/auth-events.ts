@@ -15,5 +15,12 @@ export interface AuthDenial {
  */
 @Injectable()
 export class AuthEvents {
-  denied(_denial: AuthDenial): void {}
+  denied(_denial: AuthDenial): void | Promise<void> {}
+}
+
+/** Tells `events` of a refusal without holding up the answer; a failure to record is logged. */
+export function reportDenial(events: AuthEvents, denial: AuthDenial, logger: { warn(message: string): void }): void {
+  Promise.resolve()
+    .then(() => events.denied(denial))
+    .catch((error: unknown) => logger.warn(`could not record a refused request: ${(error as Error).message}`));
 }

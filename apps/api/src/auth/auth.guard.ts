@@ -1,8 +1,8 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError, SCOPES, UnauthenticatedError, allowedByPatterns, type ApiKeyEntry, type ApiKeyStore } from '@app/features';
 import type { FastifyRequest } from 'fastify';
-import { AuthEvents, type AuthDenial } from './auth-events';
+import { AuthEvents, reportDenial, type AuthDenial } from './auth-events';
 import type { RequestAuth } from './request-auth';
 import { ROUTE_ACCESS, type RouteAccess } from './scope.decorator';
 
@@ -24,6 +24,8 @@ const ANONYMOUS: RequestAuth = { keyId: 'anonymous', scopes: SCOPES };
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger('Auth');
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(API_KEY_STORE) private readonly keys: ApiKeyStore | null,
@@ -72,7 +74,7 @@ export class AuthGuard implements CanActivate {
   }
 
   private deny(request: FastifyRequest, keyId: string | null, status: 401 | 403, reason: string): void {
-    this.events.denied(denialOf(request, keyId, status, reason));
+    reportDenial(this.events, denialOf(request, keyId, status, reason), this.logger);
   }
 }
 

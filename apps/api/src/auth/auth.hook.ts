@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { UnauthenticatedError, type ApiKeyStore } from '@app/features';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../common/error.filter';
-import type { AuthEvents } from './auth-events';
+import { reportDenial, type AuthEvents } from './auth-events';
 import { authenticate, denialOf } from './auth.guard';
 
 /**
@@ -17,7 +17,7 @@ export function registerAuthHook(fastify: FastifyInstance, keys: ApiKeyStore, ev
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
     const { entry, reason } = authenticate(keys, request.headers.authorization);
     if (entry !== undefined) return done();
-    events.denied(denialOf(request, null, 401, reason));
+    reportDenial(events, denialOf(request, null, 401, reason), logger);
     sendError(new UnauthenticatedError(reason), request, reply, logger);
   });
 }

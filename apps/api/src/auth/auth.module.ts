@@ -1,4 +1,4 @@
-import { Logger, Module, type DynamicModule, type OnModuleDestroy, Inject, Injectable } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type OnModuleDestroy, type Type, Inject, Injectable } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyStore, type AppConfig } from '@app/features';
 import { AuthEvents } from './auth-events';
@@ -16,7 +16,8 @@ class KeyStoreLifecycle implements OnModuleDestroy {
 /** The global AuthGuard, the keys file, the default (no-op) AuthEvents and the key listing. */
 @Module({})
 export class AuthModule {
-  static forConfig(auth: AppConfig['auth']): DynamicModule {
+  /** `events` replaces the default (no-op) AuthEvents, e.g. with the audit trail's. */
+  static forConfig(auth: AppConfig['auth'], events: Type<AuthEvents> = AuthEvents): DynamicModule {
     const logger = new Logger('Auth');
     // Read at boot so that a bad keys file stops start-up with a message naming the entry.
     const keys = auth.keysFile === undefined ? null : new ApiKeyStore(auth.keysFile, (m) => logger.error(m));
@@ -26,7 +27,7 @@ export class AuthModule {
       providers: [
         { provide: API_KEY_STORE, useValue: keys },
         { provide: AUTH_OPTIONS, useValue: { metricsPublic: auth.metricsPublic } },
-        AuthEvents,
+        { provide: AuthEvents, useClass: events },
         KeyStoreLifecycle,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],

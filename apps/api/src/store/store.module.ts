@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import {
+  AuditService,
   DatasetService,
   FeatureViewService,
   MaterializationService,
@@ -32,6 +33,7 @@ export class StoreModule {
       { provide: TrainingSetService, useValue: store.trainingSets },
       { provide: TrainingSetReader, useValue: store.trainingSetReader },
       { provide: RunLineageService, useValue: store.runs },
+      { provide: AuditService, useValue: store.audit },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).

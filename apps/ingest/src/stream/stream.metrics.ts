@@ -23,6 +23,7 @@ export class StreamMetrics implements StreamObserver {
   });
   private readonly pendingGauge = new Gauge({ name: 'feature_store_stream_online_pending_symbols', help: 'Symbols written to the lake whose online values are not refreshed yet (0: online is current).', registers: [this.registry] });
   private readonly refreshErrors = new Counter({ name: 'feature_store_stream_online_refresh_errors_total', help: 'Online refreshes that failed (their symbols stay pending and are tried again).', labelNames: ['view'], registers: [this.registry] });
+  private readonly auditErrors = new Counter({ name: 'feature_store_stream_audit_errors_total', help: 'Committed batches whose audit entry could not be appended.', registers: [this.registry] });
   private readonly refreshSeconds = new Histogram({
     name: 'feature_store_stream_online_refresh_duration_seconds',
     help: 'Time of one online refresh of the stream views.',
@@ -67,6 +68,11 @@ export class StreamMetrics implements StreamObserver {
   refreshError(view: string, message: string): void {
     this.refreshErrors.inc({ view });
     console.error(`online refresh of ${view} failed (symbols kept pending, tried again): ${message}`);
+  }
+
+  auditError(message: string): void {
+    this.auditErrors.inc();
+    console.error(`audit entry of a committed batch not appended: ${message}`);
   }
 
   /** Serves GET /metrics on 127.0.0.1:port; resolves with the bound port. */

@@ -1,3 +1,4 @@
+import type { AuditRepository } from './audit.repository';
 import type { DatasetRepository } from './dataset.repository';
 import type { DefinitionRepository } from './definition.repository';
 import type { JobRepository } from './job.repository';
@@ -7,6 +8,7 @@ import type { RunRepository } from './run.repository';
 import type { StreamCheckpointRepository } from './stream-checkpoint.repository';
 import type { TrainingSetManifestRepository } from './training-set-manifest.repository';
 
+export * from './audit.repository';
 export * from './dataset.repository';
 export * from './definition.repository';
 export * from './job.repository';
@@ -32,6 +34,7 @@ export interface Registry {
   readonly jobs: JobRepository;
   readonly streams: StreamCheckpointRepository;
   readonly meta: MetaRepository;
+  readonly audit: AuditRepository;
   close(): Promise<void>;
 }
 

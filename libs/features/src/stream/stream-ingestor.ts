@@ -1,3 +1,4 @@
+import type { AuditService } from '../audit/audit.service';
 import type { BatchIngestor } from '../ingest/batch-ingestor';
 import type { StreamCheckpointRepository } from '../registry/stream-checkpoint.repository';
 import { DeadLetterPublisher } from './dead-letter.publisher';
@@ -9,6 +10,7 @@ import type { OnlineRefresher } from './online/online-refresher';
 import { PendingRefreshSet } from './online/pending-refresh.set';
 import { RefreshScheduler } from './online/refresh-scheduler';
 import type { StreamViewSetup } from './online/stream-view-setup';
+import { StreamBatchAudit } from './stream-batch.audit';
 import { StreamBatchWriter } from './stream-batch.writer';
 import type { StreamBatchStats, StreamObserver, StreamOptions, StreamTotals } from './stream.types';
 import { WorkerStatus } from './worker-status';
@@ -25,6 +27,8 @@ export interface StreamDependencies {
   readonly kafka?: KafkaClient;
   /** Where batch files are spooled. */
   readonly tmpDir: string;
+  /** The audit trail, which gets one `local` entry per committed batch (none: not recorded). */
+  readonly audit?: Pick<AuditService, 'recordLocal'> | null;
 }
 
 /**
@@ -33,9 +37,13 @@ export interface StreamDependencies {
  * skipped or superseded by the identical row.
  */
 export class StreamIngestor {
-  readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0 };
+  readonly totals: StreamTotals = { messages: 0, accepted: 0, deadLetters: 0, alreadyStored: 0, batches: 0, onlineRows: 0, commitFailures: 0, auditFailures: 0 };
   /** Why the last offset commit failed, if one did (see totals.commitFailures). */
   lastCommitError: string | null = null;
+  /** Why the last audit append failed, if one did (see totals.auditFailures). */
+  get lastAuditError(): string | null {
+    return this.audit.lastError;
+  }
   private readonly status = new WorkerStatus();
   private readonly kafka: KafkaClient;
   private readonly producer: TopicProducer;
@@ -44,6 +52,7 @@ export class StreamIngestor {
   private readonly writer: StreamBatchWriter;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly refreshes: RefreshScheduler;
+  private readonly audit: StreamBatchAudit;
 
   constructor(
     private readonly deps: StreamDependencies,
@@ -58,6 +67,7 @@ export class StreamIngestor {
     this.deadLetters = new DeadLetterPublisher(this.producer, this.dlqTopic, options.topic);
     const pendingSet = new PendingRefreshSet(deps.registry, options.group, options.topic);
     this.refreshes = new RefreshScheduler(deps.refresher, options.dataset, pendingSet, this.status, this.totals, observer);
+    this.audit = new StreamBatchAudit(deps.audit ?? null, options, this.totals, (message) => this.observer?.auditError?.(message));
   }
 
   get dlqTopic(): string {
@@ -132,11 +142,14 @@ export class StreamIngestor {
       lags = this.consumer.lags(last);
     }
     for (const [partition, lag] of lags) this.observer?.lag(partition, lag);
+    // 7. The audit trail: one entry for the batch, after the commit (the batch is done either way).
+    const alreadyStored = fresh.filter((f) => !f).length;
+    await this.audit.record({ messages: batch.messages.length, accepted: written.result?.accepted ?? 0, rejected: written.deadLetters.length, alreadyStored });
     this.count({
       messages: batch.messages.length,
       accepted: written.result?.accepted ?? 0,
       deadLetters: written.deadLetters.length,
-      alreadyStored: fresh.filter((f) => !f).length,
+      alreadyStored,
       ms: Date.now() - started,
       pendingRefresh: this.pendingRefresh,
     });

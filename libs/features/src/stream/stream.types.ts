@@ -29,6 +29,8 @@ export interface StreamObserver {
   refresh(stats: StreamRefreshStats): void;
   /** An online refresh of a view version failed (its symbols stay pending; it is tried again). */
   refreshError(view: string, message: string): void;
+  /** A batch's audit entry could not be appended (the batch itself is committed). */
+  auditError?(message: string): void;
 }
 
 export interface StreamRefreshStats {
@@ -62,4 +64,6 @@ export interface StreamTotals {
   batches: number;
   onlineRows: number;
   commitFailures: number;
+  /** Committed batches whose audit entry could not be appended. */
+  auditFailures: number;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, type RootDatabase } from 'lmdb';
 import type {
+  AuditRepository,
   DatasetRepository,
   DefinitionRepository,
   JobRepository,
@@ -11,6 +12,7 @@ import type {
   StreamCheckpointRepository,
   TrainingSetManifestRepository,
 } from '../registry';
+import { LmdbAuditRepository } from './lmdb-audit.repository';
 import { LmdbDatasetRepository } from './lmdb-dataset.repository';
 import { LmdbDefinitionRepository } from './lmdb-definition.repository';
 import { LmdbJobRepository } from './lmdb-job.repository';
@@ -35,6 +37,7 @@ export class LmdbRegistry implements Registry {
   readonly jobs: JobRepository;
   readonly streams: StreamCheckpointRepository;
   readonly meta: MetaRepository;
+  readonly audit: AuditRepository;
 
   private constructor(private readonly db: RootDatabase) {
     this.datasets = new LmdbDatasetRepository(db);
@@ -45,6 +48,7 @@ export class LmdbRegistry implements Registry {
     this.jobs = new LmdbJobRepository(db);
     this.streams = new LmdbStreamCheckpointRepository(db);
     this.meta = new LmdbMetaRepository(db);
+    this.audit = new LmdbAuditRepository(db);
   }
 
   /** Opens (or creates) the environment at `path`. */
