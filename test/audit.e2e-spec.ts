@@ -1,8 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
-import { LmdbRegistry, type AuditEntry, type FeatureStore } from '@app/features';
-import { AuditAuthEvents } from '../apps/api/src/audit/audit-auth-events';
+import { LmdbRegistry, keyHash, type AuditEntry, type FeatureStore } from '@app/features';
+import { AuthEvents } from '../apps/api/src/auth/auth-events';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, tempDataDir, testConfig } from './support/helpers';
 import { cli } from './support/processes';
@@ -17,6 +17,8 @@ const VIEW = {
   sql: 'SELECT symbol, ts, close / lag(close) OVER w - 1 AS ret_1d FROM source WINDOW w AS (PARTITION BY symbol ORDER BY ts)',
   features: [{ name: 'ret_1d', type: 'DOUBLE' }],
 };
+/** The keys of the test's keys file (a call without a key id uses `tester`). */
+const KEY_IDS = ['tester', 'ci-bot', 'admin-1'];
 const ROWS = [
   { symbol: 'AUD', ts: '2024-05-01T20:00:00Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 1 },
   { symbol: 'AUD', ts: '2024-05-02T20:00:00Z', open: 1, high: 2, low: 0.5, close: 1.6, volume: 1 },
@@ -30,13 +32,13 @@ describe('audit trail (real Fastify server on a real port)', () => {
   let store: FeatureStore;
   let base: string;
 
-  /** Boots the app on the shared data dir; `x-test-key` stands in for the auth guard's `request.auth`. */
+  /** Boots the app on the shared data dir, with a keys file (every key holds every scope). */
   const boot = async (bootstrap: boolean) => {
-    ({ app, store } = await createApi(testConfig(tmp.dir, { BOOTSTRAP: String(bootstrap), BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '30', SAMPLES_DIR: join(ROOT, 'data', 'samples') })));
-    app.getHttpAdapter().getInstance().addHook('onRequest', async (request: FastifyRequest) => {
-      const key = request.headers['x-test-key'];
-      if (typeof key === 'string') (request as FastifyRequest & { auth?: unknown }).auth = { keyId: key, scopes: ['write'] };
-    });
+    const keysFile = join(tmp.dir, 'keys.json');
+    writeFileSync(keysFile, JSON.stringify(KEY_IDS.map((id) => ({ id, keyHash: keyHash(`key-${id}`), scopes: ['read', 'write', 'admin'] }))));
+    ({ app, store } = await createApi(
+      testConfig(tmp.dir, { BOOTSTRAP: String(bootstrap), BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '30', SAMPLES_DIR: join(ROOT, 'data', 'samples'), AUTH_KEYS_FILE: keysFile }),
+    ));
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   };
@@ -48,7 +50,7 @@ describe('audit trail (real Fastify server on a real port)', () => {
 
   const call = async (method: string, path: string, body?: unknown, key?: string) => {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    if (key) headers['x-test-key'] = key;
+    headers.authorization = `Bearer key-${key ?? 'tester'}`;
     const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body), headers });
     return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
@@ -98,7 +100,7 @@ describe('audit trail (real Fastify server on a real port)', () => {
     expect(malformed).toMatchObject({ route: 'POST /v1/feature-views', keyId: 'admin-1', targets: [], outcome: 'failed', status: 400, detail: expect.stringContaining('malformed JSON') });
     expect(malformedPut).toMatchObject({ route: 'PUT /v1/datasets/:name', targets: ['half_sent'], outcome: 'failed', status: 400 });
     expect(bad).toMatchObject({ route: 'POST /v1/datasets/:name/rows', keyId: 'ci-bot', targets: ['bars_1d'], outcome: 'failed', status: 400, detail: expect.stringContaining('INVALID_ARGUMENT') });
-    expect(missing).toMatchObject({ keyId: 'anonymous', targets: ['nope'], outcome: 'failed', status: 404 });
+    expect(missing).toMatchObject({ keyId: 'tester', targets: ['nope'], outcome: 'failed', status: 404 });
   });
 
   it('adds nothing for reads: online lookups (both routes) and GETs', async () => {
@@ -110,7 +112,7 @@ describe('audit trail (real Fastify server on a real port)', () => {
   });
 
   it('records a refusal handed over by the auth guard as denied', async () => {
-    await app.get(AuditAuthEvents).denied({ keyId: null, route: '/v1/datasets/:name/rows', method: 'POST', status: 401, reason: 'no key' });
+    await app.get(AuthEvents).denied({ keyId: null, route: '/v1/datasets/:name/rows', method: 'POST', status: 401, reason: 'no key' });
     expect((await all()).at(-1)).toMatchObject({ keyId: 'anonymous', route: 'POST /v1/datasets/:name/rows', outcome: 'denied', status: 401, detail: 'no key', targets: [], counts: {} });
   });
 

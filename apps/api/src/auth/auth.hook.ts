@@ -16,7 +16,11 @@ export function registerAuthHook(fastify: FastifyInstance, keys: ApiKeyStore, ev
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
     const { entry, reason } = authenticate(keys, request.headers.authorization);
-    if (entry !== undefined) return done();
+    if (entry !== undefined) {
+      // Known before the body is parsed, so a body the parser refuses is still attributed (audit).
+      request.auth = { keyId: entry.id, scopes: entry.scopes };
+      return done();
+    }
     reportDenial(events, denialOf(request, null, 401, reason), logger);
     sendError(new UnauthenticatedError(reason), request, reply, logger);
   });
