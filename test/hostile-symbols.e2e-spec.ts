@@ -3,6 +3,7 @@ import { fileLiteral, sql } from '@app/features';
 import { ROOT, lakeRows, query } from './support/helpers';
 import { startTestApi, type TestApi } from './support/test-api';
 import { expectEventually } from './support/wait';
+import type { Bar } from './support/reference-features';
 
 /**
  * Symbols that break string-built SQL, naive CSV and line-based formats, pushed through the real
@@ -19,16 +20,6 @@ const DAY = 86_400_000;
 const LAST = Math.floor(Date.now() / DAY) * DAY;
 const FIRST = LAST - (DAYS - 1) * DAY;
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-
-interface Bar {
-  symbol: string;
-  ts: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
 
 const BARS: Bar[] = SYMBOLS.flatMap((symbol, i) =>
   Array.from({ length: DAYS }, (_, d) => {

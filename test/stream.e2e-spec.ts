@@ -6,19 +6,10 @@ import { freePort } from './support/ports';
 import { metric } from './support/prometheus';
 import { startWorker, type Worker } from './support/stream-worker';
 import { expectEventually } from './support/wait';
+import type { Bar } from './support/reference-features';
 
 const END = new Date('2026-01-01T00:00:00Z');
 const DAY = 86_400_000;
-
-type Bar = {
-  symbol: string;
-  ts: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-};
 
 /** Bars of `symbols` for `days` days after END (ts = close), values varying per message. */
 function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {

@@ -5,19 +5,20 @@ import { SAMPLE_CSV, lakeRows, openStore, tempDataDir, writeText } from '../supp
 
 const HOSTILE = ["'; DROP TABLE bars_1d; --", 'a"b', 'back\\slash', 'semi;colon', 'line\nbreak', 'Zürich €', '$1', '?', "O'Brien -- x"];
 
+// A fresh store per test (each writes its own lake).
+let tmp: ReturnType<typeof tempDataDir>;
+let store: FeatureStore;
+
+beforeEach(async () => {
+  tmp = tempDataDir();
+  store = await openStore(tmp.dir, new FixedClock(new Date('2026-01-01T12:00:00Z')));
+});
+afterEach(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+
 describe('batch ingestion binds every value', () => {
-  let tmp: ReturnType<typeof tempDataDir>;
-  let store: FeatureStore;
-
-  beforeEach(async () => {
-    tmp = tempDataDir();
-    store = await openStore(tmp.dir, new FixedClock(new Date('2026-01-01T12:00:00Z')));
-  });
-  afterEach(async () => {
-    await store.close();
-    tmp.cleanup();
-  });
-
   it('stores symbols holding quotes, backslashes, semicolons, comments, newlines and non-ASCII unchanged, from a column and as a constant', async () => {
     const rows = HOSTILE.map((symbol, i) => JSON.stringify({ symbol, ts: `2024-01-0${i + 1}T00:00:00Z`, open: 1, high: 2, low: 1, close: 2, volume: 10 }));
     const fromColumn = await store.ingest.run(new FileProvider({ path: writeText(tmp.dir, 'hostile.ndjson', rows.join('\n')), timing: { kind: 'close' } }), {
@@ -50,18 +51,6 @@ describe('batch ingestion binds every value', () => {
 });
 
 describe('times outside 1900..2200 are bad rows', () => {
-  let tmp: ReturnType<typeof tempDataDir>;
-  let store: FeatureStore;
-
-  beforeEach(async () => {
-    tmp = tempDataDir();
-    store = await openStore(tmp.dir, new FixedClock(new Date('2026-01-01T12:00:00Z')));
-  });
-  afterEach(async () => {
-    await store.close();
-    tmp.cleanup();
-  });
-
   it('quarantines bars dated before 1900 or from 2200 on, and an ingested_at outside, with the reason; good rows land', async () => {
     const csv = [
       'symbol,ts,open,high,low,close,volume,ingested_at',

@@ -2,7 +2,8 @@
  * Plain-TypeScript implementations of the catalog's features, written from their descriptions
  * (not from the SQL), as the independent reference the materialised values are checked against.
  */
-export interface Bar {
+/** A daily bar as tests push it (a type, not an interface, so it passes as a plain row object). */
+export type Bar = {
   readonly symbol: string;
   readonly ts: string;
   readonly open: number;
@@ -10,7 +11,7 @@ export interface Bar {
   readonly low: number;
   readonly close: number;
   readonly volume: number;
-}
+};
 
 export type FeatureRow = Record<string, number | boolean | null>;
 

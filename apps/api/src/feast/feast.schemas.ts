@@ -1,7 +1,7 @@
 import { PUSH_TARGETS } from '@app/features';
 import { z } from 'zod';
 import type { FastBodyCheck } from '../common/json-body.decorator';
-import { entitiesSchema, featureList, plainEntities, plainFeatureList } from '../online/online.schemas';
+import { entitiesSchema, featureList, plainLookup } from '../online/online.schemas';
 
 // Feast's clients send fields we do not use (e.g. allow_registry_cache): they are ignored.
 const flag = z.boolean({ invalid_type_error: 'must be true or false' }).default(false);
@@ -47,19 +47,13 @@ export const feastWriteBody = z.object({
 
 /** `feastLookupBody`'s answer for a body in its usual form (see FastBodyCheck); other fields are dropped, as zod does. */
 export const fastFeastLookup: FastBodyCheck<z.infer<typeof feastLookupBody>> = (body) => {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const b = body as Record<string, unknown>;
-  const entities = plainEntities(b.entities);
-  if (entities === undefined) return undefined;
-  const features = b.features === undefined ? undefined : plainFeatureList(b.features);
-  if (b.features !== undefined && features === undefined) return undefined;
-  const service = b.feature_service;
-  if (service !== undefined && service !== null && typeof service !== 'string') return undefined;
-  const fullNames = b.full_feature_names ?? false;
-  const withVersions = b.include_feature_view_version_metadata ?? false;
+  const lookup = plainLookup(body, 'feature_service');
+  if (lookup === undefined) return undefined;
+  const fullNames = lookup.b.full_feature_names ?? false;
+  const withVersions = lookup.b.include_feature_view_version_metadata ?? false;
   if (typeof fullNames !== 'boolean' || typeof withVersions !== 'boolean') return undefined;
-  const out: z.infer<typeof feastLookupBody> = { entities, full_feature_names: fullNames, include_feature_view_version_metadata: withVersions };
-  if (features !== undefined) out.features = features as string[];
-  if (service !== undefined) out.feature_service = service;
+  const out: z.infer<typeof feastLookupBody> = { entities: lookup.entities, full_feature_names: fullNames, include_feature_view_version_metadata: withVersions };
+  if (lookup.features !== undefined) out.features = lookup.features;
+  if (lookup.service !== undefined) out.feature_service = lookup.service;
   return out;
 };

@@ -58,18 +58,28 @@ export function plainFeatureList(value: unknown): readonly string[] | undefined 
   return value as readonly string[];
 }
 
-/** `onlineLookupBody`'s answer for a body in its usual form (see FastBodyCheck); other fields are dropped, as zod does. */
-export const fastOnlineLookup: FastBodyCheck<z.infer<typeof onlineLookupBody>> = (body) => {
+/** The parts both lookup routes share, in their usual form: entities, features, a service name (`serviceField`). */
+export function plainLookup(
+  body: unknown,
+  serviceField: string,
+): { readonly b: Readonly<Record<string, unknown>>; readonly entities: Readonly<Record<string, readonly string[]>>; readonly features?: string[]; readonly service?: string | null } | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const b = body as Record<string, unknown>;
   const entities = plainEntities(b.entities);
   if (entities === undefined) return undefined;
   const features = b.features === undefined ? undefined : plainFeatureList(b.features);
   if (b.features !== undefined && features === undefined) return undefined;
-  const service = b.featureService;
+  const service = b[serviceField];
   if (service !== undefined && service !== null && typeof service !== 'string') return undefined;
-  const out: z.infer<typeof onlineLookupBody> = { entities };
-  if (features !== undefined) out.features = features as string[];
-  if (service !== undefined) out.featureService = service;
+  return { b, entities, features: features as string[] | undefined, service };
+}
+
+/** `onlineLookupBody`'s answer for a body in its usual form (see FastBodyCheck); other fields are dropped, as zod does. */
+export const fastOnlineLookup: FastBodyCheck<z.infer<typeof onlineLookupBody>> = (body) => {
+  const lookup = plainLookup(body, 'featureService');
+  if (lookup === undefined) return undefined;
+  const out: z.infer<typeof onlineLookupBody> = { entities: lookup.entities };
+  if (lookup.features !== undefined) out.features = lookup.features;
+  if (lookup.service !== undefined) out.featureService = lookup.service;
   return out;
 };

@@ -8,7 +8,7 @@ import type { SourceFormat } from '../ingest/ingest-source';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier, quoteIdent } from '../sql/identifier';
-import { ident, joinSql, raw, sql } from '../sql/sql';
+import { ident, joinSql, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';

@@ -9,7 +9,7 @@ import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 import type { PartWriter } from './part.writer';
 import { changedRowsSelect, onlyTouched, touchedInstrumentsSql, TOUCHED_LIST } from './revision.sql';
-import { setSessionConstant } from './session-constant';
+import { setSessionConstant } from '../sql/session-constant';
 
 /** What a revision wrote: its range and file, and the rows that went online. */
 export interface Revision {

@@ -1,6 +1,6 @@
 import type { DatasetSchema } from '../datasets/dataset.schema';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
-import { setSessionConstant } from '../materialize/session-constant';
+import { setSessionConstant } from '../sql/session-constant';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 
 /**

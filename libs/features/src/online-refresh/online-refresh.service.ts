@@ -5,7 +5,7 @@ import type { LakeRepository } from '../lake/lake.repository';
 import type { TimeRangeSql } from '../materialize/materialization.sql';
 import { lookbackMs } from '../materialize/lookback';
 import { toOnlineRow } from '../materialize/online-row';
-import { setSessionConstant } from '../materialize/session-constant';
+import { setSessionConstant } from '../sql/session-constant';
 import type { OnlineStoreDriver } from '../online/online-store.driver';
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { Registry } from '../registry/registry';

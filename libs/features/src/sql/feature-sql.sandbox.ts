@@ -2,6 +2,7 @@ import { typeFamily, type DatasetSchema } from '../datasets/dataset.schema';
 import { DuckDbClient, type DuckDbSession } from '../duckdb/duckdb.client';
 import type { EngineSettings } from '../duckdb/duckdb.engine';
 import { FeatureSqlRejectedError } from '../errors/feature-store.error';
+import { setSessionConstant } from './session-constant';
 import { ident, joinSql, raw, sql, Sql } from './sql';
 
 // Table functions and scalar functions that reach outside the query, rejected by name so the
@@ -106,9 +107,9 @@ export class FeatureSqlSandbox {
   }
 
   /**
-   * A view cannot hold parameters, so each bound value of `query` is first stored, still bound,
-   * in a session variable that the view reads with getvariable(). DuckDB folds getvariable() to
-   * a constant when it plans the query, so filters on it still prune the lake's date partitions.
+   * A view cannot hold parameters, so each bound value of `query` becomes a session constant
+   * (see setSessionConstant): still bound, and a constant to the planner, so filters on it still
+   * prune the lake's date partitions.
    */
   private async withoutParameters(query: Sql): Promise<Sql> {
     const parts: Sql[] = [];
@@ -117,9 +118,7 @@ export class FeatureSqlSandbox {
         parts.push(raw(part.text));
         continue;
       }
-      const name = `_source_p${++this.variables}`;
-      await this.session.run(sql`SET VARIABLE ${raw(name)} = ${part.value}`);
-      parts.push(raw(`getvariable('${name}')`));
+      parts.push(raw(await setSessionConstant(this.session, `_source_p${++this.variables}`, part.value)));
     }
     return joinSql(parts, '');
   }

@@ -3,7 +3,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
-import { InvalidArgumentError, NotFoundError } from '../errors/feature-store.error';
+import { NotFoundError } from '../errors/feature-store.error';
 import { assertRunId, type RunLineageService } from '../lineage/run-lineage.service';
 import type { MaterializationService } from '../materialize/materialization.service';
 import type { ViewVersionRecord } from '../registry/definition.repository';

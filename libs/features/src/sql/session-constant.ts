@@ -1,6 +1,6 @@
 import type { DuckDbSession } from '../duckdb/duckdb.client';
-import { assertIdentifier } from '../sql/identifier';
-import { raw, sql, type Sql, type SqlValue } from '../sql/sql';
+import { assertIdentifier } from './identifier';
+import { raw, sql, type Sql, type SqlValue } from './sql';
 
 /**
  * Binds a value to a session variable and returns the `getvariable(…)` expression that reads it.
