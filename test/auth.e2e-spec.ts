@@ -274,9 +274,11 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
   });
 
   it('npm run keys -- create prints a key once, stores only its hash, and the key works at once', async () => {
+    const env = { ...process.env, DATA_DIR: join(tmp.dir, 'data') };
     const run = spawnSync('node', ['-r', '@swc-node/register', 'apps/ingest/src/keys/keys.main.ts', 'create', '--id', 'ci-bot', '--scopes', 'read,write', '--datasets', 'bars_*', '--file', keysFile], {
       cwd: ROOT,
       encoding: 'utf8',
+      env,
     });
     expect(run.status).toBe(0);
     const key = run.stdout.trim();
@@ -288,8 +290,11 @@ describe('Access control: API keys and scopes (real server, real keys file)', ()
     expect(entry).toEqual({ id: 'ci-bot', keyHash: keyHash(key), scopes: ['read', 'write'], datasets: ['bars_*'] });
     await expectEventually(async () => expect((await call(base, 'GET', '/v1/datasets', key)).status).toBe(200));
     expect((await call(base, 'GET', '/v1/datasets/quotes', key)).status).toBe(403);
+    // The creation is in the audit trail of the API's registry, made by the operators' tool.
+    const trail = (await call(base, 'GET', '/v1/audit?keyId=local', KEYS.admin)).body as { entries: Array<Record<string, unknown>> };
+    expect(trail.entries.filter((e) => e.route === 'keys create')).toEqual([expect.objectContaining({ keyId: 'local', targets: ['ci-bot'], counts: { read: 1, write: 1 }, outcome: 'accepted' })]);
     // The same id again is refused, and the file is unchanged.
-    const again = spawnSync('node', ['-r', '@swc-node/register', 'apps/ingest/src/keys/keys.main.ts', 'create', '--id', 'ci-bot', '--scopes', 'read', '--file', keysFile], { cwd: ROOT, encoding: 'utf8' });
+    const again = spawnSync('node', ['-r', '@swc-node/register', 'apps/ingest/src/keys/keys.main.ts', 'create', '--id', 'ci-bot', '--scopes', 'read', '--file', keysFile], { cwd: ROOT, encoding: 'utf8', env });
     expect(again.status).toBe(2);
     expect(again.stdout).toBe('');
     expect(readFileSync(keysFile, 'utf8')).toBe(text);

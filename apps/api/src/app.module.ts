@@ -13,6 +13,7 @@ import { DefinitionsController } from './feature-views/definitions.controller';
 import { FeatureViewsController } from './feature-views/feature-views.controller';
 import { MaterializeController } from './feature-views/materialize.controller';
 import { HealthController } from './health/health.controller';
+import { LimitsModule } from './limits/limits.module';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
@@ -27,7 +28,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents)],
+      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits)],
       controllers: [
         HealthController,
         DatasetsController,

@@ -7,6 +7,7 @@ import { AuthEvents } from './auth/auth-events';
 import { API_KEY_STORE } from './auth/auth.guard';
 import { registerAuthHook } from './auth/auth.hook';
 import { registerContentParsers } from './common/content-parsers';
+import { registerRateLimitHook } from './limits/rate-limit.hook';
 import { ApiMetrics } from './metrics/api-metrics';
 
 /**
@@ -41,6 +42,7 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   metrics.instrument(fastify);
   const keys = app.get<ApiKeyStore | null>(API_KEY_STORE);
   if (keys !== null) registerAuthHook(fastify, keys, app.get(AuthEvents));
+  registerRateLimitHook(fastify, config.limits, keys !== null);
   registerContentParsers(fastify);
   app.enableShutdownHooks();
   return { app, store };

@@ -3,6 +3,7 @@ export * from './errors/feature-store.error';
 export * from './errors/parse-with';
 export * from './feature-store';
 export * from './audit/audit.service';
+export * from './audit/local-audit';
 export * from './bootstrap/sample-data.bootstrap';
 export * from './datasets/dataset.schema';
 export * from './datasets/dataset.service';

@@ -1,4 +1,4 @@
-import type { AuthScope } from '@app/features';
+import type { ApiKeyEntry, AuthScope } from '@app/features';
 
 /**
  * Who made a request, set by the AuthGuard on `request.auth` before any handler runs: a key's id
@@ -10,5 +10,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the AuthGuard on every routed request. */
     auth?: RequestAuth;
+    /** The key's entry, set by the auth hook when the request carries a valid key. */
+    apiKey?: ApiKeyEntry;
   }
 }

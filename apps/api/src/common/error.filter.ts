@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
-import { ErrorCode, FeatureStoreError, assertNever } from '@app/features';
+import { ErrorCode, FeatureStoreError, RateLimitedError, assertNever } from '@app/features';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { feastErrorBody, isFeastRoute } from '../feast/feast-error';
 
@@ -36,6 +36,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UnknownFeature:
     case ErrorCode.UnknownReference:
       return 422;
+    case ErrorCode.RateLimited:
+      return 429;
     case ErrorCode.ProviderFailed:
       return 502;
     case ErrorCode.Unavailable:
@@ -83,6 +85,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const { status, body } = toErrorResponse(error, logger);
   // RFC 6750: a 401 names the scheme the client should use.
   if (status === 401) void reply.header('www-authenticate', 'Bearer');
+  if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
   if (isFeastRoute(request.url)) {
     void reply.status(status).header('content-type', 'application/json').send(feastErrorBody(error, body.error.message));
   } else void reply.status(status).send(body);

@@ -1,11 +1,12 @@
-import { Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { MaterializationService, type JobRecord } from '@app/features';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION, utcTime } from '../common/params';
 import { viewInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { HeavyLimiter } from '../limits/heavy.limiter';
 
 /** `{"start"?, "end"?}`, or no body: the whole range of the view's data. */
 const materializeBody = z.object({ start: utcTime.nullish(), end: utcTime.nullish() }).optional();
@@ -13,7 +14,10 @@ const materializeBody = z.object({ start: utcTime.nullish(), end: utcTime.nullis
 /** Materialisation jobs of a view version. */
 @Controller('v1')
 export class MaterializeController {
-  constructor(@Inject(MaterializationService) private readonly materializer: MaterializationService) {}
+  constructor(
+    @Inject(MaterializationService) private readonly materializer: MaterializationService,
+    @Inject(HeavyLimiter) private readonly heavy: HeavyLimiter,
+  ) {}
 
   /** 202 while the job runs, 200 when the range was already materialised. */
   @Post('feature-views/:name/versions/:version/materialize')
@@ -22,9 +26,12 @@ export class MaterializeController {
     @Param('name', NAME) name: string,
     @Param('version', VERSION) version: number,
     @JsonBody(materializeBody) body: z.infer<typeof materializeBody>,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ jobId: string; status: string; rows: number }> {
-    const { job, done } = await this.materializer.startJob({ view: name, version, start: body?.start ?? undefined, end: body?.end ?? undefined });
+    // The job runs on after the answer: its key's heavy slot is held until it ends.
+    const start = () => this.materializer.startJob({ view: name, version, start: body?.start ?? undefined, end: body?.end ?? undefined });
+    const { job, done } = await this.heavy.holdUntilFinished(request, start);
     void reply.status(done ? 200 : 202);
     return { jobId: job.jobId, status: job.status, rows: job.rows };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { TrainingSetService, type TrainingSet } from '@app/features';
 import type { FastifyReply } from 'fastify';
 import { ZodPipe } from '../common/zod.pipe';
@@ -7,6 +7,7 @@ import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, typ
 import { trainingSetCommand } from './training-set.request';
 import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { HeavyInterceptor } from '../limits/heavy.limiter';
 
 @Controller('v1/training-sets')
 export class TrainingSetsController {
@@ -18,6 +19,7 @@ export class TrainingSetsController {
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
   @Post()
   @Scope('read', viewsOfFeatures, featureService)
+  @UseInterceptors(HeavyInterceptor)
   @HttpCode(200)
   async create(
     @Body() body: unknown,
@@ -39,6 +41,7 @@ export class TrainingSetsController {
 
   @Get(':id/data')
   @Scope('read')
+  @UseInterceptors(HeavyInterceptor)
   async data(
     @Param('id', new ZodPipe(trainingSetIdParam)) id: string,
     @Headers('accept') accept: string | undefined,

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { ApiKeyStore, keyHash, newApiKey } from '@app/features';
+import { ApiKeyStore, keyHash, loadConfig, newApiKey, recordLocalWrite } from '@app/features';
 import { KEYS_USAGE, parseKeysArgs } from './keys-args';
 
 /**
  * `npm run keys -- create …`: an operator's tool on the machine that holds the keys file (the
  * API only reads it, and picks the new key up without a restart). Exit 2 on bad arguments.
  */
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let command;
   try {
     command = parseKeysArgs(argv, process.env);
@@ -24,7 +24,16 @@ function main(argv: string[]): number {
   }
   console.error(`key ${command.id} (${command.scopes.join(', ')}) added to ${file}; it is shown once, store it now:`);
   console.log(key);
+  // The key exists once the file holds it; a trail that cannot be written is reported, not fatal.
+  const dataDir = loadConfig(process.env).dataDir;
+  try {
+    const scopes = Object.fromEntries(command.scopes.map((s) => [s, 1]));
+    await recordLocalWrite(dataDir, { command: 'keys create', targets: [command.id], counts: scopes });
+    console.error(`recorded in the audit trail of ${dataDir}`);
+  } catch (error) {
+    console.error(`warning: the key was added, but the audit trail of ${dataDir} could not be written: ${(error as Error).message}`);
+  }
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

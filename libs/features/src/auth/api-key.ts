@@ -25,6 +25,11 @@ export const apiKeyEntrySchema = z
     scopes: z.array(z.enum(SCOPES)).min(1),
     datasets: z.array(pattern).optional(),
     views: z.array(pattern).optional(),
+    // This key's own limits instead of RATE_LIMIT_* (0 = none), e.g. a batch bot slower than serving.
+    limits: z
+      .object({ rps: z.number().min(0).optional(), burst: z.number().int().min(1).optional(), heavy: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

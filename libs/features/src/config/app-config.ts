@@ -12,6 +12,10 @@ const schema = z.object({
   AUTH_KEYS_FILE: z.string().min(1).optional(),
   AUTH: z.enum(['on', 'off']).optional(),
   METRICS_PUBLIC: boolFlag.default('false'),
+  // Per key; 0 switches a limit off. A key's own `limits` in the keys file wins.
+  RATE_LIMIT_RPS: z.coerce.number().min(0).max(1_000_000).default(0),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  RATE_LIMIT_HEAVY: z.coerce.number().int().min(0).max(1000).default(4),
   DATA_DIR: z.string().min(1).default('./data'),
   SAMPLES_DIR: z.string().min(1).default('./data/samples'),
   BODY_LIMIT_MB: z.coerce.number().positive().max(4096).default(256),
@@ -58,6 +62,18 @@ export interface AppConfig {
    * /health and /metrics are open.
    */
   readonly auth: { readonly keysFile?: string; readonly mode?: 'on' | 'off'; readonly metricsPublic: boolean };
+  /**
+   * Per-key limits (0 = none): requests per second with a burst (token bucket), and concurrent
+   * heavy requests (training sets and their data, materialisation jobs).
+   */
+  readonly limits: RateLimits;
+}
+
+/** Limits of one key; the keys file may give a key its own. */
+export interface RateLimits {
+  readonly rps: number;
+  readonly burst: number;
+  readonly heavy: number;
 }
 
 /** Raised at start-up when an environment variable is invalid; names every bad variable. */
@@ -86,5 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
     kafka: { brokers: c.KAFKA_BROKERS.split(',') },
     auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), mode: c.AUTH, metricsPublic: c.METRICS_PUBLIC },
+    // One second's worth of requests by default, so a steady client at the rate never waits.
+    limits: { rps: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(c.RATE_LIMIT_RPS)), heavy: c.RATE_LIMIT_HEAVY },
   };
 }

@@ -23,6 +23,8 @@ export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
   /** A known key without the scope, or outside its dataset/view patterns (403). */
   Forbidden = 'FORBIDDEN',
+  /** A key over its request rate or its concurrent heavy requests (429, with a retry delay). */
+  RateLimited = 'RATE_LIMITED',
 }
 
 /** Base class of every error the domain throws on purpose; carries a code and optional details. */
@@ -76,6 +78,17 @@ export class UnauthenticatedError extends FeatureStoreError {
 export class ForbiddenError extends FeatureStoreError {
   constructor(message: string, details: { scope?: string; dataset?: string; view?: string; featureService?: string }) {
     super(ErrorCode.Forbidden, message, details);
+  }
+}
+
+/** A key is over one of its limits (429); `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends FeatureStoreError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: { limit: 'requests' | 'heavy'; keyId: string; retryAfterSeconds: number },
+  ) {
+    super(ErrorCode.RateLimited, message, details);
   }
 }
 

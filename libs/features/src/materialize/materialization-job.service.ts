@@ -4,6 +4,13 @@ import type { JobRecord, JobRepository } from '../registry/job.repository';
 import type { Clock } from '../util/clock';
 import type { MaterializationPlanner, MaterializeRequest } from './materialization.planner';
 
+/** A started job: its first record, whether it is already done, and when it ends. */
+export interface StartedJob {
+  readonly job: JobRecord;
+  readonly done: boolean;
+  readonly finished: Promise<void>;
+}
+
 /** What jobs read and write in the registry. */
 export type JobRegistry = Pick<JobRepository, 'putJob' | 'getJob'>;
 
@@ -19,8 +26,11 @@ export class MaterializationJobService {
     private readonly run: (request: MaterializeRequest) => Promise<{ readonly rows: number }>,
   ) {}
 
-  /** Starts a job and returns at once; `done` is true when there was nothing to compute (the job is then already succeeded). */
-  async start(request: MaterializeRequest): Promise<{ job: JobRecord; done: boolean }> {
+  /**
+   * Starts a job and returns at once; `done` is true when there was nothing to compute (the job is
+   * then already succeeded); `finished` settles (never rejects) when the job's record is final.
+   */
+  async start(request: MaterializeRequest): Promise<StartedJob> {
     const { record, parts, bounds, revision } = await this.planner.plan(request);
     const nothingToDo = parts.length === 0 && revision.length === 0;
     const now = this.clock.now().toISOString();
@@ -37,12 +47,12 @@ export class MaterializationJobService {
       updatedAt: now,
     };
     await this.registry.putJob(job);
-    if (nothingToDo) return { job, done: true };
-    void this.run({ view: record.name, version: record.version, start: bounds?.start, end: bounds?.end }).then(
+    if (nothingToDo) return { job, done: true, finished: Promise.resolve() };
+    const finished = this.run({ view: record.name, version: record.version, start: bounds?.start, end: bounds?.end }).then(
       (result) => this.registry.putJob({ ...job, status: 'succeeded', rows: result.rows, updatedAt: this.clock.now().toISOString() }),
       (error: unknown) => this.registry.putJob({ ...job, status: 'failed', error: (error as Error).message, updatedAt: this.clock.now().toISOString() }),
     );
-    return { job, done: false };
+    return { job, done: false, finished: finished.catch(() => undefined) };
   }
 
   /** A job's record; NOT_FOUND for an unknown id. */

@@ -10,7 +10,7 @@ import type { Registry } from '../registry/registry';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import type { Clock } from '../util/clock';
 import { PhaseTimer } from '../util/phase-timer';
-import { MaterializationJobService } from './materialization-job.service';
+import { MaterializationJobService, type StartedJob } from './materialization-job.service';
 import { MaterializationLease } from './materialization.lease';
 import { MaterializationPlanner, type MaterializePlan, type MaterializeRequest } from './materialization.planner';
 import { materializationSelect, oneStepPerKeySql } from './materialization.sql';
@@ -97,7 +97,7 @@ export class MaterializationService {
   }
 
   /** Starts a materialisation job: returns at once with the job, which runs in the background; `done` is true when there was nothing to compute. */
-  startJob(request: MaterializeRequest): Promise<{ job: JobRecord; done: boolean }> {
+  startJob(request: MaterializeRequest): Promise<StartedJob> {
     return this.jobs.start(request);
   }
 
