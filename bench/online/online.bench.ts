@@ -18,6 +18,7 @@ import { Measurer, type LoadSettings, type Scenario } from './measurement';
 import { goals, markdown, type KeyScenarios, type OnlineResult } from './report';
 import { feastRequests, oursRequests, symbolSets } from './requests';
 import { API_MAIN_JS, startApiServer } from './servers';
+import { runAuthAb } from './auth-ab';
 
 /*
  * Online serving benchmark (`npm run bench -- online`), issue 5 "Speed".
@@ -34,7 +35,9 @@ import { API_MAIN_JS, startApiServer } from './servers';
  * Options: --duration S (peak measurement, default 12), --warmup S (3), --paced-duration S (10),
  * --connections N (32), --connections-100 N (8), --paced-instances N (20), --feast-workers "1,2",
  * --quiet-wait S (120), --skip-build, --quick (short runs for development), --symbols N (5000),
- * --days N (60). BENCH_SERVER_NODE_ARGS="--max-semi-space-size=64" passes node flags to our two
+ * --days N (60), --auth-rounds N (access control on vs off, auth-ab.ts; default 3, 0 skips it),
+ * --auth-only (only that A/B), --baseline-dist DIR (a build from before access control, measured
+ * beside it). BENCH_SERVER_NODE_ARGS="--max-semi-space-size=64" passes node flags to our two
  * API servers (for tuning experiments; the committed figures use none).
  */
 export async function runOnlineBench(args: string[]): Promise<void> {
@@ -69,6 +72,18 @@ export async function runOnlineBench(args: string[]): Promise<void> {
   let redis: TestRedis | null = null;
   try {
     const data = await ensureData(symbols, days);
+    const authRounds = Number(opts['auth-rounds'] ?? (quick ? '1' : '3'));
+    const authAb = async (generator: LoadGenerator) => {
+      if (authRounds <= 0) return;
+      console.error('access control on vs off …');
+      const cpu = new OtherCpu(procs, Number(opts['quiet-wait'] ?? '120'));
+      await runAuthAb(procs, generator, cpu, settings, data.dir, logs, { rounds: authRounds, symbols, baselineDist: opts['baseline-dist'], args });
+    };
+    if ('auth-only' in opts) {
+      load = new LoadGenerator(procs);
+      await authAb(load);
+      return;
+    }
 
     // One redis-server: db 0 for ours, db 1 for Feast. No persistence: the store is measured, not the disk.
     redis = await startRedis({ appendOnly: false });
@@ -138,6 +153,8 @@ export async function runOnlineBench(args: string[]): Promise<void> {
         await procs.kill(feast.child);
       }
     }
+
+    await authAb(load);
 
     const key: KeyScenarios = { trivial, lmdb1, lmdb100, redis1, redis100, feast1: best1.s1, feast100: best100.s100, feastWorkers1: best1.workers };
     const result: OnlineResult = {
