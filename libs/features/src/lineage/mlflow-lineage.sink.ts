@@ -1,6 +1,6 @@
 import type { TrainingSetManifest } from '../registry/training-set-manifest.repository';
 import { LinkRefusedError, type LineageSink, type SinkResult } from './lineage.sink';
-import { MlflowClient, MlflowHttpError, type MlflowDatasetInput } from './mlflow.client';
+import { MlflowHttpError, type MlflowClient, type MlflowDatasetInput } from './mlflow.client';
 import { mlflowDataset, type MlflowDataset, type TrainingSetColumn } from './mlflow-dataset';
 
 // 4xx answers that mean "not now" rather than "never": timeout, too early, rate limited.
@@ -18,7 +18,7 @@ const RETRYABLE_4XX = new Set([408, 425, 429]);
 export class MlflowLineageSink implements LineageSink {
   readonly name = 'mlflow';
 
-  constructor(private readonly client: MlflowClient) {}
+  constructor(private readonly client: Pick<MlflowClient, 'logInputs' | 'datasetInputs'>) {}
 
   async logTrainingSet(runId: string, manifest: TrainingSetManifest, columns: readonly TrainingSetColumn[], baseUrl: string, retry: boolean): Promise<SinkResult> {
     const dataset = mlflowDataset(manifest, columns, baseUrl);
