@@ -38,12 +38,16 @@ export class ApiMetrics implements OnlineObserver {
     registers: [this.registry],
   });
   private mlflowPendingSource: (() => Promise<number>) | null = null;
-  // Read from the outbox at each scrape, so it is right after a restart too.
+  // Read from the outbox at each scrape, so it is right after a restart too. A registry that
+  // cannot answer (the store closing) leaves the last value rather than failing the scrape.
   private readonly mlflowPending: Gauge = new Gauge({
     name: 'feature_store_mlflow_pending',
     help: 'Run links waiting in the outbox to be logged to MLflow.',
     registers: [this.registry],
-    collect: async (): Promise<void> => this.mlflowPending.set(this.mlflowPendingSource ? await this.mlflowPendingSource() : 0),
+    collect: async (): Promise<void> => {
+      const pending = this.mlflowPendingSource ? await this.mlflowPendingSource().catch(() => null) : 0;
+      if (pending !== null) this.mlflowPending.set(pending);
+    },
   });
 
   constructor() {

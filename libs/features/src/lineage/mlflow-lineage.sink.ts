@@ -47,8 +47,9 @@ export function isUniqueConflict(error: unknown): boolean {
   return error instanceof MlflowHttpError && error.status === 400 && error.message.includes('UNIQUE constraint failed');
 }
 
-// A 4xx (an unknown run is 404 RESOURCE_DOES_NOT_EXIST) will be answered again; a 5xx, a network
-// failure, a timeout or a UNIQUE conflict not resolved by the check may pass.
+// MLflow gives the same 4xx to the same request again (an unknown run is 404
+// RESOURCE_DOES_NOT_EXIST), so retrying it only hides the failure; a 5xx, a network failure, a
+// timeout or a UNIQUE conflict the check did not resolve may pass next time.
 function isPermanent(error: unknown): boolean {
   return error instanceof MlflowHttpError && error.status >= 400 && error.status < 500 && !RETRYABLE_4XX.has(error.status) && !isUniqueConflict(error);
 }
