@@ -11,7 +11,8 @@ import { IngestService } from './ingest/ingest.service';
 import type { LakeFileSystem } from './lake/lake.file-system';
 import { LakeRepository } from './lake/lake.repository';
 import { LineageRelay } from './lineage/lineage.relay';
-import { MlflowLineageSink } from './lineage/mlflow.client';
+import { MlflowClient } from './lineage/mlflow.client';
+import { MlflowLineageSink } from './lineage/mlflow-lineage.sink';
 import { RunLineageService } from './lineage/run-lineage.service';
 import { MaterializationService } from './materialize/materialization.service';
 import { OfflineStoreRepository } from './offline/offline-store.repository';
@@ -78,8 +79,9 @@ export class FeatureStore {
     const offlineStore = new OfflineStoreRepository(join(config.dataDir, 'offline'));
     const onlineRefresh = new OnlineRefreshService(lake, datasets, features, registry, online, config.duckdb);
     const materializer = new MaterializationService(lake, datasets, features, registry, offlineStore, online, clock, config.duckdb);
+    const trainingSetReader = new TrainingSetReader(db, tmpDir);
     const relay = config.lineage.mlflowTrackingUri
-      ? new LineageRelay(registry.runs, registry.trainingSets, new MlflowLineageSink(config.lineage.mlflowTrackingUri), clock, config.lineage.publicBaseUrl)
+      ? new LineageRelay(registry.runs, registry.trainingSets, trainingSetReader, new MlflowLineageSink(new MlflowClient(config.lineage.mlflowTrackingUri)), clock, config.lineage.publicBaseUrl)
       : null;
     const runs = new RunLineageService(registry.runs, registry.trainingSets, features, clock, relay);
     const trainingSets = new TrainingSetService(db, features, materializer, offlineStore, new EntityFrameLoader(datasets, tmpDir), registry.trainingSets, registry.materializations, runs, clock, join(config.dataDir, 'training-sets'));
@@ -88,7 +90,7 @@ export class FeatureStore {
     const pushes = new PushService(registry.definitions, registry.datasets, datasets, onlineWriter, onlineRefresh);
     return new FeatureStore(
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
-      trainingSets, new TrainingSetReader(db, tmpDir), runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
+      trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
     );
   }
 

@@ -1,6 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
-import type { OnlineObserver } from '@app/features';
+import type { DeliveryOutcome, OnlineObserver } from '@app/features';
 
 /** The API's Prometheus metrics, in their own registry (one per app, so tests can run several). */
 export class ApiMetrics implements OnlineObserver {
@@ -31,11 +31,39 @@ export class ApiMetrics implements OnlineObserver {
     labelNames: ['dataset'],
     registers: [this.registry],
   });
+  private readonly mlflowDeliveries = new Counter({
+    name: 'feature_store_mlflow_deliveries_total',
+    help: 'Attempts to log a run link to MLflow, by outcome: logged (or found there already), failed (refused for good, not retried), retried (queued again).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private mlflowPendingSource: (() => Promise<number>) | null = null;
+  // Read from the outbox at each scrape, so it is right after a restart too. A registry that
+  // cannot answer (the store closing) leaves the last value rather than failing the scrape.
+  private readonly mlflowPending: Gauge = new Gauge({
+    name: 'feature_store_mlflow_pending',
+    help: 'Run links waiting in the outbox to be logged to MLflow.',
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      const pending = this.mlflowPendingSource ? await this.mlflowPendingSource().catch(() => null) : 0;
+      if (pending !== null) this.mlflowPending.set(pending);
+    },
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'feature_store_' });
     // Counters show up at 0 before the first lookup, so dashboards and alerts have a series.
     for (const result of ['present', 'not_found', 'outside_ttl']) this.onlineValues.inc({ result }, 0);
+    for (const outcome of ['logged', 'failed', 'retried']) this.mlflowDeliveries.inc({ outcome }, 0);
+  }
+
+  mlflowDelivery(outcome: DeliveryOutcome): void {
+    this.mlflowDeliveries.inc({ outcome });
+  }
+
+  /** Where the pending gauge reads its value (the lineage relay's outbox). */
+  watchMlflowPending(source: () => Promise<number>): void {
+    this.mlflowPendingSource = source;
   }
 
   lookup(present: number, notFound: number, outsideTtl: number): void {

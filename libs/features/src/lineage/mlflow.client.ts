@@ -1,49 +1,63 @@
-import type { TrainingSetManifest } from '../registry/training-set-manifest.repository';
+import type { MlflowDataset } from './mlflow-dataset';
 
-/** Where training-set links are reported beyond the registry (MLflow, when configured). */
-export interface LineageSink {
-  readonly name: string;
-  logTrainingSet(runId: string, manifest: TrainingSetManifest, baseUrl: string): Promise<void>;
+/** A dataset input of an MLflow run, as `runs/get` answers it. */
+export interface MlflowDatasetInput {
+  readonly tags?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+  readonly dataset: MlflowDataset;
+}
+
+/** MLflow answered with an error status (its `error_code` and message when it sent them). */
+export class MlflowHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MlflowHttpError';
+  }
 }
 
 /**
- * Logs a training set to an MLflow run as a dataset input (REST `runs/log-inputs`), so the MLflow
- * UI lists it under the run's datasets with context "training". MLflow caps a digest at 36
- * characters: the digest sent is truncated, and the full one travels in `source`.
+ * The few calls of MLflow's REST API (2.0) that lineage needs. A network failure or timeout is
+ * thrown as is; an error answer as MlflowHttpError.
  */
-export class MlflowLineageSink implements LineageSink {
-  readonly name = 'mlflow';
+export class MlflowClient {
+  private readonly api: string;
 
   constructor(
-    private readonly trackingUri: string,
+    trackingUri: string,
     private readonly fetchImpl: typeof fetch = fetch,
     private readonly timeoutMs = 5000,
-  ) {}
+  ) {
+    this.api = `${trackingUri.replace(/\/+$/, '')}/api/2.0/mlflow`;
+  }
 
-  async logTrainingSet(runId: string, manifest: TrainingSetManifest, baseUrl: string): Promise<void> {
-    const body = {
-      run_id: runId,
-      datasets: [
-        {
-          tags: [{ key: 'mlflow.data.context', value: 'training' }],
-          dataset: {
-            name: `training-set-${manifest.id}`,
-            digest: manifest.digest.slice(0, 36),
-            source_type: 'http',
-            source: JSON.stringify({ uri: `${baseUrl}/v1/training-sets/${manifest.id}/data`, digest: manifest.digest, entityDigest: manifest.entityDigest }),
-            schema: JSON.stringify({ mlflow_colspec: manifest.columns.map((name) => ({ name, type: 'string' })) }),
-            profile: JSON.stringify({ num_rows: manifest.rowCount, features: manifest.features.map((f) => `${f.view}@${f.version}:${f.feature}`), point_in_time: manifest.pointInTime }),
-          },
-        },
-      ],
-    };
-    const url = `${this.trackingUri.replace(/\/$/, '')}/api/2.0/mlflow/runs/log-inputs`;
-    const res = await this.fetchImpl(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    if (!res.ok) throw new Error(`MLflow answered ${res.status} to log-inputs for run ${runId}: ${(await res.text()).slice(0, 300)}`);
+  /** `runs/log-inputs`: adds dataset inputs to a run. */
+  async logInputs(runId: string, datasets: ReadonlyArray<MlflowDatasetInput>): Promise<void> {
+    await this.call('runs/log-inputs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ run_id: runId, datasets }) }, runId);
+  }
+
+  /** The dataset inputs a run holds (`runs/get`). */
+  async datasetInputs(runId: string): Promise<MlflowDatasetInput[]> {
+    const body = (await this.call(`runs/get?run_id=${encodeURIComponent(runId)}`, { method: 'GET' }, runId)) as { run?: { inputs?: { dataset_inputs?: MlflowDatasetInput[] } } };
+    return body.run?.inputs?.dataset_inputs ?? [];
+  }
+
+  private async call(path: string, init: RequestInit, runId: string): Promise<unknown> {
+    const endpoint = path.split('?')[0];
+    const res = await this.fetchImpl(`${this.api}/${path}`, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text();
+    if (res.ok) return text ? (JSON.parse(text) as unknown) : {};
+    let errorCode = '';
+    let message = text.slice(0, 300);
+    try {
+      const error = JSON.parse(text) as { error_code?: unknown; message?: unknown };
+      if (typeof error.error_code === 'string') errorCode = error.error_code;
+      if (typeof error.message === 'string') message = error.message.slice(0, 300);
+    } catch {
+      // Not JSON (a proxy's error page): the text itself is the message.
+    }
+    throw new MlflowHttpError(res.status, errorCode, `MLflow answered ${res.status}${errorCode ? ` ${errorCode}` : ''} to ${endpoint} for run ${runId}: ${message}`);
   }
 }

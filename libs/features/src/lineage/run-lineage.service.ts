@@ -3,7 +3,7 @@ import { ErrorCode, InvalidArgumentError, NotFoundError, UnprocessableError } fr
 import type { RunLink, RunRepository } from '../registry/run.repository';
 import type { TrainingSetManifest, TrainingSetManifestRepository } from '../registry/training-set-manifest.repository';
 import type { Clock } from '../util/clock';
-import type { LineageRelay } from './lineage.relay';
+import type { LineageRelay, RunDelivery } from './lineage.relay';
 
 /** What a run id may hold (an MLflow run id, or any such string). */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -27,6 +27,8 @@ export interface RunLineage {
   readonly runId: string;
   readonly trainingSets: string[];
   readonly featureVersions: Array<{ view: string; version: number }>;
+  /** Where the run's links stand with MLflow; absent when none was queued for it (MLflow not configured). */
+  readonly mlflow?: RunDelivery;
 }
 
 /** A run that consumed a view version, through one of its training sets. */
@@ -77,7 +79,8 @@ export class RunLineageService {
       const manifest = await this.manifests.getTrainingSet(link.trainingSetId);
       for (const f of manifest?.features ?? []) versions.set(`${f.view}@${f.version}`, { view: f.view, version: f.version });
     }
-    return { runId, trainingSets: links.map((l) => l.trainingSetId), featureVersions: [...versions.values()] };
+    const mlflow = await this.relay?.status(runId);
+    return { runId, trainingSets: links.map((l) => l.trainingSetId), featureVersions: [...versions.values()], ...(mlflow ? { mlflow } : {}) };
   }
 
   /** Runs that consumed a view version; 404 when the version does not exist. */

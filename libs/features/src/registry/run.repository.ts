@@ -17,12 +17,26 @@ export interface OutboxEntry {
   readonly nextAttemptAt: string;
 }
 
+/** How a link's delivery to an external tracker ended (the outbox entry is gone by then). */
+export interface DeliveryRecord {
+  readonly sink: string;
+  readonly runId: string;
+  readonly trainingSetId: string;
+  /** `logged`: the tracker holds the link; `failed`: it refused it for good (not retried). */
+  readonly status: 'logged' | 'failed';
+  readonly attempts: number;
+  readonly error?: string;
+  readonly settledAt: string;
+}
+
 /**
  * Lineage: run links, indexed both ways (run → training sets, feature version → runs), and the
  * outbox of links to deliver to an external tracker.
  *
  * Atomic: `linkRun` (the link and its index entry under every feature version, so lineage never
- * answers one way and not the other). Outbox calls change one entry each.
+ * answers one way and not the other); `settleOutbox` (an entry leaves the outbox together with
+ * its outcome being recorded, so a link is always pending or settled). Other outbox calls change
+ * one entry each.
  */
 export interface RunRepository {
   /** Links a run to a training set and indexes it under every feature version the set used; linking again keeps the first link. */
@@ -31,6 +45,11 @@ export interface RunRepository {
   runsOfVersion(view: string, version: number): Promise<RunLink[]>;
   /** Adds or replaces an entry (kept until delivered). */
   putOutbox(entry: OutboxEntry): Promise<void>;
-  listOutbox(): Promise<OutboxEntry[]>;
+  /** Entries still to deliver, all of them or those of one sink (and run). */
+  listOutbox(sink?: string, runId?: string): Promise<OutboxEntry[]>;
   removeOutbox(entry: OutboxEntry): Promise<void>;
+  /** Removes an entry and records how its delivery ended (replacing an earlier outcome). */
+  settleOutbox(entry: OutboxEntry, record: DeliveryRecord): Promise<void>;
+  /** The recorded outcomes of a run's links to one sink. */
+  deliveries(sink: string, runId: string): Promise<DeliveryRecord[]>;
 }

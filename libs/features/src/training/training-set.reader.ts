@@ -22,6 +22,13 @@ export class TrainingSetReader {
     private readonly tmpDir: string,
   ) {}
 
+  /** The stored columns with their DuckDB types (the Parquet footer only). */
+  columnTypes(set: StoredSetFile): Promise<Array<{ name: string; type: string }>> {
+    return this.db.withSession(async (s) =>
+      (await s.all<{ column_name: string; column_type: string }>(sql`DESCRIBE SELECT * FROM read_parquet(${fileLiteral(set.file)})`)).map((c) => ({ name: c.column_name, type: c.column_type })),
+    );
+  }
+
   /** The rows as JSON-safe objects, in stored order. */
   rows(set: StoredSetFile): Promise<SqlRow[]> {
     return this.db.withSession((s) => s.all(sql`SELECT * FROM read_parquet(${fileLiteral(set.file)})`));

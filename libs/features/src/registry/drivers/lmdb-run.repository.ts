@@ -1,5 +1,5 @@
 import type { RootDatabase } from 'lmdb';
-import type { OutboxEntry, RunLink, RunRepository } from '../run.repository';
+import type { DeliveryRecord, OutboxEntry, RunLink, RunRepository } from '../run.repository';
 import { padded, rangeValues } from './lmdb-keys';
 
 /** RunRepository in the registry's LMDB environment. */
@@ -27,15 +27,27 @@ export class LmdbRunRepository implements RunRepository {
     await this.db.put(outboxKey(entry), entry);
   }
 
-  async listOutbox(): Promise<OutboxEntry[]> {
-    return rangeValues<OutboxEntry>(this.db, 'outbox/');
+  async listOutbox(sink?: string, runId?: string): Promise<OutboxEntry[]> {
+    // Run ids hold no '/' (RUN_ID_PATTERN), so `<runId>/` is that run's range and no other's.
+    return rangeValues<OutboxEntry>(this.db, sink === undefined ? 'outbox/' : runId === undefined ? `outbox/${sink}/` : `outbox/${sink}/${runId}/`);
   }
 
   async removeOutbox(entry: OutboxEntry): Promise<void> {
     await this.db.remove(outboxKey(entry));
   }
+
+  async settleOutbox(entry: OutboxEntry, record: DeliveryRecord): Promise<void> {
+    await this.db.transaction(() => {
+      this.db.removeSync(outboxKey(entry));
+      this.db.putSync(`delivery/${record.sink}/${record.runId}/${record.trainingSetId}`, record);
+    });
+  }
+
+  async deliveries(sink: string, runId: string): Promise<DeliveryRecord[]> {
+    return rangeValues<DeliveryRecord>(this.db, `delivery/${sink}/${runId}/`);
+  }
 }
 
-function outboxKey(entry: OutboxEntry): string {
+function outboxKey(entry: Pick<OutboxEntry, 'sink' | 'runId' | 'trainingSetId'>): string {
   return `outbox/${entry.sink}/${entry.runId}/${entry.trainingSetId}`;
 }
