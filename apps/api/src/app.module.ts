@@ -16,6 +16,7 @@ import { HealthController } from './health/health.controller';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
+import { OpenApiModule } from './openapi/openapi.module';
 import { StoreModule } from './store/store.module';
 import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
@@ -27,7 +28,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents)],
+      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), OpenApiModule],
       controllers: [
         HealthController,
         DatasetsController,

@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { TrainingSetService, type TrainingSet } from '@app/features';
 import type { FastifyReply } from 'fastify';
+import { RAW_BODY_CONTENT_TYPES } from '../common/body.parser';
 import { ZodPipe } from '../common/zod.pipe';
+import { DocumentBody } from '../openapi/documented-body.decorator';
 import { trainingSetIdParam } from './run.request';
 import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
-import { trainingSetCommand } from './training-set.request';
+import { trainingSetBody, trainingSetCommand, trainingSetQuery } from './training-set.request';
 import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 
@@ -18,6 +20,7 @@ export class TrainingSetsController {
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
   @Post()
   @Scope('read', viewsOfFeatures, featureService)
+  @DocumentBody({ json: trainingSetBody, raw: RAW_BODY_CONTENT_TYPES, query: trainingSetQuery, description: 'JSON with everything, or the entity frame itself (CSV, NDJSON, Parquet, Arrow IPC) with the options as query parameters' })
   @HttpCode(200)
   async create(
     @Body() body: unknown,
