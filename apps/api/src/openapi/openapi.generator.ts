@@ -63,8 +63,9 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], version: strin
 
 function operation(route: ApiRoute): Operation {
   const key = `${route.method} ${route.path}`;
-  const doc = OPERATIONS[key];
-  if (doc === undefined) throw new Error(`openapi: no summary and answers for ${key} in response-schemas.ts`);
+  // A route not yet described in response-schemas.ts is still documented from its metadata
+  // (marked, and the OpenAPI test fails on the mark).
+  const doc = OPERATIONS[key] ?? { summary: key, answers: [], undescribed: true };
   const parameters = [...pathParameters(route), ...queryParameters(route.query, undefined), ...queryParameters(route.documentedBody?.query, 'with a table body only')];
   const requestBody = body(route);
   return {
@@ -74,6 +75,7 @@ function operation(route: ApiRoute): Operation {
     tags: [tagOf(route)],
     'x-scope': route.auth.public ? 'public' : route.auth.scope,
     ...(route.auth.public ? { 'x-public': true } : {}),
+    ...('undescribed' in doc ? { 'x-undescribed': 'add this route to OPERATIONS in apps/api/src/openapi/response-schemas.ts' } : {}),
     ...(!route.auth.public && route.auth.metrics ? { 'x-metrics-public': 'no key needed when METRICS_PUBLIC=true' } : {}),
     security: security(route.auth),
     ...(parameters.length > 0 ? { parameters } : {}),

@@ -22,7 +22,8 @@ export function documentAs<T extends z.ZodTypeAny>(schema: T, shape: (convert: C
 /**
  * The JSON Schema of what a zod (v3) schema accepts as input: defaults make a property optional,
  * transforms document their input, `.strict()` objects refuse other properties. A zod type this
- * does not know throws, so a new kind of schema fails the OpenAPI tests instead of going missing.
+ * does not know becomes `{}` marked `x-zod-type` (the document still serves; the OpenAPI test
+ * fails on the mark, so a new kind of schema is not silently left out).
  */
 export function toJsonSchema(schema: z.ZodTypeAny): JsonSchema {
   const shape = documented.get(schema);
@@ -49,7 +50,12 @@ export function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
 
 /** Whether the schema accepts a missing value (optional, nullish, or with a default). */
 export function acceptsUndefined(schema: z.ZodTypeAny): boolean {
-  return schema.safeParse(undefined).success;
+  try {
+    return schema.safeParse(undefined).success;
+  } catch {
+    // A transform that throws (rather than adding an issue) refuses the value all the same.
+    return false;
+  }
 }
 
 function convert(schema: z.ZodTypeAny): JsonSchema {
@@ -78,7 +84,8 @@ function convert(schema: z.ZodTypeAny): JsonSchema {
   if (schema instanceof z.ZodEffects) return toJsonSchema(schema.innerType());
   if (schema instanceof z.ZodPipeline) return toJsonSchema(schema._def.in);
   if (schema instanceof z.ZodLazy) return toJsonSchema(schema.schema);
-  throw new Error(`openapi: no JSON Schema for the zod type ${(schema._def as { typeName?: string }).typeName ?? 'unknown'}`);
+  const typeName = (schema._def as { typeName?: string }).typeName ?? 'unknown';
+  return { 'x-zod-type': typeName, description: `accepts what zod's ${typeName} accepts (not converted)` };
 }
 
 function stringSchema(schema: z.ZodString): JsonSchema {
