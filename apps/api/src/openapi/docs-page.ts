@@ -63,14 +63,14 @@ function operationHtml(path: string, method: string, op: Operation): string {
   const bodyHtml =
     body === undefined
       ? ''
-      : `<h4>Request body${body.required ? '' : ' (optional)'}</h4>${body.description ? `<p>${text(body.description)}</p>` : ''}${Object.entries(body.content)
+      : `<h4>Request body${body.required ? '' : ' (optional)'}</h4>${body.description ? `<p>${inline(body.description)}</p>` : ''}${Object.entries(body.content)
           .map(([type, c]) => `<p><code>${text(type)}</code></p>${type.includes('json') ? json(c.schema) : ''}`)
           .join('')}`;
   const answers = Object.entries(op.responses)
     .map(([status, r]) => `<tr><td>${text(status)}</td><td>${text(r.description)}</td><td>${Object.entries(r.content ?? {}).map(([type, c]) => `<code>${text(type)}</code> ${schemaLink(c.schema)}`).join('<br>')}</td></tr>`)
     .join('');
   return `<details id="${attr(op.operationId)}"><summary><span class="m ${attr(method)}">${text(method)}</span><code>${text(path)}</code><span>${text(op.summary)}</span><span class="scope ${scope === 'public' ? 'public' : ''}">${text(scope)}</span></summary>
-<p>${text(op.description)}</p>${paramTable}${bodyHtml}<h4>Responses</h4><table><tr><th>status</th><th>meaning</th><th>body</th></tr>${answers}</table></details>`;
+<p>${inline(op.description)}</p>${paramTable}${bodyHtml}<h4>Responses</h4><table><tr><th>status</th><th>meaning</th><th>body</th></tr>${answers}</table></details>`;
 }
 
 function schemaLink(schema: unknown): string {
@@ -90,8 +90,14 @@ function json(value: unknown): string {
 function paragraphs(markdown: string): string {
   return markdown
     .split(/\n{2,}/)
-    .map((p) => `<p>${text(p).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')}</p>`)
+    .map((p) => `<p>${inline(p)}</p>`)
     .join('\n');
+}
+
+function inline(markdown: string): string {
+  return text(markdown)
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
 }
 
 function text(value: string): string {

@@ -20,7 +20,7 @@ export class TrainingSetsController {
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
   @Post()
   @Scope('read', viewsOfFeatures, featureService)
-  @DocumentBody({ json: trainingSetBody, raw: RAW_BODY_CONTENT_TYPES, query: trainingSetQuery, description: 'JSON with everything, or the entity frame itself (CSV, NDJSON, Parquet, Arrow IPC) with the options as query parameters' })
+  @DocumentBody({ json: trainingSetBody, raw: RAW_BODY_CONTENT_TYPES, query: trainingSetQuery, description: 'JSON with everything (`features` or `featureService` is required), or the entity frame itself (CSV, NDJSON, Parquet, Arrow IPC) with the options as query parameters' })
   @HttpCode(200)
   async create(
     @Body() body: unknown,
