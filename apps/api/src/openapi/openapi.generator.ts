@@ -35,7 +35,8 @@ server refuses with 400) and from each route's declared scope.
 **Auth.** Without \`AUTH_KEYS_FILE\` no key is needed. With it, send \`Authorization: Bearer <key>\`;
 each operation needs the scope in \`x-scope\` (\`read\`, \`write\` or \`admin\`; none implies
 another). \`x-scope: public\` needs no key; \`/health\` and \`/metrics\` need none either when
-\`METRICS_PUBLIC=true\`. 401 without a valid key, 403 without the scope or outside the key's name patterns.
+\`METRICS_PUBLIC=true\`. \`x-key-patterns\` lists the kinds of names (datasets, views, services) checked
+against a key limited by patterns. 401 without a valid key, 403 without the scope or outside the key's patterns.
 
 **Errors.** \`{"error": {"code", "message", "details"}}\` (schema \`Error\`); the message starts with
 the field it is about. Feast's routes answer Feast's shape instead (\`FeastError\`). Every code:
@@ -77,6 +78,7 @@ function operation(route: ApiRoute): Operation {
     ...(route.auth.public ? { 'x-public': true } : {}),
     ...('undescribed' in doc ? { 'x-undescribed': 'add this route to OPERATIONS in apps/api/src/openapi/response-schemas.ts' } : {}),
     ...(!route.auth.public && route.auth.metrics ? { 'x-metrics-public': 'no key needed when METRICS_PUBLIC=true' } : {}),
+    ...(!route.auth.public && route.auth.patterns.length > 0 ? { 'x-key-patterns': route.auth.patterns } : {}),
     security: security(route.auth),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(requestBody !== undefined ? { requestBody } : {}),
@@ -92,7 +94,8 @@ function tagOf(route: ApiRoute): string {
 function scopeText(auth: RouteAuth): string {
   if (auth.public) return 'Public: no key needed.';
   const metrics = auth.metrics ? ' (no key at all when METRICS_PUBLIC=true)' : '';
-  return `Needs a key with the scope \`${auth.scope}\`${metrics} when the server has AUTH_KEYS_FILE.`;
+  const patterns = auth.patterns.length > 0 ? ` A key limited by name patterns must allow the ${auth.patterns.join(' and ')} it names.` : '';
+  return `Needs a key with the scope \`${auth.scope}\`${metrics} when the server has AUTH_KEYS_FILE.${patterns}`;
 }
 
 function security(auth: RouteAuth): Array<Record<string, string[]>> {

@@ -7,7 +7,9 @@ import { ZodPipe } from '../common/zod.pipe';
 import { DOCUMENTED_BODY, type DocumentedBody } from './documented-body.decorator';
 
 /** Who may call a route: no key, or a key with a scope (`metrics`: no key either when METRICS_PUBLIC=true). */
-export type RouteAuth = { readonly public: true } | { readonly public: false; readonly scope: string; readonly metrics: boolean };
+export type RouteAuth =
+  | { readonly public: true }
+  | { readonly public: false; readonly scope: string; readonly metrics: boolean; /** Kinds of names checked against a limited key's patterns. */ readonly patterns: readonly string[] };
 
 /** One route as Nest registers it, with the zod schemas that check its input. */
 export interface ApiRoute {
@@ -97,9 +99,9 @@ function route(controller: Type<unknown>, handler: string, fn: object, method: R
 
 // The guard's rule: a route that declares nothing needs `admin`.
 function authOf(access: RouteAccess | undefined): RouteAuth {
-  if (access === undefined) return { public: false, scope: 'admin', metrics: false };
+  if (access === undefined) return { public: false, scope: 'admin', metrics: false, patterns: [] };
   if ('public' in access) return { public: true };
-  return { public: false, scope: access.scope, metrics: access.metrics === true };
+  return { public: false, scope: access.scope, metrics: access.metrics === true, patterns: [...new Set(access.targets.map((t) => t.kind))] };
 }
 
 function zodOfPipes(pipes: readonly unknown[] | undefined): z.ZodTypeAny | undefined {
