@@ -3,7 +3,7 @@
 # they are missing. Idempotent and quick when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if python3 -c "import mlflow, pyarrow, pandas, requests" 2>/dev/null; then
+if python3 -c "import mlflow, pyarrow, pandas, requests, openapi_spec_validator" 2>/dev/null; then
   exit 0
 fi
 echo "installing Python test dependencies from requirements-test.txt …" >&2

@@ -24,7 +24,7 @@ interface EntityRow {
 const DAY = 86_400_000;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
-/** Brute force straight from DESIGN.md's rules: filter candidates, pick the winner. */
+/** Brute force straight from docs/design.md's rules: filter candidates, pick the winner. */
 function reference(entity: EntityRow, rows: readonly OfflineRow[], ttlMs: number | null, mode: PointInTimeMode): number | null {
   const candidates = rows.filter(
     (r) =>

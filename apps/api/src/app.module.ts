@@ -17,6 +17,7 @@ import { LimitsModule } from './limits/limits.module';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
+import { OpenApiModule } from './openapi/openapi.module';
 import { StoreModule } from './store/store.module';
 import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
@@ -28,7 +29,7 @@ export class AppModule {
   static forStore(store: FeatureStore, metrics: ApiMetrics): DynamicModule {
     return {
       module: AppModule,
-      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits)],
+      imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits), OpenApiModule],
       controllers: [
         HealthController,
         DatasetsController,

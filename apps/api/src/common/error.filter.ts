@@ -3,7 +3,7 @@ import { ErrorCode, FeatureStoreError, RateLimitedError, assertNever } from '@ap
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { feastErrorBody, isFeastRoute } from '../feast/feast-error';
 
-/** The JSON error body of API.md; `details` is null when there are none. */
+/** The JSON error body of docs/api.md; `details` is null when there are none. */
 export interface ErrorBody {
   error: { code: string; message: string; details: unknown };
 }
@@ -68,7 +68,7 @@ export function toErrorResponse(error: unknown, logger: Logger): { status: numbe
 
 /**
  * The one exception filter: domain errors, Nest's and Fastify's own (malformed JSON, too large,
- * unknown route) and anything else, in API.md's shape, or in Feast's on the Feast routes.
+ * unknown route) and anything else, in docs/api.md's shape, or in Feast's on the Feast routes.
  */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {

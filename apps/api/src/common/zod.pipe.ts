@@ -8,7 +8,8 @@ import type { z } from 'zod';
  */
 @Injectable()
 export class ZodPipe<T> implements PipeTransform<unknown, T> {
-  constructor(private readonly schema: z.ZodType<T, z.ZodTypeDef, unknown>) {}
+  // Public so that GET /openapi.json documents the route from the schema that checks it.
+  constructor(readonly schema: z.ZodType<T, z.ZodTypeDef, unknown>) {}
 
   transform(value: unknown, metadata: ArgumentMetadata): T {
     const what = metadata.type === 'custom' ? 'request' : metadata.type === 'param' && metadata.data ? metadata.data : metadata.type;

@@ -2,11 +2,12 @@ import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { DatasetService, type DatasetInfo, type RowsResult } from '@app/features';
-import { bodyFormat, bodyToFile } from '../common/body.parser';
+import { RAW_BODY_CONTENT_TYPES, bodyFormat, bodyToFile } from '../common/body.parser';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 import { ApiMetrics } from '../metrics/api-metrics';
-import { declareDatasetBody } from './datasets.schemas';
+import { DocumentBody } from '../openapi/documented-body.decorator';
+import { declareDatasetBody, jsonRowsBody } from './datasets.schemas';
 import { datasetInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 
@@ -44,6 +45,7 @@ export class DatasetsController {
   /** Rows as JSON, NDJSON, CSV, Parquet or Arrow IPC, by Content-Type. */
   @Post(':name/rows')
   @Scope('write', datasetInPath)
+  @DocumentBody({ json: jsonRowsBody, raw: RAW_BODY_CONTENT_TYPES, description: 'rows as a JSON array of objects, NDJSON, CSV, Parquet or Arrow IPC; each row is checked against the dataset (bad rows are reported, not stored)' })
   @HttpCode(200)
   async rows(@Param('name', NAME) name: string, @Headers('content-type') contentType: string | undefined, @Req() request: FastifyRequest): Promise<RowsResult> {
     const result = await this.datasets.ingestFile(name, bodyToFile(bodyFormat(contentType), request.body));

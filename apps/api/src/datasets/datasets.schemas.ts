@@ -10,3 +10,6 @@ export const declareDatasetBody = z
     }),
   })
   .strict();
+
+/** POST /v1/datasets/{name}/rows as JSON, for the document: each row's fields are checked by the ingestion. */
+export const jsonRowsBody = z.array(z.record(z.string(), z.unknown()));

@@ -12,7 +12,7 @@ import { Scope } from '../auth/scope.decorator';
 export class OnlineFeaturesController {
   constructor(@Inject(OnlineServingService) private readonly serving: OnlineServingService) {}
 
-  /** Latest feature values of a few entities, with event time and status per value (API.md's OnlineResponse). */
+  /** Latest feature values of a few entities, with event time and status per value (docs/api.md, Online lookup). */
   @Post('online-features')
   @Scope('read', viewsOfFeatures, featureService)
   @HttpCode(200)

@@ -53,7 +53,7 @@ const cell = (r: OnlineResult, c: number, j: number) => {
   return { status, eventTs: row?.eventTs ?? null, value: status === 'PRESENT' ? (row!.values[r.columns[c].feature] ?? null) : null };
 };
 
-// Independent reference: the API.md shape built as objects and serialised by JSON.stringify.
+// Independent reference: the docs/api.md shape built as objects and serialised by JSON.stringify.
 function reference(r: OnlineResult): unknown {
   const count = r.keys[0].length;
   const versions: Record<string, number> = {};

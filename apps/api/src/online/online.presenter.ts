@@ -1,7 +1,7 @@
 import type { OnlineResult, OnlineRow, OnlineStatus, OnlineValue } from '@app/features';
 import { layout, Pieces, TIMES_CACHE_LIMIT, type ColumnRun } from './response-layout';
 
-/** `POST /v1/online-features` answer (API.md): one object per entity, with per-value metadata. */
+/** `POST /v1/online-features` answer (docs/api.md): one object per entity, with per-value metadata. */
 export interface OnlineResponse {
   readonly featureNames: string[];
   readonly versions: Record<string, number>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FastBodyCheck } from '../common/json-body.decorator';
+import { documentAs } from '../openapi/zod-json-schema';
 
 /**
  * `{"symbol": ["BTC-USD", …]}`: arrays of non-empty key strings. Checked in place, without
@@ -25,6 +26,8 @@ export const entitiesSchema = z
     }
   })
   .transform((given) => given as Readonly<Record<string, readonly string[]>>);
+// The superRefine's rules, for GET /openapi.json.
+documentAs(entitiesSchema, () => ({ type: 'object', additionalProperties: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } } }));
 
 /** A list of feature references such as `view:feature` or `view@2:feature`. */
 export const featureList = z.array(z.string({ invalid_type_error: 'must be a string such as "view:feature"' }));

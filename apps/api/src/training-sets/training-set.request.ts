@@ -1,6 +1,7 @@
 import { RUN_ID_PATTERN, isIdentifier, parseUtc, parseWith, type CreateTrainingSetCommand, type EntityFrameFormat, type EntityRow, type EntitySource, type SourceFormat } from '@app/features';
 import { z } from 'zod';
 import { bodyFormat, bodyToFile } from '../common/body.parser';
+import { documentAs } from '../openapi/zod-json-schema';
 
 const identifier = z.string().refine(isIdentifier, 'must be a name of letters, digits and _ (not starting with a digit, at most 63)');
 
@@ -50,6 +51,9 @@ const entities = z.unknown().transform((value, ctx): EntitySource => {
   for (const issue of result.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, message: issue.message, path: issue.path });
   return z.NEVER;
 });
+// What these checks accept, for GET /openapi.json (zod's types do not show it).
+documentAs(entityRow, () => ({ type: 'object', description: 'an entity row: its keys, its time (`ts` or timestampColumn), extra columns (labels) passed through' }));
+documentAs(entities, (convert) => ({ anyOf: [convert(entityRows), convert(datasetBars)] }));
 
 const featureRefs = z.array(z.string({ invalid_type_error: 'must be a string' }), { invalid_type_error: 'must be a list of feature references' });
 

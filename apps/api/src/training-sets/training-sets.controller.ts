@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import { TrainingSetService, type TrainingSet } from '@app/features';
 import type { FastifyReply } from 'fastify';
+import { RAW_BODY_CONTENT_TYPES } from '../common/body.parser';
 import { ZodPipe } from '../common/zod.pipe';
+import { DocumentBody } from '../openapi/documented-body.decorator';
 import { trainingSetIdParam } from './run.request';
 import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
-import { trainingSetCommand } from './training-set.request';
+import { trainingSetBody, trainingSetCommand, trainingSetQuery } from './training-set.request';
 import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 import { HeavyInterceptor } from '../limits/heavy.limiter';
@@ -20,6 +22,7 @@ export class TrainingSetsController {
   @Post()
   @Scope('read', viewsOfFeatures, featureService)
   @UseInterceptors(HeavyInterceptor)
+  @DocumentBody({ json: trainingSetBody, raw: RAW_BODY_CONTENT_TYPES, query: trainingSetQuery, description: 'JSON with everything (`features` or `featureService` is required), or the entity frame itself (CSV, NDJSON, Parquet, Arrow IPC) with the options as query parameters' })
   @HttpCode(200)
   async create(
     @Body() body: unknown,
