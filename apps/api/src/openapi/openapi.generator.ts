@@ -22,7 +22,7 @@ export interface Operation {
   readonly 'x-scope': string;
   readonly parameters?: ReadonlyArray<{ name: string; in: string; required: boolean; description?: string; schema: JsonSchema }>;
   readonly requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
-  readonly responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
+  readonly responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }>; headers?: Record<string, { description: string; schema: JsonSchema }> }>;
   readonly [key: string]: unknown;
 }
 
