@@ -1,3 +1,4 @@
+import { defineFeatureView } from '@app/features';
 import { startTestApi, type TestApi } from './support/test-api';
 import { expectEventually } from './support/wait';
 
@@ -70,7 +71,7 @@ describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
   });
 
   it('finds a version recorded under the digest of before the lookback counted, instead of making a new one', async () => {
-    const old = { ...VIEW, name: 'legacy_view', lookback: '20d', stream: false, timestampColumn: 'ts' };
+    const old = defineFeatureView({ ...VIEW, name: 'legacy_view', lookback: '20d', features: [{ name: 'ret_1d', type: 'DOUBLE' }] });
     const legacyDigest = 'ab'.repeat(32);
     await api.store.registry.definitions.applyView(old, legacyDigest, new Date());
     const again = await call('POST', '/v1/feature-views', old);
