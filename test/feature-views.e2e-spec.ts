@@ -1,3 +1,4 @@
+import { defineFeatureView } from '@app/features';
 import { startTestApi, type TestApi } from './support/test-api';
 import { expectEventually } from './support/wait';
 
@@ -55,6 +56,27 @@ describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
     expect((await call('GET', '/v1/feature-views/price_momentum/versions/1')).body.definition.ttl).toBe('7d');
     expect((await call('GET', '/v1/feature-views/price_momentum/versions/3')).status).toBe(404);
     expect((await call('GET', '/v1/feature-views/nope')).body.error.code).toBe('UNKNOWN_FEATURE_VIEW');
+  });
+
+  it('makes a new version for a change of lookback alone and reports it; the same lookback in other units is no change', async () => {
+    const probe = { ...VIEW, name: 'lookback_probe', lookback: '30d' };
+    expect((await call('POST', '/v1/feature-views', probe)).body).toMatchObject({ version: 1, change: 'new-view' });
+    const longer = await call('POST', '/v1/feature-views', { ...probe, lookback: '45d' });
+    expect(longer).toMatchObject({ status: 201, body: { version: 2, created: true, change: 'new-version', changed: ['lookback'] } });
+    // Materialisation reads the lookback of the version it computes: version 2 has the new one.
+    expect((await call('GET', '/v1/feature-views/lookback_probe/versions/2')).body.definition.lookback).toBe('45d');
+    expect((await call('GET', '/v1/feature-views/lookback_probe/versions/1')).body.definition.lookback).toBe('30d');
+    expect((await call('POST', '/v1/feature-views', { ...probe, lookback: '1080h' })).body).toMatchObject({ version: 2, created: false, change: 'unchanged' });
+    expect((await call('POST', '/v1/feature-views', { ...probe, lookback: null })).body).toMatchObject({ version: 3, change: 'new-version', changed: ['lookback'] });
+  });
+
+  it('finds a version recorded under the digest of before the lookback counted, instead of making a new one', async () => {
+    const old = defineFeatureView({ ...VIEW, name: 'legacy_view', lookback: '20d', features: [{ name: 'ret_1d', type: 'DOUBLE' }] });
+    const legacyDigest = 'ab'.repeat(32);
+    await api.store.registry.definitions.applyView(old, legacyDigest, new Date());
+    const again = await call('POST', '/v1/feature-views', old);
+    expect(again).toMatchObject({ status: 200, body: { version: 1, created: false, change: 'unchanged', digest: legacyDigest } });
+    expect((await call('POST', '/v1/feature-views', { ...old, lookback: '25d' })).body).toMatchObject({ version: 2, change: 'new-version', changed: ['lookback'] });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { cli } from './support/processes';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SAMPLE_CSV, lakeRows, referenceDailyBars, tempDataDir, writeText } from './support/helpers';
 import { RecordedProviderServer } from './support/recorded-provider.server';
 
@@ -72,6 +73,22 @@ describe('ingest CLI', () => {
     expect(rows.length).toBeGreaterThan(2450);
     expect(rows.length).toBeLessThanOrEqual(2500);
     expect(String(rows.at(-1)!.ts) <= '2025-06-30T00:00:00Z').toBe(true);
+  });
+
+  it('names its data folder; apply --dry-run on a fresh folder plans everything new and writes nothing', async () => {
+    const dry = await cli(tmp.dir, ['apply', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`data folder: ${tmp.dir}`);
+    expect(dry.stdout).toMatch(/feature view returns: new view, version 1/);
+    expect(dry.stdout).toMatch(/feature service market_signals: new/);
+    expect(readdirSync(tmp.dir)).toEqual([]);
+    // A folder that does not exist yet is not created; --json stays plain JSON on stdout.
+    const missing = join(tmp.dir, 'not-yet');
+    const json = await cli(missing, ['apply', '--dry-run', '--json']);
+    expect(json.stderr).toContain(`data folder: ${missing}`);
+    expect((JSON.parse(json.stdout) as Array<{ name: string }>).map((l) => l.name)).toContain('returns');
+    expect(existsSync(missing)).toBe(false);
+    expect(readdirSync(tmp.dir)).toEqual([]);
   });
 
   it('apply: registers the catalog with a plan, idempotently; materialize: computes it once', async () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FeatureStore,
@@ -10,9 +9,6 @@ import {
   type IngestSummary,
   applyCatalog,
   marketCatalog,
-  parseServiceDefinition,
-  parseViewDefinition,
-  type Catalog,
   type CatalogPlanLine,
   type MaterializeResult,
   type SymbolPull,
@@ -20,6 +16,7 @@ import {
   StreamViewSetup,
   type StreamTotals,
 } from '@app/features';
+import { catalogWithFiles } from './cli/catalog-files';
 import type { CliCommand } from './cli/cli-args';
 import { StreamMetrics } from './stream/stream.metrics';
 
@@ -32,13 +29,7 @@ export class IngestCommands {
 
   /** Registers the built-in catalog and the given definition files. */
   async apply(command: Extract<CliCommand, { kind: 'apply' }>): Promise<CatalogPlanLine[]> {
-    const catalog = { entities: [...marketCatalog.entities], views: [...marketCatalog.views], services: [...marketCatalog.services] };
-    for (const file of command.files) {
-      const defs = JSON.parse(readFileSync(file, 'utf8')) as Partial<Catalog>;
-      catalog.entities.push(...(defs.entities ?? []));
-      catalog.views.push(...(defs.views ?? []).map((v) => parseViewDefinition(v)));
-      catalog.services.push(...(defs.services ?? []).map((v) => parseServiceDefinition(v)));
-    }
+    const catalog = catalogWithFiles(command.files);
     const lines = await applyCatalog(this.store.features, catalog, command.dryRun);
     if (!command.dryRun) {
       const changed = lines.filter((l) => l.change !== 'unchanged');

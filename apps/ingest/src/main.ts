@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, FeatureStore, FeatureStoreError, formatPlan, loadConfig } from '@app/features';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, FeatureStore, FeatureStoreError, formatPlan, loadConfig, planForEmptyRegistry } from '@app/features';
+import { catalogWithFiles } from './cli/catalog-files';
 import { parseCliArgs, USAGE } from './cli/cli-args';
 import { formatMaterialization, formatSummary } from './cli/summary.printer';
 import { IngestCommands } from './ingest.commands';
@@ -22,7 +25,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const store = await FeatureStore.open(loadConfig());
+  const config = loadConfig();
+  // On stderr, so that --json output stays parseable.
+  console.error(`data folder: ${config.dataDir}${process.env.DATA_DIR ? '' : ' (the default ./data; set DATA_DIR to use another)'}`);
+  if (command.kind === 'apply' && command.dryRun && !existsSync(join(config.dataDir, 'registry'))) {
+    // Nothing is registered in a folder without a registry, and opening the stores would create
+    // it (and the folder): the plan is "everything new", and nothing is written.
+    const lines = planForEmptyRegistry(catalogWithFiles(command.files));
+    console.log(command.json ? JSON.stringify(lines, null, 2) : formatPlan(lines));
+    return 0;
+  }
+  const store = await FeatureStore.open(config);
   const app = await NestFactory.createApplicationContext(IngestModule.forStore(store), { logger: ['error', 'warn'] });
   try {
     if (command.kind === 'apply') {

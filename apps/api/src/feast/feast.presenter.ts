@@ -84,8 +84,9 @@ export function feastResponseBody(result: OnlineResult, fullFeatureNames: boolea
   }
   const metadata: Record<string, unknown> = { feature_names: names };
   if (withViewMetadata) {
-    const views = new Map(result.columns.map((c) => [c.view, c.version]));
-    metadata.feature_view_metadata = [...views].map(([name, version]) => ({ name, version }));
+    // One entry per view version: a view asked at two versions is listed twice.
+    const views = new Map(result.columns.map((c) => [`${c.view}@${c.version}`, { name: c.view, version: c.version }]));
+    metadata.feature_view_metadata = [...views.values()];
   }
   out.text(`],"metadata":${JSON.stringify(metadata)}}`);
   return out.toBuffer();

@@ -57,8 +57,10 @@ export function layout(result: OnlineResult): Layout {
     });
     from = c;
   }
+  // Keyed by what a column's name starts with: `view`, or `view@N` for a feature asked at several
+  // versions (its columns are `view@N__feature`), so every column finds its version.
   const versions: Record<string, number> = {};
-  for (const c of result.columns) versions[c.view] = c.version;
+  for (const c of result.columns) versions[c.name.slice(0, c.name.lastIndexOf('__'))] = c.version;
   const names = [...result.keyColumns, ...result.columns.map((c) => c.name)].map((n) => JSON.stringify(n));
   const head = Buffer.from(`{"featureNames":[${names.join(',')}],"versions":${JSON.stringify(versions)},"rows":[`);
   const built = { columns: result.columns, keyColumns: result.keyColumns, runs, head };

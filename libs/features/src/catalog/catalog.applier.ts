@@ -44,6 +44,18 @@ export async function applyCatalog(service: FeatureViewService, catalog: Catalog
   return lines;
 }
 
+/**
+ * The plan of a catalog against a registry that holds nothing yet (a data folder never used):
+ * everything is new. Lets a dry run answer without opening, and so creating, the stores.
+ */
+export function planForEmptyRegistry(catalog: Catalog): CatalogPlanLine[] {
+  return [
+    ...catalog.entities.map((e): CatalogPlanLine => ({ kind: 'entity', name: e.name, change: 'new' })),
+    ...catalog.views.map((v): CatalogPlanLine => ({ kind: 'feature view', name: v.name, change: 'new-view', version: 1 })),
+    ...catalog.services.map((s): CatalogPlanLine => ({ kind: 'feature service', name: s.name, change: 'new' })),
+  ];
+}
+
 /** One line per definition, e.g. "feature view trend: new version 2 (changed: sql, ttlSeconds)". */
 export function formatPlan(lines: readonly CatalogPlanLine[]): string {
   return lines

@@ -32,6 +32,7 @@ describe('view digests', () => {
     ['source', { source: 'bars_1h' }],
     ['timestamp column', { timestampColumn: 'event_ts' }],
     ['entity', { entity: 'pair' }],
+    ['lookback', { lookback: '40d' }],
   ])('change with the %s', (_what, change) => {
     expect(viewDigest({ ...base, ...change })).not.toBe(viewDigest(base));
   });
@@ -39,5 +40,11 @@ describe('view digests', () => {
   it('treat equal TTLs in other units as equal', () => {
     expect(viewDigest({ ...base, ttl: '1w' })).toBe(viewDigest(base));
     expect(viewDigest({ ...base, ttl: '168h' })).toBe(viewDigest(base));
+  });
+
+  it('treat equal lookbacks in other units as equal, and tell them from other lookbacks', () => {
+    const withLookback = { ...base, lookback: '40d' };
+    expect(viewDigest({ ...base, lookback: '960h' })).toBe(viewDigest(withLookback));
+    expect(viewDigest({ ...base, lookback: '41d' })).not.toBe(viewDigest(withLookback));
   });
 });

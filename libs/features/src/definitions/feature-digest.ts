@@ -37,6 +37,9 @@ export function canonicalView(view: FeatureViewDefinition): Record<string, unkno
     timestampColumn: view.timestampColumn,
     features: view.features.map((f) => ({ name: f.name, type: f.type })),
     ttlSeconds: view.ttl === null ? null : parseDuration(view.ttl, 'ttl').seconds,
+    // How much history incremental materialisation reads before a range decides the values near
+    // its start (a lookback too short cuts the SQL's windows), so it is part of the version.
+    lookback: view.lookback ? parseDuration(view.lookback, 'lookback').seconds : null,
   };
 }
 

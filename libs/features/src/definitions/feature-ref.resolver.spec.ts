@@ -43,6 +43,18 @@ describe('FeatureRefResolver', () => {
     ]);
   });
 
+  it('names a column by its version only where the request has its feature at several versions', async () => {
+    const resolved = await resolver.resolve({ features: ['returns@1:ret_1d', 'trend:rsi_14', 'returns@2:ret_1d', 'returns:ret_5d'] });
+    expect(resolved.map((r) => [r.record.version, r.column])).toEqual([
+      [1, 'returns@1__ret_1d'],
+      [1, 'trend__rsi_14'],
+      [2, 'returns@2__ret_1d'],
+      [2, 'returns__ret_5d'],
+    ]);
+    // The same version twice is still the same column twice.
+    await expect(resolver.resolve({ features: ['returns@1:ret_1d', 'returns@2:ret_1d', 'returns@1:ret_1d'] })).rejects.toThrow('features[2]: returns@1__ret_1d is requested twice');
+  });
+
   it('expands a feature service to its references', async () => {
     const resolved = await resolver.resolve({ featureService: 'signals' });
     expect(resolved.map((r) => `${r.record.name}@${r.record.version}:${r.feature}`)).toEqual(['trend@1:rsi_14', 'returns@1:ret_1d']);

@@ -12,7 +12,7 @@ export interface FeatureSelection {
 export interface ResolvedFeature {
   readonly record: ViewVersionRecord;
   readonly feature: string;
-  /** The output column: `view__feature`. */
+  /** The output column: `view__feature`, or `view@N__feature` when the request has the feature at several versions. */
   readonly column: string;
   /** Where the reference came from, for messages: `features[i]`. */
   readonly field: string;
@@ -43,20 +43,30 @@ export class FeatureRefResolver {
     return selection.features;
   }
 
-  /** Resolves every reference of a selection; each output column may appear once. */
+  /**
+   * Resolves every reference of a selection; each output column may appear once. A column is
+   * `view__feature`, or `view@N__feature` when the same feature of a view is asked at several
+   * versions (only those columns: the others keep their plain names, and so their digests).
+   */
   async resolve(selection: FeatureSelection): Promise<ResolvedFeature[]> {
     const refs = await this.references(selection);
-    const resolved: ResolvedFeature[] = [];
-    const columns = new Set<string>();
+    const picked: Array<{ record: ViewVersionRecord; feature: string; field: string }> = [];
+    const versionsOf = new Map<string, Set<number>>();
     for (const [i, text] of refs.entries()) {
       const field = `features[${i}]`;
       const { record, feature } = await this.resolveOne(text, field);
-      const column = `${record.name}__${feature}`;
+      picked.push({ record, feature, field });
+      const plain = plainColumn(record.name, feature);
+      versionsOf.set(plain, (versionsOf.get(plain) ?? new Set<number>()).add(record.version));
+    }
+    const columns = new Set<string>();
+    return picked.map(({ record, feature, field }) => {
+      const plain = plainColumn(record.name, feature);
+      const column = versionsOf.get(plain)!.size > 1 ? `${record.name}@${record.version}__${feature}` : plain;
       if (columns.has(column)) throw new InvalidArgumentError(`${field}: ${column} is requested twice`, { field });
       columns.add(column);
-      resolved.push({ record, feature, column, field });
-    }
-    return resolved;
+      return { record, feature, column, field };
+    });
   }
 
   /** Resolves one `view[@N]:feature` to its version record; 422 naming `field` when it names nothing. */
@@ -72,4 +82,8 @@ export class FeatureRefResolver {
     }
     return { record, feature: ref.feature };
   }
+}
+
+function plainColumn(view: string, feature: string): string {
+  return `${view}__${feature}`;
 }

@@ -81,7 +81,8 @@ export class FeatureViewService {
     const view = await this.validate(input);
     const digest = viewDigest(view);
     const planned = await this.outcome(view, digest);
-    const result = await this.registry.applyView(view, digest, this.clock.now());
+    // An existing version is found under the digest it was recorded with (see outcome).
+    const result = await this.registry.applyView(view, planned.created ? digest : planned.digest, this.clock.now());
     if (result.created) this.changed();
     return { ...planned, version: result.version.version, created: result.created, change: result.created ? planned.change : result.metadataChanged ? 'metadata' : 'unchanged' };
   }
@@ -179,10 +180,12 @@ export class FeatureViewService {
     const existing = await this.registry.getView(view.name);
     if (!existing) return { name: view.name, version: 1, digest, created: true, change: 'new-view', changed: [] };
     const versions = await this.registry.listViewVersions(view.name);
-    const same = versions.find((v) => v.digest === digest);
+    // A version recorded before a part joined the digest (the lookback did) has its old digest:
+    // its definition, canonicalised today, tells whether it is this one.
+    const same = versions.find((v) => v.digest === digest || viewDigest(v.definition) === digest);
     if (same) {
       const metadata = JSON.stringify({ description: view.description, owner: view.owner, tags: view.tags }) !== JSON.stringify(existing.metadata);
-      return { name: view.name, version: same.version, digest, created: false, change: metadata ? 'metadata' : 'unchanged', changed: [] };
+      return { name: view.name, version: same.version, digest: same.digest, created: false, change: metadata ? 'metadata' : 'unchanged', changed: [] };
     }
     const latest = versions.find((v) => v.version === existing.latest)!;
     const before = canonicalView(latest.definition);

@@ -138,7 +138,7 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
   const on = joinSql(v.keys.map((k) => sql`e.${ident(k)} = ${t}.${ident(k)}`), ' AND ');
   out.joins.push(sql`ASOF LEFT JOIN ${tl} AS ${t} ON ${on} AND e.${ts} >= ${t}.${availColumn}`);
   const fresh = v.ttlSeconds === null ? raw('TRUE') : sql`${winner('event_ts')} >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
-  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${ident(output)}`);
+  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${outputIdent(output)}`);
 }
 
 /**
@@ -183,7 +183,15 @@ function windowJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: Point
   GROUP BY s._row
 )`);
   out.joins.push(sql`LEFT JOIN ${tl} AS ${t} ON ${t}._row = e._row`);
-  for (const [feature, output] of v.features) out.outputs.push(sql`${t}.best.${ident(feature)} AS ${ident(output)}`);
+  for (const [feature, output] of v.features) out.outputs.push(sql`${t}.best.${ident(feature)} AS ${outputIdent(output)}`);
+}
+
+// An output column: `view__feature` or `view@N__feature` (feature-ref.resolver.ts), built from
+// checked names, checked again here because it is written into the SQL.
+const OUTPUT_COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,62}(?:@[0-9]{1,9})?__[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+function outputIdent(name: string): Sql {
+  if (!OUTPUT_COLUMN.test(name)) throw new InvalidArgumentError(`features: ${JSON.stringify(name)} is not an output column name`, { field: 'features' });
+  return raw(`"${name}"`);
 }
 
 // A struct of named columns; struct_pack takes the field names as identifiers (no literals).

@@ -118,7 +118,7 @@ export class TrainingSetService {
       ttlSeconds,
       uniqueEventTimes,
       ...plan,
-      features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, `${r.record.name}__${r.feature}`] as const),
+      features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, r.column] as const),
     };
   }
 
