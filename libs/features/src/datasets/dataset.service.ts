@@ -11,6 +11,7 @@ import { assertIdentifier, quoteIdent } from '../sql/identifier';
 import { ident, joinSql, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
+import { rowsToNdjson } from './ndjson-rows';
 import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
 
 export interface DatasetInfo {
@@ -139,9 +140,9 @@ export class DatasetService {
     return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   }
 
-  /** Ingests row objects (pushed JSON); creates the dataset from them if unknown. */
+  /** Ingests row objects (a Feast push's `df`, which errors name); creates the dataset from them if unknown. */
   ingestRows(name: string, rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<RowsResult> {
-    return this.ingestFile(name, { bytes: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')), format: 'ndjson' });
+    return this.ingestFile(name, { bytes: Buffer.from(rowsToNdjson(rows, 'df')), format: 'ndjson' });
   }
 
   /** Ingests a file of rows (a pushed CSV, NDJSON or Parquet body); creates the dataset from it if unknown. */

@@ -31,11 +31,12 @@ export const featureViewSchema = z
   })
   .strict()
   .superRefine((view, ctx) => {
+    // The first duplicate only: a list repeating one feature 100,000 times is one mistake.
     const names = new Set<string>();
-    view.features.forEach((f, i) => {
-      if (names.has(f.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `duplicate feature ${f.name}` });
+    for (const [i, f] of view.features.entries()) {
+      if (names.has(f.name)) return void ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `duplicate feature ${f.name}` });
       names.add(f.name);
-    });
+    }
   });
 
 /** An entity definition: a name and its join keys. */

@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ApiKeyStore, fileLiteral, keyHash, newApiKey, sql, type ApiKeyEntry } from '@app/features';
+import { createApi } from '../apps/api/src/server';
+import { KINDS, casesOf, type BatteryKeys, type HostileCase, type Kind } from './hostile/cases';
+import { ROUTE_TABLE } from './hostile/route-table';
+import { runCases, type CaseResult } from './hostile/runner';
+import { writtenState, type WrittenState } from './hostile/written-state';
+import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
+
+/** Cases the battery must reach at least (it printed 4,000 and more when written; a shrinking table fails). */
+const CASE_FLOOR = 2_500;
+/** Requests in flight at once: enough to overlap the slow cases, few enough for a 2-core machine. */
+const CONCURRENCY = 6;
+/** Bodies larger than this are sent one at a time. */
+const HEAVY_BYTES = 512 * 1024;
+const SYMBOL = 'SYN0001';
+
+/**
+ * The generated hostile-input battery: every route the running server has × no key, a wrong key,
+ * a wrong scope, malformed JSON, wrong types, huge arrays, deep nesting, long strings and names,
+ * control characters, path traversal, SQL meta-characters, unknown fields and duplicate keys.
+ * Every case must answer a 4xx in the error shape within 5 s and write nothing (but the audit
+ * trail), and the service must answer normally afterwards.
+ */
+describe('hostile-input battery (real server, real keys file)', () => {
+  const tmp = tempDataDir('fs-hostile-');
+  const dataDir = join(tmp.dir, 'data');
+  const routes: string[] = [];
+  let app: NestFastifyApplication;
+  let base: string;
+  let keys: BatteryKeys;
+  let before: WrittenState;
+  let lookupBefore: unknown;
+  let setBefore: { trainingSetId: string; rows: unknown[] };
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${keys.admin}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const lookup = () => call('POST', '/v1/online-features', { features: ['returns:ret_1d', 'volatility:vol_20d'], entities: { symbol: [SYMBOL, 'BTC-USD'] } });
+  const trainingSet = (ts: string) => call('POST', '/v1/training-sets', { features: ['returns:ret_1d'], entities: [{ symbol: SYMBOL, ts }, { symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z' }] });
+
+  beforeAll(async () => {
+    keys = writeKeys(join(tmp.dir, 'keys.json'));
+    ({ app } = await createApi(
+      testConfig(dataDir, { BOOTSTRAP: 'true', BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '40', SAMPLES_DIR: join(ROOT, 'data', 'samples'), AUTH_KEYS_FILE: join(tmp.dir, 'keys.json') }),
+    ));
+    // Routes are registered when the app initialises (on listen): the hook sees every one.
+    app.getHttpAdapter().getInstance().addHook('onRoute', (route: { method: string | string[]; url: string }) => {
+      for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
+    });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+    lookupBefore = (await lookup()).body;
+    const latest = (await lakeCloses())[0].ts;
+    setBefore = (await trainingSet(latest)).body;
+    before = writtenState(dataDir);
+  }, 180_000);
+  afterAll(async () => {
+    await app.close();
+    tmp.cleanup();
+  });
+
+  // Two latest closes of SYMBOL, read from the lake's Parquet files (the reference for ret_1d).
+  const lakeCloses = () =>
+    query<{ ts: string; close: number }>(
+      sql`SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%SZ') AS ts, close FROM read_parquet(${fileLiteral(`${dataDir}/lake/bars_1d/date=*/*.parquet`)}, hive_partitioning = true) WHERE symbol = ${SYMBOL} ORDER BY ts DESC LIMIT 2`,
+    );
+
+  it('has a case generator for every route the server serves, and no stale one', () => {
+    const served = routes.filter((r) => !r.startsWith('HEAD '));
+    const tabled = ROUTE_TABLE.map((s) => s.route);
+    expect(served.length).toBeGreaterThanOrEqual(29);
+    // A new route fails here until the route table says what a request to it looks like.
+    expect(served.filter((r) => !tabled.includes(r))).toEqual([]);
+    expect(tabled.filter((r) => !served.includes(r))).toEqual([]);
+    // HEAD routes are Fastify's mirrors of the GET routes (same handler, same guard).
+    expect(routes.filter((r) => r.startsWith('HEAD ')).map((r) => r.replace('HEAD', 'GET')).filter((r) => !tabled.includes(r))).toEqual([]);
+    for (const spec of ROUTE_TABLE) {
+      const cases = casesOf(spec, keys);
+      if (spec.scope === 'public') expect({ route: spec.route, cases: cases.length }).toEqual({ route: spec.route, cases: 0 });
+      else expect(new Set(cases.map((c) => c.kind))).toEqual(new Set(expectedKinds(spec.params !== undefined, spec.query !== undefined, spec.body !== undefined)));
+    }
+  });
+
+  let results: CaseResult[] = [];
+
+  it('answers every hostile case with a 4xx in the error shape within 5 s', async () => {
+    const cases = [...ROUTE_TABLE.flatMap((spec) => casesOf(spec, keys)), ...headCases()];
+    const started = Date.now();
+    // Bodies of megabytes one at a time, so that each one's time is its own, not a queue's.
+    const heavy = (c: HostileCase) => (c.body?.length ?? 0) > HEAVY_BYTES;
+    results = [...(await runCases(base, cases.filter((c) => !heavy(c)), CONCURRENCY)), ...(await runCases(base, cases.filter(heavy), 1))];
+    const took = Date.now() - started;
+    const byKind = Object.fromEntries(KINDS.map((k) => [k, results.filter((r) => r.case.kind === k).length]));
+    const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 15).map((r) => `${r.ms} ms ${r.case.route} ${r.case.kind}: ${r.case.what}`);
+    const statuses = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+    console.log(`hostile-input battery: ${cases.length} cases in ${took} ms\nby kind: ${JSON.stringify(byKind)}\nby status: ${JSON.stringify(statuses)}\nslowest:\n  ${slowest.join('\n  ')}`);
+    const failures = results.filter((r) => r.failure !== undefined).map((r) => `${r.case.method} ${r.case.url.slice(0, 120)} [${r.case.route} / ${r.case.kind}: ${r.case.what}] → ${r.failure}`);
+    if (failures.length > 0) console.log(`failures:\n${failures.join('\n')}`);
+    expect(failures.slice(0, 40)).toEqual([]);
+    expect(cases.length).toBeGreaterThanOrEqual(CASE_FLOOR);
+  }, 300_000);
+
+  it('wrote nothing: the data folder, the registry (but the audit trail) and the online store are unchanged', () => {
+    const after = writtenState(dataDir);
+    expect(after.files).toEqual(before.files);
+    expect(after.registry).toEqual(before.registry);
+    expect(after.online).toEqual(before.online);
+    // No body's __proto__ or constructor.prototype reached a prototype of this process.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('is healthy afterwards: /health, a lookup and a training set answer as before', async () => {
+    expect((await call('GET', '/health')).status).toBe(200);
+    const after = await lookup();
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(lookupBefore);
+    const [last, previous] = await lakeCloses();
+    expect(after.body.rows[0].returns__ret_1d).toBeCloseTo(last.close / previous.close - 1, 12);
+    const set = await trainingSet(last.ts);
+    expect(set.status).toBe(200);
+    expect(set.body.rows).toEqual(setBefore.rows);
+    expect(set.body.rows[0].returns__ret_1d).toBeCloseTo(last.close / previous.close - 1, 12);
+  });
+});
+
+/** The kinds a route's cases must cover, by what it takes. */
+function expectedKinds(params: boolean, query: boolean, body: boolean): Kind[] {
+  const auth: Kind[] = ['no-key', 'wrong-key', 'wrong-scope'];
+  const strings: Kind[] = ['long-strings', 'control-chars', 'path-traversal', 'sql-meta', 'wrong-types'];
+  if (body) return [...KINDS];
+  if (query) return [...auth, ...strings, 'unknown-fields', 'duplicate-keys'];
+  return params ? [...auth, ...strings] : auth;
+}
+
+/** Each HEAD mirror of a GET route, without a key: a 401 (HEAD answers have no body to check). */
+function headCases(): HostileCase[] {
+  return ROUTE_TABLE.filter((s) => s.route.startsWith('GET ') && s.scope !== 'public').map((s) => {
+    const path = s.route.slice(4).replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(s.params![name]));
+    return { route: s.route.replace('GET', 'HEAD'), kind: 'no-key', what: 'HEAD without a key', method: 'HEAD', url: path, headers: {}, statuses: [401], feast: false };
+  });
+}
+
+/** The keys file, written as `npm run keys -- create` writes it (random keys, only their hashes on disk). */
+function writeKeys(file: string): BatteryKeys {
+  const made: Record<string, string> = {};
+  const entries: Array<Omit<ApiKeyEntry, 'keyHash'>> = [
+    { id: 'admin', scopes: ['read', 'write', 'admin'] },
+    { id: 'reader', scopes: ['read'] },
+    { id: 'writer', scopes: ['read', 'write'] },
+    { id: 'write-only', scopes: ['write'] },
+    { id: 'limited', scopes: ['read', 'write', 'admin'], datasets: ['hb_allowed_*'], views: ['hb_allowed_*'] },
+  ];
+  for (const entry of entries) {
+    made[entry.id] = newApiKey();
+    ApiKeyStore.append(file, { ...entry, keyHash: keyHash(made[entry.id]) });
+  }
+  return { admin: made.admin, lacking: { read: made['write-only'], write: made.reader, admin: made.writer }, limited: made.limited, unknown: newApiKey() };
+}
