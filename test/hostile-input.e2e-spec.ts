@@ -8,8 +8,8 @@ import { runCases, type CaseResult } from './hostile/runner';
 import { writtenState, type WrittenState } from './hostile/written-state';
 import { ROOT, query, tempDataDir, testConfig } from './support/helpers';
 
-/** Cases the battery must reach at least (it printed 4,000 and more when written; a shrinking table fails). */
-const CASE_FLOOR = 2_500;
+/** Cases the battery must reach at least (3,545 when written): a shrinking table or generator fails. */
+const CASE_FLOOR = 3_300;
 /** Requests in flight at once: enough to overlap the slow cases, few enough for a 2-core machine. */
 const CONCURRENCY = 6;
 /** Bodies larger than this are sent one at a time. */
@@ -114,6 +114,21 @@ describe('hostile-input battery (real server, real keys file)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('keeps the audit trail of the refusals bounded: no entry over 2 KB, however long the names sent', async () => {
+    let after = 0;
+    let entries = 0;
+    for (;;) {
+      const page = await call('GET', `/v1/audit?limit=1000&after=${after}`);
+      expect(page.status).toBe(200);
+      for (const entry of page.body.entries as unknown[]) expect(JSON.stringify(entry).length).toBeLessThan(2_048);
+      entries += page.body.entries.length;
+      if (page.body.next === null) break;
+      after = page.body.next;
+    }
+    // Every refused change and every 401/403 is there (reads with a body are not changes).
+    expect(entries).toBeGreaterThan(results.filter((r) => r.status === 401 || r.status === 403).length);
+  });
+
   it('is healthy afterwards: /health, a lookup and a training set answer as before', async () => {
     expect((await call('GET', '/health')).status).toBe(200);
     const after = await lookup();
@@ -125,6 +140,37 @@ describe('hostile-input battery (real server, real keys file)', () => {
     expect(set.status).toBe(200);
     expect(set.body.rows).toEqual(setBefore.rows);
     expect(set.body.rows[0].returns__ret_1d).toBeCloseTo(last.close / previous.close - 1, 12);
+  });
+});
+
+/**
+ * Known gap: a request line or header block over Node's 16 KiB limit is refused by Node and
+ * answered by Fastify's default client-error handler (431, `{"error","message","statusCode"}`),
+ * not in the error shape. The fix is a `clientErrorHandler` in the FastifyAdapter options
+ * (apps/api/src/server.ts); when it lands, this test fails and `.failing` must go.
+ */
+describe('requests over the header size limit (real server)', () => {
+  const tmp = tempDataDir('fs-hostile-431-');
+  let app: NestFastifyApplication;
+  let base: string;
+  beforeAll(async () => {
+    ({ app } = await createApi(testConfig(join(tmp.dir, 'data'), { AUTH_KEYS_FILE: writeKeysFile(join(tmp.dir, 'keys.json')) })));
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.cleanup();
+  });
+
+  it.failing('answers a 20 KB name in the path and a 20 KB key with a 4xx in the error shape', async () => {
+    for (const [path, key] of [[`/v1/datasets/${'n'.repeat(20_000)}`, 'k'], ['/v1/datasets', 'k'.repeat(20_000)]]) {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { error?: { code?: unknown } };
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(typeof body.error?.code).toBe('string');
+    }
   });
 });
 
@@ -143,6 +189,12 @@ function headCases(): HostileCase[] {
     const path = s.route.slice(4).replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(s.params![name]));
     return { route: s.route.replace('GET', 'HEAD'), kind: 'no-key', what: 'HEAD without a key', method: 'HEAD', url: path, headers: {}, statuses: [401], feast: false };
   });
+}
+
+/** A keys file of the battery's keys (their values), for a server that only needs one. */
+function writeKeysFile(file: string): string {
+  writeKeys(file);
+  return file;
 }
 
 /** The keys file, written as `npm run keys -- create` writes it (random keys, only their hashes on disk). */
