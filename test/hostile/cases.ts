@@ -15,6 +15,7 @@ export const KINDS = [
   'sql-meta',
   'unknown-fields',
   'duplicate-keys',
+  'malformed-table',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -87,7 +88,39 @@ export function casesOf(spec: RouteSpec, keys: BatteryKeys): HostileCase[] {
   }
   if (spec.query !== undefined) queryCases(spec.query, url, add);
   for (const body of [spec.body, ...(spec.more ?? []).map((m) => m.body)]) if (body !== undefined) bodyCases(body, add);
+  if (spec.table !== undefined) tableCases(spec.table, (query) => url(undefined, query), add);
   return out;
+}
+
+const TABLE_TYPES = ['text/csv', 'application/x-ndjson', 'application/vnd.apache.parquet', 'application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.file'];
+
+/** Tables: garbage and look-alikes of each format, hostile cells and column names, hostile query options. */
+function tableCases(table: NonNullable<RouteSpec['table']>, url: (query: ReadonlyArray<[string, string]>) => string, add: Add): void {
+  const query = Object.entries(table.query ?? {});
+  const send = (kind: Kind, what: string, body: string | Uint8Array, type = 'text/csv', at = url(query)) => add(kind, what, { url: at, body, headers: { 'content-type': type } });
+  const garbage: Array<[string, string | Uint8Array]> = [
+    ['bytes', Uint8Array.from([0, 1, 2, 255, 254, 0, 10, 13, 34, 39])],
+    ['Parquet magic around garbage', Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(100, 7), Buffer.from('PAR1')])],
+    ['Arrow magic before garbage', Buffer.concat([Buffer.from('ARROW1\0\0'), Buffer.alloc(100, 255)])],
+    ['the CSV cut in half', table.csv.slice(0, table.csv.length / 2)],
+    ['NDJSON with a broken line', '{"symbol": "HB"}\n{"symbol": \n'],
+    ['the CSV', table.csv],
+  ];
+  for (const type of TABLE_TYPES) for (const [what, body] of garbage) send('malformed-table', `${what} as ${type}`, body, type);
+  send('malformed-table', 'an unbalanced quote', table.csv.replace('\n', '\n"'));
+  const [header, row] = table.csv.trim().split('\n');
+  const cell = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  for (const [kind, values] of STRING_KINDS) {
+    for (const value of values) {
+      row.split(',').forEach((_, i) => send(kind, `CSV cell ${i} = ${preview(value)}`, `${header}\n${row.split(',').map((c, j) => (j === i ? cell(value) : c)).join(',')}\n`));
+      send(kind, `CSV column name ${preview(value)}`, `${cell(value)},${header}\n${value === '' ? '' : '1,'}${row}\n`);
+    }
+  }
+  for (const [name] of query) {
+    for (const [kind, values] of [...PARAM_KINDS, ['wrong-types', WRONG_QUERY] as [Kind, readonly string[]]]) {
+      for (const value of values) send(kind, `query ${name} = ${preview(value)} with a CSV frame`, table.csv, 'text/csv', url(query.map(([k, v]): [string, string] => [k, k === name ? value : v])));
+    }
+  }
 }
 
 type Add = (kind: Kind, what: string, parts: { url?: string; headers?: Record<string, string>; body?: string | Uint8Array; statuses?: number[]; key?: string | null }) => void;

@@ -25,6 +25,8 @@ export interface RouteSpec {
   readonly refusedBy?: string;
   /** More templates, each refused at a later check, so that hostile values reach deeper code. */
   readonly more?: ReadonlyArray<{ readonly body: Json; readonly refusedBy: string }>;
+  /** The route also takes tables (CSV, NDJSON, Parquet, Arrow): a CSV refused for `refusedBy`, and its query. */
+  readonly table?: { readonly csv: string; readonly query?: Readonly<Record<string, string>>; readonly refusedBy: string };
   /** The request names a dataset or view outside the pattern-limited key's `hb_allowed_*`. */
   readonly limited?: boolean;
 }
@@ -66,6 +68,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
     params: { name: 'bars_1d' },
     body: [{ symbol: 'HB', ts: T0, close: 1.5, volume: 10 }],
     refusedBy: 'the rows lack open, high and low (422, before any row is staged or quarantined)',
+    table: { csv: `symbol,ts,close\nHB,${T0},1.5\n`, refusedBy: 'the rows lack open, high and low (422)' },
     limited: true,
   },
   {
@@ -123,6 +126,11 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
     body: { features: ['returns:hb_nope'], entities: [{ symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z', label: 1 }], pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run' },
     refusedBy: 'returns has no feature hb_nope (422)',
     more: [{ body: { featureService: 'hb_nope', entities: { from: 'bars_1d', symbols: ['BTC-USD'], start: '2021-01-01', end: '2021-02-01' } }, refusedBy: 'no feature service hb_nope (422)' }],
+    table: {
+      csv: 'symbol,at,label\nBTC-USD,2021-05-01T00:00:00Z,1\n',
+      query: { features: 'returns:ret_1d', pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run' },
+      refusedBy: 'the frame has no ts column (400), read after the features are resolved',
+    },
     limited: true,
   },
   { route: 'GET /v1/training-sets/:id', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
