@@ -1,4 +1,4 @@
-import { CONTROL, DEEP, DEEPEST, HUGE, LONG, RawJson, SQL_META, TRAVERSAL, TYPED, nestedArrays, nestedObjects, nodes, pathText, replaceAt, serialize, typeOf, type Json, type JsonPath, type Node } from './json-variants';
+import { CONTROL, DEEP, DEEPEST, HUGE, WIDE, LONG, RawJson, SQL_META, TRAVERSAL, TYPED, nestedArrays, nestedObjects, nodes, pathText, replaceAt, serialize, typeOf, type Json, type JsonPath, type Node } from './json-variants';
 import type { RouteSpec, Scope } from './route-table';
 
 export const KINDS = [
@@ -195,6 +195,8 @@ function objectCases(object: Record<string, Json>, path: JsonPath, body: Json, a
   const inner = serialize(object).slice(1, -1);
   const prefixed = (entry: string) => new RawJson(`{${entry}${inner === '' ? '' : ','}${inner}}`);
   at('unknown-fields', 'an unknown field', path, { ...object, hb_unknown: 'x' });
+  // A wide object: every added key holds the first key's value (a frame's column, a row's cell).
+  if (keys.length > 0) at('huge-arrays', `${WIDE} more keys`, path, { ...object, ...Object.fromEntries(Array.from({ length: WIDE }, (_, i) => [`hb_k${i}`, object[keys[0]]])) });
   at('unknown-fields', 'a __proto__ field', path, prefixed('"__proto__":{"polluted":true}'));
   at('unknown-fields', 'a constructor.prototype field', path, prefixed('"constructor":{"prototype":{"polluted":true}}'));
   // Hostile names as keys: object keys are names too (tags, key columns, frame columns).

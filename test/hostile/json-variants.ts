@@ -28,6 +28,8 @@ export const LONG = ['n'.repeat(10_000), 'x'.repeat(1_000_000)];
 export const TYPED: readonly Json[] = [0, true, null, 'text', [], {}];
 /** Elements in a huge array; depth of a deeply nested value. */
 export const HUGE = 100_000;
+/** Keys added to an object to make it wide (each a column of a table, a tag, a key column). */
+export const WIDE = 20_000;
 export const DEEP = 5_000;
 export const DEEPEST = 100_000;
 

@@ -125,7 +125,10 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
     scope: 'read',
     body: { features: ['returns:hb_nope'], entities: [{ symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z', label: 1 }], pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run' },
     refusedBy: 'returns has no feature hb_nope (422)',
-    more: [{ body: { featureService: 'hb_nope', entities: { from: 'bars_1d', symbols: ['BTC-USD'], start: '2021-01-01', end: '2021-02-01' } }, refusedBy: 'no feature service hb_nope (422)' }],
+    more: [
+      { body: { featureService: 'hb_nope', entities: { from: 'bars_1d', symbols: ['BTC-USD'], start: '2021-01-01', end: '2021-02-01' } }, refusedBy: 'no feature service hb_nope (422)' },
+      { body: { features: ['returns:ret_1d'], entities: [{ symbol: 'BTC-USD', at: '2021-05-01T00:00:00Z', label: 1 }] }, refusedBy: 'the rows have no ts column (400), read after the features are resolved' },
+    ],
     table: {
       csv: 'symbol,at,label\nBTC-USD,2021-05-01T00:00:00Z,1\n',
       query: { features: 'returns:ret_1d', pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run' },
