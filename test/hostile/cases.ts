@@ -108,6 +108,10 @@ function tableCases(table: NonNullable<RouteSpec['table']>, url: (query: Readonl
   ];
   for (const type of TABLE_TYPES) for (const [what, body] of garbage) send('malformed-table', `${what} as ${type}`, body, type);
   send('malformed-table', 'an unbalanced quote', table.csv.replace('\n', '\n"'));
+  const wide = Array.from({ length: WIDE }, (_, i) => `hb_c${i}`);
+  send('huge-arrays', `a CSV of ${WIDE} more columns`, `${table.csv.split('\n')[0]},${wide.join(',')}\n${table.csv.split('\n')[1]}${',1'.repeat(WIDE)}\n`);
+  send('huge-arrays', `NDJSON of ${WIDE} columns`, `${JSON.stringify(Object.fromEntries(wide.map((c) => [c, 1])))}\n`, 'application/x-ndjson');
+  send('huge-arrays', `a CSV of ${HUGE} rows`, `${table.csv.split('\n')[0]}\n${`${table.csv.split('\n')[1]}\n`.repeat(HUGE)}`);
   const [header, row] = table.csv.trim().split('\n');
   const cell = (v: string) => `"${v.replace(/"/g, '""')}"`;
   for (const [kind, values] of STRING_KINDS) {

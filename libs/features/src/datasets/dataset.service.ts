@@ -12,6 +12,7 @@ import { ident, joinSql, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { rowsToNdjson } from './ndjson-rows';
+import { assertTableWidth } from './table-width';
 import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
 
 export interface DatasetInfo {
@@ -149,6 +150,7 @@ export class DatasetService {
   async ingestFile(name: string, file: RowsFile): Promise<RowsResult> {
     assertIdentifier(name, 'name');
     const { bytes, format } = file;
+    assertTableWidth(bytes, format, 'body');
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `rows-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(path, bytes);

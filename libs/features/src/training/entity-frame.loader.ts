@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
 import { rowsToNdjson } from '../datasets/ndjson-rows';
+import { assertTableWidth } from '../datasets/table-width';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import { parseTimestamp } from '../ingest/staging.sql';
@@ -69,6 +70,7 @@ export class EntityFrameLoader {
 
   // Reads the frame from a spooled file (DuckDB reads files, not buffers), then removes it.
   private async loadFile(s: DuckDbSession, bytes: string | Buffer, format: EntityFrameFormat, tsColumn: string, keys: readonly string[], fromRows: boolean): Promise<void> {
+    if (!fromRows) assertTableWidth(bytes, format, 'body');
     await mkdir(this.tmpDir, { recursive: true });
     const file = join(this.tmpDir, `entities-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(file, bytes);
