@@ -19,7 +19,8 @@ const SYMBOL = 'SYN0001';
 /**
  * The generated hostile-input battery: every route the running server has × no key, a wrong key,
  * a wrong scope, malformed JSON, wrong types, huge arrays, deep nesting, long strings and names,
- * control characters, path traversal, SQL meta-characters, unknown fields and duplicate keys.
+ * control characters, path traversal, SQL meta-characters, unknown fields, duplicate keys, and
+ * malformed, wide or long tables on the routes that take them.
  * Every case must answer a 4xx in the error shape within 5 s and write nothing (but the audit
  * trail), and the service must answer normally afterwards.
  */

@@ -42,13 +42,14 @@ export interface HostileCase {
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
-// Values a string field gets, by kind; a name in a path cannot hold a lone surrogate (no UTF-8 for it).
+// Values a string field gets, by kind.
 const STRING_KINDS: ReadonlyArray<[Kind, readonly string[]]> = [
   ['long-strings', LONG],
   ['control-chars', CONTROL],
   ['path-traversal', TRAVERSAL],
   ['sql-meta', SQL_META],
 ];
+// Values a path parameter or query value gets: short enough for a URL, and no lone surrogate (it has no UTF-8).
 const PARAM_KINDS: ReadonlyArray<[Kind, readonly string[]]> = [
   ['long-strings', ['n'.repeat(201), 'n'.repeat(10_000)]],
   ['control-chars', CONTROL.filter((c) => c !== '\ud800')],
@@ -80,11 +81,11 @@ export function casesOf(spec: RouteSpec, keys: BatteryKeys): HostileCase[] {
 
   authCases(spec, keys, add);
   for (const [name, valid] of Object.entries(spec.params ?? {})) {
+    if (valid === '') throw new Error(`${spec.route}: :${name} needs a value`);
     const variants: ReadonlyArray<[Kind, readonly string[]]> = [...PARAM_KINDS, ['wrong-types', name === 'version' ? WRONG_VERSIONS : WRONG_NAMES]];
     for (const [kind, values] of variants) {
       for (const value of values) add(kind, `path :${name} = ${preview(value)}`, { url: url({ ...spec.params, [name]: value }) });
     }
-    if (valid === '') throw new Error(`${spec.route}: :${name} needs a value`);
   }
   if (spec.query !== undefined) queryCases(spec.query, url, add);
   for (const body of [spec.body, ...(spec.more ?? []).map((m) => m.body)]) if (body !== undefined) bodyCases(body, add);
