@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { AuthEvents } from './auth/auth-events';
 import { API_KEY_STORE } from './auth/auth.guard';
 import { registerAuthHook } from './auth/auth.hook';
+import { answerClientError } from './common/client-error';
 import { registerContentParsers } from './common/content-parsers';
 import { registerRateLimitHook } from './limits/rate-limit.hook';
 import { ApiMetrics } from './metrics/api-metrics';
@@ -31,7 +32,7 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   // Path parameters longer than a name can be still reach the route, whose check answers a 400
   // naming the parameter (find-my-way would otherwise fail the match: a misleading 404). Node's
   // 16 KiB header limit bounds the URL anyway, and no route has a regex parameter to slow down.
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, routerOptions: { maxParamLength: 16 * 1024 } });
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, routerOptions: { maxParamLength: 16 * 1024 }, clientErrorHandler: answerClientError });
   const metrics = new ApiMetrics();
   store.serving.observe(metrics);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forStore(store, metrics), adapter, {

@@ -1,5 +1,5 @@
 import { tableFromIPC, DataType, type Table } from 'apache-arrow';
-import { InvalidArgumentError, type RowsFile } from '@app/features';
+import { InvalidArgumentError, rowsToNdjson, type RowsFile } from '@app/features';
 import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
 /** Body formats of a pushed table (dataset rows, a training set's entity frame), by Content-Type. */
@@ -39,9 +39,9 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
 export function bodyToFile(format: BodyFormat, body: unknown): RowsFile {
   switch (format) {
     case 'json':
-      return { bytes: Buffer.from(rowsToNdjson(jsonRows(body))), format: 'ndjson' };
+      return { bytes: Buffer.from(rowsToNdjson(jsonRows(body), 'body')), format: 'ndjson' };
     case 'arrow':
-      return { bytes: Buffer.from(rowsToNdjson(arrowRows(asBuffer(body)))), format: 'ndjson' };
+      return { bytes: Buffer.from(rowsToNdjson(arrowRows(asBuffer(body)), 'body')), format: 'ndjson' };
     case 'ndjson':
     case 'csv':
     case 'parquet':
@@ -95,8 +95,4 @@ function arrowValue(value: unknown, type: DataType): unknown {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return Number(value);
   return value;
-}
-
-function rowsToNdjson(rows: readonly Record<string, unknown>[]): string {
-  return rows.map((r) => JSON.stringify(r)).join('\n');
 }

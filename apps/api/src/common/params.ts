@@ -7,6 +7,14 @@ export const MAX_PARAM_LENGTH = 200;
 
 const name = z.string().min(1, 'must not be empty').max(MAX_PARAM_LENGTH, `at most ${MAX_PARAM_LENGTH} characters`);
 
+/**
+ * A name or id in a body (a view, a push source, a feature service, a training set): at most as
+ * long as in a path. Longer names nothing, and would not fit a registry key (a 500 otherwise).
+ */
+export function bodyName(typeMessage: string): z.ZodString {
+  return z.string({ required_error: typeMessage, invalid_type_error: typeMessage }).max(MAX_PARAM_LENGTH, `at most ${MAX_PARAM_LENGTH} characters`);
+}
+
 /** `@Param('name', NAME)`: a dataset, view, service, job or run name from the path. */
 export const NAME = new ZodPipe(name);
 

@@ -1,6 +1,7 @@
-import { PUSH_TARGETS } from '@app/features';
+import { PUSH_TARGETS, describeValue } from '@app/features';
 import { z } from 'zod';
 import type { FastBodyCheck } from '../common/json-body.decorator';
+import { bodyName } from '../common/params';
 import { entitiesSchema, featureList, plainLookup } from '../online/online.schemas';
 
 // Feast's clients send fields we do not use (e.g. allow_registry_cache): they are ignored.
@@ -26,7 +27,7 @@ export const frameSchema = z
 /** POST /get-online-features (Feast's feature-server request). */
 export const feastLookupBody = z.object({
   features: featureList.optional(),
-  feature_service: z.string({ invalid_type_error: 'must be the name of a feature service' }).nullish(),
+  feature_service: bodyName('must be the name of a feature service').nullish(),
   entities: entitiesSchema,
   full_feature_names: flag,
   include_feature_view_version_metadata: flag,
@@ -34,14 +35,14 @@ export const feastLookupBody = z.object({
 
 /** POST /push. */
 export const feastPushBody = z.object({
-  push_source_name: z.string({ required_error: 'required', invalid_type_error: 'must be the name of a feature view or dataset' }),
+  push_source_name: bodyName('must be the name of a feature view or dataset'),
   df: frameSchema,
-  to: z.enum(PUSH_TARGETS, { errorMap: (_issue, ctx) => ({ message: `must be "online", "offline" or "online_and_offline", got ${JSON.stringify(ctx.data)}` }) }).default('online'),
+  to: z.enum(PUSH_TARGETS, { errorMap: (_issue, ctx) => ({ message: `must be "online", "offline" or "online_and_offline", got ${describeValue(ctx.data)}` }) }).default('online'),
 });
 
 /** POST /write-to-online-store (what Feast's SDK sends for push / write_to_online_store). */
 export const feastWriteBody = z.object({
-  feature_view_name: z.string({ required_error: 'the name of a feature view is required', invalid_type_error: 'the name of a feature view is required' }),
+  feature_view_name: bodyName('the name of a feature view is required'),
   df: frameSchema,
 });
 

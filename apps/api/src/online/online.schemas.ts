@@ -1,6 +1,8 @@
+import { describeValue } from '@app/features';
 import { z } from 'zod';
 import type { FastBodyCheck } from '../common/json-body.decorator';
 import { documentAs } from '../openapi/zod-json-schema';
+import { MAX_PARAM_LENGTH, bodyName } from '../common/params';
 
 /**
  * `{"symbol": ["BTC-USD", …]}`: arrays of non-empty key strings. Checked in place, without
@@ -19,7 +21,7 @@ export const entitiesSchema = z
       for (let j = 0; j < column.length; j++) {
         const key: unknown = column[j];
         if (typeof key !== 'string' || key === '') {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name, j], message: `a key must be a non-empty string, got ${JSON.stringify(key)}` });
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name, j], message: `a key must be a non-empty string, got ${describeValue(key)}` });
           return;
         }
       }
@@ -35,7 +37,7 @@ export const featureList = z.array(z.string({ invalid_type_error: 'must be a str
 /** POST /v1/online-features. */
 export const onlineLookupBody = z.object({
   features: featureList.optional(),
-  featureService: z.string({ invalid_type_error: 'must be the name of a feature service' }).nullish(),
+  featureService: bodyName('must be the name of a feature service').nullish(),
   entities: entitiesSchema,
 });
 
@@ -73,7 +75,7 @@ export function plainLookup(
   const features = b.features === undefined ? undefined : plainFeatureList(b.features);
   if (b.features !== undefined && features === undefined) return undefined;
   const service = b[serviceField];
-  if (service !== undefined && service !== null && typeof service !== 'string') return undefined;
+  if (service !== undefined && service !== null && (typeof service !== 'string' || service.length > MAX_PARAM_LENGTH)) return undefined;
   return { b, entities, features: features as string[] | undefined, service };
 }
 

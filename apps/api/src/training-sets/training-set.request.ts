@@ -2,6 +2,7 @@ import { RUN_ID_PATTERN, isIdentifier, parseUtc, parseWith, type CreateTrainingS
 import { z } from 'zod';
 import { bodyFormat, bodyToFile } from '../common/body.parser';
 import { documentAs } from '../openapi/zod-json-schema';
+import { bodyName } from '../common/params';
 
 const identifier = z.string().refine(isIdentifier, 'must be a name of letters, digits and _ (not starting with a digit, at most 63)');
 
@@ -71,7 +72,7 @@ function selection(features: readonly string[] | undefined, featureService: stri
 export const trainingSetBody = z
   .object({
     features: featureRefs.optional(),
-    featureService: z.string({ invalid_type_error: 'must be a name' }).optional(),
+    featureService: bodyName('must be a name').optional(),
     entities,
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
@@ -94,7 +95,7 @@ export const trainingSetQuery = z
       .string()
       .optional()
       .transform((v) => v?.split(',').map((f) => f.trim()).filter(Boolean)),
-    featureService: z.string().optional(),
+    featureService: bodyName('must be a name').optional(),
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
     runId,

@@ -11,6 +11,8 @@ import { assertIdentifier, quoteIdent } from '../sql/identifier';
 import { ident, joinSql, sql } from '../sql/sql';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
+import { rowsToNdjson } from './ndjson-rows';
+import { assertTableWidth } from './table-width';
 import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
 
 export interface DatasetInfo {
@@ -139,15 +141,16 @@ export class DatasetService {
     return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   }
 
-  /** Ingests row objects (pushed JSON); creates the dataset from them if unknown. */
+  /** Ingests row objects (a Feast push's `df`, which errors name); creates the dataset from them if unknown. */
   ingestRows(name: string, rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<RowsResult> {
-    return this.ingestFile(name, { bytes: Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')), format: 'ndjson' });
+    return this.ingestFile(name, { bytes: Buffer.from(rowsToNdjson(rows, 'df')), format: 'ndjson' });
   }
 
   /** Ingests a file of rows (a pushed CSV, NDJSON or Parquet body); creates the dataset from it if unknown. */
   async ingestFile(name: string, file: RowsFile): Promise<RowsResult> {
     assertIdentifier(name, 'name');
     const { bytes, format } = file;
+    assertTableWidth(bytes, format, 'body');
     await mkdir(this.tmpDir, { recursive: true });
     const path = join(this.tmpDir, `rows-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(path, bytes);

@@ -2,6 +2,7 @@ import type { FeatureType } from '../definitions/feature-definition';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import type { DefinitionRepository } from '../registry/definition.repository';
 import type { Clock } from '../util/clock';
+import { describeValue } from '../util/describe-value';
 import { isOlderThan, type OnlineRow, type OnlineStoreDriver } from './online-store.driver';
 
 /** Columns of feature values, Feast's `df` shape: `{"symbol": [...], "event_timestamp": [...], "<feature>": [...]}`. */
@@ -51,7 +52,7 @@ export class OnlineWriterService {
     const keys = entity.joinKeys.map((k) => {
       const values = column(k);
       values.forEach((v, j) => {
-        if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`${field}.${k}[${j}]: a key must be a non-empty string, got ${JSON.stringify(v)}`, { field: `${field}.${k}[${j}]` });
+        if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`${field}.${k}[${j}]: a key must be a non-empty string, got ${describeValue(v)}`, { field: `${field}.${k}[${j}]` });
       });
       return values as readonly string[];
     });
@@ -114,7 +115,7 @@ function parseInstant(value: unknown, field: string): string {
     const ms = Date.parse(text.replace(/(\.\d{3})\d+/, '$1'));
     if (!Number.isNaN(ms)) return canonicalIso(ms);
   }
-  throw new InvalidArgumentError(`${field}: ${JSON.stringify(value)} is not an ISO-8601 timestamp (UTC when it has no zone)`, { field });
+  throw new InvalidArgumentError(`${field}: ${describeValue(value)} is not an ISO-8601 timestamp (UTC when it has no zone)`, { field });
 }
 
 /** ISO-8601 as DuckDB prints it (and materialisation stores it): no fraction when whole seconds. */
@@ -132,7 +133,7 @@ function checkValue(value: unknown, type: FeatureType, field: string): void {
         : type === 'BOOLEAN'
           ? typeof value === 'boolean'
           : typeof value === 'string';
-  if (!ok) throw new InvalidArgumentError(`${field}: ${JSON.stringify(value)} is not a ${type}`, { field });
+  if (!ok) throw new InvalidArgumentError(`${field}: ${describeValue(value)} is not a ${type}`, { field });
 }
 
 function normalise(value: unknown): number | boolean | string | null {

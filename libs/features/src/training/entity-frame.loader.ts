@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetService } from '../datasets/dataset.service';
+import { rowsToNdjson } from '../datasets/ndjson-rows';
+import { assertTableWidth } from '../datasets/table-width';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import { parseTimestamp } from '../ingest/staging.sql';
@@ -59,7 +61,7 @@ export class EntityFrameLoader {
     assertEntitiesGiven(source);
     if (source.kind === 'dataset') await this.loadDatasetBars(s, source, tsColumn, keys);
     else {
-      const bytes = source.kind === 'rows' ? source.rows.map((r) => JSON.stringify(r)).join('\n') : source.bytes;
+      const bytes = source.kind === 'rows' ? rowsToNdjson(source.rows, 'entities') : source.bytes;
       await this.loadFile(s, bytes, source.kind === 'rows' ? 'ndjson' : source.format, tsColumn, keys, source.kind === 'rows');
     }
     const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM ${ident(ENTITY_TABLE)}`);
@@ -68,6 +70,7 @@ export class EntityFrameLoader {
 
   // Reads the frame from a spooled file (DuckDB reads files, not buffers), then removes it.
   private async loadFile(s: DuckDbSession, bytes: string | Buffer, format: EntityFrameFormat, tsColumn: string, keys: readonly string[], fromRows: boolean): Promise<void> {
+    if (!fromRows) assertTableWidth(bytes, format, 'body');
     await mkdir(this.tmpDir, { recursive: true });
     const file = join(this.tmpDir, `entities-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(file, bytes);
