@@ -1,4 +1,4 @@
-import { tableFromIPC, DataType, type Table } from 'apache-arrow';
+import { tableFromIPC, DataType, Precision, type Table } from 'apache-arrow';
 import { InvalidArgumentError, type RowsFile } from '@app/features';
 import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
@@ -32,16 +32,24 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
   return format;
 }
 
+/** Rows as file bytes, with the DuckDB type of each column when the body declared them (Arrow). */
+export interface TableFile extends RowsFile {
+  readonly columnTypes?: Readonly<Record<string, string>>;
+}
+
 /**
  * Turns a request body into bytes DuckDB can read and the format to read them as. JSON must be
- * an array of row objects; Arrow IPC is converted to NDJSON (DuckDB here has no Arrow reader).
+ * an array of row objects; Arrow IPC is converted to NDJSON (DuckDB here has no Arrow reader),
+ * with its schema's types alongside so that a reader need not guess them from JSON.
  */
-export function bodyToFile(format: BodyFormat, body: unknown): RowsFile {
+export function bodyToFile(format: BodyFormat, body: unknown): TableFile {
   switch (format) {
     case 'json':
       return { bytes: Buffer.from(rowsToNdjson(jsonRows(body))), format: 'ndjson' };
-    case 'arrow':
-      return { bytes: Buffer.from(rowsToNdjson(arrowRows(asBuffer(body)))), format: 'ndjson' };
+    case 'arrow': {
+      const table = arrowTable(asBuffer(body));
+      return { bytes: Buffer.from(rowsToNdjson(arrowRows(table))), format: 'ndjson', columnTypes: duckDbTypes(table) };
+    }
     case 'ndjson':
     case 'csv':
     case 'parquet':
@@ -66,13 +74,15 @@ function jsonRows(body: unknown): Record<string, unknown>[] {
   return body as Record<string, unknown>[];
 }
 
-function arrowRows(bytes: Buffer): Record<string, unknown>[] {
-  let table: Table;
+function arrowTable(bytes: Buffer): Table {
   try {
-    table = tableFromIPC(bytes);
+    return tableFromIPC(bytes);
   } catch (error) {
     throw new InvalidArgumentError(`body: not an Arrow IPC stream (${(error as Error).message})`, { field: 'body' });
   }
+}
+
+function arrowRows(table: Table): Record<string, unknown>[] {
   const fields = table.schema.fields;
   const columns = fields.map((f) => table.getChild(f.name)!);
   const rows: Record<string, unknown>[] = [];
@@ -96,6 +106,32 @@ function arrowValue(value: unknown, type: DataType): unknown {
   if (typeof value === 'bigint') return Number(value);
   return value;
 }
+
+/**
+ * The DuckDB type of each column of an Arrow table, or undefined when a column has a type JSON
+ * cannot carry faithfully (lists, structs, …): the reader then infers every type, as before.
+ */
+export function duckDbTypes(table: Table): Record<string, string> | undefined {
+  const types: Record<string, string> = {};
+  for (const field of table.schema.fields) {
+    const type = duckDbType(DataType.isDictionary(field.type) ? field.type.dictionary : field.type);
+    if (!type) return undefined;
+    types[field.name] = type;
+  }
+  return types;
+}
+
+function duckDbType(type: DataType): string | undefined {
+  if (DataType.isFloat(type)) return type.precision === Precision.DOUBLE ? 'DOUBLE' : 'FLOAT';
+  if (DataType.isInt(type)) return `${type.isSigned ? '' : 'U'}${INT_TYPES[type.bitWidth]}`;
+  if (DataType.isBool(type)) return 'BOOLEAN';
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'VARCHAR';
+  if (DataType.isTimestamp(type)) return 'TIMESTAMPTZ'; // written as ISO text in UTC (arrowValue)
+  if (DataType.isDate(type)) return 'DATE';
+  return undefined;
+}
+
+const INT_TYPES: Record<number, string> = { 8: 'TINYINT', 16: 'SMALLINT', 32: 'INTEGER', 64: 'BIGINT' };
 
 function rowsToNdjson(rows: readonly Record<string, unknown>[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n');
