@@ -93,11 +93,10 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 def _plain_pandas(table: pa.Table) -> pd.DataFrame:
-    options: dict = {"split_blocks": True}
     try:
-        return table.to_pandas(coerce_temporal_nanoseconds=True, **options)
+        return table.to_pandas(coerce_temporal_nanoseconds=True)
     except TypeError:  # pyarrow < 13 has no such option and gives nanoseconds anyway
-        return table.to_pandas(**options)
+        return table.to_pandas()
 
 
 def _needs_extension(t: pa.DataType) -> bool:
