@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import pyarrow as pa
 
 from . import lineage
-from .errors import InvalidArgumentError
+from .errors import FeatureStoreError, InvalidArgumentError
 from .frames import ARROW_STREAM, TableLike, as_table, from_ipc, is_table, time_column, to_ipc, utc_times
 from .jobs import OnlineResponse, RetrievalJob
 from .materialize import MaterializeWaiter, Progress, iso_time
@@ -131,7 +131,11 @@ class FeatureStore:
         versions: Dict[str, int] = answer.get("versions") or {}
         types: Dict[str, pa.DataType] = {}
         for view, version in versions.items():
-            definition = self._definition(view, int(version))
+            try:
+                definition = self._definition(view, int(version))
+            except FeatureStoreError:
+                continue  # e.g. a key that may not read definitions: the values as JSON typed them
+
             for feature in definition.get("definition", {}).get("features", []):
                 arrow = _ARROW_OF_SQL.get(str(feature.get("type", "")).upper())
                 if arrow is None:
