@@ -1,5 +1,5 @@
-import { tableFromIPC, DataType, Precision, type Table } from 'apache-arrow';
 import { InvalidArgumentError, type RowsFile } from '@app/features';
+import { arrowToNdjson } from './arrow-body';
 import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
 /** Body formats of a pushed table (dataset rows, a training set's entity frame), by Content-Type. */
@@ -46,10 +46,8 @@ export function bodyToFile(format: BodyFormat, body: unknown): TableFile {
   switch (format) {
     case 'json':
       return { bytes: Buffer.from(rowsToNdjson(jsonRows(body))), format: 'ndjson' };
-    case 'arrow': {
-      const table = arrowTable(asBuffer(body));
-      return { bytes: Buffer.from(rowsToNdjson(arrowRows(table))), format: 'ndjson', columnTypes: duckDbTypes(table) };
-    }
+    case 'arrow':
+      return { ...arrowToNdjson(asBuffer(body)), format: 'ndjson' };
     case 'ndjson':
     case 'csv':
     case 'parquet':
@@ -73,65 +71,6 @@ function jsonRows(body: unknown): Record<string, unknown>[] {
   });
   return body as Record<string, unknown>[];
 }
-
-function arrowTable(bytes: Buffer): Table {
-  try {
-    return tableFromIPC(bytes);
-  } catch (error) {
-    throw new InvalidArgumentError(`body: not an Arrow IPC stream (${(error as Error).message})`, { field: 'body' });
-  }
-}
-
-function arrowRows(table: Table): Record<string, unknown>[] {
-  const fields = table.schema.fields;
-  const columns = fields.map((f) => table.getChild(f.name)!);
-  const rows: Record<string, unknown>[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    const row: Record<string, unknown> = {};
-    fields.forEach((field, j) => {
-      const value: unknown = columns[j].get(i);
-      row[field.name] = arrowValue(value, field.type);
-    });
-    rows.push(row);
-  }
-  return rows;
-}
-
-function arrowValue(value: unknown, type: DataType): unknown {
-  if (value === null || value === undefined) return null;
-  if ((DataType.isTimestamp(type) || DataType.isDate(type)) && (typeof value === 'number' || typeof value === 'bigint')) {
-    return new Date(Number(value)).toISOString();
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number(value);
-  return value;
-}
-
-/**
- * The DuckDB type of each column of an Arrow table, or undefined when a column has a type JSON
- * cannot carry faithfully (lists, structs, …): the reader then infers every type, as before.
- */
-export function duckDbTypes(table: Table): Record<string, string> | undefined {
-  const types: Record<string, string> = {};
-  for (const field of table.schema.fields) {
-    const type = duckDbType(DataType.isDictionary(field.type) ? field.type.dictionary : field.type);
-    if (!type) return undefined;
-    types[field.name] = type;
-  }
-  return types;
-}
-
-function duckDbType(type: DataType): string | undefined {
-  if (DataType.isFloat(type)) return type.precision === Precision.DOUBLE ? 'DOUBLE' : 'FLOAT';
-  if (DataType.isInt(type)) return `${type.isSigned ? '' : 'U'}${INT_TYPES[type.bitWidth]}`;
-  if (DataType.isBool(type)) return 'BOOLEAN';
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'VARCHAR';
-  if (DataType.isTimestamp(type)) return 'TIMESTAMPTZ'; // written as ISO text in UTC (arrowValue)
-  if (DataType.isDate(type)) return 'DATE';
-  return undefined;
-}
-
-const INT_TYPES: Record<number, string> = { 8: 'TINYINT', 16: 'SMALLINT', 32: 'INTEGER', 64: 'BIGINT' };
 
 function rowsToNdjson(rows: readonly Record<string, unknown>[]): string {
   return rows.map((r) => JSON.stringify(r)).join('\n');
