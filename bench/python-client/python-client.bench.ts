@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, marketCatalog } from '@app/features';
@@ -55,6 +55,8 @@ export async function runPythonClientBench(args: string[]): Promise<void> {
     result = await runPython(['bench/python-client/client_vs_plain.py', '--url', await app.getUrl(), '--rows', String(rows), '--repeat', String(repeat), '--symbols', String(symbols), '--start', start, '--end', END.toISOString(), '--features', FEATURES.join(',')]);
   } finally {
     await app.close();
+    // Every run stores its sets (about 90 MB each at 1M rows); none is read again.
+    rmSync(join(dataDir, 'training-sets'), { recursive: true, force: true });
   }
   const json = { command: commandLine('python-client', args), machine: machine(), symbols, days, goal: GOAL, loadAverage1mBefore: Number(loadBefore.toFixed(2)), loadAverage1mAfter: Number(loadavg()[0].toFixed(2)), ...result };
   writeResults('python-client', json, markdown(json));
