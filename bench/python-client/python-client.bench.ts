@@ -20,6 +20,8 @@ interface PythonResult {
   clientMedianMs: number;
   plainMedianMs: number;
   ratioOfMedians: number;
+  medianPairRatio: number;
+  ratioOfBest: number;
   sameValues: boolean;
   clientDtypes: Record<string, string>;
   plainDtypes: Record<string, string>;
@@ -97,7 +99,7 @@ A training set of ${r.rows} entity rows x ${r.features} features (3 views over $
 | \`store.get_historical_features(entity_df, features).to_df()\` | ${r.clientMedianMs} | ${r.clientRunsMs.join(', ')} |
 | plain: \`pa.Table.from_pandas\` → Arrow IPC POST → \`pa.ipc.open_stream(...).read_all().to_pandas()\` | ${r.plainMedianMs} | ${r.plainRunsMs.join(', ')} |
 
-Ratio of medians client / plain: **${r.ratioOfMedians}** (goal <= ${GOAL}: ${verdict}). Same feature values on both sides: ${r.sameValues}.
+Ratio of medians client / plain: **${r.ratioOfMedians}** (goal <= ${GOAL}: ${verdict}); median of the ratios of adjacent runs ${r.medianPairRatio}; ratio of the best runs ${r.ratioOfBest}. Same feature values on both sides: ${r.sameValues}.
 Load average (1 min) ${r.loadAverage1mBefore} before, ${r.loadAverage1mAfter} after.
 
 Both times include the server's work (the same request). What the client adds: the UTC time column, the nullable dtypes (Int64, boolean) and nanosecond timestamps; the plain call keeps pyarrow's defaults (${r.plainDtypes.ts ?? '?'} for ts where the client gives ${r.clientDtypes.ts ?? '?'}).`;
