@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Dict, List
 
 import numpy as np
@@ -71,6 +72,8 @@ def test_materialize_waits_for_the_job_and_reports_progress(store: FeatureStore,
     assert seen and seen[-1] == job
     state = plain.get(f"/v1/feature-views/pyclient_types_{RUN}/versions/1")["materialized"]
     assert state is not None and state["rows"] > 0
+    ranged = store.materialize(f"pyclient_types_{RUN}", start=datetime(2021, 4, 1), end=pd.Timestamp("2021-05-01 02:00", tz="Europe/Berlin"))
+    assert ranged["status"] == "succeeded" and plain.get(f"/v1/jobs/{ranged['jobId']}") == ranged
     again = store.materialize(f"pyclient_types_{RUN}", version=1, wait=False)
     assert again["status"] in ("queued", "running", "succeeded")
     with pytest.raises(NotFoundError):

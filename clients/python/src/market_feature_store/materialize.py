@@ -26,6 +26,8 @@ class MaterializeWaiter:
         self._report = _reporter(progress)
 
     def wait(self, job: Dict[str, Any]) -> Dict[str, Any]:
+        """Waits for the job the materialise request answered; returns its full record (``GET /v1/jobs/{id}``)."""
+        job = self._get_job(str(job["jobId"]))  # the request's answer is short; the record has range, times, error
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
         interval = self._interval
         last: Optional[tuple] = None
