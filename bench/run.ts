@@ -1,6 +1,7 @@
 import { runIngestBench } from './ingest.bench';
 import { runMaterializeBench } from './materialize.bench';
 import { runOnlineBench } from './online/online.bench';
+import { runPythonClientBench } from './python-client/python-client.bench';
 import { runStreamBench } from './stream/stream.bench';
 import { runTrainingSetBench } from './training-set/training-set.bench';
 
@@ -11,6 +12,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   'training-set': runTrainingSetBench,
   online: runOnlineBench,
   stream: runStreamBench,
+  'python-client': runPythonClientBench,
 };
 
 async function main(): Promise<void> {

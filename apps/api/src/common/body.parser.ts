@@ -1,5 +1,5 @@
-import { tableFromIPC, DataType, type Table } from 'apache-arrow';
 import { InvalidArgumentError, rowsToNdjson, type RowsFile } from '@app/features';
+import { arrowToNdjson } from './arrow-body';
 import { UnsupportedMediaTypeError, mediaType } from './media-type';
 
 /** Body formats of a pushed table (dataset rows, a training set's entity frame), by Content-Type. */
@@ -32,16 +32,22 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
   return format;
 }
 
+/** Rows as file bytes, with the DuckDB type of each column when the body declared them (Arrow). */
+export interface TableFile extends RowsFile {
+  readonly columnTypes?: Readonly<Record<string, string>>;
+}
+
 /**
  * Turns a request body into bytes DuckDB can read and the format to read them as. JSON must be
- * an array of row objects; Arrow IPC is converted to NDJSON (DuckDB here has no Arrow reader).
+ * an array of row objects; Arrow IPC is converted to NDJSON (DuckDB here has no Arrow reader),
+ * with its schema's types alongside so that a reader need not guess them from JSON.
  */
-export function bodyToFile(format: BodyFormat, body: unknown): RowsFile {
+export function bodyToFile(format: BodyFormat, body: unknown): TableFile {
   switch (format) {
     case 'json':
       return { bytes: Buffer.from(rowsToNdjson(jsonRows(body), 'body')), format: 'ndjson' };
     case 'arrow':
-      return { bytes: Buffer.from(rowsToNdjson(arrowRows(asBuffer(body)), 'body')), format: 'ndjson' };
+      return { ...arrowToNdjson(asBuffer(body)), format: 'ndjson' };
     case 'ndjson':
     case 'csv':
     case 'parquet':
@@ -64,35 +70,4 @@ function jsonRows(body: unknown): Record<string, unknown>[] {
     }
   });
   return body as Record<string, unknown>[];
-}
-
-function arrowRows(bytes: Buffer): Record<string, unknown>[] {
-  let table: Table;
-  try {
-    table = tableFromIPC(bytes);
-  } catch (error) {
-    throw new InvalidArgumentError(`body: not an Arrow IPC stream (${(error as Error).message})`, { field: 'body' });
-  }
-  const fields = table.schema.fields;
-  const columns = fields.map((f) => table.getChild(f.name)!);
-  const rows: Record<string, unknown>[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    const row: Record<string, unknown> = {};
-    fields.forEach((field, j) => {
-      const value: unknown = columns[j].get(i);
-      row[field.name] = arrowValue(value, field.type);
-    });
-    rows.push(row);
-  }
-  return rows;
-}
-
-function arrowValue(value: unknown, type: DataType): unknown {
-  if (value === null || value === undefined) return null;
-  if ((DataType.isTimestamp(type) || DataType.isDate(type)) && (typeof value === 'number' || typeof value === 'bigint')) {
-    return new Date(Number(value)).toISOString();
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number(value);
-  return value;
 }

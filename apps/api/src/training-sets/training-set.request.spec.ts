@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@app/features';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Bool, Float64, Int32, Table, TimestampMillisecond, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { trainingSetCommand } from './training-set.request';
 import { linkRunBody } from './run.request';
 
@@ -49,6 +49,20 @@ describe('POST /v1/training-sets request → command', () => {
     expect(csv).toMatchObject({ features: { features: ['a:x', 'b@2:y'] }, entities: { kind: 'frame', format: 'csv' }, pointInTime: 'knowledge', timestampColumn: 'ts', runId: null });
     const arrow = trainingSetCommand('application/vnd.apache.arrow.stream', Buffer.from(tableToIPC(tableFromArrays({ symbol: ['A'], ts: ['2021-01-01'] }), 'stream')), { featureService: 'model_a' });
     expect(arrow).toMatchObject({ features: { featureService: 'model_a' }, entities: { kind: 'frame', format: 'ndjson' } });
+  });
+
+  it("keeps an Arrow frame's column types, so that a double 1.0 is not read back from JSON as an integer", () => {
+    const table = new Table({
+      symbol: vectorFromArray(['A', 'B']), // a dictionary of Utf8, as tableFromArrays makes strings
+      ts: vectorFromArray([new Date('2021-01-01T00:00:00Z'), new Date('2021-01-02T00:00:00Z')], new TimestampMillisecond()),
+      label: vectorFromArray([1, 0], new Float64()),
+      n: vectorFromArray([1, 2], new Int32()),
+      up: vectorFromArray([true, false], new Bool()),
+    });
+    const command = trainingSetCommand('application/vnd.apache.arrow.stream', Buffer.from(tableToIPC(table, 'stream')), { features: 'a:x' });
+    expect(command.entities).toMatchObject({ kind: 'frame', format: 'ndjson', columnTypes: { symbol: 'VARCHAR', ts: 'TIMESTAMPTZ', label: 'DOUBLE', n: 'INTEGER', up: 'BOOLEAN' } });
+    const nested = new Table({ symbol: vectorFromArray(['A']), ts: vectorFromArray(['2021-01-01']), tags: vectorFromArray([[1, 2]]) });
+    expect(trainingSetCommand('application/vnd.apache.arrow.stream', Buffer.from(tableToIPC(nested, 'stream')), { features: 'a:x' }).entities).not.toHaveProperty('columnTypes');
   });
 
   it.each([

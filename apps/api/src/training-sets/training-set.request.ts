@@ -111,7 +111,7 @@ export function trainingSetCommand(contentType: string | undefined, body: unknow
   if (format === 'json') return parseWith(trainingSetBody, body, 'body');
   const options = parseWith(trainingSetQuery, query, 'query');
   const frame = bodyToFile(format, body);
-  return { ...options, entities: { kind: 'frame', bytes: frame.bytes, format: frameFormat(frame.format) } };
+  return { ...options, entities: { kind: 'frame', bytes: frame.bytes, format: frameFormat(frame.format), ...(frame.columnTypes ? { columnTypes: frame.columnTypes } : {}) } };
 }
 
 // bodyToFile turns Arrow into NDJSON and never answers plain JSON for a raw body.

@@ -62,21 +62,37 @@ export class EntityFrameLoader {
     if (source.kind === 'dataset') await this.loadDatasetBars(s, source, tsColumn, keys);
     else {
       const bytes = source.kind === 'rows' ? rowsToNdjson(source.rows, 'entities') : source.bytes;
-      await this.loadFile(s, bytes, source.kind === 'rows' ? 'ndjson' : source.format, tsColumn, keys, source.kind === 'rows');
+      const columnTypes = source.kind === 'frame' ? source.columnTypes : undefined;
+      await this.loadFile(s, bytes, source.kind === 'rows' ? 'ndjson' : source.format, tsColumn, keys, source.kind === 'rows', columnTypes);
     }
     const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM ${ident(ENTITY_TABLE)}`);
     return { digest: await contentDigest(s, ident(ENTITY_TABLE), '_row', ['_row']), rows: Number(count?.n ?? 0) };
   }
 
   // Reads the frame from a spooled file (DuckDB reads files, not buffers), then removes it.
-  private async loadFile(s: DuckDbSession, bytes: string | Buffer, format: EntityFrameFormat, tsColumn: string, keys: readonly string[], fromRows: boolean): Promise<void> {
+  private async loadFile(
+    s: DuckDbSession,
+    bytes: string | Buffer,
+    format: EntityFrameFormat,
+    tsColumn: string,
+    keys: readonly string[],
+    fromRows: boolean,
+    columnTypes?: Readonly<Record<string, string>>,
+  ): Promise<void> {
     if (!fromRows) assertTableWidth(bytes, format, 'body');
     await mkdir(this.tmpDir, { recursive: true });
     const file = join(this.tmpDir, `entities-${randomBytes(8).toString('hex')}.${format}`);
     await writeFile(file, bytes);
     try {
       const path = fileLiteral(file);
-      const reader = format === 'csv' ? sql`read_csv(${path}, header = true)` : format === 'parquet' ? sql`read_parquet(${path})` : sql`read_json(${path}, ${JSON_AS_WRITTEN})`;
+      const reader =
+        format === 'csv'
+          ? sql`read_csv(${path}, header = true)`
+          : format === 'parquet'
+            ? sql`read_parquet(${path})`
+            : columnTypes
+              ? sql`read_json(${path}, format = 'newline_delimited', columns = ${{ ...columnTypes }})`
+              : sql`read_json(${path}, ${JSON_AS_WRITTEN})`;
       try {
         // A table keeps the file's row order (insertion order is preserved), so rowid is the request order.
         await s.run(sql`CREATE OR REPLACE TEMP TABLE entities_raw AS SELECT * FROM ${reader}`);

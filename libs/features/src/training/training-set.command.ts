@@ -14,8 +14,12 @@ export type EntityFrameFormat = 'csv' | 'parquet' | 'ndjson';
 export type EntitySource =
   /** Rows given one by one (a JSON body). */
   | { readonly kind: 'rows'; readonly rows: readonly EntityRow[] }
-  /** A whole frame as file bytes (a CSV, Parquet or Arrow body), read by DuckDB. */
-  | { readonly kind: 'frame'; readonly bytes: Buffer; readonly format: EntityFrameFormat }
+  /**
+   * A whole frame as file bytes (a CSV, Parquet or Arrow body), read by DuckDB. `columnTypes`
+   * (DuckDB types by column) is given when the body declared its types (Arrow converted to
+   * NDJSON): JSON alone would turn a double 1.0 into an integer and guess dates from text.
+   */
+  | { readonly kind: 'frame'; readonly bytes: Buffer; readonly format: EntityFrameFormat; readonly columnTypes?: Readonly<Record<string, string>> }
   /** Every bar of the chosen symbols of a dataset in [start, end]. */
   | { readonly kind: 'dataset'; readonly dataset: string; readonly symbols: readonly string[] | 'all'; readonly start: Date | null; readonly end: Date | null };
 
