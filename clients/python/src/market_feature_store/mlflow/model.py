@@ -11,11 +11,13 @@ import os
 from typing import Any, Dict, List, Optional
 
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from market_feature_store.client import FeatureStore
+from market_feature_store.errors import InvalidArgumentError
 from market_feature_store.frames import as_table, to_pandas
 from market_feature_store.mlflow.scoring import NOT_FOUND, score, value_statuses
 from market_feature_store.mlflow.spec import FeatureSpec
@@ -57,15 +59,15 @@ class FeatureStoreModel(mlflow.pyfunc.PythonModel):
     def predict_online(self, keys: pd.DataFrame) -> pd.DataFrame:
         spec = self.spec
         keys = keys.reset_index(drop=True)
-        known = ~keys[spec.join_keys].isna().any(axis=1)
+        known = ~keys[spec.join_keys].isna().any(axis=1) & ~(keys[spec.join_keys].astype(str) == "").any(axis=1)
         features = pd.DataFrame({c: pd.Series([None] * len(keys), dtype=object) for c in spec.columns})
         statuses: List[List[str]] = [[NOT_FOUND] * len(spec.columns) for _ in range(len(keys))]
         if known.any():
             asked = keys.loc[known, spec.join_keys]
-            response = self.store().get_online_features(
-                features=spec.features,
-                entity_rows={k: _plain(asked[k]) for k in spec.join_keys},
-            )
+            try:
+                response = self.store().get_online_features(features=spec.features, entity_rows={k: _plain(asked[k]) for k in spec.join_keys})
+            except InvalidArgumentError as error:  # a malformed key: the caller's fault (400 when served), not the model's
+                raise MlflowException(f"model_input: {error.message}", error_code=INVALID_PARAMETER_VALUE) from error
             # One column per requested reference, in request order, after the join keys.
             names = response.feature_names[len(response.feature_names) - len(spec.features):]
             found = to_pandas(response.to_arrow().select(names)).set_axis(spec.columns, axis=1)
@@ -87,6 +89,9 @@ def _key_frame(model_input: Any, join_keys: List[str]) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
     else:
         frame = to_pandas(as_table(model_input, "model_input"))
+    if len(frame) == 1 and all(k in frame.columns and isinstance(frame[k].iloc[0], (list, tuple, np.ndarray)) for k in join_keys):
+        # pyfunc's schema enforcement turns {"symbol": [...]} into ONE row holding the list.
+        frame = pd.DataFrame({c: list(v) if isinstance(v, (list, tuple, np.ndarray)) else v for c, v in frame.iloc[0].items()})
     absent = [k for k in join_keys if k not in frame.columns]
     if absent:
         raise MlflowException(
