@@ -73,13 +73,17 @@ class TinyLogistic:
 
 
 def classifier():
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-    except ImportError:
-        return TinyLogistic()
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    """scikit-learn's logistic regression when installed (EXAMPLE_CLASSIFIER=numpy forces the NumPy one)."""
+    if os.environ.get("EXAMPLE_CLASSIFIER") != "numpy":
+        try:
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+        except ImportError:
+            pass
+        else:
+            return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    return TinyLogistic()
 
 
 def main() -> dict:

@@ -6,22 +6,21 @@ import json
 import subprocess
 import sys
 
+import mlflow
 import pandas as pd
 import pytest
 
 from conftest import RUN
 from mlflow_reference import REPO, batch_reference, column_of, online_reference, process_env
 
-mlflow = pytest.importorskip("mlflow")
-
 SCRIPT = REPO / "examples" / "mlflow_workflow.py"
 
 
-@pytest.fixture(scope="module")
-def summary(base_url, tmp_path_factory):
-    """The script's run: exit code 0, its last line the JSON summary."""
+@pytest.fixture(scope="module", params=["sklearn", "numpy"])
+def summary(request, base_url, tmp_path_factory):
+    """The script's run, with each of its classifiers: exit code 0, its last line the JSON summary."""
     cwd = tmp_path_factory.mktemp("example")  # a user's folder: nothing may rely on the repo being the cwd
-    env = process_env(FEATURE_STORE_URL=base_url, EXAMPLE_EXPERIMENT=f"example-{RUN}")
+    env = process_env(FEATURE_STORE_URL=base_url, EXAMPLE_EXPERIMENT=f"example-{RUN}", EXAMPLE_CLASSIFIER=request.param)
     done = subprocess.run([sys.executable, str(SCRIPT)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{SCRIPT.name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -3,18 +3,17 @@ predict (in process and through `mlflow models serve`), score_batch. The referen
 wrapped model called by hand on features read with plain `requests` (mlflow_reference.py)."""
 from __future__ import annotations
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 import requests
+from sklearn.linear_model import LogisticRegression  # requirements-test.txt
 
+import market_feature_store.mlflow as fs_mlflow
 from conftest import RUN
 from market_feature_store import FeatureStore, InvalidArgumentError
 from mlflow_reference import ModelServer, batch_reference, column_of, online_reference, process_env
-
-mlflow = pytest.importorskip("mlflow")
-sklearn_linear = pytest.importorskip("sklearn.linear_model")
-fs_mlflow = pytest.importorskip("market_feature_store.mlflow")
 
 FEATURES = ["returns@1:ret_1d", "updown:prev_1d", "volatility:vol_20d"]
 TODAY = pd.Timestamp.now(tz="UTC").floor("D")
@@ -35,7 +34,7 @@ def trained(store: FeatureStore, plain):
         job = store.get_historical_features(entity_df, features=FEATURES)
         df = job.to_df().dropna()
         columns = ["volatility__vol_20d", "updown__prev_1d", "returns__ret_1d"]
-        model = sklearn_linear.LogisticRegression().fit(df[columns].astype(float), df["label"])
+        model = LogisticRegression().fit(df[columns].astype(float), df["label"])
         info = fs_mlflow.log_model(model, "model", training_set=job)
     manifest = plain.get(f"/v1/training-sets/{job.id}")
     refs = {column_of(f"{f['view']}@{f['version']}:{f['feature']}"): f"{f['view']}@{f['version']}:{f['feature']}" for f in manifest["features"]}
@@ -146,6 +145,6 @@ def test_mlflow_models_serve_answers_invocations(trained, base_url, tmp_path):
 
 def test_a_model_fit_on_other_columns_is_refused(trained, store: FeatureStore):
     df = trained["job"].to_df().dropna()
-    model = sklearn_linear.LogisticRegression().fit(df[["returns__ret_1d", "label"]].astype(float), df["label"])
+    model = LogisticRegression().fit(df[["returns__ret_1d", "label"]].astype(float), df["label"])
     with pytest.raises(InvalidArgumentError, match="label"):
         fs_mlflow.log_model(model, "bad", training_set=trained["job"], store=store)
