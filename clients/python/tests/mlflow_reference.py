@@ -38,10 +38,11 @@ def row_status(statuses: Sequence[str], values: Sequence[Any]) -> str:
     return "OK"
 
 
-def online_reference(base: str, model: Any, references: List[str], keys: List[Optional[str]]) -> List[Dict[str, Any]]:
+def online_reference(base: str, model: Any, references: List[str], keys: List[Optional[str]], api_key: Optional[str] = None) -> List[Dict[str, Any]]:
     """Per key: the row status and, for complete rows, the wrapped model's prediction and
     probability on the features of a plain POST /v1/online-features, in the model's column order."""
-    answer = requests.post(f"{base}/v1/online-features", json={"features": references, "entities": {"symbol": keys}}, timeout=60)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    answer = requests.post(f"{base}/v1/online-features", json={"features": references, "entities": {"symbol": keys}}, headers=headers, timeout=60)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     columns = [column_of(r) for r in references]

@@ -3,6 +3,8 @@ predict (in process and through `mlflow models serve`), score_batch. The referen
 wrapped model called by hand on features read with plain `requests` (mlflow_reference.py)."""
 from __future__ import annotations
 
+import os
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -12,7 +14,7 @@ from sklearn.linear_model import LogisticRegression  # requirements-test.txt
 
 import market_feature_store.mlflow as fs_mlflow
 from conftest import RUN
-from market_feature_store import FeatureStore, InvalidArgumentError
+from market_feature_store import AuthError, FeatureStore, InvalidArgumentError
 from mlflow_reference import ModelServer, batch_reference, column_of, online_reference, process_env
 
 FEATURES = ["returns@1:ret_1d", "updown:prev_1d", "volatility:vol_20d"]
@@ -84,6 +86,23 @@ def test_the_store_of_the_serving_environment_wins(trained, base_url, monkeypatc
     # Without it, the URL the model was logged against; a store that does not answer is an error, not a status.
     monkeypatch.delenv("FEATURE_STORE_URL")
     with pytest.raises(Exception, match="127.0.0.1:9"):
+        fs_mlflow.FeatureStoreModel(trained["model"], spec).predict(None, pd.DataFrame({"symbol": ["SYN0001"]}))
+
+
+def test_the_key_of_the_serving_environment_is_sent(trained, monkeypatch):
+    url, key = os.environ.get("FEATURE_STORE_AUTH_URL"), os.environ.get("FEATURE_STORE_READ_KEY")
+    if not url or not key:
+        pytest.fail("FEATURE_STORE_AUTH_URL / FEATURE_STORE_READ_KEY are not set: run through `npx jest test/python-client.e2e-spec.ts`", pytrace=False)
+    spec = fs_mlflow.feature_spec(trained["uri"]).to_dict()
+    monkeypatch.setenv("FEATURE_STORE_URL", url)
+    monkeypatch.setenv("FEATURE_STORE_API_KEY", key)
+    out = fs_mlflow.FeatureStoreModel(trained["model"], spec).predict(None, pd.DataFrame({"symbol": ["SYN0001", "NO-SUCH"]}))
+    ref = online_reference(url, trained["model"], trained["references"], ["SYN0001", "NO-SUCH"], api_key=key)
+    assert out["status"].tolist() == [r["status"] for r in ref] == ["OK", "NOT_FOUND"]
+    assert out["prediction"].tolist() == [r["prediction"] for r in ref]
+    # No key: the store refuses the whole request, which is an error of the deployment, not a row status.
+    monkeypatch.delenv("FEATURE_STORE_API_KEY")
+    with pytest.raises(AuthError):
         fs_mlflow.FeatureStoreModel(trained["model"], spec).predict(None, pd.DataFrame({"symbol": ["SYN0001"]}))
 
 
