@@ -37,7 +37,7 @@ def trained(store: FeatureStore, plain):
         df = job.to_df().dropna()
         columns = ["volatility__vol_20d", "updown__prev_1d", "returns__ret_1d"]
         model = LogisticRegression().fit(df[columns].astype(float), df["label"])
-        info = fs_mlflow.log_model(model, "model", training_set=job)
+        info = fs_mlflow.log_model(model, "model", training_set=job, input_example=pd.DataFrame({"symbol": ["SYN0001"]}))
     manifest = plain.get(f"/v1/training-sets/{job.id}")
     refs = {column_of(f"{f['view']}@{f['version']}:{f['feature']}"): f"{f['view']}@{f['version']}:{f['feature']}" for f in manifest["features"]}
     return {"model": model, "uri": info.model_uri, "job": job, "run_id": run.info.run_id, "manifest": manifest, "references": [refs[c] for c in columns]}
@@ -75,6 +75,16 @@ def test_online_predict_equals_the_model_on_plain_online_features(trained, base_
     # Keys as a dict of columns or a list of rows give the same answer.
     assert loaded.predict({"symbol": KEYS}).equals(out)
     assert loaded.predict([{"symbol": k} for k in KEYS]).equals(out)
+
+
+def test_null_and_empty_keys_are_not_found_rows_and_no_keys_no_rows(trained, base_url):
+    model = fs_mlflow.FeatureStoreModel(trained["model"], fs_mlflow.feature_spec(trained["uri"]).to_dict())
+    out = model.predict(None, pd.DataFrame({"symbol": ["SYN0002", None, "", "BTC-USD"]}))
+    ref = online_reference(base_url, trained["model"], trained["references"], ["SYN0002", "BTC-USD"])
+    assert out["status"].tolist() == [ref[0]["status"], "NOT_FOUND", "NOT_FOUND", ref[1]["status"]]
+    assert out["prediction"].tolist() == [ref[0]["prediction"], None, None, None]
+    empty = model.predict(None, pd.DataFrame({"symbol": pd.Series([], dtype=object)}))
+    assert len(empty) == 0 and list(empty.columns) == ["symbol", "prediction", "probability", "status", "missing"]
 
 
 def test_the_store_of_the_serving_environment_wins(trained, base_url, monkeypatch):
