@@ -9,7 +9,7 @@ from market_feature_store.client import FeatureStore, RunId
 from market_feature_store.errors import InvalidArgumentError
 from market_feature_store.frames import TableLike
 from market_feature_store.mlflow.model import FeatureStoreModel
-from market_feature_store.mlflow.scoring import score, value_statuses
+from market_feature_store.mlflow.scoring import score, value_codes
 
 
 def score_batch(
@@ -42,12 +42,12 @@ def score_batch(
         timestamp_column=timestamp_column,
         run_id=run_id,
     )
-    df = job.to_df()
+    df = job.to_df().reset_index(drop=True)
     # The server appends one column per requested feature, in order, after the entity columns.
     n = len(spec.features)
     entity_columns = list(df.columns[: len(df.columns) - n])
     features = df.iloc[:, len(df.columns) - n :].set_axis(spec.columns, axis=1)
-    scored = score(python_model.model, features, value_statuses(features), spec.features, nullable_dtypes=True)
+    scored = score(python_model.model, features, value_codes(features), spec.features, nullable_dtypes=True)
     parts = [df[entity_columns]] + ([features] if include_features else []) + [scored]
     out = pd.concat(parts, axis=1)
     out.attrs["training_set_id"] = job.id

@@ -19,7 +19,7 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from market_feature_store.client import FeatureStore
 from market_feature_store.errors import InvalidArgumentError
 from market_feature_store.frames import as_table, to_pandas
-from market_feature_store.mlflow.scoring import NOT_FOUND, score, value_statuses
+from market_feature_store.mlflow.scoring import CODES, NOT_FOUND, score, value_codes
 from market_feature_store.mlflow.spec import FeatureSpec
 
 
@@ -57,13 +57,17 @@ class FeatureStoreModel(mlflow.pyfunc.PythonModel):
         return self.predict_online(keys)
 
     def predict_online(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """`keys` (a DataFrame with the join key columns) scored on the features read online now."""
         spec = self.spec
         keys = keys.reset_index(drop=True)
-        known = ~keys[spec.join_keys].isna().any(axis=1) & ~(keys[spec.join_keys].astype(str) == "").any(axis=1)
-        features = pd.DataFrame({c: pd.Series([None] * len(keys), dtype=object) for c in spec.columns})
-        statuses: List[List[str]] = [[NOT_FOUND] * len(spec.columns) for _ in range(len(keys))]
-        if known.any():
-            asked = keys.loc[known, spec.join_keys]
+        n = len(keys)
+        # A null or empty key has no value by definition; sent, it would fail the whole request.
+        known = (~keys[spec.join_keys].isna().any(axis=1) & ~(keys[spec.join_keys].astype(str) == "").any(axis=1)).to_numpy()
+        positions = np.flatnonzero(known)
+        codes = np.full((n, len(spec.columns)), CODES.index(NOT_FOUND), dtype=np.int8)
+        features = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in spec.columns})
+        if len(positions):
+            asked = keys.iloc[positions]
             try:
                 response = self.store().get_online_features(features=spec.features, entity_rows={k: _plain(asked[k]) for k in spec.join_keys})
             except InvalidArgumentError as error:  # a malformed key: the caller's fault (400 when served), not the model's
@@ -71,12 +75,9 @@ class FeatureStoreModel(mlflow.pyfunc.PythonModel):
             # One column per requested reference, in request order, after the join keys.
             names = response.feature_names[len(response.feature_names) - len(spec.features):]
             found = to_pandas(response.to_arrow().select(names)).set_axis(spec.columns, axis=1)
-            found_statuses = value_statuses(found, response.statuses, names)
-            positions = [int(i) for i in keys.index[known]]
-            features = _fill(features, found, positions)
-            for row, i in enumerate(positions):
-                statuses[i] = found_statuses[row]
-        scored = score(self.model, features, statuses, spec.features, nullable_dtypes=False)
+            codes[positions] = value_codes(found, response.statuses, names)
+            features = found.set_axis(positions).reindex(range(n))  # rows not asked: null, and NOT_FOUND above
+        scored = score(self.model, features, codes, spec.features, nullable_dtypes=False)
         return pd.concat([keys, scored], axis=1)
 
 
@@ -104,15 +105,3 @@ def _key_frame(model_input: Any, join_keys: List[str]) -> pd.DataFrame:
 
 def _plain(series: pd.Series) -> List[Any]:
     return [v.item() if hasattr(v, "item") else v for v in series.tolist()]
-
-
-def _fill(features: pd.DataFrame, found: pd.DataFrame, positions: List[int]) -> pd.DataFrame:
-    """`features` with the rows at `positions` taken from `found`, keeping found's dtypes when it covers every row."""
-    if len(positions) == len(features):
-        return found.reset_index(drop=True)
-    out = features.copy()
-    for column in found.columns:
-        values = found[column].astype(object).where(found[column].notna(), None).tolist()
-        for row, i in enumerate(positions):
-            out.at[i, column] = values[row]
-    return out

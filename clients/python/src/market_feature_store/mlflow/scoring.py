@@ -14,7 +14,7 @@ Output columns appended to the caller's rows:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,72 +24,69 @@ NOT_FOUND = "NOT_FOUND"
 OUTSIDE_TTL = "OUTSIDE_TTL"
 NULL_VALUE = "NULL_VALUE"
 
-#: The worse of two reasons wins, so a row says its most fundamental problem.
-_RANK = {OK: 0, NULL_VALUE: 1, OUTSIDE_TTL: 2, NOT_FOUND: 3}
+#: Statuses as codes; the highest of a row's values is the row's status (its most fundamental problem).
+CODES = [OK, NULL_VALUE, OUTSIDE_TTL, NOT_FOUND]
+_CODE = {status: code for code, status in enumerate(CODES)}
 
-#: The online store's status of a value, as a row status (PRESENT with a null value is NULL_VALUE).
-_OF_ONLINE = {"PRESENT": OK, "NOT_FOUND": NOT_FOUND, "OUTSIDE_TTL": OUTSIDE_TTL}
-
-
-def value_statuses(features: pd.DataFrame, online: Optional[Sequence[Dict[str, str]]] = None, online_names: Optional[Sequence[str]] = None) -> List[List[str]]:
-    """Per row, the status of each feature column: the online store's, or NULL_VALUE for a null value."""
-    nulls = features.isna().to_numpy()
-    rows: List[List[str]] = []
-    for i in range(len(features)):
-        statuses = []
-        for j in range(features.shape[1]):
-            status = OK
-            if online is not None and online_names is not None:
-                status = _OF_ONLINE.get(online[i].get(online_names[j], "NOT_FOUND"), NOT_FOUND)
-            if status == OK and nulls[i, j]:
-                status = NULL_VALUE
-            statuses.append(status)
-        rows.append(statuses)
-    return rows
+#: The online store's status of a value (PRESENT with a null value is NULL_VALUE).
+_OF_ONLINE = {"PRESENT": _CODE[OK], "OUTSIDE_TTL": _CODE[OUTSIDE_TTL]}
 
 
-def score(
-    model: Any,
-    features: pd.DataFrame,
-    statuses: List[List[str]],
-    references: Sequence[str],
-    nullable_dtypes: bool,
-) -> pd.DataFrame:
+def value_codes(features: pd.DataFrame, online: Optional[Sequence[Dict[str, str]]] = None, online_names: Optional[Sequence[str]] = None) -> np.ndarray:
+    """Per row and feature column, a status code: the online store's, else NULL_VALUE for a null value."""
+    codes = np.where(features.isna().to_numpy(), _CODE[NULL_VALUE], _CODE[OK]).astype(np.int8)
+    if online is not None and online_names is not None:
+        stored = np.array([[_OF_ONLINE.get(row.get(name, ""), _CODE[NOT_FOUND]) for name in online_names] for row in online], dtype=np.int8)
+        codes = np.maximum(codes, stored.reshape(codes.shape))
+    return codes
+
+
+def score(model: Any, features: pd.DataFrame, codes: np.ndarray, references: Sequence[str], nullable_dtypes: bool) -> pd.DataFrame:
     """``prediction`` (+ ``probability``), ``status`` and ``missing`` for each row of `features`.
 
-    `features` has the model's columns in training order. The model is called once, on the
-    complete rows only, with plain NumPy dtypes (no nulls are left among them). With
-    `nullable_dtypes` the outputs are pandas nullable arrays (batch); without, object columns
-    holding None (they become JSON null in ``mlflow models serve``).
+    `features` has the model's columns in training order and a RangeIndex; `codes` its
+    value_codes. The model is called once, on the complete rows only, with plain NumPy dtypes
+    (no nulls are left among them). With `nullable_dtypes` the outputs are pandas nullable
+    arrays (batch); without, object columns holding None (JSON null in ``mlflow models serve``).
     """
-    row_status = [max(s, key=_RANK.__getitem__) if s else OK for s in statuses]
-    missing = [",".join(ref for ref, s in zip(references, row) if s != OK) for row in statuses]
-    ok = np.array([s == OK for s in row_status], dtype=bool)
     n = len(features)
-    predictions: List[Any] = [None] * n
-    probabilities: Optional[List[Any]] = [None] * n if _is_binary_classifier(model) else None
-    if ok.any():
-        complete = _plain_dtypes(features.loc[ok].reset_index(drop=True))
-        index = np.flatnonzero(ok)
-        for i, value in zip(index, _as_list(_predict(model, complete))):
-            predictions[i] = value
-        if probabilities is not None:
-            for i, value in zip(index, _as_list(np.asarray(model.predict_proba(complete))[:, 1])):
-                probabilities[i] = value
-    out: Dict[str, Any] = {"prediction": _column(predictions, nullable_dtypes)}
-    if probabilities is not None:
-        out["probability"] = _column(probabilities, nullable_dtypes)
-    out["status"] = row_status
-    out["missing"] = missing
+    row_codes = codes.max(axis=1) if codes.shape[1] else np.zeros(n, dtype=np.int8)
+    ok = row_codes == _CODE[OK]
+    index = np.flatnonzero(ok)
+    out: Dict[str, Any] = {}
+    complete = _plain_dtypes(features.iloc[index].reset_index(drop=True)) if len(index) else None
+    out["prediction"] = _column(_predict(model, complete) if complete is not None else None, index, n, nullable_dtypes)
+    if _is_binary_classifier(model):
+        proba = np.asarray(model.predict_proba(complete))[:, 1] if complete is not None else None
+        out["probability"] = _column(proba, index, n, nullable_dtypes)
+    out["status"] = np.array(CODES, dtype=object)[row_codes]
+    out["missing"] = _missing(codes, row_codes, references)
     return pd.DataFrame(out, index=features.index)
 
 
-def _predict(model: Any, frame: pd.DataFrame) -> Any:
+def _missing(codes: np.ndarray, row_codes: np.ndarray, references: Sequence[str]) -> np.ndarray:
+    # Joined for the incomplete rows only: a large backtest is mostly complete rows.
+    missing = np.full(len(row_codes), "", dtype=object)
+    for i in np.flatnonzero(row_codes != _CODE[OK]):
+        missing[i] = ",".join(ref for ref, code in zip(references, codes[i]) if code != _CODE[OK])
+    return missing
+
+
+def _predict(model: Any, frame: pd.DataFrame) -> np.ndarray:
     if hasattr(model, "predict"):
-        return model.predict(frame)
-    if callable(model):
-        return model(frame)
-    raise TypeError(f"the wrapped model ({type(model).__name__}) has no predict() and is not callable")
+        result = model.predict(frame)
+    elif callable(model):
+        result = model(frame)
+    else:
+        raise TypeError(f"the wrapped model ({type(model).__name__}) has no predict() and is not callable")
+    if isinstance(result, pd.DataFrame):
+        result = result.iloc[:, 0] if result.shape[1] == 1 else list(result.itertuples(index=False, name=None))
+    array = np.asarray(result.to_numpy() if isinstance(result, (pd.Series, pd.Index)) else result)
+    if array.ndim > 1:  # several outputs per row: one list per row
+        return np.array([list(row) for row in array.tolist()] + [None], dtype=object)[:-1]
+    if len(array) != len(frame):
+        raise ValueError(f"the wrapped model answered {len(array)} predictions for {len(frame)} rows")
+    return array
 
 
 def _is_binary_classifier(model: Any) -> bool:
@@ -123,23 +120,17 @@ def _object_column(col: pd.Series) -> pd.Series:
     return col
 
 
-def _as_list(values: Any) -> List[Any]:
-    if isinstance(values, (pd.Series, pd.Index)):
-        values = values.to_numpy()
-    if isinstance(values, pd.DataFrame):
-        return [row.tolist() if len(row) > 1 else row.iloc[0] for _, row in values.iterrows()]
-    array = np.asarray(values)
-    if array.ndim > 1 and array.shape[1] == 1:
-        array = array[:, 0]
-    return array.tolist()
-
-
-def _column(values: List[Any], nullable: bool) -> Any:
-    plain = np.empty(len(values), dtype=object)
-    plain[:] = values
-    if not nullable:
-        return plain
-    try:
-        return pd.array(values)  # Int64 / boolean / Float64 / string with <NA> for the rows not scored
-    except (TypeError, ValueError):
-        return plain
+def _column(values: Optional[np.ndarray], index: np.ndarray, n: int, nullable: bool) -> Any:
+    """The model's outputs for the rows at `index` as a column of `n` rows, null elsewhere."""
+    if nullable and values is not None and values.dtype != object:
+        array = pd.array(values)
+        if len(index) == n:
+            return array
+        positions = np.full(n, -1, dtype=np.int64)
+        positions[index] = np.arange(len(index))
+        return array.take(positions, allow_fill=True)  # Int64 / boolean / Float64 / string, <NA> where not scored
+    plain = np.full(n, None, dtype=object)
+    if values is not None:
+        for i, value in zip(index, values.tolist()):
+            plain[i] = value
+    return plain
