@@ -177,3 +177,12 @@ def test_a_model_fit_on_other_columns_is_refused(trained, store: FeatureStore):
     model = LogisticRegression().fit(df[["returns__ret_1d", "label"]].astype(float), df["label"])
     with pytest.raises(InvalidArgumentError, match="label"):
         fs_mlflow.log_model(model, "bad", training_set=trained["job"], store=store)
+
+
+def test_a_training_set_by_id_and_no_active_run(trained, store: FeatureStore):
+    assert mlflow.active_run() is None
+    info = fs_mlflow.log_model(trained["model"], "by_id", training_set=trained["job"].id, store=store)
+    spec = fs_mlflow.feature_spec(info.model_uri)
+    assert (spec.training_set_id, spec.features) == (trained["manifest"]["id"], trained["references"])
+    out = fs_mlflow.score_batch(info.model_uri, pd.DataFrame({"symbol": ["SYN0001"], "ts": [TODAY.tz_localize(None) - pd.Timedelta(days=2)]}))
+    assert out["status"].tolist() == ["OK"]
