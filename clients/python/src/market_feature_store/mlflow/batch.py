@@ -34,7 +34,7 @@ def score_batch(
     """
     python_model = _python_model(model_uri)
     spec = python_model.spec
-    store = store or FeatureStore()
+    store = store or python_model.store()  # FEATURE_STORE_URL, else the URL the model was logged against
     job = store.get_historical_features(
         entity_df,
         features=spec.features,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import mlflow
 import mlflow.pyfunc
