@@ -38,10 +38,12 @@ describe('the Python client (pytest clients/python/tests) against the real API a
     tmp = tempDataDir();
     mlflow = new MlflowServer(tmp.dir);
     const trackingUri = await mlflow.start();
-    api = await startTestApi({ BOOTSTRAP_SYMBOLS: '3', BOOTSTRAP_DAYS: '90', MLFLOW_TRACKING_URI: trackingUri, LINEAGE_RETRY_SECONDS: '1' });
+    // The MLflow model tests score SYN0001..SYN0004 up to 200 days back.
+    api = await startTestApi({ BOOTSTRAP_SYMBOLS: '5', BOOTSTRAP_DAYS: '400', MLFLOW_TRACKING_URI: trackingUri, LINEAGE_RETRY_SECONDS: '1' });
     const keysFile = join(tmp.dir, 'keys.json');
     writeFileSync(keysFile, JSON.stringify([{ id: 'reader', keyHash: keyHash(READ_KEY), scopes: ['read'] }] satisfies ApiKeyEntry[]));
-    ({ app: authApi } = await createApi(testConfig(join(tmp.dir, 'auth-data'), { AUTH_KEYS_FILE: keysFile })));
+    // With the sample data: a served model reads SYN0001 online through it with the read key.
+    ({ app: authApi } = await createApi(testConfig(join(tmp.dir, 'auth-data'), { AUTH_KEYS_FILE: keysFile, BOOTSTRAP: 'true', SAMPLES_DIR: join(ROOT, 'data', 'samples'), BOOTSTRAP_SYMBOLS: '2', BOOTSTRAP_DAYS: '60' })));
     await authApi.listen(0, '127.0.0.1');
     authUrl = await authApi.getUrl();
   }, 240_000);
