@@ -40,6 +40,8 @@ export class TradingCalendar {
   readonly lastDay: CalendarDay;
   /** Every session, in order. */
   readonly sessions: readonly Session[];
+  /** The close of a regular (not early) session as a wall-clock time in the calendar's zone (24/7: 24:00 UTC). */
+  readonly regularClose: { readonly time: string; readonly timeZone: string };
   private readonly first: number;
   private readonly last: number;
   private readonly indexByDay = new Map<number, number>();
@@ -52,6 +54,8 @@ export class TradingCalendar {
     this.last = ymd(rules.lastYear, 12, 31);
     this.firstDay = dayText(this.first);
     this.lastDay = dayText(this.last);
+    const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+    this.regularClose = { time: hhmm(rules.closeMinutes), timeZone: rules.timeZone };
     const early = new Set<number>();
     for (let year = rules.firstYear; year <= rules.lastYear; year++) {
       for (const h of rules.holidays(year)) this.holidayNames.set(h.day, h.name);
@@ -117,6 +121,16 @@ export class TradingCalendar {
     const t = instant.getTime();
     // Before the first day (UTC) the sessions of the year before are unknown.
     if (!(t >= this.first * 86_400_000)) return undefined;
+    return this.sessions[this.firstCloseAfter(t) + n - 1];
+  }
+
+  /** How many sessions close within [from, to] (instants, both included). */
+  sessionsClosingBetween(from: Date, to: Date): number {
+    return Math.max(0, this.firstCloseAfter(to.getTime()) - this.firstCloseAfter(from.getTime() - 1));
+  }
+
+  // The index of the first session whose close is strictly after `t` (epoch ms).
+  private firstCloseAfter(t: number): number {
     let lo = 0;
     let hi = this.sessions.length;
     while (lo < hi) {
@@ -124,7 +138,7 @@ export class TradingCalendar {
       if (this.sessions[mid].close.getTime() > t) hi = mid;
       else lo = mid + 1;
     }
-    return this.sessions[lo + n - 1];
+    return lo;
   }
 
   private inRange(day: CalendarDay): number {

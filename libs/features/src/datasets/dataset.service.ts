@@ -18,6 +18,8 @@ export interface DatasetInfo {
   readonly keys: readonly string[];
   readonly timestampColumn: string;
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+  /** The trading calendar the dataset declared, or null. */
+  readonly calendar: string | null;
   /** Current rows: one per (keys, timestamp), superseded versions not counted. */
   readonly rows: number;
   readonly minTs: string | null;
@@ -177,6 +179,7 @@ export class DatasetService {
       keys: schema.keys,
       timestampColumn: schema.timestampColumn,
       columns: [...schema.columns.map((c) => ({ name: c.name, type: c.type })), { name: INGESTED_AT, type: 'TIMESTAMPTZ' }],
+      calendar: schema.calendar ?? null,
       ...cached.stats,
       batches,
     };
