@@ -77,3 +77,4 @@ export * from './calendar/calendar-day';
 export * from './calendar/calendars';
 export * from './calendar/trading-calendar';
 export * from './calendar/us-equity.rules';
+export * from './calendar/session-span';

@@ -1,5 +1,5 @@
 import { canonicalJson, sha256 } from '../util/hash';
-import { parseDuration } from '../util/time';
+import { parseTimeSpan } from '../calendar/session-span';
 import type { FeatureViewDefinition } from './feature-definition';
 
 /**
@@ -36,8 +36,15 @@ export function canonicalView(view: FeatureViewDefinition): Record<string, unkno
     sql: normaliseSql(view.sql),
     timestampColumn: view.timestampColumn,
     features: view.features.map((f) => ({ name: f.name, type: f.type })),
-    ttlSeconds: view.ttl === null ? null : parseDuration(view.ttl, 'ttl').seconds,
+    ...canonicalTtl(view),
   };
+}
+
+// A TTL in sessions names its calendar; a duration keeps the form digests always had.
+function canonicalTtl(view: FeatureViewDefinition): Record<string, unknown> {
+  if (view.ttl === null) return { ttlSeconds: null };
+  const span = parseTimeSpan(view.ttl, 'ttl', view.calendar);
+  return span.kind === 'duration' ? { ttlSeconds: span.seconds } : { ttlSeconds: null, ttlSessions: { sessions: span.sessions, calendar: span.calendar } };
 }
 
 /** SHA-256 of the canonical definition. Metadata (description, owner, tags) is not part of it. */
