@@ -1,4 +1,4 @@
-import { DuckDbClient, expiresAtMs, ident, parseTimeSpan, pointInTimeSql, raw, sessionExpirySql, sql, ttlJoinInput, type DuckDbSession, type PointInTimeMode } from '@app/features';
+import { DuckDbClient, defineFeatureView, expiresAtMs, ident, longestSeconds, lookbackMs, parseTimeSpan, pointInTimeSql, raw, sessionExpirySql, sql, ttlJoinInput, type DuckDbSession, type PointInTimeMode } from '@app/features';
 import { exchangeCalendarSessions } from '../../support/exchange-calendars';
 
 // TTLs counted in sessions, against a brute force over exchange_calendars' sessions: a value with
@@ -50,6 +50,22 @@ describe('TTL in sessions (XNYS) against a brute force over exchange_calendars',
     });
     expect(wrong.slice(0, 10)).toEqual([]);
     expect(got.length).toBeGreaterThan(60_000);
+    // The pruning width of the point-in-time join holds every value's whole life.
+    const longest = longestSeconds(span) * 1000;
+    expect(instants.filter((t) => referenceExpiry(t, n) !== null && referenceExpiry(t, n)! - t > longest)).toEqual([]);
+  });
+
+  it.each([1, 5, 20])('a lookback of %i sessions reaches back to the close of the n-th session before any instant', (n) => {
+    const view = defineFeatureView({ name: 'v', entity: 'symbol', source: 'eq', sql: 'SELECT 1', features: [{ name: 'x', type: 'DOUBLE' }], lookback: `${n} sessions`, calendar: 'XNYS' });
+    const ms = lookbackMs(view)!;
+    const short: string[] = [];
+    for (let t = Date.UTC(2000, 2, 1); t < Date.UTC(2035, 11, 1); t += 5 * 3_600_000 + 11 * 60_000) {
+      const before = closes.filter((c) => c < t);
+      if (t - before[before.length - n] > ms) short.push(new Date(t).toISOString());
+    }
+    expect(short).toEqual([]);
+    // Not absurdly long either: the longest stretch is around 9/11 (closed a whole week).
+    expect(ms).toBeLessThanOrEqual((n * 2 + 9) * 86_400_000);
   });
 
   // The point-in-time join with daily bars at XNYS closes (some missing), entity rows at closes,
