@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CalendarName } from '../calendar/calendars';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
@@ -19,7 +20,7 @@ export interface DatasetInfo {
   readonly timestampColumn: string;
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
   /** The trading calendar the dataset declared, or null. */
-  readonly calendar: string | null;
+  readonly calendar: CalendarName | null;
   /** Current rows: one per (keys, timestamp), superseded versions not counted. */
   readonly rows: number;
   readonly minTs: string | null;
