@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Python peers the tests use (a real MLflow tracking server; pyarrow/pandas; pytest)
+# Installs the Python peers the tests use (a real MLflow tracking server; pyarrow/pandas; pytest;
+# exchange_calendars, the reference of the trading-calendar tests)
 # and the Python client of clients/python (editable, with its [mlflow] extra) when they are
 # missing. Idempotent and quick when everything is there: it only looks the modules up.
 set -euo pipefail
@@ -8,7 +9,7 @@ if python3 - "$PWD" 2>/dev/null <<'PY'
 import importlib.util as util
 import sys
 
-if not all(util.find_spec(m) for m in ("mlflow", "pyarrow", "pandas", "requests", "pytest", "openapi_spec_validator", "sklearn")):
+if not all(util.find_spec(m) for m in ("mlflow", "pyarrow", "pandas", "requests", "pytest", "openapi_spec_validator", "sklearn", "exchange_calendars")):
     sys.exit(1)
 client = util.find_spec("market_feature_store")
 # It must be this checkout's client: an install from another copy of the repository would test other code.

@@ -78,3 +78,8 @@ export * from './auth/api-key';
 export * from './auth/api-key.store';
 export * from './auth/key-digest';
 export * from './auth/name-pattern';
+export * from './calendar/calendar-day';
+export * from './calendar/calendars';
+export * from './calendar/trading-calendar';
+export * from './calendar/us-equity.rules';
+export * from './calendar/session-span';

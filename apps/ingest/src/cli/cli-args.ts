@@ -33,6 +33,10 @@ Common options:
   --time-is <kind>       start (default), close (timestamps already are close times), or session.
   --close-time HH:MM     With session: the exchange's close (default 16:00).
   --timezone <IANA>      With session: the exchange's zone (default America/New_York).
+  --calendar <name>      XNYS, XNAS or 24/7: daily bars dated D take D's session close from the
+                         calendar (13:00 New York on early-close days); a bar dated on a day
+                         without a session is quarantined. Implies --time-is session; a new
+                         dataset is created with that calendar.
   --symbol <symbol>      Symbol for files that have no symbol column.
   --map a=B,c=D          Column mapping, dataset column = source column.
   --format <fmt>         csv, json, ndjson or parquet (default: from the file extension).
@@ -95,6 +99,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       'time-is': { type: 'string' },
       'close-time': { type: 'string' },
       timezone: { type: 'string' },
+      calendar: { type: 'string' },
       symbol: { type: 'string' },
       symbols: { type: 'string' },
       map: { type: 'string' },
@@ -156,7 +161,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     };
   }
   if (command === 'apply') return { kind: 'apply', dryRun: values['dry-run'] ?? false, files: values.file ?? [], json: values.json ?? false };
-  const timingOptions = { interval: values.interval, timeIs: values['time-is'], closeTime: values['close-time'], timeZone: values.timezone };
+  const timingOptions = { interval: values.interval, timeIs: values['time-is'], closeTime: values['close-time'], timeZone: values.timezone, calendar: values.calendar };
   const defaultDataset = values.interval ? `bars_${values.interval}` : undefined;
   const dataset = values.dataset ?? (command === 'synth' ? 'bars_1d' : defaultDataset);
   if (!dataset) throw new InvalidArgumentError('--dataset is required (or --interval, for bars_<interval>)', { field: 'dataset' });

@@ -1,3 +1,4 @@
+import { parseCalendarName, type CalendarName } from '../calendar/calendars';
 import { InvalidArgumentError, UnprocessableError, ErrorCode } from '../errors/feature-store.error';
 import { assertIdentifier } from '../sql/identifier';
 
@@ -18,6 +19,8 @@ export interface DatasetSchema {
   readonly keys: readonly string[];
   readonly timestampColumn: string;
   readonly columns: readonly ColumnSpec[];
+  /** The trading calendar its bars follow (daily bars dated by session, gaps counted in sessions); absent when none. */
+  readonly calendar?: CalendarName;
 }
 
 export const INGESTED_AT = 'ingested_at';
@@ -53,6 +56,8 @@ export interface DatasetDeclaration {
   readonly keys?: readonly string[];
   readonly timestampColumn?: string;
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string; readonly required?: boolean }>;
+  /** A trading calendar: XNYS, XNAS or 24/7. */
+  readonly calendar?: string;
 }
 
 /** Checks a declared schema (names, types, keys and timestamp among the columns). */
@@ -88,11 +93,14 @@ export function validateSchema(name: string, input: DatasetDeclaration): Dataset
     throw new InvalidArgumentError(`timestampColumn: ${ts} must be TIMESTAMPTZ or DATE`, { field: 'timestampColumn' });
   }
   const required = new Set<string>([...keys, ts]);
+  // Without a calendar the key stays absent, so schemas declared before calendars compare equal.
+  const calendar = input.calendar === undefined ? {} : { calendar: parseCalendarName(input.calendar) };
   return {
     name,
     keys: [...keys],
     timestampColumn: ts,
     columns: columns.map((c) => (required.has(c.name) ? { ...c, type: c.name === ts ? 'TIMESTAMPTZ' : c.type, required: true } : c)),
+    ...calendar,
   };
 }
 

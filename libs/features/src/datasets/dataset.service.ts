@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { CalendarName } from '../calendar/calendars';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError, FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult, RowError } from '../ingest/batch-ingestor';
@@ -20,6 +21,8 @@ export interface DatasetInfo {
   readonly keys: readonly string[];
   readonly timestampColumn: string;
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+  /** The trading calendar the dataset declared, or null. */
+  readonly calendar: CalendarName | null;
   /** Current rows: one per (keys, timestamp), superseded versions not counted. */
   readonly rows: number;
   readonly minTs: string | null;
@@ -180,6 +183,7 @@ export class DatasetService {
       keys: schema.keys,
       timestampColumn: schema.timestampColumn,
       columns: [...schema.columns.map((c) => ({ name: c.name, type: c.type })), { name: INGESTED_AT, type: 'TIMESTAMPTZ' }],
+      calendar: schema.calendar ?? null,
       ...cached.stats,
       batches,
     };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CALENDAR_NAMES } from '../calendar/calendars';
 import { parseWith } from '../errors/parse-with';
 import { isIdentifier } from '../sql/identifier';
 import { FEATURE_TYPES, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
@@ -39,6 +40,7 @@ export const featureViewSchema = z
       MAX_VIEW_FEATURES,
     ),
     lookback: z.string().nullable().default(null),
+    calendar: z.enum(CALENDAR_NAMES, { errorMap: () => ({ message: `must be one of ${CALENDAR_NAMES.join(', ')}` }) }).optional(),
     stream: z.boolean().default(false),
     description: z.string().max(4000).default(''),
     owner: z.string().max(200).default(''),

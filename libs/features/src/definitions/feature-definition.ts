@@ -1,3 +1,4 @@
+import type { CalendarName } from '../calendar/calendars';
 /** Types a feature may declare (DuckDB names). */
 export const FEATURE_TYPES = ['DOUBLE', 'BIGINT', 'INTEGER', 'BOOLEAN', 'VARCHAR'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
@@ -24,12 +25,17 @@ export interface FeatureViewDefinition {
   readonly entity: string;
   readonly source: string;
   readonly timestampColumn: string;
-  /** How long a value stays valid, e.g. "36h" or "7d"; null: forever. */
+  /** How long a value stays valid, e.g. "36h", "7d" or "2 sessions" (until the 2nd session close after it); null: forever. */
   readonly ttl: string | null;
   readonly sql: string;
   readonly features: readonly FeatureSpec[];
-  /** History the SQL's windows need before a range, e.g. "60d", for incremental materialisation. */
+  /** History the SQL's windows need before a range, e.g. "60d" or "20 sessions", for incremental materialisation. */
   readonly lookback: string | null;
+  /**
+   * The trading calendar a TTL or lookback in sessions ("2 sessions") counts in; filled in from
+   * the source dataset's calendar at registration when the view names none. Absent otherwise.
+   */
+  readonly calendar?: CalendarName;
   /** Keep online values fresh from the stream. */
   readonly stream: boolean;
   readonly description: string;

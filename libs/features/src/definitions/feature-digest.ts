@@ -1,5 +1,5 @@
 import { canonicalJson, sha256 } from '../util/hash';
-import { parseDuration } from '../util/time';
+import { parseTimeSpan } from '../calendar/session-span';
 import type { FeatureViewDefinition } from './feature-definition';
 
 /**
@@ -36,11 +36,25 @@ export function canonicalView(view: FeatureViewDefinition): Record<string, unkno
     sql: normaliseSql(view.sql),
     timestampColumn: view.timestampColumn,
     features: view.features.map((f) => ({ name: f.name, type: f.type })),
-    ttlSeconds: view.ttl === null ? null : parseDuration(view.ttl, 'ttl').seconds,
+    ...canonicalTtl(view),
     // How much history incremental materialisation reads before a range decides the values near
     // its start (a lookback too short cuts the SQL's windows), so it is part of the version.
-    lookback: view.lookback ? parseDuration(view.lookback, 'lookback').seconds : null,
+    lookback: canonicalLookback(view),
   };
+}
+
+// A TTL in sessions names its calendar; a duration keeps the form digests always had.
+function canonicalTtl(view: FeatureViewDefinition): Record<string, unknown> {
+  if (view.ttl === null) return { ttlSeconds: null };
+  const span = parseTimeSpan(view.ttl, 'ttl', view.calendar);
+  return span.kind === 'duration' ? { ttlSeconds: span.seconds } : { ttlSeconds: null, ttlSessions: { sessions: span.sessions, calendar: span.calendar } };
+}
+
+// Seconds for a duration (40d = 960h), sessions with their calendar for a session count.
+function canonicalLookback(view: FeatureViewDefinition): unknown {
+  if (!view.lookback) return null;
+  const span = parseTimeSpan(view.lookback, 'lookback', view.calendar);
+  return span.kind === 'duration' ? span.seconds : { sessions: span.sessions, calendar: span.calendar };
 }
 
 /** SHA-256 of the canonical definition. Metadata (description, owner, tags) is not part of it. */

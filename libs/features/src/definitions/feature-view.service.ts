@@ -7,7 +7,7 @@ import { checkFeatureSql, checkOutputColumns, FeatureSqlSandbox } from '../sql/f
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
-import { parseDuration } from '../util/time';
+import { countsSessions, parseTimeSpan } from '../calendar/session-span';
 import { parseEntityDefinition, parseServiceDefinition, parseViewDefinition, type EntityInput, type FeatureServiceInput, type FeatureViewInput } from './definition.validation';
 import type { EntityDefinition, FeatureServiceDefinition, FeatureViewDefinition } from './feature-definition';
 import { canonicalView, viewDigest } from './feature-digest';
@@ -147,23 +147,28 @@ export class FeatureViewService {
   }
 
   private async validate(input: FeatureViewInput): Promise<FeatureViewDefinition> {
-    const view = parseViewDefinition(input);
+    let view = parseViewDefinition(input);
     const invalid = (field: string, message: string) => new UnprocessableError(ErrorCode.InvalidDefinition, `${field}: ${message}`, { field });
-    for (const field of ['ttl', 'lookback'] as const) {
-      const value = view[field];
-      if (value !== null) {
-        try {
-          parseDuration(value, field);
-        } catch (error) {
-          throw invalid(field, (error as Error).message.replace(/^\w+ /, ''));
-        }
-      }
-    }
     const entity = await this.registry.getEntity(view.entity);
     if (!entity) throw new UnprocessableError(ErrorCode.UnknownEntity, `entity: unknown entity ${view.entity}`, { field: 'entity' });
     const schema = await this.datasets.schema(view.source).catch(() => {
       throw invalid('source', `dataset ${view.source} does not exist`);
     });
+    // Sessions are counted in the view's calendar, else its source's: recorded in the definition
+    // (and so in its digest), so a version keeps its meaning.
+    const sessions = countsSessions(view.ttl) || countsSessions(view.lookback);
+    const calendar = view.calendar ?? (sessions ? schema.calendar : undefined);
+    for (const field of ['ttl', 'lookback'] as const) {
+      const value = view[field];
+      if (value !== null) {
+        try {
+          parseTimeSpan(value, field, calendar);
+        } catch (error) {
+          throw invalid(field, (error as Error).message.replace(/^\w+ /, ''));
+        }
+      }
+    }
+    if (calendar !== undefined) view = { ...view, calendar };
     await this.db.withSession((s) => checkFeatureSql(s, view.sql));
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [] });
     try {

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from '../errors/feature-store.error';
+import { parseCalendarName, tradingCalendar, type CalendarName } from '../calendar/calendars';
+import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import { parseDuration, type Duration } from '../util/time';
 
 /**
@@ -6,17 +7,41 @@ import { parseDuration, type Duration } from '../util/time';
  * - `close`: they already are close times;
  * - `start`: they are bar start times, and the bar closes one `interval` later
  *   (a crypto daily bar dated 2021-04-01 closes 2021-04-02T00:00Z);
- * - `session`: daily bars close at a wall-clock time in an exchange's time zone
- *   (NYSE: 16:00 America/New_York).
+ * - `session`: daily bars dated D close on D, either at a fixed wall-clock time in an exchange's
+ *   zone (16:00 America/New_York) or at D's close in a trading calendar (13:00 on an early-close
+ *   day; a bar dated on a day without a session is rejected).
  */
 export type BarTiming =
   | { readonly kind: 'close' }
   | { readonly kind: 'start'; readonly interval: Duration }
-  | { readonly kind: 'session'; readonly closeTime: string; readonly timeZone: string };
+  | FixedSessionTiming
+  | CalendarSessionTiming;
 
-/** Builds a BarTiming from CLI/API options; the interval is mandatory unless times are close times. */
-export function parseBarTiming(options: { interval?: string; timeIs?: string; closeTime?: string; timeZone?: string }): BarTiming {
-  const timeIs = options.timeIs ?? (options.closeTime ? 'session' : 'start');
+export interface FixedSessionTiming {
+  readonly kind: 'session';
+  readonly closeTime: string;
+  readonly timeZone: string;
+  readonly calendar?: undefined;
+}
+
+export interface CalendarSessionTiming {
+  readonly kind: 'session';
+  readonly calendar: CalendarName;
+}
+
+/** Builds a BarTiming from CLI/API options; the interval is mandatory unless times are close times or a calendar's. */
+export function parseBarTiming(options: { interval?: string; timeIs?: string; closeTime?: string; timeZone?: string; calendar?: string }): BarTiming {
+  const timeIs = options.timeIs ?? (options.closeTime || options.calendar ? 'session' : 'start');
+  if (options.calendar !== undefined) {
+    const calendar = parseCalendarName(options.calendar);
+    if (timeIs !== 'session') {
+      throw new InvalidArgumentError(`calendar: a calendar dates daily bars by their session (time-is session), not ${JSON.stringify(timeIs)}`, { field: 'calendar' });
+    }
+    if (options.closeTime !== undefined || options.timeZone !== undefined) {
+      throw new InvalidArgumentError('calendar: the calendar knows each session\'s close and zone; drop close-time and timezone', { field: 'calendar' });
+    }
+    return { kind: 'session', calendar };
+  }
   if (timeIs === 'close') return { kind: 'close' };
   if (timeIs === 'session') {
     const closeTime = options.closeTime ?? '16:00';
@@ -51,6 +76,31 @@ export function describeTiming(timing: BarTiming): string {
     case 'start':
       return `start+${timing.interval.text}`;
     case 'session':
-      return `session@${timing.closeTime} ${timing.timeZone}`;
+      return timing.calendar ? `session@${timing.calendar}` : `session@${timing.closeTime} ${timing.timeZone}`;
+  }
+}
+
+/**
+ * The timing an ingest into a dataset uses. A dataset that declares a calendar dates its daily
+ * bars by that calendar's sessions whichever way the daily timing was given (a 1d interval or a
+ * session close that matches the calendar's regular close), so every way in lands on the same
+ * `ts`; a timing that contradicts the calendar is refused. Intraday and close-time rows keep theirs.
+ */
+export function timingForDataset(timing: BarTiming, dataset: string, calendar: CalendarName | undefined): BarTiming {
+  if (!calendar) return timing;
+  const refuse = (what: string): never => {
+    throw new UnprocessableError(ErrorCode.InvalidArgument, `calendar: dataset ${dataset} follows calendar ${calendar}; ${what}`, { field: 'calendar', calendar });
+  };
+  switch (timing.kind) {
+    case 'close':
+      return timing;
+    case 'start':
+      return timing.interval.seconds === 86_400 ? { kind: 'session', calendar } : timing;
+    case 'session': {
+      if (timing.calendar) return timing.calendar === calendar ? timing : refuse(`the ingest names calendar ${timing.calendar}`);
+      const regular = tradingCalendar(calendar).regularClose;
+      if (timing.closeTime === regular.time && timing.timeZone === regular.timeZone) return { kind: 'session', calendar };
+      return refuse(`its sessions close at ${regular.time} ${regular.timeZone} (earlier on early-close days), not at ${timing.closeTime} ${timing.timeZone}`);
+    }
   }
 }

@@ -10,7 +10,8 @@ import { assertIdentifier } from '../sql/identifier';
 import { fileLiteral, ident, joinSql, sql, type Sql } from '../sql/sql';
 import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
-import { describeTiming, type BarTiming } from './bar-timing';
+import { tradingCalendar } from '../calendar/calendars';
+import { describeTiming, timingForDataset, type BarTiming } from './bar-timing';
 import { resolveMapping, type ResolvedMapping, type SourceColumn } from './column-mapping';
 import { readerSql, type IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
@@ -85,11 +86,13 @@ export class BatchIngestor {
     const timer = new PhaseTimer();
     assertIdentifier(request.dataset, 'dataset');
     await this.lake.recover(this.registry);
+    const existing = await this.registry.getDataset(request.dataset);
+    const timing = timingForDataset(request.timing, request.dataset, existing?.calendar);
     const identity = sha256(
       request.dataset,
       request.source.identity,
       canonicalJson({
-        timing: describeTiming(request.timing),
+        timing: describeTiming(timing),
         constants: request.constants ?? {},
         mapping: request.mapping ?? {},
         keepAfter: request.keepAfter?.toISOString() ?? null,
@@ -103,8 +106,7 @@ export class BatchIngestor {
     return this.db.withSession(async (session) => {
       const described = await describeSource(session, request.source);
       timer.mark('describe');
-      const existing = await this.registry.getDataset(request.dataset);
-      const schema = existing ?? this.newSchema(request, described);
+      const schema = existing ?? this.newSchema(request, timing, described);
       const mapping = resolveMapping(schema, described, request.mapping ?? {}, request.constants ?? {});
       const batchTime = await this.registry.nextIngestedAt(request.dataset, this.clock.now());
       const batchId = `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`;
@@ -116,7 +118,7 @@ export class BatchIngestor {
           try {
             await runWithProgress(
               session,
-              sql`CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, request.timing, batchTime, plan.reader, plan.columns)}`,
+              sql`CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, timing, batchTime, plan.reader, plan.columns)}`,
               progress,
               `ingest ${request.dataset}`,
             );
@@ -126,7 +128,7 @@ export class BatchIngestor {
           }
         }
         timer.mark('read+validate');
-        return await this.writeBatch(session, stagedName, schema, request, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
+        return await this.writeBatch(session, stagedName, schema, { ...request, timing }, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
       } finally {
         await session.run(sql`DROP TABLE IF EXISTS ${staged}`);
         progress.done();
@@ -134,10 +136,11 @@ export class BatchIngestor {
     });
   }
 
-  private newSchema(request: IngestRequest, described: readonly SourceColumn[]): DatasetSchema {
+  private newSchema(request: IngestRequest, timing: BarTiming, described: readonly SourceColumn[]): DatasetSchema {
     switch (request.createAs) {
       case 'bars':
-        return barSchema(request.dataset);
+        // Bars first ingested by a calendar's sessions belong to that calendar from then on.
+        return timing.kind === 'session' && timing.calendar ? { ...barSchema(request.dataset), calendar: timing.calendar } : barSchema(request.dataset);
       case 'infer':
         return inferSchema(request.dataset, described);
       case 'none':
@@ -187,7 +190,7 @@ export class BatchIngestor {
                     (round((epoch(hi) - epoch(lo)) / ${intervalSeconds}) + 1 - d)::BIGINT AS missing
              FROM ${groups} WHERE missing > 0 ORDER BY missing DESC, key LIMIT 20`,
           )
-        : [];
+        : await this.sessionGaps(session, groups, keys, request.timing);
       const errors = await session.all<{ row: number; message: string }>(
         sql`SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
       );
@@ -250,6 +253,20 @@ export class BatchIngestor {
     } finally {
       await session.run(sql`DROP TABLE IF EXISTS ${groups}`);
     }
+  }
+
+  // Bars dated by a calendar miss a bar only where a session is missing: weekends and holidays are no gaps.
+  private async sessionGaps(session: DuckDbSession, groups: Sql, keys: Sql, timing: BarTiming): Promise<Array<{ key: string; missing: number }>> {
+    if (timing.kind !== 'session' || !timing.calendar) return [];
+    const calendar = tradingCalendar(timing.calendar);
+    const rows = await session.all<{ key: string; lo: number; hi: number; d: number }>(
+      sql`SELECT concat_ws('/', ${keys}) AS key, epoch_ms(lo) AS lo, epoch_ms(hi) AS hi, d FROM ${groups}`,
+    );
+    return rows
+      .map((r) => ({ key: r.key, missing: calendar.sessionsClosingBetween(new Date(Number(r.lo)), new Date(Number(r.hi))) - Number(r.d) }))
+      .filter((g) => g.missing > 0)
+      .sort((a, b) => b.missing - a.missing || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, 20);
   }
 
   private async quarantine(session: DuckDbSession, staged: Sql, dataset: string, batchId: string): Promise<string> {

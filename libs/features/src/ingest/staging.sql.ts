@@ -1,3 +1,5 @@
+import { tradingCalendar } from '../calendar/calendars';
+import { closedReasonSql, sessionCloseSql } from '../calendar/session.sql';
 import { INGESTED_AT, isBarSchema, typeFamily, type ColumnSpec, type DatasetSchema } from '../datasets/dataset.schema';
 import { quoteSourceColumn } from '../sql/identifier';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
@@ -28,8 +30,24 @@ export function stagingSelect(
   const checks: Check[] = [];
   for (const { spec, origin } of mapping.columns) {
     const name = ident(spec.name);
-    typed.push(sql`${valueExpr(spec, origin, spec.name === schema.timestampColumn ? timing : undefined, ref)} AS ${name}`);
-    checks.push(...columnChecks(spec, origin, name, ref));
+    const isTs = spec.name === schema.timestampColumn;
+    typed.push(sql`${valueExpr(spec, origin, isTs ? timing : undefined, ref)} AS ${name}`);
+    if (isTs && timing.kind === 'session' && timing.calendar && 'source' in origin) {
+      // The bar's date is kept apart from its ts: a date without a session leaves ts NULL and
+      // must be reported as such, not as a value that cannot be parsed.
+      const calendar = tradingCalendar(timing.calendar);
+      const day = raw('_bar_day');
+      typed.push(sql`CAST(${raw(parseTimestamp(ref(origin.source).toString(), origin.source.type))} AS DATE) AS _bar_day`);
+      checks.push(...columnChecks(spec, origin, day, ref));
+      checks.push(
+        check(
+          sql`${day} IS NOT NULL AND ${name} IS NULL`,
+          sql`${`${spec.name}: `} || strftime(${day}, '%Y-%m-%d') || ${` has no ${calendar.name} session (`} || ${closedReasonSql(calendar, day)} || ')'`,
+        ),
+      );
+    } else {
+      checks.push(...columnChecks(spec, origin, name, ref));
+    }
   }
   if (mapping.ingestedAt) {
     const src = ref(mapping.ingestedAt);
@@ -106,7 +124,8 @@ function shiftToClose(parsed: Sql, timing: BarTiming): Sql {
     case 'start':
       return sql`(${parsed} + to_seconds(${timing.interval.seconds}))`;
     case 'session':
-      // The bar's calendar date at the exchange's close time, in the exchange's zone.
+      // The bar's calendar date at its session's close: the calendar's, or a fixed time in the exchange's zone.
+      if (timing.calendar) return sessionCloseSql(tradingCalendar(timing.calendar), sql`CAST(${parsed} AS DATE)`);
       return sql`timezone(${timing.timeZone}, CAST(${parsed} AS DATE) + CAST(${`${timing.closeTime}:00`} AS TIME))`;
   }
 }

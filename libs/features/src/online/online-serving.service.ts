@@ -4,7 +4,7 @@ import type { FeatureViewService } from '../definitions/feature-view.service';
 import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
 import type { DefinitionRepository } from '../registry/definition.repository';
 import type { Clock } from '../util/clock';
-import { parseDuration } from '../util/time';
+import { expiresAtMs, parseTimeSpan, type TimeSpan } from '../calendar/session-span';
 import type { OnlineRow, OnlineStoreDriver, OnlineTable } from './online-store.driver';
 
 export type OnlineValue = number | boolean | string | null;
@@ -74,7 +74,8 @@ interface Plan {
 interface PlanTable extends OnlineTable {
   /** Positions in keyColumns of this view's entity join keys, in the entity's order. */
   readonly keyIndexes: readonly number[];
-  readonly ttlMs: number | null;
+  /** The view's TTL (a duration or a count of sessions), null: forever. */
+  readonly ttl: TimeSpan | null;
 }
 
 const PLAN_CACHE_LIMIT = 10_000;
@@ -146,7 +147,7 @@ export class OnlineServingService {
         if (row === undefined) {
           statuses[j] = 'NOT_FOUND';
           notFound += width;
-        } else if (t.ttlMs !== null && now - eventMillis(row) > t.ttlMs) {
+        } else if (t.ttl !== null && now > expiresAtMs(t.ttl, eventMillis(row))) {
           statuses[j] = 'OUTSIDE_TTL';
           outside += width;
         } else {
@@ -200,8 +201,8 @@ export class OnlineServingService {
           const at = keyColumns.indexOf(k);
           return at >= 0 ? at : keyColumns.push(k) - 1;
         });
-        const ttlMs = record.definition.ttl === null ? null : parseDuration(record.definition.ttl, 'ttl').seconds * 1000;
-        t = tables.push({ view: record.name, version: record.version, keyIndexes, ttlMs }) - 1;
+        const ttl = record.definition.ttl === null ? null : parseTimeSpan(record.definition.ttl, 'ttl', record.definition.calendar);
+        t = tables.push({ view: record.name, version: record.version, keyIndexes, ttl }) - 1;
         tableIndex.set(id, t);
       }
       const type = record.definition.features.find((f) => f.name === feature)!.type;

@@ -9,6 +9,12 @@ export interface PitViewInput {
   readonly offline: Sql;
   readonly keys: readonly string[];
   readonly ttlSeconds: number | null;
+  /**
+   * A TTL counted in trading sessions: SQL for the last instant a row with that event time is
+   * valid (see calendar/session-span.ts). Then a row is fresh at t when t <= ttlExpiry(event_ts),
+   * and `ttlSeconds` is only the longest such life, the width of the windows that prune rows.
+   */
+  readonly ttlExpiry?: (eventTs: Sql) => Sql;
   /** [feature column in the offline store, output column name]. */
   readonly features: ReadonlyArray<readonly [string, string]>;
   /** True when the offline rows have at most one row per (keys, event_ts): no tie to settle. */
@@ -137,7 +143,11 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
   }
   const on = joinSql(v.keys.map((k) => sql`e.${ident(k)} = ${t}.${ident(k)}`), ' AND ');
   out.joins.push(sql`ASOF LEFT JOIN ${tl} AS ${t} ON ${on} AND e.${ts} >= ${t}.${availColumn}`);
-  const fresh = v.ttlSeconds === null ? raw('TRUE') : sql`${winner('event_ts')} >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
+  const fresh = v.ttlExpiry
+    ? sql`e.${ts} <= ${v.ttlExpiry(winner('event_ts'))}`
+    : v.ttlSeconds === null
+      ? raw('TRUE')
+      : sql`${winner('event_ts')} >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
   for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${outputIdent(output)}`);
 }
 
@@ -167,6 +177,7 @@ function windowJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: Point
   // The winner's features (the rules are applied before: nothing else of it is needed).
   const payload = struct(v.features.map(([f]) => f), (f) => sql`o.${ident(f)}`);
   const rules = [raw('o.event_ts <= s._t'), sql`o.event_ts >= s._t - to_seconds(${integer(ttl)})`];
+  if (v.ttlExpiry) rules.push(sql`s._t <= ${v.ttlExpiry(raw('o.event_ts'))}`);
   if (mode === 'knowledge') rules.push(raw('o.created_ts <= s._t'));
   // The winner: the greatest (event_ts, created_ts[, tie-break]); with one row per (keys,
   // event_ts), event_ts alone orders the candidates (a plain timestamp compares faster than a struct).

@@ -12,7 +12,7 @@ import type { TrainingSetManifest, TrainingSetManifestRepository } from '../regi
 import { assertIdentifier } from '../sql/identifier';
 import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import type { Clock } from '../util/clock';
-import { parseDuration } from '../util/time';
+import { ttlJoinInput } from '../calendar/session-span';
 import { contentDigest } from './content-digest';
 import { ENTITY_TABLE, assertEntitiesGiven, type EntityFrameLoader } from './entity-frame.loader';
 import type { OfflineVersionReader } from './offline-version.reader';
@@ -102,7 +102,7 @@ export class TrainingSetService {
     const { files, hasRevisions } = await this.offline.files(v.name, v.version);
     // Parquet footers give the row count without reading the data.
     const offlineRows = files.length ? Number((await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileListLiteral(files)})`))?.n ?? 0) : 0;
-    const ttlSeconds = v.definition.ttl === null ? null : parseDuration(v.definition.ttl, 'ttl').seconds;
+    const { ttlSeconds, ttlExpiry } = ttlJoinInput(v.definition.ttl, v.definition.calendar);
     const plan = chooseJoinPlan({ ttlSeconds, offlineRows, entityRows, state: await this.materializations.getMaterialization(v.name, v.version) });
     // Materialisation writes each (key, event time) once per version (parts never overlap, a
     // lease serialises runs, and the parts of a failed run are removed before the next one)
@@ -116,6 +116,7 @@ export class TrainingSetService {
       tieBreak: uniqueEventTimes ? undefined : '_offline_file',
       keys,
       ttlSeconds,
+      ttlExpiry,
       uniqueEventTimes,
       ...plan,
       features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, r.column] as const),

@@ -145,8 +145,10 @@ export function nextStartDay(lastClose: string, timing: BarTiming): string {
     case 'start':
       return utcDay(addDays(new Date(close.getTime() - timing.interval.seconds * 1000), 1));
     case 'session':
+      // A calendar's close may be the next UTC midnight (24/7): the bar's date is the day before it.
+      return utcDay(addDays(timing.calendar ? new Date(close.getTime() - 1) : close, 1));
     case 'close':
-      return utcDay(addDays(close, timing.kind === 'session' ? 1 : 0));
+      return utcDay(close);
   }
 }
 
