@@ -358,7 +358,7 @@ describe('Access control: the safe default bind', () => {
   it('AUTH=off starts on 0.0.0.0 and logs that it is unauthenticated', async () => {
     const run = startMain({ HOST: '0.0.0.0', AUTH: 'off' });
     try {
-      await expectEventually(() => expect(run.output()).toMatch(/listening on http:\/\/0\.0\.0\.0/), 60_000, 200);
+      await expectEventually(() => expect(run.output()).toMatch(/reachable on 0\.0\.0\.0/), 60_000, 200);
       expect(run.output()).toMatch(/access control off/);
     } finally {
       run.child.kill('SIGTERM');

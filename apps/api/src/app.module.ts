@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import type { FeatureStore } from '@app/features';
 import { AuditAuthEvents } from './audit/audit-auth-events';
 import { AuditController } from './audit/audit.controller';
@@ -23,6 +23,21 @@ import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
 import { TrainingSetsController } from './training-sets/training-sets.controller';
 
+/** The API's controllers, one per capability (the auth module adds /v1/keys, the OpenAPI module its two). */
+export const API_CONTROLLERS = [
+  HealthController,
+  DatasetsController,
+  FeatureViewsController,
+  DefinitionsController,
+  MaterializeController,
+  TrainingSetsController,
+  RunsController,
+  OnlineFeaturesController,
+  FeastController,
+  MetricsController,
+  AuditController,
+] as const;
+
 /** The HTTP API around one opened FeatureStore: one controller per capability. */
 @Module({})
 export class AppModule {
@@ -30,20 +45,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits), OpenApiModule],
-      controllers: [
-        HealthController,
-        DatasetsController,
-        FeatureViewsController,
-        DefinitionsController,
-        MaterializeController,
-        TrainingSetsController,
-        RunsController,
-        OnlineFeaturesController,
-        FeastController,
-        MetricsController,
-        AuditController,
-      ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }, AuditFrameworkErrors, TrainingSetPresenter],
+      controllers: [...API_CONTROLLERS],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, AuditInterceptor, AuditFrameworkErrors, TrainingSetPresenter],
     };
   }
 }

@@ -8,7 +8,7 @@ import { API_KEY_STORE } from './auth/auth.guard';
 import { registerAuthHook } from './auth/auth.hook';
 import { answerClientError } from './common/client-error';
 import { registerContentParsers } from './common/content-parsers';
-import { registerRateLimitHook } from './limits/rate-limit.hook';
+import { registerAnonymousRateLimit, RequestBudget } from './limits/rate-limit.hook';
 import { ApiMetrics } from './metrics/api-metrics';
 
 /**
@@ -42,8 +42,8 @@ export async function createApi(config: AppConfig, clock?: Clock): Promise<{ app
   const fastify = app.getHttpAdapter().getInstance();
   metrics.instrument(fastify);
   const keys = app.get<ApiKeyStore | null>(API_KEY_STORE);
-  if (keys !== null) registerAuthHook(fastify, keys, app.get(AuthEvents));
-  registerRateLimitHook(fastify, config.limits, keys !== null);
+  if (keys !== null) registerAuthHook(fastify, keys, app.get(AuthEvents), new RequestBudget(config.limits));
+  else registerAnonymousRateLimit(fastify, config.limits);
   registerContentParsers(fastify);
   app.enableShutdownHooks();
   return { app, store };

@@ -4,7 +4,7 @@ import { ForbiddenError, SCOPES, UnauthenticatedError, allowedByPatterns, type A
 import type { FastifyRequest } from 'fastify';
 import { AuthEvents, reportDenial, type AuthDenial } from './auth-events';
 import type { RequestAuth } from './request-auth';
-import { ROUTE_ACCESS, type RouteAccess } from './scope.decorator';
+import { ROUTE_ACCESS, type AuthTarget, type RouteAccess } from './scope.decorator';
 
 /** DI token of the process's ApiKeyStore, or null when no keys file is configured (auth off). */
 export const API_KEY_STORE = Symbol('API_KEY_STORE');
@@ -56,15 +56,17 @@ export class AuthGuard implements CanActivate {
       this.deny(request, entry.id, 403, reason);
       throw new ForbiddenError(reason, { scope: access.scope });
     }
-    for (const target of access.targets) this.checkNames(request, entry, target.kind, target.names(request));
+    // Most keys have no patterns: then no name is read out of the request at all.
+    if (entry.datasets !== undefined || entry.views !== undefined) for (const target of access.targets) this.checkNames(request, entry, target);
     return true;
   }
 
-  private checkNames(request: FastifyRequest, entry: ApiKeyEntry, kind: 'datasets' | 'views' | 'services', names: readonly string[]): void {
+  private checkNames(request: FastifyRequest, entry: ApiKeyEntry, target: AuthTarget): void {
+    const kind = target.kind;
     // A service's views are known only from the registry: a key limited to views may use none.
     const patterns = kind === 'services' ? (entry.views === undefined ? undefined : []) : entry[kind];
     if (patterns === undefined) return;
-    for (const name of names) {
+    for (const name of target.names(request)) {
       if (allowedByPatterns(patterns, name)) continue;
       const what = kind === 'datasets' ? 'dataset' : kind === 'views' ? 'view' : 'featureService';
       const allowed = kind === 'services' ? `the key is limited to the views ${(entry.views ?? []).join(', ')}` : `allowed: ${patterns.join(', ')}`;

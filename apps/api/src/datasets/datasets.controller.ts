@@ -10,6 +10,7 @@ import { DocumentBody } from '../openapi/documented-body.decorator';
 import { declareDatasetBody, jsonRowsBody } from './datasets.schemas';
 import { datasetInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 @Controller('v1/datasets')
 export class DatasetsController {
@@ -31,6 +32,7 @@ export class DatasetsController {
   }
 
   @Put(':name')
+  @Audited()
   @Scope('admin', datasetInPath)
   async declare(
     @Param('name', NAME) name: string,
@@ -44,6 +46,7 @@ export class DatasetsController {
 
   /** Rows as JSON, NDJSON, CSV, Parquet or Arrow IPC, by Content-Type. */
   @Post(':name/rows')
+  @Audited()
   @Scope('write', datasetInPath)
   @DocumentBody({ json: jsonRowsBody, raw: RAW_BODY_CONTENT_TYPES, description: 'rows as a JSON array of objects, NDJSON, CSV, Parquet or Arrow IPC; each row is checked against the dataset (bad rows are reported, not stored)' })
   @HttpCode(200)

@@ -7,6 +7,7 @@ import { feastResponseBody } from './feast.presenter';
 import { fastFeastLookup, feastLookupBody, feastPushBody, feastWriteBody } from './feast.schemas';
 import { featureService, pushSource, viewsOfFeatures, writtenView } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 /**
  * Feast's feature-server routes, so Feast clients (its Python SDK with `online_store: type:
@@ -34,6 +35,7 @@ export class FeastController {
 
   /** Feast's push: feature values into a view's online store, or source rows into a dataset. */
   @Post('push')
+  @Audited()
   @Scope('write', ...pushSource)
   @HttpCode(200)
   push(@JsonBody(feastPushBody) body: z.infer<typeof feastPushBody>): Promise<PushResult> {
@@ -42,6 +44,7 @@ export class FeastController {
 
   /** What Feast's SDK calls for `store.push()` / `write_to_online_store()` with a remote online store. */
   @Post('write-to-online-store')
+  @Audited()
   @Scope('write', writtenView)
   @HttpCode(200)
   async writeToOnlineStore(@JsonBody(feastWriteBody) body: z.infer<typeof feastWriteBody>, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {

@@ -4,6 +4,7 @@ import { FeatureViewService, entitySchema, featureServiceSchema, type EntityDefi
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
 import { Scope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 /** Entities and feature services: the other definitions next to feature views. */
 @Controller('v1')
@@ -11,6 +12,7 @@ export class DefinitionsController {
   constructor(@Inject(FeatureViewService) private readonly features: FeatureViewService) {}
 
   @Post('entities')
+  @Audited()
   @Scope('admin')
   async putEntity(@JsonBody(entitySchema) body: EntityDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; created: boolean }> {
     const result = await this.features.applyEntity(body);
@@ -25,6 +27,7 @@ export class DefinitionsController {
   }
 
   @Post('feature-services')
+  @Audited()
   @Scope('admin')
   async applyService(@JsonBody(featureServiceSchema) body: FeatureServiceDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ name: string; version: number; created: boolean }> {
     const result = await this.features.applyService(body);

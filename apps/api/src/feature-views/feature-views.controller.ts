@@ -5,6 +5,7 @@ import { JsonBody } from '../common/json-body.decorator';
 import { NAME, VERSION } from '../common/params';
 import { viewInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 /** Feature views and their versions. */
 @Controller('v1/feature-views')
@@ -13,6 +14,7 @@ export class FeatureViewsController {
 
   /** 201 for a new version, 200 when the definition is known (metadata may have changed). */
   @Post()
+  @Audited()
   @Scope('admin')
   async apply(@JsonBody(featureViewSchema) body: FeatureViewDefinition, @Res({ passthrough: true }) reply: FastifyReply): Promise<ApplyOutcome> {
     const outcome = await this.features.apply(body);

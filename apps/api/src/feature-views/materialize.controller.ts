@@ -7,6 +7,7 @@ import { NAME, VERSION, utcTime } from '../common/params';
 import { viewInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 import { HeavyLimiter } from '../limits/heavy.limiter';
+import { Audited } from '../audit/audited.decorator';
 
 /** `{"start"?, "end"?}`, or no body: the whole range of the view's data. */
 const materializeBody = z.object({ start: utcTime.nullish(), end: utcTime.nullish() }).optional();
@@ -21,6 +22,7 @@ export class MaterializeController {
 
   /** 202 while the job runs, 200 when the range was already materialised. */
   @Post('feature-views/:name/versions/:version/materialize')
+  @Audited()
   @Scope('write', viewInPath)
   async materialize(
     @Param('name', NAME) name: string,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { RateLimits } from '@app/features';
-import type { FastifyInstance } from 'fastify';
+import type { ApiKeyEntry, RateLimits } from '@app/features';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/error.filter';
 import { limitsOf } from './key-limits';
 import { RequestRateLimiter } from './request-rate.limiter';
@@ -9,21 +9,35 @@ import { RequestRateLimiter } from './request-rate.limiter';
 const UNLIMITED_ROUTES = new Set(['/health/live']);
 
 /**
- * Spends one request of the caller's key before the body is read, so a flood costs no parsing.
- * Runs after the auth hook: a request is limited by the key it authenticated with, or as
- * `anonymous` when auth is off. Requests without a valid key are refused by auth, not counted.
+ * Spends one request of a key before the body is read, so a flood costs no parsing. With keys,
+ * the auth hook calls it right after it has verified the key (one hook per request, not two);
+ * without keys every client is `anonymous` and `registerAnonymousRateLimit` installs it alone.
  */
-export function registerRateLimitHook(fastify: FastifyInstance, defaults: RateLimits, authOn: boolean, limiter = new RequestRateLimiter()): void {
-  if (defaults.rps <= 0 && !authOn) return;
-  const logger = new Logger('RateLimit');
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const keyId = request.apiKey?.id ?? (authOn ? undefined : 'anonymous');
-    if (keyId === undefined || UNLIMITED_ROUTES.has(request.routeOptions.url ?? '')) return done();
+export class RequestBudget {
+  private readonly logger = new Logger('RateLimit');
+
+  constructor(
+    private readonly defaults: RateLimits,
+    private readonly limiter = new RequestRateLimiter(),
+  ) {}
+
+  /** False (and the 429 sent) when `keyId` is over its rate. */
+  spend(request: FastifyRequest, reply: FastifyReply, keyId: string, entry: ApiKeyEntry | undefined): boolean {
+    if (UNLIMITED_ROUTES.has(request.routeOptions.url ?? '')) return true;
     try {
-      limiter.take(keyId, limitsOf(request.apiKey, defaults));
+      this.limiter.take(keyId, limitsOf(entry, this.defaults));
+      return true;
     } catch (error) {
-      return sendError(error, request, reply, logger);
+      sendError(error, request, reply, this.logger);
+      return false;
     }
-    done();
+  }
+}
+
+/** Without keys: one budget for every client (`anonymous`), only when RATE_LIMIT_RPS is set. */
+export function registerAnonymousRateLimit(fastify: FastifyInstance, defaults: RateLimits, budget = new RequestBudget(defaults)): void {
+  if (defaults.rps <= 0) return;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (budget.spend(request, reply, 'anonymous', undefined)) done();
   });
 }

@@ -6,12 +6,14 @@ import { ZodPipe } from '../common/zod.pipe';
 import { linkRunBody, runIdParam, versionParams } from './run.request';
 import { viewInPath } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
+import { Audited } from '../audit/audited.decorator';
 
 @Controller('v1')
 export class RunsController {
   constructor(private readonly runs: RunLineageService) {}
 
   @Post('runs')
+  @Audited()
   @Scope('write')
   @HttpCode(200)
   link(@JsonBody(linkRunBody) command: LinkRunCommand): Promise<{ runId: string; trainingSets: string[] }> {
