@@ -82,10 +82,21 @@ function convert(schema: z.ZodTypeAny): JsonSchema {
   if (schema instanceof z.ZodReadonly || schema instanceof z.ZodCatch) return toJsonSchema(schema._def.innerType);
   if (schema instanceof z.ZodBranded) return toJsonSchema(schema.unwrap());
   if (schema instanceof z.ZodEffects) return toJsonSchema(schema.innerType());
-  if (schema instanceof z.ZodPipeline) return toJsonSchema(schema._def.in);
+  if (schema instanceof z.ZodPipeline) return pipelineSchema(schema);
   if (schema instanceof z.ZodLazy) return toJsonSchema(schema.schema);
   const typeName = (schema._def as { typeName?: string }).typeName ?? 'unknown';
   return { 'x-zod-type': typeName, description: `accepts what zod's ${typeName} accepts (not converted)` };
+}
+
+/**
+ * `a.pipe(b)`: when `a` hands the value on unchanged (a pre-check such as a length cap), the body
+ * must pass both; when `a` transforms it, `b` judges the transformed value, so only `a` describes
+ * the body.
+ */
+function pipelineSchema(schema: z.ZodPipeline<z.ZodTypeAny, z.ZodTypeAny>): JsonSchema {
+  const input = schema._def.in;
+  const transforms = input instanceof z.ZodEffects && (input._def.effect.type === 'transform' || input._def.effect.type === 'preprocess');
+  return transforms ? toJsonSchema(input) : { allOf: [toJsonSchema(input), toJsonSchema(schema._def.out)] };
 }
 
 function stringSchema(schema: z.ZodString): JsonSchema {
