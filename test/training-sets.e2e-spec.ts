@@ -75,6 +75,9 @@ describe('training sets over HTTP: point in time, reproducible, linked to runs',
       ],
       runIds: ['mlflow-run-1'],
     });
+    // The server's own path to the stored file is not the client's business (nor anyone's to read).
+    expect(manifest).not.toHaveProperty('file');
+    expect(JSON.stringify(manifest)).not.toContain('.parquet');
     expect((await call('GET', `/v1/training-sets/${a.body.trainingSetId}/data`)).body.rows).toEqual(a.body.rows);
     const other = await call('POST', '/v1/training-sets', { features, entities: entities.slice(1) });
     expect(other.body.digest).not.toBe(a.body.digest);

@@ -37,6 +37,15 @@ export interface TrainingSetDataBody {
 }
 
 /** Picks the answer format from an Accept header (first supported type wins; default JSON); 415 otherwise. */
+/** A manifest as clients see it: without `file`, the server's own path to the stored Parquet. */
+export type ManifestBody = Omit<TrainingSet, 'file'>;
+
+/** Drops what only the server needs from a stored set's manifest. */
+export function manifestBody(set: TrainingSet): ManifestBody {
+  const { file: _file, ...manifest } = set;
+  return manifest;
+}
+
 export function negotiateFormat(accept: string | undefined): TrainingSetFormat {
   if (!accept || accept.trim() === '' || accept.includes('*/*')) return 'json';
   for (const part of accept.split(',')) {

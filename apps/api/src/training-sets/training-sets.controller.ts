@@ -5,7 +5,7 @@ import { RAW_BODY_CONTENT_TYPES } from '../common/body.parser';
 import { ZodPipe } from '../common/zod.pipe';
 import { DocumentBody } from '../openapi/documented-body.decorator';
 import { trainingSetIdParam } from './run.request';
-import { negotiateFormat, TrainingSetPresenter, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
+import { manifestBody, negotiateFormat, TrainingSetPresenter, type ManifestBody, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
 import { trainingSetBody, trainingSetCommand, trainingSetQuery } from './training-set.request';
 import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
@@ -38,8 +38,8 @@ export class TrainingSetsController {
 
   @Get(':id')
   @Scope('read')
-  manifest(@Param('id', new ZodPipe(trainingSetIdParam)) id: string): Promise<TrainingSet> {
-    return this.trainingSets.manifest(id);
+  async manifest(@Param('id', new ZodPipe(trainingSetIdParam)) id: string): Promise<ManifestBody> {
+    return manifestBody(await this.trainingSets.manifest(id));
   }
 
   @Get(':id/data')
