@@ -35,6 +35,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UnknownEntity:
     case ErrorCode.UnknownFeature:
     case ErrorCode.UnknownReference:
+    case ErrorCode.LabelMisuse:
       return 422;
     case ErrorCode.RateLimited:
       return 429;

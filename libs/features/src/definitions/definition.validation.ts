@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CALENDAR_NAMES } from '../calendar/calendars';
 import { parseWith } from '../errors/parse-with';
 import { isIdentifier } from '../sql/identifier';
-import { FEATURE_TYPES, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
+import { AVAILABLE_AT, FEATURE_TYPES, FEATURE_VIEW_KINDS, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
 
 const identifier = z.string().refine(isIdentifier, { message: 'must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$' });
 const tags = z.record(z.string(), z.string()).default({});
@@ -42,12 +42,19 @@ export const featureViewSchema = z
     lookback: z.string().nullable().default(null),
     calendar: z.enum(CALENDAR_NAMES, { errorMap: () => ({ message: `must be one of ${CALENDAR_NAMES.join(', ')}` }) }).optional(),
     stream: z.boolean().default(false),
+    kind: z.enum(FEATURE_VIEW_KINDS, { errorMap: () => ({ message: `must be one of ${FEATURE_VIEW_KINDS.join(', ')}` }) }).optional(),
     description: z.string().max(4000).default(''),
     owner: z.string().max(200).default(''),
     tags,
   })
   .strict()
   .superRefine((view, ctx) => {
+    if (view.kind === 'label') {
+      // A label is known only after its horizon: nothing online could serve it at decision time.
+      if (view.stream) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stream'], message: 'a label view is never served online, so it cannot stream' });
+      const i = view.features.findIndex((f) => f.name === AVAILABLE_AT);
+      if (i >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `${AVAILABLE_AT} is the label view's own column, not a label` });
+    }
     // The first duplicate only: a list repeating one feature 100,000 times is one mistake.
     const names = new Set<string>();
     for (const [i, f] of view.features.entries()) {

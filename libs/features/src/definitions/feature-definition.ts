@@ -10,6 +10,13 @@ export interface EntityDefinition {
   readonly description?: string;
 }
 
+/** `feature` (the default) may only look back; `label` may look ahead (`lead`) and is never served online. */
+export const FEATURE_VIEW_KINDS = ['feature', 'label'] as const;
+export type FeatureViewKind = (typeof FEATURE_VIEW_KINDS)[number];
+
+/** The column a label view's SQL yields besides its labels: when the row's labels became known. */
+export const AVAILABLE_AT = 'available_at';
+
 export interface FeatureSpec {
   readonly name: string;
   readonly type: FeatureType;
@@ -29,6 +36,11 @@ export interface FeatureViewDefinition {
   readonly ttl: string | null;
   readonly sql: string;
   readonly features: readonly FeatureSpec[];
+  /**
+   * `label`: the SQL may look ahead and also yields `available_at` (when the row's labels became
+   * known); absent means `feature` (and keeps the digests views had before kinds existed).
+   */
+  readonly kind?: FeatureViewKind;
   /** History the SQL's windows need before a range, e.g. "60d" or "20 sessions", for incremental materialisation. */
   readonly lookback: string | null;
   /**

@@ -1,5 +1,5 @@
 import { defineFeatureView } from './feature-definition';
-import { normaliseSql, viewDigest } from './feature-digest';
+import { canonicalView, normaliseSql, viewDigest } from './feature-digest';
 
 const base = defineFeatureView({
   name: 'ret',
@@ -33,6 +33,7 @@ describe('view digests', () => {
     ['timestamp column', { timestampColumn: 'event_ts' }],
     ['entity', { entity: 'pair' }],
     ['lookback', { lookback: '40d' }],
+    ['kind label', { kind: 'label' as const }],
   ])('change with the %s', (_what, change) => {
     expect(viewDigest({ ...base, ...change })).not.toBe(viewDigest(base));
   });
@@ -46,5 +47,11 @@ describe('view digests', () => {
     const withLookback = { ...base, lookback: '40d' };
     expect(viewDigest({ ...base, lookback: '960h' })).toBe(viewDigest(withLookback));
     expect(viewDigest({ ...base, lookback: '41d' })).not.toBe(viewDigest(withLookback));
+  });
+
+  it('keep the digest of a view without kind when it says kind feature, and hash the canonical form as before kinds existed', () => {
+    expect(viewDigest({ ...base, kind: 'feature' })).toBe(viewDigest(base));
+    expect(Object.keys(canonicalView(base))).not.toContain('kind');
+    expect(canonicalView({ ...base, kind: 'label' })).toMatchObject({ kind: 'label' });
   });
 });

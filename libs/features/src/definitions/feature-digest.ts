@@ -40,6 +40,8 @@ export function canonicalView(view: FeatureViewDefinition): Record<string, unkno
     // How much history incremental materialisation reads before a range decides the values near
     // its start (a lookback too short cuts the SQL's windows), so it is part of the version.
     lookback: canonicalLookback(view),
+    // Only a label says so: a feature view (kind absent or `feature`) keeps its digest.
+    ...(view.kind === 'label' ? { kind: 'label' } : {}),
   };
 }
 

@@ -169,12 +169,13 @@ export class FeatureViewService {
       }
     }
     if (calendar !== undefined) view = { ...view, calendar };
-    await this.db.withSession((s) => checkFeatureSql(s, view.sql));
+    const label = view.kind === 'label';
+    await this.db.withSession((s) => checkFeatureSql(s, view.sql, { lookAhead: label }));
     const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [] });
     try {
       await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema));
       const output = await sandbox.describe(view.sql);
-      checkOutputColumns(output, { keys: entity.joinKeys, timestampColumn: view.timestampColumn, features: view.features });
+      checkOutputColumns(output, { keys: entity.joinKeys, timestampColumn: view.timestampColumn, features: view.features, availableAt: label });
     } finally {
       sandbox.close();
     }

@@ -18,6 +18,8 @@ export enum ErrorCode {
   /** A body names something (a training set, …) that does not exist (422, unlike a 404 path). */
   UnknownReference = 'UNKNOWN_REFERENCE',
   UnknownEntity = 'UNKNOWN_ENTITY',
+  /** A label view named where only features go (online lookups, a training set's `features`), or a feature view in `labels` (422). */
+  LabelMisuse = 'LABEL_MISUSE',
   Unavailable = 'UNAVAILABLE',
   /** No key, or a key the keys file does not hold (401). */
   Unauthenticated = 'UNAUTHENTICATED',

@@ -63,17 +63,18 @@ export class MaterializationPlanner {
     if (!start || !end) return { record, parts: [], bounds: null, revision: [], sourceSeq };
     if (start > end) throw new InvalidArgumentError('start must not be after end', { field: 'start' });
     const state = await this.registry.getMaterialization(record.name, record.version);
-    const revision = state ? await this.revisionFiles(record.definition.source, state, lookbackMs(record.definition)) : [];
+    const revision = state ? await this.revisionFiles(record.definition.source, state, lookbackMs(record.definition), record.definition.kind === 'label') : [];
     return { record, parts: missingParts({ start, end }, state), bounds: { start, end }, revision, sourceSeq };
   }
 
   // Lake files of the batches recorded since the state was written that hold days inside the
   // materialised range: rows that arrived late or correct a bar already computed.
-  private async revisionFiles(source: string, state: MaterializationState, lookback: number | null): Promise<string[]> {
+  // A label's rows also change with bars after the range (they complete its forward window).
+  private async revisionFiles(source: string, state: MaterializationState, lookback: number | null, label: boolean): Promise<string[]> {
     const { files } = await this.datasets.batchFilesAfter(source, state.sourceSeq);
     // Bars up to a lookback before the range change rows inside it (no lookback: all history does).
     const first = lookback === null ? '0000-00-00' : utcDay(new Date(Date.parse(state.start) - lookback));
-    const last = utcDay(new Date(state.end));
+    const last = label ? '9999-12-31' : utcDay(new Date(state.end));
     return files.filter((f) => {
       const day = /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1];
       return day !== undefined && day >= first && day <= last && existsSync(f);

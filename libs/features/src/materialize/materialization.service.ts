@@ -13,7 +13,7 @@ import { PhaseTimer } from '../util/phase-timer';
 import { MaterializationJobService, type StartedJob } from './materialization-job.service';
 import { MaterializationLease } from './materialization.lease';
 import { MaterializationPlanner, type MaterializePlan, type MaterializeRequest } from './materialization.planner';
-import { materializationSelect, oneStepPerKeySql } from './materialization.sql';
+import { materializationSelect, oneStepPerKeySql, sourceReadsUntil } from './materialization.sql';
 import { lookbackMs } from './lookback';
 import { PartWriter } from './part.writer';
 import { RevisionService } from './revision.service';
@@ -135,7 +135,7 @@ export class MaterializationService {
         const from = lookback === null ? undefined : new Date(part.lo.getTime() - lookback);
         const sandbox = await FeatureSqlSandbox.open({ readable: [this.lake.datasetDir(view.source)], writable: [dir] }, this.engine);
         try {
-          const between = { from, to: part.hi };
+          const between = { from, to: sourceReadsUntil(view, part.hi) };
           await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, between), await this.datasets.allRowsSql(schema, between));
           stopwatch.mark('sandbox');
           const oneStep = (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;

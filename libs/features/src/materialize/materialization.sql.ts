@@ -1,5 +1,5 @@
 import { INGESTED_AT } from '../datasets/dataset.schema';
-import type { FeatureViewDefinition } from '../definitions/feature-definition';
+import { AVAILABLE_AT, type FeatureViewDefinition } from '../definitions/feature-definition';
 import { ident, raw, sql, type Sql } from '../sql/sql';
 import { castFeatures, columnList, keysEqual } from './columns.sql';
 
@@ -41,9 +41,25 @@ export function materializationSelect(view: FeatureViewDefinition, keys: readonl
   // on the key gives the same answer as the ASOF join without sorting every feature row.
   const join = raw(oneStepPerKey ? 'LEFT JOIN' : 'ASOF LEFT JOIN');
   return sql`SELECT ${columnList(keys, 'f')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
-  coalesce(k.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}
+  coalesce(k.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}${labelAvailability(view, 'f')}
 FROM (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}) AS f
 ${join} (${steps}) AS k ON ${keysEqual(keys, 'f', 'k')} AND f.${ts} >= k.first_ts`;
+}
+
+/** The end of the times store runs allow (1900..2200): where a label view's source reads end. */
+const LAST_TIME = new Date('2200-12-31T23:59:59.999Z');
+
+/**
+ * How far a view's source must reach to compute its rows up to `hi`: `hi` for a feature (it only
+ * looks back); every bar there is for a label, whose values are the bars after its row.
+ */
+export function sourceReadsUntil(view: FeatureViewDefinition, hi: Date): Date {
+  return view.kind === 'label' ? LAST_TIME : hi;
+}
+
+/** `, available_at` for a label view (when its labels became known; null while one is not), else nothing. */
+export function labelAvailability(view: FeatureViewDefinition, alias: string): Sql {
+  return view.kind === 'label' ? sql`, CAST(${raw(alias)}.${ident(AVAILABLE_AT)} AS TIMESTAMPTZ) AS ${ident(AVAILABLE_AT)}` : raw('');
 }
 
 /** SQL that tells whether every key has a single ingested_at in `_source_versions` (then materializationSelect may use oneStepPerKey). */

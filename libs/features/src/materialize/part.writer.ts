@@ -57,9 +57,15 @@ export class PartWriter {
       await staged.discard();
       return { rows, file: null, onlineRows: 0, keys: 0 };
     }
-    const online = await this.pushOnline(sandbox, record, keys, staged.staging);
+    // A label is never served online (it is known only after its horizon).
+    const online = record.definition.kind === 'label' ? { written: 0, keys: await this.keyCount(sandbox, keys, staged.staging) } : await this.pushOnline(sandbox, record, keys, staged.staging);
     const file = await staged.commit();
     return { rows, file, onlineRows: online.written, keys: online.keys };
+  }
+
+  private async keyCount(sandbox: FeatureSqlSandbox, keys: readonly string[], file: string): Promise<number> {
+    const row = await sandbox.session.one<{ n: number }>(sql`SELECT count(*)::INTEGER AS n FROM (SELECT DISTINCT ${columnList(keys)} FROM read_parquet(${fileLiteral(file)}))`);
+    return Number(row?.n ?? 0);
   }
 
   // The latest row per key of what was just computed; the store keeps whichever is newer.

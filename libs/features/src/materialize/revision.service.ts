@@ -6,7 +6,7 @@ import type { OfflineStoreRepository } from '../offline/offline-store.repository
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { MaterializationState } from '../registry/materialization.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
-import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
+import { materializationSelect, oneStepPerKeySql, sourceReadsUntil, type TimeRange } from './materialization.sql';
 import type { PartWriter } from './part.writer';
 import { changedRowsSelect, onlyTouched, touchedInstrumentsSql, TOUCHED_LIST } from './revision.sql';
 import { setSessionConstant } from '../sql/session-constant';
@@ -57,13 +57,17 @@ export class RevisionService {
     try {
       const s = sandbox.session;
       // Bars from a lookback before the range on change rows inside it (a backfill of earlier history).
-      await s.run(touchedInstrumentsSql(schema, files, lookback === null ? null : new Date(start.getTime() - lookback), hi));
+      // A label's rows also change with the bars after the range (a later bar completes them).
+      const label = view.kind === 'label';
+      await s.run(touchedInstrumentsSql(schema, files, lookback === null ? null : new Date(start.getTime() - lookback), sourceReadsUntil(view, hi)));
       const touched = await s.one<{ n: number; since: string | null }>('SELECT count(*)::INTEGER AS n, min(since) AS since FROM _touched');
       if (!touched || touched.n === 0 || touched.since === null) return null;
       // Rows before the range are not revised here (a run computes them as a part of their own).
-      const since = new Date(Math.max(start.getTime(), Date.parse(String(touched.since))));
+      // A label row changes with bars after it, up to its horizon, which the store does not know:
+      // the touched instruments' rows of the whole range are recomputed (only changed ones written).
+      const since = label ? start : new Date(Math.max(start.getTime(), Date.parse(String(touched.since))));
       const instruments = await setSessionConstant(s, 'revision_instruments', TOUCHED_LIST);
-      const between = { from: lookback === null ? undefined : new Date(since.getTime() - lookback), to: hi };
+      const between = { from: lookback === null ? undefined : new Date(since.getTime() - lookback), to: sourceReadsUntil(view, hi) };
       const current = await this.datasets.currentRowsSql(schema, between);
       const all = await this.datasets.allRowsSql(schema, between);
       await sandbox.defineSource(schema, current && onlyTouched(current, schema, instruments), all && onlyTouched(all, schema, instruments));

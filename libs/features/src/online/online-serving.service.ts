@@ -1,7 +1,7 @@
 import type { FeatureType } from '../definitions/feature-definition';
 import type { FeatureSelection } from '../definitions/feature-ref.resolver';
 import type { FeatureViewService } from '../definitions/feature-view.service';
-import { ErrorCode, FeatureStoreError, InvalidArgumentError } from '../errors/feature-store.error';
+import { ErrorCode, FeatureStoreError, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import type { DefinitionRepository } from '../registry/definition.repository';
 import type { Clock } from '../util/clock';
 import { expiresAtMs, parseTimeSpan, type TimeSpan } from '../calendar/session-span';
@@ -192,6 +192,10 @@ export class OnlineServingService {
     const columns: OnlineColumn[] = [];
     const columnTable: number[] = [];
     for (const { record, feature, column, field } of resolved) {
+      // A label is known only after its horizon: serving it would hand a model the future.
+      if (record.definition.kind === 'label') {
+        throw new UnprocessableError(ErrorCode.LabelMisuse, `${field}: ${record.name} is a label view; labels are not served online (ask for them in a training set's labels)`, { field, view: record.name });
+      }
       const id = `${record.name}@${record.version}`;
       let t = tableIndex.get(id);
       if (t === undefined) {

@@ -1,4 +1,5 @@
 import { typeFamily, type DatasetSchema } from '../datasets/dataset.schema';
+import { AVAILABLE_AT } from '../definitions/feature-definition';
 import { DuckDbClient, type DuckDbSession } from '../duckdb/duckdb.client';
 import type { EngineSettings } from '../duckdb/duckdb.engine';
 import { FeatureSqlRejectedError } from '../errors/feature-store.error';
@@ -15,12 +16,19 @@ export interface SandboxPaths {
   readonly writable: readonly string[];
 }
 
+/** What a view's SQL may do beyond the defaults. */
+export interface FeatureSqlOptions {
+  /** A label view may read rows after the current one (`lead`, frames ending `FOLLOWING`); a feature view may not. */
+  readonly lookAhead?: boolean;
+}
+
 /**
  * Static checks of a view's SQL: one statement, a SELECT, reading only `source` (and its own
- * CTEs), no table functions, no file or settings functions, no parameters. Parsing uses DuckDB's
- * own parser (json_serialize_sql), which does not execute anything.
+ * CTEs), no table functions, no file or settings functions, no parameters, and (unless
+ * `lookAhead`) no window that reads later rows. Parsing uses DuckDB's own parser
+ * (json_serialize_sql), which does not execute anything.
  */
-export async function checkFeatureSql(session: DuckDbSession, featureSql: string): Promise<void> {
+export async function checkFeatureSql(session: DuckDbSession, featureSql: string, options: FeatureSqlOptions = {}): Promise<void> {
   if (featureSql.includes('\0')) throw new FeatureSqlRejectedError('sql: contains a NUL byte', { field: 'sql' });
   const statements = await session.statementCount(featureSql).catch((error: Error) => {
     throw new FeatureSqlRejectedError(`sql: does not parse: ${firstLine(error.message)}`, { field: 'sql' });
@@ -52,6 +60,7 @@ export async function checkFeatureSql(session: DuckDbSession, featureSql: string
     if (node.class === 'FUNCTION' && typeof node.function_name === 'string' && FORBIDDEN_FUNCTIONS.test(node.function_name)) {
       throw new FeatureSqlRejectedError(`sql: function ${node.function_name} is not allowed in feature SQL`, { field: 'sql' });
     }
+    if (!options.lookAhead && node.class === 'WINDOW') lookAheadCheck(node);
     // Feature SQL is inlined into queries that bind their own values: a `$1` in it would read one of ours.
     if (node.class === 'PARAMETER') {
       const name = typeof node.identifier === 'string' ? node.identifier : '';
@@ -60,6 +69,19 @@ export async function checkFeatureSql(session: DuckDbSession, featureSql: string
       });
     }
   });
+}
+
+// A feature is known at its row's time: a window reading later rows (lead, a frame ending after
+// the current row) leaks the future into it. Only label views may (kind "label").
+function lookAheadCheck(node: Record<string, unknown>): void {
+  const fn = typeof node.function_name === 'string' ? node.function_name : 'a window function';
+  const reason =
+    node.type === 'WINDOW_LEAD'
+      ? `${fn} reads later rows`
+      : [node.start, node.end].some((b) => typeof b === 'string' && b.includes('FOLLOWING'))
+        ? `the window of ${fn} ends after the current row (FOLLOWING)`
+        : null;
+  if (reason) throw new FeatureSqlRejectedError(`sql: looks ahead: ${reason}; only a view of "kind": "label" may`, { field: 'sql' });
 }
 
 function collect(value: unknown, visit: (node: Record<string, unknown>) => void): void {
@@ -154,7 +176,7 @@ function emptyRelation(schema: DatasetSchema): Sql {
 /** Checks the SQL's output against the declared keys, timestamp and features (names and type families). */
 export function checkOutputColumns(
   output: ReadonlyArray<{ name: string; type: string }>,
-  expected: { keys: readonly string[]; timestampColumn: string; features: ReadonlyArray<{ name: string; type: string }> },
+  expected: { keys: readonly string[]; timestampColumn: string; features: ReadonlyArray<{ name: string; type: string }>; availableAt?: boolean },
 ): void {
   const byName = new Map(output.map((c) => [c.name, c.type]));
   for (const key of expected.keys) {
@@ -163,6 +185,12 @@ export function checkOutputColumns(
   const ts = byName.get(expected.timestampColumn);
   if (!ts) throw new FeatureSqlRejectedError(`sql: the output lacks the timestamp column ${expected.timestampColumn}`, { field: 'timestampColumn' });
   if (typeFamily(ts) !== 'time') throw new FeatureSqlRejectedError(`timestampColumn: ${expected.timestampColumn} is ${ts}, not a timestamp`, { field: 'timestampColumn' });
+  if (expected.availableAt) {
+    // A label view's rows say when their labels became known (null: not yet).
+    const at = byName.get(AVAILABLE_AT);
+    if (!at) throw new FeatureSqlRejectedError(`sql: a label view's output needs the column ${AVAILABLE_AT} (when the labels became known)`, { field: 'sql', missing: AVAILABLE_AT });
+    if (typeFamily(at) !== 'time') throw new FeatureSqlRejectedError(`sql: ${AVAILABLE_AT} is ${at}, not a timestamp`, { field: 'sql' });
+  }
   expected.features.forEach((f, i) => {
     const type = byName.get(f.name);
     if (!type) throw new FeatureSqlRejectedError(`features[${i}]: the SQL yields no column ${f.name}`, { field: `features[${i}].name` });
@@ -170,7 +198,7 @@ export function checkOutputColumns(
       throw new FeatureSqlRejectedError(`features[${i}]: ${f.name} is declared ${f.type} but the SQL yields ${type}`, { field: `features[${i}].type` });
     }
   });
-  const declared = new Set([...expected.keys, expected.timestampColumn, ...expected.features.map((f) => f.name)]);
+  const declared = new Set([...expected.keys, expected.timestampColumn, ...expected.features.map((f) => f.name), ...(expected.availableAt ? [AVAILABLE_AT] : [])]);
   const extra = output.map((c) => c.name).filter((n) => !declared.has(n));
   if (extra.length) throw new FeatureSqlRejectedError(`features: the SQL yields undeclared columns ${extra.join(', ')}; declare them or drop them`, { field: 'features', extra });
 }
