@@ -60,6 +60,8 @@ export * from './training/training-set.reader';
 export * from './training/entity-frame.loader';
 export * from './training/content-digest';
 export * from './training/offline-version.reader';
+export * from './training/labels.sql';
+export * from './training/training-labels';
 export * from './lineage/mlflow.client';
 export * from './lineage/mlflow-dataset';
 export * from './lineage/mlflow-lineage.sink';

@@ -1,4 +1,4 @@
-import { RUN_ID_PATTERN, isIdentifier, parseUtc, parseWith, type CreateTrainingSetCommand, type EntityFrameFormat, type EntityRow, type EntitySource, type SourceFormat } from '@app/features';
+import { MAX_LABELS, RUN_ID_PATTERN, isIdentifier, parseUtc, parseWith, type CreateTrainingSetCommand, type EntityFrameFormat, type EntityRow, type EntitySource, type SourceFormat } from '@app/features';
 import { z } from 'zod';
 import { bodyFormat, bodyToFile } from '../common/body.parser';
 import { documentAs } from '../openapi/zod-json-schema';
@@ -57,6 +57,8 @@ documentAs(entityRow, () => ({ type: 'object', description: 'an entity row: its 
 documentAs(entities, (convert) => ({ anyOf: [convert(entityRows), convert(datasetBars)] }));
 
 const featureRefs = z.array(z.string({ invalid_type_error: 'must be a string' }), { invalid_type_error: 'must be a list of feature references' });
+// References of label views (`forward_returns:fwd_ret_5d`), joined to each row's decision bar.
+const labelRefs = z.array(z.string({ invalid_type_error: 'must be a string' }).min(1), { invalid_type_error: 'must be a list of label references' }).max(MAX_LABELS, `at most ${MAX_LABELS} labels`);
 
 // Either `featureService` (it wins, as it always has) or a list of references.
 function selection(features: readonly string[] | undefined, featureService: string | undefined, ctx: z.RefinementCtx): CreateTrainingSetCommand['features'] {
@@ -77,9 +79,11 @@ export const trainingSetBody = z
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
     runId,
+    labels: labelRefs.optional(),
   })
   .transform(
     (b, ctx): CreateTrainingSetCommand => ({
+      ...(b.labels?.length ? { labels: b.labels } : {}),
       features: selection(b.features, b.featureService, ctx),
       entities: b.entities,
       pointInTime: b.pointInTime,
@@ -99,8 +103,19 @@ export const trainingSetQuery = z
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
     runId,
+    labels: z
+      .string()
+      .optional()
+      // Comma-separated, as features; the count is checked by the domain (resolveLabels).
+      .transform((v) => v?.split(',').map((f) => f.trim()).filter(Boolean)),
   })
-  .transform((q, ctx) => ({ features: selection(q.features, q.featureService, ctx), pointInTime: q.pointInTime, timestampColumn: q.timestampColumn, runId: q.runId }));
+  .transform((q, ctx) => ({
+    features: selection(q.features, q.featureService, ctx),
+    pointInTime: q.pointInTime,
+    timestampColumn: q.timestampColumn,
+    runId: q.runId,
+    ...(q.labels?.length ? { labels: q.labels } : {}),
+  }));
 
 /**
  * The command of a POST /v1/training-sets: a JSON body carries everything; a CSV, NDJSON,

@@ -8,6 +8,8 @@ export interface TrainingSetManifest {
   readonly pointInTime: 'event' | 'knowledge';
   readonly timestampColumn: string;
   readonly features: ReadonlyArray<{ readonly view: string; readonly version: number; readonly feature: string }>;
+  /** The resolved label view versions of a set that asked for labels (absent otherwise). */
+  readonly labels?: ReadonlyArray<{ readonly view: string; readonly version: number; readonly label: string }>;
   readonly columns: readonly string[];
   readonly file: string;
 }

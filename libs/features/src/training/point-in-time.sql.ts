@@ -68,7 +68,7 @@ interface Shared {
  * greatest avail <= t, and the TTL is checked on the winner's event_ts (an older winner than the
  * best one known cannot be within the TTL either).
  */
-export function pointInTimeSql(entities: string, entityTs: string, views: readonly PitViewInput[], mode: PointInTimeMode): Sql {
+export function pointInTimeSql(entities: string, entityTs: string, views: readonly PitViewInput[], mode: PointInTimeMode, labels?: { readonly table: string; readonly columns: readonly string[] }): Sql {
   const out: Shared = { ctes: [], joins: [], outputs: [], windows: new Map(), spines: new Map() };
   const table = ident(entities, 'entities');
   const ts = ident(entityTs, 'timestampColumn');
@@ -76,6 +76,11 @@ export function pointInTimeSql(entities: string, entityTs: string, views: readon
     if (v.windowJoin && v.ttlSeconds !== null && v.ttlSeconds > 0) windowJoin(table, ts, v, i, mode, out);
     else asofJoin(table, ts, v, i, mode, out);
   });
+  // Labels (labels.sql.ts) come from a table keyed by `_row`, after the features.
+  if (labels) {
+    out.joins.push(sql`LEFT JOIN ${ident(labels.table, 'labels')} AS lb ON lb._row = e._row`);
+    for (const c of labels.columns) out.outputs.push(sql`lb.${outputIdent(c)}`);
+  }
   return sql`WITH ${joinSql(out.ctes, ',\n')}
 SELECT e.* EXCLUDE (_row), ${joinSql(out.outputs)}
 FROM ${table} AS e

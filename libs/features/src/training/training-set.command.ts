@@ -32,4 +32,6 @@ export interface CreateTrainingSetCommand {
   readonly timestampColumn: string;
   /** A run to link the new set to, or null. */
   readonly runId: string | null;
+  /** Label references (`view[@N]:label` of label views) joined to the decision bar of each row; absent: none. */
+  readonly labels?: readonly string[];
 }

@@ -20,6 +20,8 @@ import { pointInTimeSql, type PitViewInput } from './point-in-time.sql';
 import type { CreateTrainingSetCommand } from './training-set.command';
 import type { FeatureSelection, ResolvedFeature } from '../definitions/feature-ref.resolver';
 import { chooseJoinPlan } from './training-set.planner';
+import { LABEL_TABLE, labelTableSql } from './labels.sql';
+import { assertNoLabelViews, labelColumns, labelCutoff, labelInputs, resolveLabels } from './training-labels';
 
 /** A stored training set's manifest with the runs linked to it. */
 export type TrainingSet = TrainingSetManifest & { readonly runIds: readonly string[] };
@@ -50,9 +52,12 @@ export class TrainingSetService {
     if (command.runId !== null) assertRunId(command.runId);
     assertEntitiesGiven(command.entities);
     const resolved = await this.resolve(command.features);
+    assertNoLabelViews(resolved);
+    const labels = await resolveLabels(this.features.refs, command.labels ?? []);
     const versions = [...new Map(resolved.map((r) => [`${r.record.name}@${r.record.version}`, r.record])).values()];
+    const labelVersions = [...new Map(labels.map((l) => [`${l.record.name}@${l.record.version}`, l.record])).values()];
     // Versions not materialised up to the newest data are brought up to date first (incremental).
-    for (const v of versions) await this.materializer.run({ view: v.name, version: v.version });
+    for (const v of [...versions, ...labelVersions]) await this.materializer.run({ view: v.name, version: v.version });
     const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
     const keysOf = (v: ViewVersionRecord) => keysByEntity.get(v.definition.entity) ?? [];
     const id = `tset-${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
@@ -60,10 +65,13 @@ export class TrainingSetService {
     await mkdir(this.dir, { recursive: true });
 
     const manifest = await this.db.withSession(async (s) => {
-      const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set(versions.flatMap(keysOf))]);
+      const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set([...versions, ...labelVersions].flatMap(keysOf))]);
       const inputs: PitViewInput[] = [];
       for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), resolved, entities.rows));
-      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime), file);
+      const labelViews = await labelInputs(this.offline, labels, keysOf);
+      if (labelViews.length) await s.run(labelTableSql(ENTITY_TABLE, command.timestampColumn, labelViews, labelCutoff(command, this.clock.now())));
+      const labelJoin = labelViews.length ? { table: LABEL_TABLE, columns: labelColumns(labelViews) } : undefined;
+      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime, labelJoin), file);
       const stored = sql`read_parquet(${fileLiteral(file)}, file_row_number = true)`;
       const described = await s.all<{ column_name: string }>(sql`DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ${stored}`);
       const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileLiteral(file)})`);
@@ -76,6 +84,7 @@ export class TrainingSetService {
         pointInTime: command.pointInTime,
         timestampColumn: command.timestampColumn,
         features: resolved.map((r) => ({ view: r.record.name, version: r.record.version, feature: r.feature })),
+        ...(labels.length ? { labels: labels.map((l) => ({ view: l.record.name, version: l.record.version, label: l.label })) } : {}),
         columns: described.map((c) => c.column_name),
         file,
       } satisfies TrainingSetManifest;
