@@ -27,7 +27,7 @@ describe('feature views over HTTP: versions, digests, the SQL sandbox', () => {
   it('has the built-in catalog and the symbol entity from first start', async () => {
     expect((await call('GET', '/v1/entities')).body).toEqual([{ name: 'symbol', joinKeys: ['symbol'], description: expect.any(String) }]);
     const views = (await call('GET', '/v1/feature-views')).body as Array<{ name: string; version: number }>;
-    expect(views.map((v) => v.name).sort()).toEqual(['returns', 'trend', 'updown', 'volatility', 'volume_stats']);
+    expect(views.map((v) => v.name).sort()).toEqual(['forward_returns', 'returns', 'trend', 'updown', 'volatility', 'volume_stats']);
     expect(views.every((v) => v.version === 1)).toBe(true);
     expect((await call('GET', '/v1/feature-services/market_signals')).body).toMatchObject({ name: 'market_signals', version: 1 });
   });

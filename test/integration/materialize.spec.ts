@@ -66,6 +66,17 @@ describe('materialisation of the market catalog', () => {
     expect(checked).toBe(bars.length * marketCatalog.views.reduce((n, v) => n + v.features.length, 0));
   });
 
+  it('dates each forward_returns row by the bar that completes its 20-bar label (available_at), null at the end of a series', async () => {
+    const bars = await query<{ symbol: string; ts: string }>(`SELECT symbol, ts FROM read_parquet('${tmp.dir}/lake/bars_1d/*/*.parquet') ORDER BY symbol, ts`);
+    const expected = bars.map((b, i) => {
+      const later = bars[i + 20];
+      return `${b.symbol} ${b.ts} ${later && later.symbol === b.symbol ? later.ts : null}`;
+    });
+    const rows = await offlineRows(tmp.dir, 'forward_returns');
+    expect(rows.map((r) => `${r.symbol} ${r.event_ts} ${r.available_at}`)).toEqual(expected);
+    expect(rows.filter((r) => r.available_at === null)).toHaveLength(20 * new Set(bars.map((b) => b.symbol)).size);
+  });
+
   it('is idempotent: a second run writes nothing', async () => {
     const before = readdirSync(`${tmp.dir}/offline/trend/v1`);
     const again = await store.materializer.run({ view: 'trend' });

@@ -44,6 +44,8 @@ export function referenceFeatures(bars: readonly Bar[]): Map<string, FeatureRow>
   const out = new Map<string, FeatureRow>();
   bars.forEach((b, i) => {
     const ret = (n: number) => (i >= n ? b.close / close[i - n] - 1 : null);
+    // Labels (forward_returns): the close n bars later, when that bar exists.
+    const fwd = (n: number) => (i + n < bars.length ? close[i + n] / b.close - 1 : null);
     const last20 = (xs: Array<number | null>) => (i >= 19 ? xs.slice(i - 19, i + 1) : null);
     const rets20 = last20(logRet);
     const hl20 = i >= 19 ? bars.slice(i - 19, i + 1).map((x) => Math.log(x.high / x.low)) : null;
@@ -65,6 +67,10 @@ export function referenceFeatures(bars: readonly Bar[]): Map<string, FeatureRow>
       volume_z_20d: vol20 && stddevSample(vol20) > 0 ? (b.volume - mean(vol20)) / stddevSample(vol20) : null,
       delta_pct: (b.close - b.open) / b.open,
       going_up: up[i],
+      fwd_ret_1d: fwd(1),
+      fwd_ret_5d: fwd(5),
+      fwd_ret_20d: fwd(20),
+      fwd_up_1d: i + 1 < bars.length ? close[i + 1] > b.close : null,
     };
     for (let k = 1; k <= 14; k++) row[`prev_${k}d`] = i >= k ? up[i - k] : null;
     out.set(b.ts, row);

@@ -1,9 +1,10 @@
 import { defineEntity, defineFeatureService, defineFeatureView, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from '../definitions/feature-definition';
 
 /**
- * The built-in market catalog over `bars_1d`. Every window ends at the current bar (a bar is
- * known at its close, `ts`), so no feature looks ahead. "n days" means n bars: with gaps in a
- * series, the previous bar is not always the previous calendar day.
+ * The built-in market catalog over `bars_1d`. Every feature window ends at the current bar (a bar
+ * is known at its close, `ts`), so no feature looks ahead; only the label view `forward_returns`
+ * does, and says when its labels became known. "n days" means n bars: with gaps in a series, the
+ * previous bar is not always the previous calendar day.
  */
 export const symbolEntity = defineEntity({ name: 'symbol', joinKeys: ['symbol'], description: 'A traded instrument, by ticker.' });
 
@@ -195,6 +196,38 @@ WINDOW w AS (PARTITION BY symbol ORDER BY ts)`,
   ],
 });
 
+/**
+ * Forward returns as training labels. One available_at per view: the bar that completes the
+ * longest label (20 bars later). So a row's 1-day and 5-day labels too count as known only once
+ * its 20-day label is (a training set with a cutoff drops the last 20 bars' labels, not 1 or 5):
+ * one `forward_returns__available_at` column, one purging window per row. A model trained on the
+ * 1-day label alone may define its own label view with a 1-bar horizon.
+ */
+export const forwardReturnsView = defineFeatureView({
+  name: 'forward_returns',
+  entity: 'symbol',
+  source: 'bars_1d',
+  ttl: '3d',
+  kind: 'label',
+  description: 'Labels: the return of the close over the next 1, 5 and 20 bars, and whether the next close is higher; available_at is the close of the bar 20 bars later.',
+  owner: OWNER,
+  tags: { ...TAGS, kind: 'label' },
+  sql: `SELECT symbol, ts,
+  lead(close, 1) OVER w / close - 1 AS fwd_ret_1d,
+  lead(close, 5) OVER w / close - 1 AS fwd_ret_5d,
+  lead(close, 20) OVER w / close - 1 AS fwd_ret_20d,
+  lead(close, 1) OVER w > close AS fwd_up_1d,
+  lead(ts, 20) OVER w AS available_at
+FROM source
+WINDOW w AS (PARTITION BY symbol ORDER BY ts)`,
+  features: [
+    { name: 'fwd_ret_1d', type: 'DOUBLE', description: 'close 1 bar later / close - 1' },
+    { name: 'fwd_ret_5d', type: 'DOUBLE', description: 'close 5 bars later / close - 1' },
+    { name: 'fwd_ret_20d', type: 'DOUBLE', description: 'close 20 bars later / close - 1' },
+    { name: 'fwd_up_1d', type: 'BOOLEAN', description: 'the next close is above this close' },
+  ],
+});
+
 export const marketSignalsService = defineFeatureService({
   name: 'market_signals',
   description: 'A typical model input: returns, volatility, trend, volume and up/down history.',
@@ -207,6 +240,6 @@ export const marketSignalsService = defineFeatureService({
 
 export const marketCatalog: { entities: EntityDefinition[]; views: FeatureViewDefinition[]; services: FeatureServiceDefinition[] } = {
   entities: [symbolEntity],
-  views: [returnsView, volatilityView, trendView, volumeView, upDownView],
+  views: [returnsView, volatilityView, trendView, volumeView, upDownView, forwardReturnsView],
   services: [marketSignalsService],
 };
