@@ -54,6 +54,7 @@ class FeatureStore:
         point_in_time: str = "event",
         timestamp_column: Optional[str] = None,
         run_id: RunId = None,
+        labels: Optional[Sequence[str]] = None,
     ) -> RetrievalJob:
         """A point-in-time training set: each entity row with the feature values known at its time.
 
@@ -61,11 +62,15 @@ class FeatureStore:
         ``event_timestamp`` or ``timestamp_column``; naive times are UTC); other columns (labels)
         come back unchanged, in order. It is sent as one Arrow IPC body. Inside an active MLflow
         run the set is linked to that run unless ``run_id=False``; an explicit ``run_id`` wins.
+        ``labels`` (references of label views, e.g. ``["forward_returns:fwd_ret_5d"]``) adds each
+        row's labels and ``<view>__available_at``; a label not yet known when the set is made is null.
         """
         if feature_service is None and not features:
             raise InvalidArgumentError("features: a non-empty list of feature references (or feature_service=) is required", details={"field": "features"})
         if isinstance(features, str):
             raise InvalidArgumentError("features: a list of references, not one string", details={"field": "features"})
+        if isinstance(labels, str):
+            raise InvalidArgumentError("labels: a list of references, not one string", details={"field": "labels"})
         if point_in_time not in ("event", "knowledge"):
             raise InvalidArgumentError(f'point_in_time: must be "event" or "knowledge", got {point_in_time!r}', details={"field": "point_in_time"})
         table = as_table(entity_df)
@@ -75,6 +80,8 @@ class FeatureStore:
             params["featureService"] = feature_service
         else:
             params["features"] = ",".join(features or [])
+        if labels:
+            params["labels"] = ",".join(labels)
         run = lineage.resolve_run_id(run_id)
         if run:
             params["runId"] = run
