@@ -69,10 +69,15 @@ describe('label views (kind "label")', () => {
       'SELECT symbol, ts, lead(close) OVER (PARTITION BY symbol ORDER BY ts) AS x FROM source',
       'SELECT symbol, ts, avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING) AS x FROM source',
       'SELECT symbol, ts, avg(close) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS x FROM source',
+      'SELECT symbol, ts, lag(close, -2) OVER (PARTITION BY symbol ORDER BY ts) AS x FROM source',
+      'SELECT symbol, ts, lag(close, 1 - 3) OVER (PARTITION BY symbol ORDER BY ts) AS x FROM source',
     ]) {
       const error = await store.features.apply({ ...featureView, name: 'peek', sql, features: [{ name: 'x', type: 'DOUBLE' }] }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'FEATURE_SQL_REJECTED', message: expect.stringMatching(/^sql: looks ahead: .*kind.*label/) });
     }
+    // Looking back stays allowed, a literal offset and a default value included.
+    const back = 'SELECT symbol, ts, lag(close, 2, 0) OVER (PARTITION BY symbol ORDER BY ts) AS x FROM source';
+    await expect(store.features.plan({ ...featureView, name: 'back', sql: back, features: [{ name: 'x', type: 'DOUBLE' }] })).resolves.toMatchObject({ created: true });
     // The same SQL as a label view (with its available_at) is accepted.
     const sql = 'SELECT symbol, ts, lead(close) OVER (PARTITION BY symbol ORDER BY ts) AS x, lead(ts) OVER (PARTITION BY symbol ORDER BY ts) AS available_at FROM source';
     await expect(store.features.plan({ ...labelView, name: 'peek', sql, features: [{ name: 'x', type: 'DOUBLE' }] })).resolves.toMatchObject({ created: true });

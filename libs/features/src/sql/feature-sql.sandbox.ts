@@ -78,10 +78,19 @@ function lookAheadCheck(node: Record<string, unknown>): void {
   const reason =
     node.type === 'WINDOW_LEAD'
       ? `${fn} reads later rows`
-      : [node.start, node.end].some((b) => typeof b === 'string' && b.includes('FOLLOWING'))
-        ? `the window of ${fn} ends after the current row (FOLLOWING)`
-        : null;
+      : node.type === 'WINDOW_LAG' && !lagsBack(node.offset_expr)
+        ? `${fn} with a negative or computed offset may read later rows (write a whole number >= 0)`
+        : [node.start, node.end].some((b) => typeof b === 'string' && b.includes('FOLLOWING'))
+          ? `the window of ${fn} ends after the current row (FOLLOWING)`
+          : null;
   if (reason) throw new FeatureSqlRejectedError(`sql: looks ahead: ${reason}; only a view of "kind": "label" may`, { field: 'sql' });
+}
+
+// lag's offset: absent (1) or a literal >= 0 (DuckDB folds `-1` into a constant).
+function lagsBack(offset: unknown): boolean {
+  if (offset === null || offset === undefined) return true;
+  const node = offset as { class?: string; value?: { is_null?: boolean; value?: unknown } };
+  return node.class === 'CONSTANT' && node.value?.is_null === false && Number(node.value.value) >= 0;
 }
 
 function collect(value: unknown, visit: (node: Record<string, unknown>) => void): void {
