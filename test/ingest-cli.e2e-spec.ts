@@ -97,7 +97,7 @@ describe('ingest CLI', () => {
     expect(dry.stdout).toMatch(/feature view returns: new view, version 1/);
     const first = await cli(tmp.dir, ['apply']);
     expect(first.code).toBe(0);
-    expect(first.stdout.split('\n').filter((l) => /new view, version 1/.test(l))).toHaveLength(5);
+    expect(first.stdout.split('\n').filter((l) => /new view, version 1/.test(l))).toHaveLength(6); // the five feature views and the label view forward_returns
     expect(first.stdout).toMatch(/entity symbol: new/);
     const extra = writeText(tmp.dir, 'defs.json', JSON.stringify({ views: [{ name: 'gap', entity: 'symbol', source: 'bars_1d', sql: 'SELECT symbol, ts, open / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS gap FROM source', features: [{ name: 'gap', type: 'DOUBLE' }] }] }));
     const second = await cli(tmp.dir, ['apply', '--file', extra]);
