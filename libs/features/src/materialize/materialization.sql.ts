@@ -23,32 +23,41 @@ export interface TimeRangeSql {
  * The SELECT that materialises one range of a view version: the view's own SQL over `source`,
  * the rows with event time in the range, features cast to their declared types, and
  * `created_ts`: when the newest source row the value could depend on became known, i.e. the
- * greatest `ingested_at` among the key's source rows up to the event time. That running maximum
- * is a step function with one step per (key, batch), so it is built from a small aggregate and
- * attached with an ASOF join instead of a window over every source row. The aggregate reads every
- * stored version (`_source_versions`) rather than `source`: a superseded row's ingested_at is
- * below its replacement's, so the maximum is the same, and the deduplicating window is not run
- * a second time.
+ * greatest `ingested_at` among the key's stored source rows (superseded versions included) with
+ * `ts` in [event time - lookback, event time] (no lower bound without a lookback). It depends only
+ * on the lake, never on the window a run read, so a full and an incremental materialisation, a
+ * revision and an online refresh agree (a run reads its lookback before its range, which holds
+ * that interval). It is a sliding maximum: the feature rows' event times are put among the source
+ * rows' times and one RANGE window over each key gives it, set-based and without a range join.
  */
-export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, oneStepPerKey = false): Sql {
+export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, lookback: number | null): Sql {
   const ts = ident(view.timestampColumn);
   const keyList = columnList(keys);
-  const ingestedAt = ident(INGESTED_AT);
-  const steps = sql`SELECT ${keyList}, first_ts,
-      max(${ingestedAt}) OVER (PARTITION BY ${keyList} ORDER BY first_ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS created_ts
-    FROM (SELECT ${keyList}, ${ingestedAt}, min(${ident(sourceTs)}) AS first_ts FROM _source_versions GROUP BY ALL)`;
-  // With one batch per key (a backfill), the step function is a constant per key: an equi-join
-  // on the key gives the same answer as the ASOF join without sorting every feature row.
-  const join = raw(oneStepPerKey ? 'LEFT JOIN' : 'ASOF LEFT JOIN');
-  return sql`SELECT ${columnList(keys, 'f')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
+  return sql`WITH _f AS (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}),
+_known AS (${knownAtSql(keys, sourceTs, sql`SELECT DISTINCT ${keyList}, CAST(${ts} AS TIMESTAMPTZ) AS t FROM _f`, lookback)})
+SELECT ${columnList(keys, 'f')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
   coalesce(k.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}
-FROM (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}) AS f
-${join} (${steps}) AS k ON ${keysEqual(keys, 'f', 'k')} AND f.${ts} >= k.first_ts`;
+FROM _f AS f LEFT JOIN _known AS k ON ${keysEqual(keys, 'f', 'k')} AND CAST(f.${ts} AS TIMESTAMPTZ) = k.t`;
 }
 
-/** SQL that tells whether every key has a single ingested_at in `_source_versions` (then materializationSelect may use oneStepPerKey). */
-export function oneStepPerKeySql(keys: readonly string[]): Sql {
-  return sql`SELECT coalesce(max(n), 0) <= 1 AS one FROM (SELECT count(DISTINCT ${ident(INGESTED_AT)}) AS n FROM _source_versions GROUP BY ${columnList(keys)})`;
+/**
+ * For each (keys, t) of `points` (a relation with the key columns and `t`), `created_ts`: the
+ * greatest `ingested_at` in `_source_versions` of the same key with source time in
+ * [t - lookback, t] (no lower bound when lookback is null); null when there is none.
+ */
+export function knownAtSql(keys: readonly string[], sourceTs: string, points: Sql, lookback: number | null): Sql {
+  const keyList = columnList(keys);
+  // A RANGE frame needs a constant offset; the lookback is a number the program computed.
+  // A RANGE frame holds the peers of a point (same t); a ROWS frame needs the feature point
+  // ordered after the source rows of its time (`_p`) to see them.
+  const window = lookback === null
+    ? raw('ORDER BY t, _p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW')
+    : raw(`ORDER BY t RANGE BETWEEN INTERVAL '${Math.round(lookback)} milliseconds' PRECEDING AND CURRENT ROW`);
+  return sql`SELECT DISTINCT ${keyList}, t, created_ts FROM (
+    SELECT ${keyList}, t, _p, max(ing) OVER (PARTITION BY ${keyList} ${window}) AS created_ts
+    FROM (SELECT ${keyList}, CAST(${ident(sourceTs)} AS TIMESTAMPTZ) AS t, 0 AS _p, max(${ident(INGESTED_AT)}) AS ing FROM _source_versions GROUP BY ALL
+          UNION ALL SELECT ${keyList}, t, 1 AS _p, NULL AS ing FROM (${points}))
+  ) WHERE _p = 1`;
 }
 
 /** SQL condition for `column` within `range` (times are bound as TIMESTAMPTZ parameters). */
