@@ -23,6 +23,13 @@ const utcTime = z.string().transform((text, ctx) => {
   }
 });
 
+/** A set's vintage: only data with created_ts at or before it (ISO-8601; naive is UTC). */
+export const knownAt = z
+  .string({ invalid_type_error: 'must be an ISO-8601 timestamp' })
+  .pipe(utcTime)
+  .nullish()
+  .transform((v) => v ?? null);
+
 // One check per row, not per value: JSON.parse only makes JSON values, which is what EntityValue
 // describes, and a large JSON frame should not pay for a schema walk of every value.
 const entityRow = z.custom<EntityRow>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be an object');
@@ -77,6 +84,7 @@ export const trainingSetBody = z
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
     runId,
+    knownAt,
   })
   .transform(
     (b, ctx): CreateTrainingSetCommand => ({
@@ -85,6 +93,7 @@ export const trainingSetBody = z
       pointInTime: b.pointInTime,
       timestampColumn: b.timestampColumn,
       runId: b.runId,
+      knownAt: b.knownAt,
     }),
   );
 
@@ -99,8 +108,9 @@ export const trainingSetQuery = z
     pointInTime: mode,
     timestampColumn: identifier.default('ts'),
     runId,
+    knownAt,
   })
-  .transform((q, ctx) => ({ features: selection(q.features, q.featureService, ctx), pointInTime: q.pointInTime, timestampColumn: q.timestampColumn, runId: q.runId }));
+  .transform((q, ctx) => ({ features: selection(q.features, q.featureService, ctx), pointInTime: q.pointInTime, timestampColumn: q.timestampColumn, runId: q.runId, knownAt: q.knownAt }));
 
 /**
  * The command of a POST /v1/training-sets: a JSON body carries everything; a CSV, NDJSON,
@@ -119,3 +129,11 @@ function frameFormat(format: SourceFormat): EntityFrameFormat {
   if (format === 'json') throw new Error('a raw entity frame cannot be a JSON array');
   return format;
 }
+
+/** GET /v1/training-sets/{id}/diff: the later vintage to compare with (required). */
+export const trainingSetDiffQuery = z.object({
+  knownAt: z.string({ required_error: 'required: the later vintage (an ISO-8601 timestamp)', invalid_type_error: 'must be an ISO-8601 timestamp' }).pipe(utcTime),
+});
+
+/** POST /v1/training-sets/{id}/recreate: no body is needed (an empty JSON object is accepted). */
+export const recreateBody = z.object({}).strict().nullish();

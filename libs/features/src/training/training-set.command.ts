@@ -32,4 +32,9 @@ export interface CreateTrainingSetCommand {
   readonly timestampColumn: string;
   /** A run to link the new set to, or null. */
   readonly runId: string | null;
+  /**
+   * The vintage: only offline rows with created_ts at or before it are used (both modes; knowledge
+   * mode also keeps created_ts <= t per row). Absent or null: everything known when the set is made.
+   */
+  readonly knownAt?: Date | null;
 }

@@ -61,9 +61,10 @@ export class TrainingSetService {
 
     const manifest = await this.db.withSession(async (s) => {
       const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set(versions.flatMap(keysOf))]);
+      const knownAt = command.knownAt ?? null;
       const inputs: PitViewInput[] = [];
       for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), resolved, entities.rows));
-      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime), file);
+      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime, knownAt), file);
       const stored = sql`read_parquet(${fileLiteral(file)}, file_row_number = true)`;
       const described = await s.all<{ column_name: string }>(sql`DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ${stored}`);
       const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileLiteral(file)})`);
@@ -75,6 +76,7 @@ export class TrainingSetService {
         createdAt: this.clock.now().toISOString(),
         pointInTime: command.pointInTime,
         timestampColumn: command.timestampColumn,
+        knownAt: (knownAt ?? (await this.knownBy(s, inputs))).toISOString(),
         features: resolved.map((r) => ({ view: r.record.name, version: r.record.version, feature: r.feature })),
         columns: described.map((c) => c.column_name),
         file,
@@ -121,6 +123,18 @@ export class TrainingSetService {
       ...plan,
       features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, r.column] as const),
     };
+  }
+
+  // The default vintage: the creation time, or the newest created_ts in the versions' offline
+  // rows when one is later (a source row may carry a future ingested_at), so that re-creating the
+  // set with its recorded knownAt uses every row this one used.
+  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[]): Promise<Date> {
+    let latest = this.clock.now().getTime();
+    for (const input of inputs) {
+      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT epoch_ms(max(created_ts)) AS t FROM ${input.offline}`);
+      if (row?.t !== null && row?.t !== undefined) latest = Math.max(latest, Number(row.t));
+    }
+    return new Date(latest);
   }
 
   // Writes the set under a temporary name, then renames it: readers never see a partial file.
