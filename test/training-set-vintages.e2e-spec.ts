@@ -80,8 +80,9 @@ describe('training-set vintages over HTTP: knownAt, recreate, diff', () => {
     // Whether the data changed for this set: the same request without knownAt now answers otherwise.
     const now = await call('POST', '/v1/training-sets', { features, entities, pointInTime: name.split('-')[0] });
     expect(now.body.digest !== original.digest).toBe(changed);
-    const again = await call('POST', `/v1/training-sets/${original.id}/recreate`, {});
+    const again = await call('POST', `/v1/training-sets/${original.id}/recreate`, { runId: `vin-${name}` });
     expect(again.status).toBe(201);
+    expect(again.body.runIds).toEqual([`vin-${name}`]);
     expect(again.body.id).not.toBe(original.id);
     expect(again.body.digest).toBe(original.digest);
     const data = await call('GET', `/v1/training-sets/${again.body.id}/data`);

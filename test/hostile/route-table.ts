@@ -140,7 +140,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   },
   { route: 'GET /v1/training-sets/:id', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
   { route: 'GET /v1/training-sets/:id/data', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
-  { route: 'POST /v1/training-sets/:id/recreate', scope: 'read', params: { id: 'tset-hb-nope' }, body: {}, refusedBy: 'no such training set (404)' },
+  { route: 'POST /v1/training-sets/:id/recreate', scope: 'read', params: { id: 'tset-hb-nope' }, body: { runId: 'hb-run' }, refusedBy: 'no such training set (404)' },
   { route: 'GET /v1/training-sets/:id/diff', scope: 'read', params: { id: 'tset-hb-nope' }, query: { knownAt: '2021-06-01T00:00:00Z' }, refusedBy: 'no such training set (404)' },
   {
     route: 'POST /v1/runs',

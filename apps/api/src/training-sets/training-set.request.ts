@@ -135,5 +135,9 @@ export const trainingSetDiffQuery = z.object({
   knownAt: z.string({ required_error: 'required: the later vintage (an ISO-8601 timestamp)', invalid_type_error: 'must be an ISO-8601 timestamp' }).pipe(utcTime),
 });
 
-/** POST /v1/training-sets/{id}/recreate: no body is needed (an empty JSON object is accepted). */
-export const recreateBody = z.object({}).strict().nullish();
+/** POST /v1/training-sets/{id}/recreate: no body needed; `runId` links the new set to a run. */
+export const recreateBody = z
+  .object({ runId })
+  .strict()
+  .nullish()
+  .transform((b) => ({ runId: b?.runId ?? null }));

@@ -48,8 +48,8 @@ export class TrainingSetsController {
   @Scope('read')
   @UseInterceptors(HeavyInterceptor)
   @HttpCode(201)
-  async recreate(@Param('id', new ZodPipe(trainingSetIdParam)) id: string, @Body(new ZodPipe(recreateBody)) _body: unknown): Promise<ManifestBody> {
-    return manifestBody(await this.vintages.recreate(id));
+  async recreate(@Param('id', new ZodPipe(trainingSetIdParam)) id: string, @Body(new ZodPipe(recreateBody)) body: { runId: string | null }): Promise<ManifestBody> {
+    return manifestBody(await this.vintages.recreate(id, { runId: body.runId }));
   }
 
   @Get(':id/diff')

@@ -41,8 +41,9 @@ export class TrainingSetVintageService {
     private readonly tmpDir: string,
   ) {}
 
-  /** Computes a stored set again as of its knownAt (or `knownAt` when given); 404 when unknown. */
-  async recreate(id: string, knownAt?: Date): Promise<TrainingSet> {
+  /** Computes a stored set again as of its knownAt (or `options.knownAt`), linked to `options.runId` if given; 404 when unknown. */
+  async recreate(id: string, options: { readonly knownAt?: Date; readonly runId?: string | null } = {}): Promise<TrainingSet> {
+    const { knownAt, runId = null } = options;
     const original = await this.trainingSets.manifest(id);
     const featureColumns = await this.featureColumns(original);
     const entityColumns = original.columns.filter((c) => !featureColumns.includes(c));
@@ -59,7 +60,7 @@ export class TrainingSetVintageService {
         entities: { kind: 'frame', bytes: await readFile(frame), format: 'parquet' },
         pointInTime: original.pointInTime,
         timestampColumn: original.timestampColumn,
-        runId: null,
+        runId,
         knownAt: knownAt ?? new Date(original.knownAt ?? original.createdAt),
       };
       return await this.trainingSets.create(command);
@@ -73,7 +74,7 @@ export class TrainingSetVintageService {
     const original = await this.trainingSets.manifest(id);
     const knownAt = original.knownAt ?? original.createdAt;
     if (later.getTime() < Date.parse(knownAt)) throw new InvalidArgumentError(`knownAt: must not be before the set's knownAt ${knownAt}`, { field: 'knownAt' });
-    const next = await this.recreate(id, later);
+    const next = await this.recreate(id, { knownAt: later });
     const featureColumns = await this.featureColumns(original);
     const entityColumns = original.columns.filter((c) => !featureColumns.includes(c));
     const columns = await this.db.withSession(async (s) => {
