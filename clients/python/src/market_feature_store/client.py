@@ -99,9 +99,9 @@ class FeatureStore:
         manifest = self._http.json("GET", f"/v1/training-sets/{segment(training_set_id)}")
         return self._job(training_set_id, manifest.get("digest"), None, manifest)
 
-    def recreate(self, training_set_id: str) -> RetrievalJob:
-        """The stored set computed again as of its ``knownAt``: a new set with the same digest."""
-        manifest = self._http.json("POST", f"/v1/training-sets/{segment(training_set_id)}/recreate", json={})
+    def recreate(self, training_set_id: str, run_id: Optional[str] = None) -> RetrievalJob:
+        """The stored set computed again as of its ``knownAt``: a new set with the same digest (linked to ``run_id`` if given)."""
+        manifest = self._http.json("POST", f"/v1/training-sets/{segment(training_set_id)}/recreate", json={"runId": run_id} if run_id else {})
         return self._job(manifest["id"], manifest.get("digest"), None, manifest)
 
     def diff(self, training_set_id: str, known_at: Any) -> Dict[str, Any]:
