@@ -127,11 +127,12 @@ export class TrainingSetService {
 
   // The default vintage: the creation time, or the newest created_ts in the versions' offline
   // rows when one is later (a source row may carry a future ingested_at), so that re-creating the
-  // set with its recorded knownAt uses every row this one used.
+  // set with its recorded knownAt uses every row this one used (rounded up to the millisecond a
+  // manifest's time holds).
   private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[]): Promise<Date> {
     let latest = this.clock.now().getTime();
     for (const input of inputs) {
-      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT epoch_ms(max(created_ts)) AS t FROM ${input.offline}`);
+      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT CAST(ceil(epoch_us(max(created_ts)) / 1000) AS BIGINT) AS t FROM ${input.offline}`);
       if (row?.t !== null && row?.t !== undefined) latest = Math.max(latest, Number(row.t));
     }
     return new Date(latest);
