@@ -33,10 +33,15 @@ const features = [
   { name: 'ret', type: 'DOUBLE' },
 ];
 const sqlText = 'SELECT symbol, ts, close AS px, close / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS ret FROM source';
+// A view whose rows are half a day after their bars: no source row at its event times.
+const shifted = "SELECT symbol, ts + INTERVAL 12 HOUR AS ts, close AS px, close / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS ret FROM source";
+const SHIFT = 12 * HOUR;
 const views = [
   { name: 'ct_lb', entity: 'symbol', source: 'bars_1d', ttl: '3d', lookback: '5d', sql: sqlText, features },
   { name: 'ct_all', entity: 'symbol', source: 'bars_1d', ttl: '3d', sql: sqlText, features },
+  { name: 'ct_shift', entity: 'symbol', source: 'bars_1d', ttl: '3d', lookback: '5d', sql: shifted, features },
 ];
+const shiftOf = (name: string) => (name === 'ct_shift' ? SHIFT : 0);
 
 // Batches in the order the incremental store sees them; the scratch store gets them all at once.
 const batches = [
@@ -66,7 +71,7 @@ async function newestRows(dir: string, view: string): Promise<StoredRow[]> {
     ORDER BY symbol, event_ts`);
 }
 
-function reference(lake: Array<Record<string, unknown>>, lookback: number | null): StoredRow[] {
+function reference(lake: Array<Record<string, unknown>>, lookback: number | null, shift = 0): StoredRow[] {
   const out: StoredRow[] = [];
   for (const symbol of SYMBOLS) {
     const versions = lake.filter((r) => r.symbol === symbol).map((r) => ({ ts: Date.parse(String(r.ts)), close: Number(r.close), ing: Date.parse(String(r.ingested_at)) }));
@@ -74,11 +79,14 @@ function reference(lake: Array<Record<string, unknown>>, lookback: number | null
     for (const v of versions) if (!current.has(v.ts) || current.get(v.ts)!.ing < v.ing) current.set(v.ts, v);
     const series = [...current.values()].sort((a, b) => a.ts - b.ts);
     series.forEach((b, i) => {
-      const known = versions.filter((v) => v.ts <= b.ts && (lookback === null || v.ts >= b.ts - lookback)).reduce((m, v) => Math.max(m, v.ing), -Infinity);
-      out.push({ symbol, event_ts: new Date(b.ts).toISOString(), created_ts: new Date(known).toISOString(), px: b.close, ret: i > 0 ? b.close / series[i - 1].close - 1 : null });
+      const e = b.ts + shift;
+      const known = versions.filter((v) => v.ts <= e && (lookback === null || v.ts >= e - lookback)).reduce((m, v) => Math.max(m, v.ing), -Infinity);
+      out.push({ symbol, event_ts: new Date(e).toISOString(), created_ts: new Date(known).toISOString(), px: b.close, ret: i > 0 ? b.close / series[i - 1].close - 1 : null });
     });
   }
-  return out;
+  // Materialisation covers event times up to the newest bar: a shifted view's last rows are past it.
+  const end = Math.max(...lake.map((r) => Date.parse(String(r.ts))));
+  return out.filter((r) => Date.parse(r.event_ts) <= end);
 }
 
 describe('created_ts: the same from scratch, incrementally, in revisions and online', () => {
@@ -115,14 +123,34 @@ describe('created_ts: the same from scratch, incrementally, in revisions and onl
   it.each(views.map((v) => [v.name, v.lookback ? LOOKBACK : null] as const))('%s: both stores hold the reference rows, created_ts included', async (name, lookback) => {
     const lake = await lakeRows(incremental.dir, 'bars_1d');
     expect(await lakeRows(scratch.dir, 'bars_1d')).toHaveLength(lake.length);
-    const expected = reference(lake, lookback);
+    const expected = reference(lake, lookback, shiftOf(name));
     const close = (rows: StoredRow[]) => rows.map((r) => ({ ...r, ret: r.ret === null ? null : expect.closeTo(Number(r.ret), 12) }));
     const fromScratch = await newestRows(scratch.dir, name);
     const stepwise = await newestRows(incremental.dir, name);
     expect(fromScratch).toEqual(close(expected));
     expect(stepwise).toEqual(close(expected));
     // created_ts really moved for rows whose own bar is older than the newest bar in their lookback.
-    expect(expected.filter((r) => r.created_ts !== new Date(Date.parse(r.event_ts) + HOUR).toISOString()).length).toBeGreaterThan(5);
+    expect(expected.filter((r) => r.created_ts !== new Date(Date.parse(r.event_ts) - shiftOf(name) + HOUR).toISOString()).length).toBeGreaterThan(5);
+  });
+
+  it('gives the reference created_ts where every key has one ingested_at (a backfill)', async () => {
+    const one = tempDataDir();
+    const c = await openStore(one.dir, new FixedClock(new Date('2024-06-03T00:00:00Z')));
+    try {
+      // One batch, no ingested_at of its own: every bar of a key shares the batch's time.
+      await c.datasets.ingestRows('bars_1d', days(0, 25, (symbol, d) => symbol === 'CCC' && d % 4 === 0).map(({ ingested_at: _i, ...bar }) => bar));
+      await c.features.applyEntity(symbolEntity);
+      for (const view of views) await c.features.apply(view);
+      const lake = await lakeRows(one.dir, 'bars_1d');
+      for (const view of views) {
+        await c.materializer.run({ view: view.name });
+        const expected = reference(lake, view.lookback ? LOOKBACK : null, shiftOf(view.name));
+        expect(await newestRows(one.dir, view.name)).toEqual(expected.map((r) => ({ ...r, ret: r.ret === null ? null : expect.closeTo(Number(r.ret), 12) })));
+      }
+    } finally {
+      await c.close();
+      one.cleanup();
+    }
   });
 
   it('puts the same created_ts online as offline', async () => {

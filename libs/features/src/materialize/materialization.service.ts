@@ -13,7 +13,7 @@ import { PhaseTimer } from '../util/phase-timer';
 import { MaterializationJobService, type StartedJob } from './materialization-job.service';
 import { MaterializationLease } from './materialization.lease';
 import { MaterializationPlanner, type MaterializePlan, type MaterializeRequest } from './materialization.planner';
-import { materializationSelect } from './materialization.sql';
+import { materializationSelect, oneStepPerKeySql } from './materialization.sql';
 import { lookbackMs } from './lookback';
 import { PartWriter } from './part.writer';
 import { RevisionService } from './revision.service';
@@ -138,7 +138,8 @@ export class MaterializationService {
           const between = { from, to: part.hi };
           await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, between), await this.datasets.allRowsSql(schema, between));
           stopwatch.mark('sandbox');
-          const select = materializationSelect(view, keys, schema.timestampColumn, part, lookback);
+          const oneStep = (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
+          const select = materializationSelect(view, keys, schema.timestampColumn, part, lookback, oneStep);
           const written = await this.parts.write(sandbox, record, keys, part, select, progress);
           stopwatch.mark('compute+write+online');
           onlineRows += written.onlineRows;

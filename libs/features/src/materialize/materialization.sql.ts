@@ -27,37 +27,56 @@ export interface TimeRangeSql {
  * `ts` in [event time - lookback, event time] (no lower bound without a lookback). It depends only
  * on the lake, never on the window a run read, so a full and an incremental materialisation, a
  * revision and an online refresh agree (a run reads its lookback before its range, which holds
- * that interval). It is a sliding maximum: the feature rows' event times are put among the source
- * rows' times and one RANGE window over each key gives it, set-based and without a range join.
+ * that interval). See knownAtSql for how; `oneStepPerKey` (from oneStepPerKeySql) lets it skip
+ * the window where every key has one ingested_at (a backfill).
  */
-export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, lookback: number | null): Sql {
+export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, lookback: number | null, oneStepPerKey = false): Sql {
   const ts = ident(view.timestampColumn);
   const keyList = columnList(keys);
   return sql`WITH _f AS (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}),
-_known AS (${knownAtSql(keys, sourceTs, sql`SELECT DISTINCT ${keyList}, CAST(${ts} AS TIMESTAMPTZ) AS t FROM _f`, lookback)})
+_known AS (${knownAtSql(keys, sourceTs, sql`SELECT DISTINCT ${keyList}, CAST(${ts} AS TIMESTAMPTZ) AS t FROM _f`, lookback, oneStepPerKey)})
 SELECT ${columnList(keys, 'f')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
   coalesce(k.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}
 FROM _f AS f LEFT JOIN _known AS k ON ${keysEqual(keys, 'f', 'k')} AND CAST(f.${ts} AS TIMESTAMPTZ) = k.t`;
 }
 
 /**
- * For each (keys, t) of `points` (a relation with the key columns and `t`), `created_ts`: the
+ * For each (keys, t) of `points` (distinct rows of the key columns and `t`), `created_ts`: the
  * greatest `ingested_at` in `_source_versions` of the same key with source time in
  * [t - lookback, t] (no lower bound when lookback is null); null when there is none.
+ *
+ * A sliding maximum, set-based: a window over each key's source times gives it at every source
+ * time, and a point at a source time (nearly every feature row) takes that one by a hash join.
+ * The other points are put among the source times of their keys only and get it from a window
+ * of their own. With one ingested_at per key (`oneStepPerKey`), the window is that constant.
  */
-export function knownAtSql(keys: readonly string[], sourceTs: string, points: Sql, lookback: number | null): Sql {
+export function knownAtSql(keys: readonly string[], sourceTs: string, points: Sql, lookback: number | null, oneStepPerKey = false): Sql {
   const keyList = columnList(keys);
-  // A RANGE frame needs a constant offset; the lookback is a number the program computed.
-  // A RANGE frame holds the peers of a point (same t); a ROWS frame needs the feature point
-  // ordered after the source rows of its time (`_p`) to see them.
-  const window = lookback === null
-    ? raw('ORDER BY t, _p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW')
-    : raw(`ORDER BY t RANGE BETWEEN INTERVAL '${Math.round(lookback)} milliseconds' PRECEDING AND CURRENT ROW`);
-  return sql`SELECT DISTINCT ${keyList}, t, created_ts FROM (
-    SELECT ${keyList}, t, _p, max(ing) OVER (PARTITION BY ${keyList} ${window}) AS created_ts
-    FROM (SELECT ${keyList}, CAST(${ident(sourceTs)} AS TIMESTAMPTZ) AS t, 0 AS _p, max(${ident(INGESTED_AT)}) AS ing FROM _source_versions GROUP BY ALL
-          UNION ALL SELECT ${keyList}, t, 1 AS _p, NULL AS ing FROM (${points}))
-  ) WHERE _p = 1`;
+  // A RANGE frame needs a constant offset; the lookback is a number the program computed. A
+  // RANGE frame holds the peers of a point (same t); a ROWS frame needs the point ordered after
+  // the source time it shares (`_p`) to see it.
+  const frame = (order: string) =>
+    lookback === null
+      ? raw(`ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`)
+      : raw(`ORDER BY t RANGE BETWEEN INTERVAL '${Math.round(lookback)} milliseconds' PRECEDING AND CURRENT ROW`);
+  const atSource = oneStepPerKey
+    ? sql`SELECT ${keyList}, t, ing AS created_ts FROM _kt_src`
+    : sql`SELECT ${keyList}, t, max(ing) OVER (PARTITION BY ${keyList} ${frame('t')}) AS created_ts FROM _kt_src`;
+  return sql`WITH _kt_pts AS (${points}),
+  _kt_src AS (SELECT ${keyList}, CAST(${ident(sourceTs)} AS TIMESTAMPTZ) AS t, max(${ident(INGESTED_AT)}) AS ing FROM _source_versions GROUP BY ALL),
+  _kt_rest AS (SELECT * FROM _kt_pts ANTI JOIN _kt_src USING (${keyList}, t))
+SELECT ${keyList}, t, w.created_ts FROM _kt_pts JOIN (${atSource}) AS w USING (${keyList}, t)
+UNION ALL
+SELECT ${keyList}, t, created_ts FROM (
+  SELECT ${keyList}, t, _p, max(ing) OVER (PARTITION BY ${keyList} ${frame('t, _p')}) AS created_ts
+  FROM (SELECT ${keyList}, t, 0 AS _p, ing FROM _kt_src SEMI JOIN (SELECT DISTINCT ${keyList} FROM _kt_rest) USING (${keyList})
+        UNION ALL SELECT ${keyList}, t, 1 AS _p, NULL AS ing FROM _kt_rest)
+) WHERE _p = 1`;
+}
+
+/** SQL that tells whether every key has a single ingested_at in `_source_versions` (then materializationSelect may use oneStepPerKey). */
+export function oneStepPerKeySql(keys: readonly string[]): Sql {
+  return sql`SELECT coalesce(max(n), 0) <= 1 AS one FROM (SELECT count(DISTINCT ${ident(INGESTED_AT)}) AS n FROM _source_versions GROUP BY ${columnList(keys)})`;
 }
 
 /** SQL condition for `column` within `range` (times are bound as TIMESTAMPTZ parameters). */

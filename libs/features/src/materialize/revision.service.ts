@@ -6,7 +6,7 @@ import type { OfflineStoreRepository } from '../offline/offline-store.repository
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { MaterializationState } from '../registry/materialization.repository';
 import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
-import { materializationSelect, type TimeRange } from './materialization.sql';
+import { materializationSelect, oneStepPerKeySql, type TimeRange } from './materialization.sql';
 import type { PartWriter } from './part.writer';
 import { changedRowsSelect, onlyTouched, touchedInstrumentsSql, TOUCHED_LIST } from './revision.sql';
 import { setSessionConstant } from '../sql/session-constant';
@@ -68,7 +68,8 @@ export class RevisionService {
       const all = await this.datasets.allRowsSql(schema, between);
       await sandbox.defineSource(schema, current && onlyTouched(current, schema, instruments), all && onlyTouched(all, schema, instruments));
       const part: TimeRange = { lo: since, loInclusive: true, hi, hiInclusive: true };
-      const computed = materializationSelect(view, keys, schema.timestampColumn, part, lookback);
+      const oneStep = (await s.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
+      const computed = materializationSelect(view, keys, schema.timestampColumn, part, lookback, oneStep);
       const { files: stored } = await this.offline.files(record.name, record.version);
       const select = changedRowsSelect(view, keys, computed, stored, instruments, since, hi);
       const written = await this.parts.write(sandbox, record, keys, part, select, silentProgress, sourceSeq);
