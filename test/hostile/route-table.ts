@@ -125,7 +125,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   {
     route: 'POST /v1/training-sets',
     scope: 'read',
-    body: { features: ['returns:hb_nope'], entities: [{ symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z', label: 1 }], pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run' },
+    body: { features: ['returns:hb_nope'], entities: [{ symbol: 'BTC-USD', ts: '2021-05-01T00:00:00Z', label: 1 }], pointInTime: 'event', timestampColumn: 'ts', runId: 'hb-run', knownAt: '2021-06-01T00:00:00Z' },
     refusedBy: 'returns has no feature hb_nope (422)',
     more: [
       { body: { featureService: 'hb_nope', entities: { from: 'bars_1d', symbols: ['BTC-USD'], start: '2021-01-01', end: '2021-02-01' } }, refusedBy: 'no feature service hb_nope (422)' },
@@ -140,6 +140,8 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   },
   { route: 'GET /v1/training-sets/:id', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
   { route: 'GET /v1/training-sets/:id/data', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
+  { route: 'POST /v1/training-sets/:id/recreate', scope: 'read', params: { id: 'tset-hb-nope' }, body: { runId: 'hb-run' }, refusedBy: 'no such training set (404)' },
+  { route: 'GET /v1/training-sets/:id/diff', scope: 'read', params: { id: 'tset-hb-nope' }, query: { knownAt: '2021-06-01T00:00:00Z' }, refusedBy: 'no such training set (404)' },
   {
     route: 'POST /v1/runs',
     scope: 'write',

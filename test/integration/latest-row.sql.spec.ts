@@ -62,14 +62,16 @@ describe('latestRowSelect (a real DuckDB)', () => {
     hiInclusive: true,
   }));
 
-  it.each(views.flatMap((view) => ranges.map((range) => [view.name, range.lo.toISOString().slice(0, 10), view, range] as const)))(
-    'gives each key the row the full select gives, created_ts included (%s from %s)',
-    async (_name, _from, view, range) => {
+  // No lookback (created_ts over all history) and a 3-day one (only the bars of those days count).
+  const lookbacks = [null, 3 * 86_400_000];
+  it.each(views.flatMap((view) => ranges.flatMap((range) => lookbacks.map((lookback) => [view.name, range.lo.toISOString().slice(0, 10), lookback, view, range] as const))))(
+    'gives each key the row the full select gives, created_ts included (%s from %s, lookback %s ms)',
+    async (_name, _from, lookback, view, range) => {
       const full = await s.all(
-        sql`SELECT * FROM (${materializationSelect(view, ['symbol'], 'ts', range)})
+        sql`SELECT * FROM (${materializationSelect(view, ['symbol'], 'ts', range, lookback)})
          QUALIFY row_number() OVER (PARTITION BY symbol ORDER BY event_ts DESC, created_ts DESC) = 1 ORDER BY symbol`,
       );
-      const latest = await s.all(sql`SELECT * FROM (${latestRowSelect(view, ['symbol'], 'ts', range)}) ORDER BY symbol`);
+      const latest = await s.all(sql`SELECT * FROM (${latestRowSelect(view, ['symbol'], 'ts', range, lookback)}) ORDER BY symbol`);
       expect(latest).toEqual(full);
       if (range.lo.getUTCDate() === 1 && range.lo.getUTCMonth() === 0) expect(full).toHaveLength(6);
     },

@@ -68,11 +68,13 @@ describe('materialisation and online refresh of hostile symbols', () => {
       expect(rows.map((r) => [r.symbol, r.px])).toEqual(Array.from({ length: DAYS }, (_, d) => [symbol, priceOf(s, d)]));
     }
 
-    // A correction of the quote-holding symbol's day 10: the next run revises it and the day after.
+    // A correction of the quote-holding symbol's day 10: the next run revises it and the day after
+    // (new values), and day 12 (same values; the correction is inside its 2-day lookback, so its
+    // created_ts moves on).
     clock.set(new Date('2024-02-02T00:00:00Z'));
     await store.datasets.ingestRows('bars_1d', [bar(HOSTILE[0], 10, 99.25)]);
     const revised = await store.materializer.run({ view: 'hostile_px' });
-    expect(revised.revisedRows).toBe(2);
+    expect(revised.revisedRows).toBe(3);
     const rows = await offline(HOSTILE[0]);
     expect(rows[10]).toMatchObject({ symbol: HOSTILE[0], px: 99.25, diff: 99.25 - priceOf(0, 9) });
     expect(rows[11]).toMatchObject({ symbol: HOSTILE[0], px: priceOf(0, 11), diff: priceOf(0, 11) - 99.25 });

@@ -25,10 +25,11 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
 /** Brute force straight from docs/design.md's rules: filter candidates, pick the winner. */
-function reference(entity: EntityRow, rows: readonly OfflineRow[], ttlMs: number | null, mode: PointInTimeMode): number | null {
+function reference(entity: EntityRow, rows: readonly OfflineRow[], ttlMs: number | null, mode: PointInTimeMode, knownAt: number | null = null): number | null {
   const candidates = rows.filter(
     (r) =>
       r.symbol === entity.symbol &&
+      (knownAt === null || r.created_ts <= knownAt) &&
       r.event_ts <= entity.ts &&
       (ttlMs === null || entity.ts - ttlMs <= r.event_ts) &&
       (mode === 'event' || r.created_ts <= entity.ts),
@@ -89,19 +90,30 @@ describe('point-in-time join (DuckDB ASOF JOIN or TTL-window join) against a bru
     [3 * DAY, null].flatMap((ttl) => plans.filter((p) => ttl !== null || !('windowJoin' in p)).map((plan) => ({ mode, ttl, plan }))),
   );
   const describePlan = (plan: (typeof plans)[number]) => ('windowJoin' in plan ? ', TTL-window join' : 'prefilter' in plan ? ', rows outside the TTL windows dropped first' : '');
+  // Vintages: none, one inside the data (entity rows after it get values as known then), one at a
+  // correction's exact created_ts (the bound is inclusive), one before every row.
+  const vintages = (rows: readonly OfflineRow[]): Array<number | null> => {
+    const corrected = rows.filter((r, i) => rows.some((o, j) => j < i && o.symbol === r.symbol && o.event_ts === r.event_ts));
+    return [null, T0 + 17 * DAY + 7_200_000, corrected.length ? corrected[Math.floor(corrected.length / 2)].created_ts : T0 + 25 * DAY, T0 - DAY];
+  };
   for (const { mode, ttl, plan } of cases) {
-    it(`agrees on random data with exact hits, TTL edges, corrections and unknown keys (${mode} mode, ttl ${ttl === null ? 'none' : '3d'}${describePlan(plan)})`, async () => {
+    it(`agrees on random data with exact hits, TTL edges, corrections, unknown keys and knownAt vintages (${mode} mode, ttl ${ttl === null ? 'none' : '3d'}${describePlan(plan)})`, async () => {
+      let vintageDiffers = 0;
       for (const seed of [1, 2, 3, 4, 5]) {
         const { rows, entities } = randomCase(seed);
-        const got = await db.withSession(async (s) => {
-          await load(s, rows, entities);
-          const sql = pointInTimeSql('entities', 'ts', [{ view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']], uniqueEventTimes: false, ...plan }], mode);
-          return s.all<{ symbol: string; label: number; v__x: number | null }>(sql);
-        });
-        expect(got).toHaveLength(entities.length);
-        const expected = entities.map((e) => ({ symbol: e.symbol, label: e.label, v__x: reference(e, rows, ttl, mode) }));
-        expect(got.map((g) => ({ symbol: g.symbol, label: g.label, v__x: g.v__x }))).toEqual(expected);
+        for (const knownAt of vintages(rows)) {
+          const got = await db.withSession(async (s) => {
+            await load(s, rows, entities);
+            const view = { view: 'v', version: 1, offline: ident('offline'), keys: ['symbol'], ttlSeconds: ttl === null ? null : ttl / 1000, features: [['x', 'v__x']] as const, uniqueEventTimes: false, ...plan };
+            return s.all<{ symbol: string; label: number; v__x: number | null }>(pointInTimeSql('entities', 'ts', [view], mode, knownAt === null ? null : new Date(knownAt)));
+          });
+          expect(got).toHaveLength(entities.length);
+          const expected = entities.map((e) => ({ symbol: e.symbol, label: e.label, v__x: reference(e, rows, ttl, mode, knownAt) }));
+          expect(got.map((g) => ({ symbol: g.symbol, label: g.label, v__x: g.v__x }))).toEqual(expected);
+          if (knownAt !== null) vintageDiffers += expected.filter((e, i) => e.v__x !== reference(entities[i], rows, ttl, mode)).length;
+        }
       }
+      expect(vintageDiffers).toBeGreaterThan(50); // the vintages really change answers
     });
   }
 

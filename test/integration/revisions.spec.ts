@@ -97,14 +97,17 @@ describe('revisions: late and corrected bars after materialisation', () => {
     expect(pushed.accepted).toBe(4);
 
     const revised = await store.materializer.run({ view: 'rev_px' });
-    expect(revised.revisedRows).toBe(5); // AAA days 0, 10 and 11, BBB days 20 (new) and 21
-    expect(revised.rows).toBe(6); // and AAA's day -1, a new part before the range
-    expect(revised.state).toMatchObject({ revisedRows: 5 });
+    // AAA days 0, 10 and 11, BBB days 20 (new) and 21 change values; and since created_ts is the
+    // newest ingested_at within the 5-day lookback, AAA days 12-14 and BBB days 22-24 get the
+    // correction's created_ts with the same values (day 15 and 25 were ingested after it).
+    expect(revised.revisedRows).toBe(11);
+    expect(revised.rows).toBe(12); // and AAA's day -1, a new part before the range
+    expect(revised.state).toMatchObject({ revisedRows: 11 });
     const offline = await query<{ symbol: string; event_ts: string; px: number; created_ts: string }>(
       `SELECT symbol, CAST(event_ts AS VARCHAR) AS event_ts, px, CAST(created_ts AS VARCHAR) AS created_ts FROM read_parquet('${tmp.dir}/offline/rev_px/v1/*.parquet')`,
     );
-    // Old rows stay beside the new ones: 3 x 40 - 1 first, then 6 more.
-    expect(offline).toHaveLength(SYMBOLS.length * DAYS - 1 + 6);
+    // Old rows stay beside the new ones: 3 x 40 - 1 first, then 12 more.
+    expect(offline).toHaveLength(SYMBOLS.length * DAYS - 1 + 12);
     const aaa10 = offline.filter((r) => r.symbol === 'AAA' && Date.parse(r.event_ts) === FIRST + 10 * DAY).sort((a, b) => Date.parse(a.created_ts) - Date.parse(b.created_ts));
     expect(aaa10.map((r) => r.px)).toEqual([priceOf(0, 10), 150.75]);
     expect(Date.parse(aaa10[1].created_ts)).toBe(FIRST + 10 * DAY + CORRECTED_AFTER);

@@ -28,6 +28,7 @@ import type { Registry } from './registry/registry';
 import { EntityFrameLoader } from './training/entity-frame.loader';
 import { TrainingSetReader } from './training/training-set.reader';
 import { TrainingSetService } from './training/training-set.service';
+import { TrainingSetVintageService } from './training/training-set-vintage.service';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -93,6 +94,12 @@ export class FeatureStore {
       trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
     );
   }
+
+  /** Re-creation and diffs of stored training sets (vintages). */
+  get trainingSetVintages(): TrainingSetVintageService {
+    return (this.vintages ??= new TrainingSetVintageService(this.db, this.trainingSets, this.tmpDir));
+  }
+  private vintages?: TrainingSetVintageService;
 
   /** Directory for spooled request bodies and HTTP responses. */
   get tmpDir(): string {

@@ -55,6 +55,7 @@ export * from './online/push.service';
 export * from './training/point-in-time.sql';
 export * from './training/training-set.command';
 export * from './training/training-set.service';
+export * from './training/training-set-vintage.service';
 export * from './training/training-set.planner';
 export * from './training/training-set.reader';
 export * from './training/entity-frame.loader';

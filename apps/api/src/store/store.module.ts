@@ -10,6 +10,7 @@ import {
   RunLineageService,
   TrainingSetReader,
   TrainingSetService,
+  TrainingSetVintageService,
   type FeatureStore,
 } from '@app/features';
 import { FEATURE_STORE, FeatureStoreLifecycle } from '../common/feature-store.provider';
@@ -31,6 +32,7 @@ export class StoreModule {
       { provide: OnlineWriterService, useValue: store.onlineWriter },
       { provide: PushService, useValue: store.pushes },
       { provide: TrainingSetService, useValue: store.trainingSets },
+      { provide: TrainingSetVintageService, useValue: store.trainingSetVintages },
       { provide: TrainingSetReader, useValue: store.trainingSetReader },
       { provide: RunLineageService, useValue: store.runs },
       { provide: AuditService, useValue: store.audit },

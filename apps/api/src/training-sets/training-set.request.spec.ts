@@ -25,13 +25,14 @@ describe('POST /v1/training-sets request → command', () => {
       pointInTime: 'event',
       timestampColumn: 'ts',
       runId: null,
+      knownAt: null,
     });
   });
 
   it('prefers featureService, reads a dataset frame with its times, and keeps the options given', () => {
     const command = trainingSetCommand(
       'application/json; charset=utf-8',
-      { features: ['ignored:x'], featureService: 'model_a', entities: { from: 'bars_1d', symbols: ["O'Q"], start: '2021-04-01' }, pointInTime: 'knowledge', timestampColumn: 'at', runId: 'run-1' },
+      { features: ['ignored:x'], featureService: 'model_a', entities: { from: 'bars_1d', symbols: ["O'Q"], start: '2021-04-01' }, pointInTime: 'knowledge', timestampColumn: 'at', runId: 'run-1', knownAt: '2021-05-01 12:00' },
       {},
     );
     expect(command).toEqual({
@@ -40,13 +41,14 @@ describe('POST /v1/training-sets request → command', () => {
       pointInTime: 'knowledge',
       timestampColumn: 'at',
       runId: 'run-1',
+      knownAt: new Date('2021-05-01T12:00:00Z'),
     });
     expect(trainingSetCommand(JSON_TYPE, { features: ['a:b'], entities: { from: 'bars_1d' } }, {}).entities).toMatchObject({ symbols: 'all' });
   });
 
   it('takes a binary body as the entity frame and the options from the query', () => {
-    const csv = trainingSetCommand('text/csv', Buffer.from('symbol,ts\nA,2021-01-01\n'), { features: 'a:x, b@2:y,', pointInTime: 'knowledge' });
-    expect(csv).toMatchObject({ features: { features: ['a:x', 'b@2:y'] }, entities: { kind: 'frame', format: 'csv' }, pointInTime: 'knowledge', timestampColumn: 'ts', runId: null });
+    const csv = trainingSetCommand('text/csv', Buffer.from('symbol,ts\nA,2021-01-01\n'), { features: 'a:x, b@2:y,', pointInTime: 'knowledge', knownAt: '2021-02-01T00:00:00Z' });
+    expect(csv).toMatchObject({ features: { features: ['a:x', 'b@2:y'] }, entities: { kind: 'frame', format: 'csv' }, pointInTime: 'knowledge', timestampColumn: 'ts', runId: null, knownAt: new Date('2021-02-01T00:00:00Z') });
     const arrow = trainingSetCommand('application/vnd.apache.arrow.stream', Buffer.from(tableToIPC(tableFromArrays({ symbol: ['A'], ts: ['2021-01-01'] }), 'stream')), { featureService: 'model_a' });
     expect(arrow).toMatchObject({ features: { featureService: 'model_a' }, entities: { kind: 'frame', format: 'ndjson' } });
   });
@@ -78,6 +80,8 @@ describe('POST /v1/training-sets request → command', () => {
     ['a bad mode', { features: ['a:b'], entities, pointInTime: 'yesterday' }, 'pointInTime'],
     ['a bad timestamp column', { features: ['a:b'], entities, timestampColumn: 'a"b' }, 'timestampColumn'],
     ['a bad run id', { features: ['a:b'], entities, runId: 'a/b' }, 'runId'],
+    ['a bad knownAt', { features: ['a:b'], entities, knownAt: 'last week' }, 'knownAt'],
+    ['a knownAt that is not text', { features: ['a:b'], entities, knownAt: 5 }, 'knownAt'],
   ])('rejects %s naming the field', (_what, body, field) => {
     expect(fieldOf(() => trainingSetCommand(JSON_TYPE, body, {}))).toBe(field);
   });

@@ -23,6 +23,13 @@ const utcTime = z.string().transform((text, ctx) => {
   }
 });
 
+/** A set's vintage: only data with created_ts at or before it (ISO-8601; naive is UTC). */
+export const knownAt = z
+  .string({ invalid_type_error: 'must be an ISO-8601 timestamp' })
+  .pipe(utcTime)
+  .nullish()
+  .transform((v) => v ?? null);
+
 // One check per row, not per value: JSON.parse only makes JSON values, which is what EntityValue
 // describes, and a large JSON frame should not pay for a schema walk of every value.
 const entityRow = z.custom<EntityRow>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'must be an object');
@@ -80,6 +87,7 @@ export const trainingSetBody = z
     timestampColumn: identifier.default('ts'),
     runId,
     labels: labelRefs.optional(),
+    knownAt,
   })
   .transform(
     (b, ctx): CreateTrainingSetCommand => ({
@@ -89,6 +97,7 @@ export const trainingSetBody = z
       pointInTime: b.pointInTime,
       timestampColumn: b.timestampColumn,
       runId: b.runId,
+      knownAt: b.knownAt,
     }),
   );
 
@@ -108,12 +117,14 @@ export const trainingSetQuery = z
       .optional()
       // Comma-separated, as features; the count is checked by the domain (resolveLabels).
       .transform((v) => v?.split(',').map((f) => f.trim()).filter(Boolean)),
+    knownAt,
   })
   .transform((q, ctx) => ({
     features: selection(q.features, q.featureService, ctx),
     pointInTime: q.pointInTime,
     timestampColumn: q.timestampColumn,
     runId: q.runId,
+    knownAt: q.knownAt,
     ...(q.labels?.length ? { labels: q.labels } : {}),
   }));
 
@@ -134,3 +145,15 @@ function frameFormat(format: SourceFormat): EntityFrameFormat {
   if (format === 'json') throw new Error('a raw entity frame cannot be a JSON array');
   return format;
 }
+
+/** GET /v1/training-sets/{id}/diff: the later vintage to compare with (required). */
+export const trainingSetDiffQuery = z.object({
+  knownAt: z.string({ required_error: 'required: the later vintage (an ISO-8601 timestamp)', invalid_type_error: 'must be an ISO-8601 timestamp' }).pipe(utcTime),
+});
+
+/** POST /v1/training-sets/{id}/recreate: no body needed; `runId` links the new set to a run. */
+export const recreateBody = z
+  .object({ runId })
+  .strict()
+  .nullish()
+  .transform((b) => ({ runId: b?.runId ?? null }));

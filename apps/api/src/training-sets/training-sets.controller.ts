@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
-import { TrainingSetService, type TrainingSet } from '@app/features';
+import { TrainingSetService, TrainingSetVintageService, type TrainingSet, type TrainingSetDiff } from '@app/features';
 import type { FastifyReply } from 'fastify';
 import { RAW_BODY_CONTENT_TYPES } from '../common/body.parser';
 import { ZodPipe } from '../common/zod.pipe';
 import { DocumentBody } from '../openapi/documented-body.decorator';
 import { trainingSetIdParam } from './run.request';
 import { manifestBody, negotiateFormat, TrainingSetPresenter, type ManifestBody, type CreatedTrainingSetBody, type TrainingSetDataBody } from './training-set.presenter';
-import { trainingSetBody, trainingSetCommand, trainingSetQuery } from './training-set.request';
+import { recreateBody, trainingSetBody, trainingSetCommand, trainingSetDiffQuery, trainingSetQuery } from './training-set.request';
 import { featureService, viewsOfFeatures } from '../auth/auth-targets';
 import { Scope } from '../auth/scope.decorator';
 import { HeavyInterceptor } from '../limits/heavy.limiter';
@@ -16,6 +16,7 @@ export class TrainingSetsController {
   constructor(
     private readonly trainingSets: TrainingSetService,
     private readonly presenter: TrainingSetPresenter,
+    private readonly vintages: TrainingSetVintageService,
   ) {}
 
   // The body is JSON or an entity frame (by Content-Type), so it is parsed here rather than by a pipe.
@@ -42,6 +43,22 @@ export class TrainingSetsController {
     return manifestBody(await this.trainingSets.manifest(id));
   }
 
+  // The set computed again as of its knownAt: a new set whose digest equals the original's.
+  @Post(':id/recreate')
+  @Scope('read')
+  @UseInterceptors(HeavyInterceptor)
+  @HttpCode(201)
+  async recreate(@Param('id', new ZodPipe(trainingSetIdParam)) id: string, @Body(new ZodPipe(recreateBody)) body: { runId: string | null }): Promise<ManifestBody> {
+    return manifestBody(await this.vintages.recreate(id, { runId: body.runId }));
+  }
+
+  @Get(':id/diff')
+  @Scope('read')
+  @UseInterceptors(HeavyInterceptor)
+  async diff(@Param('id', new ZodPipe(trainingSetIdParam)) id: string, @Query(new ZodPipe(trainingSetDiffQuery)) query: { knownAt: Date }): Promise<TrainingSetDiff> {
+    return jsonSafe(await this.vintages.diff(id, query.knownAt));
+  }
+
   @Get(':id/data')
   @Scope('read')
   @UseInterceptors(HeavyInterceptor)
@@ -53,4 +70,9 @@ export class TrainingSetsController {
     const format = negotiateFormat(accept);
     return this.presenter.data(await this.trainingSets.manifest(id), format, reply);
   }
+}
+
+// Values read from DuckDB as JSON: 64-bit integers as numbers (text beyond 2^53), times as ISO text.
+function jsonSafe<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v))) as T;
 }

@@ -55,6 +55,7 @@ class FeatureStore:
         timestamp_column: Optional[str] = None,
         run_id: RunId = None,
         labels: Optional[Sequence[str]] = None,
+        known_at: Any = None,
     ) -> RetrievalJob:
         """A point-in-time training set: each entity row with the feature values known at its time.
 
@@ -64,6 +65,8 @@ class FeatureStore:
         run the set is linked to that run unless ``run_id=False``; an explicit ``run_id`` wins.
         ``labels`` (references of label views, e.g. ``["forward_returns:fwd_ret_5d"]``) adds each
         row's labels and ``<view>__available_at``; a label not yet known when the set is made is null.
+        ``known_at`` (ISO text, datetime or pandas Timestamp; naive is UTC) builds the set as of
+        that vintage: only feature rows created at or before it are used.
         """
         if feature_service is None and not features:
             raise InvalidArgumentError("features: a non-empty list of feature references (or feature_service=) is required", details={"field": "features"})
@@ -85,6 +88,9 @@ class FeatureStore:
         run = lineage.resolve_run_id(run_id)
         if run:
             params["runId"] = run
+        known = iso_time(known_at, "known_at")
+        if known is not None:
+            params["knownAt"] = known
         response = self._http.request(
             "POST",
             "/v1/training-sets",
@@ -99,6 +105,15 @@ class FeatureStore:
         """A stored training set by id; its manifest is read now (404 as NotFoundError), its rows on first use."""
         manifest = self._http.json("GET", f"/v1/training-sets/{segment(training_set_id)}")
         return self._job(training_set_id, manifest.get("digest"), None, manifest)
+
+    def recreate(self, training_set_id: str, run_id: Optional[str] = None) -> RetrievalJob:
+        """The stored set computed again as of its ``knownAt``: a new set with the same digest (linked to ``run_id`` if given)."""
+        manifest = self._http.json("POST", f"/v1/training-sets/{segment(training_set_id)}/recreate", json={"runId": run_id} if run_id else {})
+        return self._job(manifest["id"], manifest.get("digest"), None, manifest)
+
+    def diff(self, training_set_id: str, known_at: Any) -> Dict[str, Any]:
+        """Per feature column, how many values of the set differ at the later vintage ``known_at``, with examples."""
+        return self._http.json("GET", f"/v1/training-sets/{segment(training_set_id)}/diff", params={"knownAt": iso_time(known_at, "known_at") or ""})
 
     def _job(self, set_id: str, digest: Optional[str], table: Optional[pa.Table], manifest: Optional[Dict[str, Any]] = None) -> RetrievalJob:
         path = f"/v1/training-sets/{segment(set_id)}"

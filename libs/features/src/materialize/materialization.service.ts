@@ -139,7 +139,7 @@ export class MaterializationService {
           await sandbox.defineSource(schema, await this.datasets.currentRowsSql(schema, between), await this.datasets.allRowsSql(schema, between));
           stopwatch.mark('sandbox');
           const oneStep = (await sandbox.session.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
-          const select = materializationSelect(view, keys, schema.timestampColumn, part, oneStep);
+          const select = materializationSelect(view, keys, schema.timestampColumn, part, lookback, oneStep);
           const written = await this.parts.write(sandbox, record, keys, part, select, progress);
           stopwatch.mark('compute+write+online');
           onlineRows += written.onlineRows;

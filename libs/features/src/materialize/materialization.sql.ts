@@ -23,27 +23,72 @@ export interface TimeRangeSql {
  * The SELECT that materialises one range of a view version: the view's own SQL over `source`,
  * the rows with event time in the range, features cast to their declared types, and
  * `created_ts`: when the newest source row the value could depend on became known, i.e. the
- * greatest `ingested_at` among the key's source rows up to the event time. That running maximum
- * is a step function with one step per (key, batch), so it is built from a small aggregate and
- * attached with an ASOF join instead of a window over every source row. The aggregate reads every
- * stored version (`_source_versions`) rather than `source`: a superseded row's ingested_at is
- * below its replacement's, so the maximum is the same, and the deduplicating window is not run
- * a second time.
+ * greatest `ingested_at` among the key's stored source rows (superseded versions included) with
+ * `ts` in [event time - lookback, event time] (no lower bound without a lookback). It depends only
+ * on the lake, never on the window a run read, so a full and an incremental materialisation, a
+ * revision and an online refresh agree (a run reads its lookback before its range, which holds
+ * that interval). Computed as knownAtSql describes, joined straight onto the feature rows;
+ * `oneStepPerKey` (from oneStepPerKeySql) skips the window where every key has one ingested_at.
  */
-export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, oneStepPerKey = false): Sql {
+export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, lookback: number | null, oneStepPerKey = false): Sql {
   const ts = ident(view.timestampColumn);
+  const at = sql`CAST(f.${ts} AS TIMESTAMPTZ)`;
+  return sql`WITH _f AS (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}),
+${knownCtes(keys, sourceTs, lookback, oneStepPerKey)},
+_kt_rest AS (SELECT DISTINCT ${columnList(keys, 'f')}, ${at} AS t FROM _f AS f ANTI JOIN _kt_src AS s ON ${keysEqual(keys, 'f', 's')} AND ${at} = s.t),
+_kt_r AS (${restKnown(keys, lookback)})
+SELECT ${columnList(keys, 'f')}, ${at} AS event_ts,
+  coalesce(w.created_ts, r.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}${labelAvailability(view, 'f')}
+FROM _f AS f LEFT JOIN _kt_w AS w ON ${keysEqual(keys, 'f', 'w')} AND ${at} = w.t
+LEFT JOIN _kt_r AS r ON ${keysEqual(keys, 'f', 'r')} AND ${at} = r.t`;
+}
+
+/**
+ * For each (keys, t) of `points` (distinct rows of the key columns and `t`), `created_ts`: the
+ * greatest `ingested_at` in `_source_versions` of the same key with source time in
+ * [t - lookback, t] (no lower bound when lookback is null); null when there is none.
+ *
+ * A sliding maximum, set-based: a window over each key's source times gives it at every source
+ * time (`_kt_w`), and a point at a source time (nearly every feature row) takes that one by a
+ * hash join. The other points are put among the source times of their keys only and get it from
+ * a window of their own. With one ingested_at per key (`oneStepPerKey`), `_kt_w` is that constant.
+ */
+export function knownAtSql(keys: readonly string[], sourceTs: string, points: Sql, lookback: number | null, oneStepPerKey = false): Sql {
   const keyList = columnList(keys);
-  const ingestedAt = ident(INGESTED_AT);
-  const steps = sql`SELECT ${keyList}, first_ts,
-      max(${ingestedAt}) OVER (PARTITION BY ${keyList} ORDER BY first_ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS created_ts
-    FROM (SELECT ${keyList}, ${ingestedAt}, min(${ident(sourceTs)}) AS first_ts FROM _source_versions GROUP BY ALL)`;
-  // With one batch per key (a backfill), the step function is a constant per key: an equi-join
-  // on the key gives the same answer as the ASOF join without sorting every feature row.
-  const join = raw(oneStepPerKey ? 'LEFT JOIN' : 'ASOF LEFT JOIN');
-  return sql`SELECT ${columnList(keys, 'f')}, CAST(f.${ts} AS TIMESTAMPTZ) AS event_ts,
-  coalesce(k.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}${labelAvailability(view, 'f')}
-FROM (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}) AS f
-${join} (${steps}) AS k ON ${keysEqual(keys, 'f', 'k')} AND f.${ts} >= k.first_ts`;
+  return sql`WITH _kt_pts AS (${points}),
+  ${knownCtes(keys, sourceTs, lookback, oneStepPerKey)},
+  _kt_rest AS (SELECT * FROM _kt_pts ANTI JOIN _kt_src USING (${keyList}, t))
+SELECT ${keyList}, t, w.created_ts FROM _kt_pts JOIN _kt_w AS w USING (${keyList}, t)
+UNION ALL ${restKnown(keys, lookback)}`;
+}
+
+// `_kt_src`: the newest ingested_at per key and source time; `_kt_w`: the answer at each of them.
+function knownCtes(keys: readonly string[], sourceTs: string, lookback: number | null, oneStepPerKey: boolean): Sql {
+  const keyList = columnList(keys);
+  const atSource = oneStepPerKey
+    ? sql`SELECT ${keyList}, t, ing AS created_ts FROM _kt_src`
+    : sql`SELECT ${keyList}, t, max(ing) OVER (PARTITION BY ${keyList} ${frame(lookback, 't')}) AS created_ts FROM _kt_src`;
+  return sql`_kt_src AS (SELECT ${keyList}, CAST(${ident(sourceTs)} AS TIMESTAMPTZ) AS t, max(${ident(INGESTED_AT)}) AS ing FROM _source_versions GROUP BY ALL),
+  _kt_w AS (${atSource})`;
+}
+
+// The answer for the points of `_kt_rest` (keys, t: not at a source time), among the source times of their keys.
+function restKnown(keys: readonly string[], lookback: number | null): Sql {
+  const keyList = columnList(keys);
+  return sql`SELECT ${keyList}, t, created_ts FROM (
+  SELECT ${keyList}, t, _p, max(ing) OVER (PARTITION BY ${keyList} ${frame(lookback, 't, _p')}) AS created_ts
+  FROM (SELECT ${keyList}, t, 0 AS _p, ing FROM _kt_src SEMI JOIN (SELECT DISTINCT ${keyList} FROM _kt_rest) USING (${keyList})
+        UNION ALL SELECT ${keyList}, t, 1 AS _p, NULL AS ing FROM _kt_rest)
+) WHERE _p = 1`;
+}
+
+// The window frame of the sliding maximum. A RANGE frame needs a constant offset: the lookback is
+// a number the program computed. A RANGE frame holds the peers of a point (same t); a ROWS frame
+// needs the point ordered after the source time it shares (`_p`) to see it.
+function frame(lookback: number | null, order: string): Sql {
+  return lookback === null
+    ? raw(`ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`)
+    : raw(`ORDER BY t RANGE BETWEEN INTERVAL '${Math.round(lookback)} milliseconds' PRECEDING AND CURRENT ROW`);
 }
 
 /** The end of the times store runs allow (1900..2200): where a label view's source reads end. */

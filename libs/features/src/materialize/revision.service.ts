@@ -73,7 +73,7 @@ export class RevisionService {
       await sandbox.defineSource(schema, current && onlyTouched(current, schema, instruments), all && onlyTouched(all, schema, instruments));
       const part: TimeRange = { lo: since, loInclusive: true, hi, hiInclusive: true };
       const oneStep = (await s.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
-      const computed = materializationSelect(view, keys, schema.timestampColumn, part, oneStep);
+      const computed = materializationSelect(view, keys, schema.timestampColumn, part, lookback, oneStep);
       const { files: stored } = await this.offline.files(record.name, record.version);
       const select = changedRowsSelect(view, keys, computed, stored, instruments, since, hi);
       const written = await this.parts.write(sandbox, record, keys, part, select, silentProgress, sourceSeq);

@@ -27,7 +27,9 @@ export function onlyTouched(rows: string, schema: DatasetSchema, touched: string
  * The rows of `computed` (the view recomputed over [since, hi] for the touched instruments) that
  * are new or differ from the row stored for the same (key, event time) in `stored` (the version's
  * offline files), where the stored row is the one a reader answers with now: the one created last.
- * Floating-point features count as changed beyond 1e-9, relative above 1 in magnitude (a
+ * A row whose values are the same but whose created_ts moved on (a source row inside its lookback
+ * arrived later) is written too, so the newest stored row is the one a materialisation from
+ * scratch would store. Floating-point features count as changed beyond 1e-9, relative above 1 in magnitude (a
  * recomputation from another starting point may round differently).
  */
 export function changedRowsSelect(
@@ -52,5 +54,5 @@ export function changedRowsSelect(
            QUALIFY row_number() OVER (PARTITION BY ${joinSql(keys.map((k) => ident(k)))}, event_ts ORDER BY created_ts DESC, _offline_file DESC) = 1)`
     : sql`(SELECT * FROM (${computed}) WHERE false)`;
   return sql`SELECT n.* FROM (${computed}) AS n LEFT JOIN ${latestStored} AS o ON ${on}
-    WHERE o.event_ts IS NULL OR ${differs.length ? joinSql(differs, ' OR ') : sql`false`}`;
+    WHERE o.event_ts IS NULL OR n.created_ts > o.created_ts OR ${differs.length ? joinSql(differs, ' OR ') : sql`false`}`;
 }

@@ -125,7 +125,7 @@ export class OnlineRefreshService {
         // Each view sees only its own lookback of history, as its materialisation does.
         await sandbox.defineSource(schema, starts[i] === null ? 'SELECT * FROM _recent' : `SELECT * FROM _recent WHERE ${ts} >= ${times}.starts[${i + 1}]`);
         const view = record.definition;
-        const latest = await s.all(latestRowSelect(view, keys, schema.timestampColumn, range));
+        const latest = await s.all(latestRowSelect(view, keys, schema.timestampColumn, range, lookbacks[i]));
         const rows = latest.map((r) => toOnlineRow(r, keys, view.features.map((f) => f.name)));
         const written = await this.online.putLatest(record.name, record.version, rows);
         out.push({ view: record.name, version: record.version, keys: rows.length, written, ms: Date.now() - viewStarted });

@@ -7,6 +7,8 @@ export interface TrainingSetManifest {
   readonly createdAt: string;
   readonly pointInTime: 'event' | 'knowledge';
   readonly timestampColumn: string;
+  /** The vintage the set was computed as of (created_ts <= knownAt); absent in manifests stored before it was recorded. */
+  readonly knownAt?: string;
   readonly features: ReadonlyArray<{ readonly view: string; readonly version: number; readonly feature: string }>;
   /** The resolved label view versions of a set that asked for labels (absent otherwise). */
   readonly labels?: ReadonlyArray<{ readonly view: string; readonly version: number; readonly label: string }>;

@@ -61,6 +61,7 @@ interface Shared {
  * inclusive, as Feast), in `knowledge` mode also created_ts <= t; the winner has the greatest
  * event_ts, ties to the greatest created_ts; no candidate gives nulls; one output row per entity
  * row, in request order. `entities` is a table with the entity rows and `_row` (request order).
+ * With `knownAt`, only rows with created_ts <= knownAt are candidates (a vintage).
  *
  * How: a row becomes usable at `avail` (event_ts, or in knowledge mode the later of event_ts and
  * created_ts). Per key, a timeline holds at each `avail` the winner among the rows usable by then
@@ -68,11 +69,21 @@ interface Shared {
  * greatest avail <= t, and the TTL is checked on the winner's event_ts (an older winner than the
  * best one known cannot be within the TTL either).
  */
-export function pointInTimeSql(entities: string, entityTs: string, views: readonly PitViewInput[], mode: PointInTimeMode, labels?: { readonly table: string; readonly columns: readonly string[] }): Sql {
+export function pointInTimeSql(
+  entities: string,
+  entityTs: string,
+  views: readonly PitViewInput[],
+  mode: PointInTimeMode,
+  knownAt: Date | null = null,
+  labels?: { readonly table: string; readonly columns: readonly string[] },
+): Sql {
   const out: Shared = { ctes: [], joins: [], outputs: [], windows: new Map(), spines: new Map() };
   const table = ident(entities, 'entities');
   const ts = ident(entityTs, 'timestampColumn');
-  views.forEach((v, i) => {
+  // The vintage: rows created after knownAt are dropped before any plan sees them, so every plan
+  // and both modes answer as of knownAt (knowledge mode: created_ts <= min(t, knownAt) per row).
+  const known = knownAt ? views.map((v) => ({ ...v, offline: sql`(SELECT * FROM ${v.offline} WHERE created_ts <= ${knownAt})` })) : views;
+  known.forEach((v, i) => {
     if (v.windowJoin && v.ttlSeconds !== null && v.ttlSeconds > 0) windowJoin(table, ts, v, i, mode, out);
     else asofJoin(table, ts, v, i, mode, out);
   });

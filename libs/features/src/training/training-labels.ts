@@ -6,7 +6,6 @@ import { fileListLiteral, sql } from '../sql/sql';
 import { AVAILABLE_AT } from '../definitions/feature-definition';
 import { emptyLabelOffline, type LabelViewInput } from './labels.sql';
 import type { OfflineVersionReader } from './offline-version.reader';
-import type { CreateTrainingSetCommand } from './training-set.command';
 
 /** Most labels one training set asks for. */
 export const MAX_LABELS = 100;
@@ -21,15 +20,6 @@ export interface ResolvedLabel {
   readonly field: string;
 }
 
-/**
- * The time a label must have become known by (its available_at) to appear in a set: the set's
- * creation time. The one place to wire the set's knownAt (issue 16, section 1) once it exists:
- * `command.knownAt ?? createdAt`.
- */
-export function labelCutoff(command: CreateTrainingSetCommand, createdAt: Date): Date {
-  void command; // read once knownAt exists
-  return createdAt;
-}
 
 /**
  * Resolves `labels` (`view[@N]:label`) to label view versions: a feature view there is a 422

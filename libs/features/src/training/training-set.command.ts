@@ -34,4 +34,9 @@ export interface CreateTrainingSetCommand {
   readonly runId: string | null;
   /** Label references (`view[@N]:label` of label views) joined to the decision bar of each row; absent: none. */
   readonly labels?: readonly string[];
+  /**
+   * The vintage: only offline rows with created_ts at or before it are used (both modes; knowledge
+   * mode also keeps created_ts <= t per row). Absent or null: everything known when the set is made.
+   */
+  readonly knownAt?: Date | null;
 }

@@ -21,7 +21,7 @@ import type { CreateTrainingSetCommand } from './training-set.command';
 import type { FeatureSelection, ResolvedFeature } from '../definitions/feature-ref.resolver';
 import { chooseJoinPlan } from './training-set.planner';
 import { LABEL_TABLE, labelTableSql } from './labels.sql';
-import { assertNoLabelViews, labelColumns, labelCutoff, labelInputs, resolveLabels } from './training-labels';
+import { assertNoLabelViews, labelColumns, labelInputs, resolveLabels } from './training-labels';
 
 /** A stored training set's manifest with the runs linked to it. */
 export type TrainingSet = TrainingSetManifest & { readonly runIds: readonly string[] };
@@ -66,12 +66,15 @@ export class TrainingSetService {
 
     const manifest = await this.db.withSession(async (s) => {
       const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set([...versions, ...labelVersions].flatMap(keysOf))]);
+      const knownAt = command.knownAt ?? null;
       const inputs: PitViewInput[] = [];
       for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), resolved, entities.rows));
+      // The set's vintage, also the labels' cutoff: a label whose available_at is later is not mature.
+      const vintage = knownAt ?? (await this.knownBy(s, inputs));
       const labelViews = await labelInputs(this.offline, labels, keysOf);
-      if (labelViews.length) await s.run(labelTableSql(ENTITY_TABLE, command.timestampColumn, labelViews, labelCutoff(command, this.clock.now())));
+      if (labelViews.length) await s.run(labelTableSql(ENTITY_TABLE, command.timestampColumn, labelViews, vintage));
       const labelJoin = labelViews.length ? { table: LABEL_TABLE, columns: labelColumns(labelViews) } : undefined;
-      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime, labelJoin), file);
+      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime, knownAt, labelJoin), file);
       const stored = sql`read_parquet(${fileLiteral(file)}, file_row_number = true)`;
       const described = await s.all<{ column_name: string }>(sql`DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ${stored}`);
       const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileLiteral(file)})`);
@@ -83,6 +86,7 @@ export class TrainingSetService {
         createdAt: this.clock.now().toISOString(),
         pointInTime: command.pointInTime,
         timestampColumn: command.timestampColumn,
+        knownAt: vintage.toISOString(),
         features: resolved.map((r) => ({ view: r.record.name, version: r.record.version, feature: r.feature })),
         ...(labels.length ? { labels: labels.map((l) => ({ view: l.record.name, version: l.record.version, label: l.label })) } : {}),
         columns: described.map((c) => c.column_name),
@@ -130,6 +134,19 @@ export class TrainingSetService {
       ...plan,
       features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, r.column] as const),
     };
+  }
+
+  // The default vintage: the creation time, or the newest created_ts in the versions' offline
+  // rows when one is later (a source row may carry a future ingested_at), so that re-creating the
+  // set with its recorded knownAt uses every row this one used (rounded up to the millisecond a
+  // manifest's time holds).
+  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[]): Promise<Date> {
+    let latest = this.clock.now().getTime();
+    for (const input of inputs) {
+      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT CAST(ceil(epoch_us(max(created_ts)) / 1000) AS BIGINT) AS t FROM ${input.offline}`);
+      if (row?.t !== null && row?.t !== undefined) latest = Math.max(latest, Number(row.t));
+    }
+    return new Date(latest);
   }
 
   // Writes the set under a temporary name, then renames it: readers never see a partial file.
