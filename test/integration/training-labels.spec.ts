@@ -73,7 +73,11 @@ describe('training sets with labels', () => {
       pointInTime: 'event',
       timestampColumn: 'ts',
       runId: null,
+      // The set's vintage is the labels' cutoff (without knownAt: its creation time, or the newest
+      // created_ts when that is later, as it is here with the clock set back).
+      knownAt: cutoff,
     });
+    expect(set.knownAt).toBe(cutoff.toISOString());
     expect(set.columns).toEqual(['symbol', 'ts', 'y', 'px__close', 'fwd__fwd_3', 'fwd__up_1', 'fwd__available_at']);
     expect(set.labels).toEqual([
       { view: 'fwd', version: 1, label: 'fwd_3' },

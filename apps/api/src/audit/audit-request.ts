@@ -3,7 +3,8 @@ import { HttpException } from '@nestjs/common';
 import { statusOf } from '../common/error.filter';
 
 /** The POSTs that change nothing (lookups and training sets are reads with a body). */
-const READ_ONLY_POSTS = new Set(['/v1/training-sets', '/v1/online-features', '/get-online-features']);
+// Training sets (made or re-made) and lookups read: they need read, and change no data.
+const READ_ONLY_POSTS = new Set(['/v1/training-sets', '/v1/training-sets/:id/recreate', '/v1/online-features', '/get-online-features']);
 const CHANGE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Request values end up in the trail: bounded, so a hostile request cannot bloat it. */
 const MAX_TARGETS = 20;

@@ -64,13 +64,15 @@ export class TrainingSetService {
     const file = join(this.dir, `${id}.parquet`);
     await mkdir(this.dir, { recursive: true });
 
+    // One instant for the manifest's createdAt and the default vintage (knownAt >= createdAt).
+    const createdAt = this.clock.now();
     const manifest = await this.db.withSession(async (s) => {
       const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set([...versions, ...labelVersions].flatMap(keysOf))]);
       const knownAt = command.knownAt ?? null;
       const inputs: PitViewInput[] = [];
       for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), resolved, entities.rows));
       // The set's vintage, also the labels' cutoff: a label whose available_at is later is not mature.
-      const vintage = knownAt ?? (await this.knownBy(s, inputs));
+      const vintage = knownAt ?? (await this.knownBy(s, inputs, createdAt));
       const labelViews = await labelInputs(this.offline, labels, keysOf);
       if (labelViews.length) await s.run(labelTableSql(ENTITY_TABLE, command.timestampColumn, labelViews, vintage));
       const labelJoin = labelViews.length ? { table: LABEL_TABLE, columns: labelColumns(labelViews) } : undefined;
@@ -83,7 +85,7 @@ export class TrainingSetService {
         digest: await contentDigest(s, stored, 'file_row_number', ['file_row_number']),
         entityDigest: entities.digest,
         rowCount: Number(count?.n ?? 0),
-        createdAt: this.clock.now().toISOString(),
+        createdAt: createdAt.toISOString(),
         pointInTime: command.pointInTime,
         timestampColumn: command.timestampColumn,
         knownAt: vintage.toISOString(),
@@ -140,8 +142,8 @@ export class TrainingSetService {
   // rows when one is later (a source row may carry a future ingested_at), so that re-creating the
   // set with its recorded knownAt uses every row this one used (rounded up to the millisecond a
   // manifest's time holds).
-  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[]): Promise<Date> {
-    let latest = this.clock.now().getTime();
+  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[], createdAt: Date): Promise<Date> {
+    let latest = createdAt.getTime();
     for (const input of inputs) {
       const row = await s.one<{ t: number | bigint | null }>(sql`SELECT CAST(ceil(epoch_us(max(created_ts)) / 1000) AS BIGINT) AS t FROM ${input.offline}`);
       if (row?.t !== null && row?.t !== undefined) latest = Math.max(latest, Number(row.t));
