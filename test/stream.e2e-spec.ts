@@ -1,68 +1,11 @@
-import type { Message } from 'kafkajs';
-import { LmdbOnlineStore, SyntheticProvider, applyCatalog, fileLiteral, marketCatalog, sql, type FeatureStore, type SqlRow } from '@app/features';
+import { LmdbOnlineStore, fileLiteral, marketCatalog, sql } from '@app/features';
 import { openStore, query, tempDataDir } from './support/helpers';
-import { consumeAll, ensureDefaultBroker, produce, startBroker, topicSize, withAdmin, type TestBroker } from './support/kafka';
+import { consumeAll, ensureDefaultBroker, produce, topicSize, withAdmin } from './support/kafka';
 import { freePort } from './support/ports';
 import { metric } from './support/prometheus';
+import { DAY, END, asMessage, bars, expected, lake, seed, stop, topicName } from './support/stream-fixtures';
 import { startWorker, type Worker } from './support/stream-worker';
 import { expectEventually } from './support/wait';
-import type { Bar } from './support/reference-features';
-
-const END = new Date('2026-01-01T00:00:00Z');
-const DAY = 86_400_000;
-
-/** Bars of `symbols` for `days` days after END (ts = close), values varying per message. */
-function bars(symbols: readonly string[], days: number, seed = 1): Bar[] {
-  const out: Bar[] = [];
-  for (let d = 1; d <= days; d++) {
-    for (const [i, symbol] of symbols.entries()) {
-      const close = 100 + ((d * 7 + i * 13 + seed) % 50) + 0.25;
-      out.push({ symbol, ts: new Date(END.getTime() + d * DAY).toISOString().replace('.000Z', 'Z'), open: close - 0.5, high: close + 1, low: close - 1, close, volume: 1000 + d + i });
-    }
-  }
-  return out;
-}
-
-const asMessage = (b: Bar): Message => ({ key: b.symbol, value: JSON.stringify(b) });
-
-/** Current lake rows (latest ingested_at per key) and how many stored copies each key has. */
-async function lake(dataDir: string, symbols: readonly string[], dataset = 'bars_1d'): Promise<{ current: Map<string, Bar>; copies: Map<string, number> }> {
-  const rows = await query<Bar & { n: number } & SqlRow>(
-    sql`SELECT symbol, ts, arg_max(open, ingested_at) AS open, arg_max(high, ingested_at) AS high, arg_max(low, ingested_at) AS low,
-            arg_max(close, ingested_at) AS close, arg_max(volume, ingested_at) AS volume, count(*) AS n
-     FROM read_parquet(${fileLiteral(`${dataDir}/lake/${dataset}/*/*.parquet`)}) WHERE symbol = ANY(${symbols}) GROUP BY symbol, ts`,
-  ).catch(() => []);
-  const current = new Map<string, Bar>();
-  const copies = new Map<string, number>();
-  for (const { n, ...bar } of rows) {
-    current.set(`${bar.symbol}/${bar.ts}`, bar);
-    copies.set(`${bar.symbol}/${bar.ts}`, n);
-  }
-  return { current, copies };
-}
-
-/** The latest produced value per (symbol, ts). */
-function expected(produced: readonly Bar[]): Map<string, Bar> {
-  return new Map(produced.map((b) => [`${b.symbol}/${b.ts}`, b]));
-}
-
-async function seed(dataDir: string): Promise<void> {
-  const store: FeatureStore = await openStore(dataDir);
-  try {
-    await store.ingest.run(new SyntheticProvider({ symbols: 4, days: 120, seed: 3, endDate: END, gapRate: 0 }), { dataset: 'bars_1d', createAs: 'bars' });
-    await applyCatalog(store.features, marketCatalog);
-    for (const view of marketCatalog.views) await store.materializer.run({ view: view.name });
-  } finally {
-    await store.close();
-  }
-}
-
-const topicName = (what: string) => `test.${what}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}`;
-
-async function stop(worker: Worker, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (worker.child.exitCode === null) worker.child.kill(signal);
-  return worker.exited;
-}
 
 describe('streaming ingestion from a real Kafka broker', () => {
   let brokers: string[];
@@ -448,33 +391,4 @@ describe('streaming ingestion from a real Kafka broker', () => {
       await after.close();
     }
   }, 120_000);
-
-  describe('with a broker that restarts', () => {
-    let broker: TestBroker;
-    beforeAll(async () => {
-      broker = await startBroker(await freePort());
-    }, 120_000);
-    afterAll(() => broker.close());
-
-    it('rides out a broker restart without a worker restart', async () => {
-      const topic = topicName('restart');
-    const DS = 'stream_restart';
-      const symbols = ['R001', 'R002', 'R003'];
-      const produced = bars(symbols, 80, 13);
-      const half = produced.length / 2;
-      await produce(broker.brokers, topic, produced.slice(0, half).map(asMessage));
-      const port = await freePort();
-      const worker = startWorker(tmp.dir, ['--topic', topic, '--dataset', 'stream_restart', '--group', 'g-restart', '--brokers', broker.brokers.join(','), '--batch-size', '50', '--batch-ms', '100', '--metrics-port', String(port)]);
-      workers.push(worker);
-      await worker.ready();
-      await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(half), 60_000, 250);
-      await broker.stop();
-      await new Promise((r) => setTimeout(r, 2000));
-      await broker.start();
-      await produce(broker.brokers, topic, produced.slice(half).map(asMessage));
-      await expectEventually(async () => expect((await lake(tmp.dir, symbols, DS)).current.size).toBe(produced.length), 120_000, 500);
-      expect(worker.child.exitCode).toBeNull();
-      expect(await stop(worker)).toBe(0);
-    }, 240_000);
-  });
 });
