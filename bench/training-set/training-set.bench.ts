@@ -11,6 +11,7 @@ import { best, median } from '../support/stats';
 import { withStore } from '../support/store-setup';
 import { runFeast, type FeastRun, type FeastStore } from './feast-peer';
 import { feastRow, markdown, type TrainingSetResult } from './report';
+import { runVintageAb } from './vintage-ab';
 import { FEATURES, entityFrame, frameCommand, handWrittenJoin, materializeViews, runDataDir } from './setup';
 
 /**
@@ -24,7 +25,8 @@ import { FEATURES, entityFrame, frameCommand, handWrittenJoin, materializeViews,
  * Options: --rows N (default 1,000,000), --repeat N (hand-written and ours alternate N times; best
  * and median reported; default 1), --feast-rows N (default: all the entity rows; 0 skips), --feast-file-rows N
  * (default 10,000; 0 skips: Feast's file store joins every offline row of a key to every entity row
- * of that key, so it needs minutes and several GiB for a few thousand rows).
+ * of that key, so it needs minutes and several GiB for a few thousand rows). --vintage: instead,
+ * the same set with and without knownAt and two labels (vintage-ab.ts).
  */
 export async function runTrainingSetBench(args: string[]): Promise<void> {
   const opts = options(args);
@@ -36,6 +38,7 @@ export async function runTrainingSetBench(args: string[]): Promise<void> {
     const bytes = readFileSync(frame);
     const handOut = join(CACHE_DIR, 'hand.parquet');
     const handSql = handWrittenJoin(frame, run.dir);
+    if ('vintage' in opts) return runVintageAb(store, bytes, Math.max(2, Number(opts.repeat ?? '4')), args);
 
     // Hand-written and ours alternate `--repeat` times (default 1): on a shared machine the load
     // changes from one minute to the next, so each side is reported by its best and median run.
