@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +8,7 @@ import { AuthEvents, type AuthDenial } from '../apps/api/src/auth/auth-events';
 import type { RequestAuth } from '../apps/api/src/auth/request-auth';
 import { createApi } from '../apps/api/src/server';
 import { ROOT, tempDataDir, testConfig } from './support/helpers';
+import { feastSdk } from './support/feast-sdk';
 import { startTestApi, type TestApi } from './support/test-api';
 import { expectEventually } from './support/wait';
 
@@ -346,32 +347,17 @@ describe("Access control: Feast's Python SDK with a key", () => {
     keysDir.cleanup();
   });
 
-  /** test/feast/feast_client_check.py: Feast's SDK (remote online store) against our API. */
-  async function feastSdk(args: string[]): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const python = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-feast.sh')], { encoding: 'utf8' }).trim();
-    const repo = tempDataDir('fs-feast-');
-    try {
-      const child = spawn(python, [join(ROOT, 'test', 'feast', 'feast_client_check.py'), '--url', api.base, '--repo-dir', repo.dir, '--features', 'returns:ret_1d', '--symbols', 'SYN0001,BTC-USD', ...args]);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      if (!stdout) throw new Error(`feast_client_check.py failed (${code}): ${stderr}`);
-      return JSON.parse(stdout);
-    } finally {
-      repo.cleanup();
-    }
-  }
+  // Feast's SDK (remote online store) against our API, with or without a valid token.
+  const feastWith = (args: string[]) => feastSdk(api.base, ['--features', 'returns:ret_1d', '--symbols', 'SYN0001,BTC-USD', ...args]);
 
   it('reads with its token (Authorization: Bearer), and is refused without a valid one', async () => {
     const ours = await call(api.base, 'POST', '/v1/online-features', KEYS.reader, { features: ['returns:ret_1d'], entities: { symbol: ['SYN0001', 'BTC-USD'] } });
     expect(ours.status).toBe(200);
-    const ok = await feastSdk(['--auth-token', KEYS.reader]);
+    const ok = await feastWith(['--auth-token', KEYS.reader]);
     expect(ok.ok).toBe(true);
     expect(ok.sdk_full.to_dict.returns__ret_1d).toEqual(ours.body.rows.map((r: Record<string, unknown>) => r.returns__ret_1d));
     expect(ok.raw.status).toBe(200);
-    const refused = await feastSdk(['--auth-token', 'not-a-key']);
+    const refused = await feastWith(['--auth-token', 'not-a-key']);
     expect(refused.ok).toBe(false);
     expect(refused.raw.status).toBe(401);
     expect(JSON.stringify(refused.sdk_full)).toMatch(/error/);

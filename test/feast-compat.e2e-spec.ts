@@ -1,29 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT, query, tempDataDir } from './support/helpers';
+import { query } from './support/helpers';
+import { feastSdk } from './support/feast-sdk';
 import { startTestApi, type TestApi } from './support/test-api';
 
 const FEATURES = ['returns:ret_1d', 'volatility:vol_20d', 'updown:going_up', 'trend:rsi_14'];
 const SYMBOLS = ['SYN0001', 'SYN0002', 'BTC-USD', 'NOPE'];
-
-/** Feast's own Python SDK (remote online store pointed at our API), via test/feast/feast_client_check.py. */
-// Asynchronous: the API under test runs in this process and must keep answering the SDK.
-async function feastSdk(base: string, args: string[]): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const python = execFileSync('bash', [join(ROOT, 'scripts', 'ensure-feast.sh')], { encoding: 'utf8' }).trim();
-  const repo = tempDataDir('fs-feast-');
-  try {
-    const child = spawn(python, [join(ROOT, 'test', 'feast', 'feast_client_check.py'), '--url', base, '--repo-dir', repo.dir, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    if (!stdout) throw new Error(`feast_client_check.py failed (${code}): ${stderr}`);
-    return JSON.parse(stdout);
-  } finally {
-    repo.cleanup();
-  }
-}
 
 /** A Feast error body: a JSON string holding {"module", "class", "message"}. */
 function feastError(body: unknown): { module: string; class: string; message: string } {

@@ -1,23 +1,7 @@
 import { FixedClock, type FeatureStore } from '@app/features';
 import { openStore, query, tempDataDir } from '../support/helpers';
-import { labelBars, referenceForwardLabels, type LabelBar } from '../support/reference-labels';
+import { FORWARD_LABEL_SQL as LABEL_SQL, forwardLabelView as labelView, labelBars, referenceForwardLabels, type LabelBar } from '../support/reference-labels';
 
-// A label view of 3-bar forward returns; available_at is the bar that completes the window.
-const LABEL_SQL = `SELECT symbol, ts, lead(close, 3) OVER w / close - 1 AS fwd_3, lead(close, 1) OVER w > close AS up_1,
-  lead(ts, 3) OVER w AS available_at
-FROM source WINDOW w AS (PARTITION BY symbol ORDER BY ts)`;
-const labelView = {
-  name: 'fwd',
-  entity: 'symbol',
-  source: 'bars',
-  ttl: '3d',
-  kind: 'label' as const,
-  sql: LABEL_SQL,
-  features: [
-    { name: 'fwd_3', type: 'DOUBLE' },
-    { name: 'up_1', type: 'BOOLEAN' },
-  ],
-};
 const featureView = {
   name: 'ret',
   entity: 'symbol',

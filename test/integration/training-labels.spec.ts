@@ -1,23 +1,10 @@
 import { FixedClock, type FeatureStore } from '@app/features';
 import { openStore, tempDataDir } from '../support/helpers';
-import { labelBars, referenceForwardLabels, type LabelRow } from '../support/reference-labels';
+import { forwardLabelView as labelView, labelBars, referenceForwardLabels, type LabelRow } from '../support/reference-labels';
 
 const DAY = 86_400_000;
 const TTL = 3 * DAY;
 
-const labelView = {
-  name: 'fwd',
-  entity: 'symbol',
-  source: 'bars',
-  ttl: '3d',
-  kind: 'label' as const,
-  sql: `SELECT symbol, ts, lead(close, 3) OVER w / close - 1 AS fwd_3, lead(close, 1) OVER w > close AS up_1, lead(ts, 3) OVER w AS available_at
-        FROM source WINDOW w AS (PARTITION BY symbol ORDER BY ts)`,
-  features: [
-    { name: 'fwd_3', type: 'DOUBLE' },
-    { name: 'up_1', type: 'BOOLEAN' },
-  ],
-};
 const featureView = {
   name: 'px',
   entity: 'symbol',

@@ -3,6 +3,25 @@
  * the label join of training sets: no SQL, one loop per symbol.
  */
 
+/** The label view the reference mirrors: 3-bar forward returns and "up next bar"; available_at is the bar that completes the window. */
+export const FORWARD_LABEL_SQL = `SELECT symbol, ts, lead(close, 3) OVER w / close - 1 AS fwd_3, lead(close, 1) OVER w > close AS up_1,
+  lead(ts, 3) OVER w AS available_at
+FROM source WINDOW w AS (PARTITION BY symbol ORDER BY ts)`;
+
+/** `fwd` over the `bars` dataset, with FORWARD_LABEL_SQL. */
+export const forwardLabelView = {
+  name: 'fwd',
+  entity: 'symbol',
+  source: 'bars',
+  ttl: '3d',
+  kind: 'label' as const,
+  sql: FORWARD_LABEL_SQL,
+  features: [
+    { name: 'fwd_3', type: 'DOUBLE' },
+    { name: 'up_1', type: 'BOOLEAN' },
+  ],
+};
+
 /** A bar with only what labels need (a type, so it passes as a plain row object). */
 export type LabelBar = { readonly symbol: string; readonly ts: string; readonly close: number };
 

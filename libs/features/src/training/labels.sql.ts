@@ -1,6 +1,6 @@
 import { AVAILABLE_AT } from '../definitions/feature-definition';
-import { InvalidArgumentError } from '../errors/feature-store.error';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { integer, outputIdent } from './output-column';
 
 /** One label view version joined into a training set, with the labels taken from it. */
 export interface LabelViewInput {
@@ -57,10 +57,10 @@ export function labelTableSql(entities: string, entityTs: string, views: readonl
       ? sql`e.${ts} <= ${v.ttlExpiry(sql`${l}.event_ts`)}`
       : v.ttlSeconds === null
         ? raw('TRUE')
-        : sql`${l}.event_ts >= e.${ts} - to_seconds(${wholeSeconds(v.ttlSeconds)})`;
+        : sql`${l}.event_ts >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
     const known = sql`${fresh} AND ${l}.${ident(AVAILABLE_AT)} <= ${cut}`;
-    for (const [label, output] of v.labels) outputs.push(sql`CASE WHEN ${known} THEN ${l}.${ident(label)} END AS ${outputIdent(output)}`);
-    outputs.push(sql`CASE WHEN ${known} THEN ${l}.${ident(AVAILABLE_AT)} END AS ${outputIdent(v.availableAtColumn)}`);
+    for (const [label, output] of v.labels) outputs.push(sql`CASE WHEN ${known} THEN ${l}.${ident(label)} END AS ${outputIdent(output, 'labels')}`);
+    outputs.push(sql`CASE WHEN ${known} THEN ${l}.${ident(AVAILABLE_AT)} END AS ${outputIdent(v.availableAtColumn, 'labels')}`);
   });
   return sql`CREATE OR REPLACE TEMP TABLE ${raw(LABEL_TABLE)} AS
 WITH ${joinSql(ctes, ',\n')}
@@ -80,16 +80,4 @@ export function emptyLabelOffline(keys: readonly string[], labels: ReadonlyArray
     sql`NULL::TIMESTAMPTZ AS ${ident(AVAILABLE_AT)}`,
   ];
   return sql`(SELECT ${joinSql(cols)} WHERE false)`;
-}
-
-// `view__label`, `view__available_at`: built from checked names, checked again as they are written into the SQL.
-const OUTPUT_COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,62}__[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-function outputIdent(name: string): Sql {
-  if (!OUTPUT_COLUMN.test(name)) throw new InvalidArgumentError(`labels: ${JSON.stringify(name)} is not an output column name`, { field: 'labels' });
-  return raw(`"${name}"`);
-}
-
-function wholeSeconds(n: number): Sql {
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`ttl: ${n} is not a whole number of seconds`, { field: 'ttl' });
-  return raw(String(n));
 }

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors/feature-store.error';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { integer, outputIdent } from './output-column';
 
 /** One view version joined into a training set, with the features taken from it. */
 export interface PitViewInput {
@@ -90,7 +90,7 @@ export function pointInTimeSql(
   // Labels (labels.sql.ts) come from a table keyed by `_row`, after the features.
   if (labels) {
     out.joins.push(sql`LEFT JOIN ${ident(labels.table, 'labels')} AS lb ON lb._row = e._row`);
-    for (const c of labels.columns) out.outputs.push(sql`lb.${outputIdent(c)}`);
+    for (const c of labels.columns) out.outputs.push(sql`lb.${outputIdent(c, 'labels')}`);
   }
   return sql`WITH ${joinSql(out.ctes, ',\n')}
 SELECT e.* EXCLUDE (_row), ${joinSql(out.outputs)}
@@ -164,7 +164,7 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
     : v.ttlSeconds === null
       ? raw('TRUE')
       : sql`${winner('event_ts')} >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
-  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${outputIdent(output)}`);
+  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${outputIdent(output, 'features')}`);
 }
 
 /**
@@ -210,15 +210,7 @@ function windowJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: Point
   GROUP BY s._row
 )`);
   out.joins.push(sql`LEFT JOIN ${tl} AS ${t} ON ${t}._row = e._row`);
-  for (const [feature, output] of v.features) out.outputs.push(sql`${t}.best.${ident(feature)} AS ${outputIdent(output)}`);
-}
-
-// An output column: `view__feature` or `view@N__feature` (feature-ref.resolver.ts), built from
-// checked names, checked again here because it is written into the SQL.
-const OUTPUT_COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,62}(?:@[0-9]{1,9})?__[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-function outputIdent(name: string): Sql {
-  if (!OUTPUT_COLUMN.test(name)) throw new InvalidArgumentError(`features: ${JSON.stringify(name)} is not an output column name`, { field: 'features' });
-  return raw(`"${name}"`);
+  for (const [feature, output] of v.features) out.outputs.push(sql`${t}.best.${ident(feature)} AS ${outputIdent(output, 'features')}`);
 }
 
 // A struct of named columns; struct_pack takes the field names as identifiers (no literals).
@@ -230,14 +222,4 @@ function struct(names: readonly string[], value: (name: string) => Sql): Sql {
 function ttlBucket(ts: Sql, ttlSeconds: number): Sql {
   const width = integer(ttlSeconds * 1_000_000);
   return sql`(epoch_us(${ts}) // ${width} - CASE WHEN epoch_us(${ts}) % ${width} < 0 THEN 1 ELSE 0 END)`;
-}
-
-/**
- * A whole number from a view definition (a TTL), written into the SQL: a bound JS number would
- * reach DuckDB as INTEGER or DOUBLE by its size and make the bucket arithmetic inexact, and a
- * checked integer cannot carry SQL.
- */
-function integer(n: number): Sql {
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`ttl: ${n} is not a whole number of seconds`, { field: 'ttl' });
-  return raw(String(n));
 }
