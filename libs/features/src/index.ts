@@ -61,7 +61,6 @@ export * from './training/training-set.reader';
 export * from './training/entity-frame.loader';
 export * from './training/content-digest';
 export * from './training/offline-version.reader';
-export * from './training/labels.sql';
 export * from './training/training-labels';
 export * from './lineage/mlflow.client';
 export * from './lineage/mlflow-dataset';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CALENDAR_NAMES } from '../calendar/calendars';
 import { parseWith } from '../errors/parse-with';
 import { isIdentifier } from '../sql/identifier';
-import { AVAILABLE_AT, FEATURE_TYPES, FEATURE_VIEW_KINDS, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
+import { AVAILABLE_AT, FEATURE_TYPES, LABEL_CREATED_TS, FEATURE_VIEW_KINDS, type EntityDefinition, type FeatureServiceDefinition, type FeatureViewDefinition } from './feature-definition';
 
 const identifier = z.string().refine(isIdentifier, { message: 'must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$' });
 const tags = z.record(z.string(), z.string()).default({});
@@ -52,8 +52,10 @@ export const featureViewSchema = z
     if (view.kind === 'label') {
       // A label is known only after its horizon: nothing online could serve it at decision time.
       if (view.stream) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['stream'], message: 'a label view is never served online, so it cannot stream' });
-      const i = view.features.findIndex((f) => f.name === AVAILABLE_AT);
-      if (i >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `${AVAILABLE_AT} is the label view's own column, not a label` });
+      for (const own of [AVAILABLE_AT, LABEL_CREATED_TS]) {
+        const i = view.features.findIndex((f) => f.name === own);
+        if (i >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features', i, 'name'], message: `${own} is the label view's own column, not a label` });
+      }
     }
     // The first duplicate only: a list repeating one feature 100,000 times is one mistake.
     const names = new Set<string>();

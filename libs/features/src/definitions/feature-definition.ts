@@ -17,6 +17,14 @@ export type FeatureViewKind = (typeof FEATURE_VIEW_KINDS)[number];
 /** The column a label view's SQL yields besides its labels: when the row's labels became known. */
 export const AVAILABLE_AT = 'available_at';
 
+/**
+ * The column the store adds to a label view's offline rows: when the row's label values became
+ * known to the store, i.e. the newest `ingested_at` among the source rows from the lookback before
+ * its event time up to its available_at (up to the key's newest bar while available_at is null).
+ * `created_ts` says when the decision bar itself became known.
+ */
+export const LABEL_CREATED_TS = 'label_created_ts';
+
 export interface FeatureSpec {
   readonly name: string;
   readonly type: FeatureType;

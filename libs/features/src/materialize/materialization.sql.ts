@@ -2,6 +2,7 @@ import { INGESTED_AT } from '../datasets/dataset.schema';
 import { AVAILABLE_AT, type FeatureViewDefinition } from '../definitions/feature-definition';
 import { ident, raw, sql, type Sql } from '../sql/sql';
 import { castFeatures, columnList, keysEqual } from './columns.sql';
+import { labelCreatedColumn, labelKnownCtes, labelKnownJoin } from './label-known.sql';
 
 /** A time range with each bound inclusive or not. */
 export interface TimeRange {
@@ -27,20 +28,24 @@ export interface TimeRangeSql {
  * `ts` in [event time - lookback, event time] (no lower bound without a lookback). It depends only
  * on the lake, never on the window a run read, so a full and an incremental materialisation, a
  * revision and an online refresh agree (a run reads its lookback before its range, which holds
- * that interval). Computed as knownAtSql describes, joined straight onto the feature rows;
+ * that interval). Computed as knownAtSql describes, joined straight onto the feature rows; a
+ * label view's rows also get LABEL_CREATED_TS (label-known.sql.ts), which reaches to available_at;
  * `oneStepPerKey` (from oneStepPerKeySql) skips the window where every key has one ingested_at.
  */
 export function materializationSelect(view: FeatureViewDefinition, keys: readonly string[], sourceTs: string, range: TimeRange, lookback: number | null, oneStepPerKey = false): Sql {
   const ts = ident(view.timestampColumn);
   const at = sql`CAST(f.${ts} AS TIMESTAMPTZ)`;
+  const created = raw('coalesce(w.created_ts, r.created_ts, now())');
+  const forward = view.kind === 'label' && !oneStepPerKey ? sql`,
+${labelKnownCtes(view, keys)}` : raw('');
   return sql`WITH _f AS (SELECT * FROM (${raw(view.sql)}) WHERE ${rangeCondition(ts, range)}),
 ${knownCtes(keys, sourceTs, lookback, oneStepPerKey)},
 _kt_rest AS (SELECT DISTINCT ${columnList(keys, 'f')}, ${at} AS t FROM _f AS f ANTI JOIN _kt_src AS s ON ${keysEqual(keys, 'f', 's')} AND ${at} = s.t),
-_kt_r AS (${restKnown(keys, lookback)})
+_kt_r AS (${restKnown(keys, lookback)})${forward}
 SELECT ${columnList(keys, 'f')}, ${at} AS event_ts,
-  coalesce(w.created_ts, r.created_ts, now()) AS created_ts, ${castFeatures(view, 'f')}${labelAvailability(view, 'f')}
+  ${created} AS created_ts, ${castFeatures(view, 'f')}${labelAvailability(view, 'f')}${labelCreatedColumn(view, created, oneStepPerKey)}
 FROM _f AS f LEFT JOIN _kt_w AS w ON ${keysEqual(keys, 'f', 'w')} AND ${at} = w.t
-LEFT JOIN _kt_r AS r ON ${keysEqual(keys, 'f', 'r')} AND ${at} = r.t`;
+LEFT JOIN _kt_r AS r ON ${keysEqual(keys, 'f', 'r')} AND ${at} = r.t${labelKnownJoin(view, keys, at, oneStepPerKey)}`;
 }
 
 /**

@@ -9,6 +9,8 @@ import { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { materializationSelect, oneStepPerKeySql, sourceReadsUntil, type TimeRange } from './materialization.sql';
 import type { PartWriter } from './part.writer';
 import { changedRowsSelect, onlyTouched, touchedInstrumentsSql, TOUCHED_LIST } from './revision.sql';
+import { labelCreatedPresenceSql } from './label-known.sql';
+import { fileListLiteral } from '../sql/sql';
 import { setSessionConstant } from '../sql/session-constant';
 
 /** What a revision wrote: its range and file, and the rows that went online. */
@@ -75,7 +77,8 @@ export class RevisionService {
       const oneStep = (await s.one<{ one: boolean }>(oneStepPerKeySql(keys)))?.one === true;
       const computed = materializationSelect(view, keys, schema.timestampColumn, part, lookback, oneStep);
       const { files: stored } = await this.offline.files(record.name, record.version);
-      const select = changedRowsSelect(view, keys, computed, stored, instruments, since, hi);
+      const presence = label && stored.length ? await s.one<{ missing: number; files: number }>(labelCreatedPresenceSql(fileListLiteral(stored))) : undefined;
+      const select = changedRowsSelect(view, keys, computed, stored, instruments, since, hi, presence);
       const written = await this.parts.write(sandbox, record, keys, part, select, silentProgress, sourceSeq);
       return { range: { start: since.toISOString(), end: hi.toISOString(), rows: written.rows, file: written.file }, onlineRows: written.onlineRows };
     } finally {

@@ -1,8 +1,9 @@
 import type { DatasetSchema } from '../datasets/dataset.schema';
-import type { FeatureViewDefinition } from '../definitions/feature-definition';
+import { LABEL_CREATED_TS, type FeatureViewDefinition } from '../definitions/feature-definition';
 import { quoteIdent } from '../sql/identifier';
 import { fileListLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { keysEqual } from './columns.sql';
+import { labelKnownExpr } from './label-known.sql';
 
 /**
  * Creates `_touched`: the instruments (the dataset's first key) with rows in the later batches'
@@ -40,6 +41,7 @@ export function changedRowsSelect(
   touched: string,
   since: Date,
   hi: Date,
+  labelPresence?: { readonly missing: number; readonly files: number },
 ): Sql {
   const on = sql`${keysEqual(keys, 'n', 'o')} AND n.event_ts = o.event_ts`;
   const differs = view.features.map((f) => {
@@ -48,11 +50,13 @@ export function changedRowsSelect(
       ? sql`(n.${c} IS DISTINCT FROM o.${c} AND (n.${c} IS NULL OR o.${c} IS NULL OR abs(n.${c} - o.${c}) > 1e-9 * greatest(1, abs(o.${c}))))`
       : sql`n.${c} IS DISTINCT FROM o.${c}`;
   });
+  // A label row whose labels became known later (a bar after it arrived or was corrected) too.
+  const labelMoved = view.kind === 'label' && stored.length && labelPresence ? sql` OR n.${ident(LABEL_CREATED_TS)} > ${labelKnownExpr(labelPresence, 'o')}` : raw('');
   const latestStored = stored.length
-    ? sql`(SELECT * EXCLUDE (_offline_file) FROM read_parquet(${fileListLiteral(stored)}, filename = '_offline_file')
+    ? sql`(SELECT * EXCLUDE (_offline_file) FROM read_parquet(${fileListLiteral(stored)}, ${labelPresence?.missing ? raw('union_by_name = true, ') : raw('')}filename = '_offline_file')
            WHERE list_contains(${raw(touched)}, ${ident(keys[0])}) AND event_ts >= ${since} AND event_ts <= ${hi}
            QUALIFY row_number() OVER (PARTITION BY ${joinSql(keys.map((k) => ident(k)))}, event_ts ORDER BY created_ts DESC, _offline_file DESC) = 1)`
     : sql`(SELECT * FROM (${computed}) WHERE false)`;
   return sql`SELECT n.* FROM (${computed}) AS n LEFT JOIN ${latestStored} AS o ON ${on}
-    WHERE o.event_ts IS NULL OR n.created_ts > o.created_ts OR ${differs.length ? joinSql(differs, ' OR ') : sql`false`}`;
+    WHERE o.event_ts IS NULL OR n.created_ts > o.created_ts${labelMoved} OR ${differs.length ? joinSql(differs, ' OR ') : sql`false`}`;
 }

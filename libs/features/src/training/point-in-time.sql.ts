@@ -1,3 +1,4 @@
+import { AVAILABLE_AT } from '../definitions/feature-definition';
 import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { integer, outputIdent } from './output-column';
 
@@ -42,7 +43,19 @@ export interface PitViewInput {
    * (revision files sort after the others, later ones after earlier ones).
    */
   readonly tieBreak?: string;
+  /**
+   * A label view version (kind "label"), whose offline rows also carry LABEL_KNOWN: joined in
+   * event mode whatever the set's mode (a label belongs to the decision bar the features see).
+   * Of that bar's row versions the newest one whose labels were known by this instant (the
+   * set's vintage) wins, and its outputs, available_at among them, are null unless both its
+   * LABEL_KNOWN and its available_at are at or before it: a label not matured then, or
+   * completed or corrected by bars the store got later, was not known.
+   */
+  readonly maturedBy?: Date;
 }
+
+/** The column of a label view's offline relation that says when its labels became known (label_created_ts). */
+export const LABEL_KNOWN = '_label_known';
 
 export type PointInTimeMode = 'event' | 'knowledge';
 
@@ -75,7 +88,6 @@ export function pointInTimeSql(
   views: readonly PitViewInput[],
   mode: PointInTimeMode,
   knownAt: Date | null = null,
-  labels?: { readonly table: string; readonly columns: readonly string[] },
 ): Sql {
   const out: Shared = { ctes: [], joins: [], outputs: [], windows: new Map(), spines: new Map() };
   const table = ident(entities, 'entities');
@@ -84,14 +96,10 @@ export function pointInTimeSql(
   // and both modes answer as of knownAt (knowledge mode: created_ts <= min(t, knownAt) per row).
   const known = knownAt ? views.map((v) => ({ ...v, offline: sql`(SELECT * FROM ${v.offline} WHERE created_ts <= ${knownAt})` })) : views;
   known.forEach((v, i) => {
-    if (v.windowJoin && v.ttlSeconds !== null && v.ttlSeconds > 0) windowJoin(table, ts, v, i, mode, out);
-    else asofJoin(table, ts, v, i, mode, out);
+    const viewMode = v.maturedBy ? 'event' : mode;
+    if (v.windowJoin && v.ttlSeconds !== null && v.ttlSeconds > 0) windowJoin(table, ts, v, i, viewMode, out);
+    else asofJoin(table, ts, v, i, viewMode, out);
   });
-  // Labels (labels.sql.ts) come from a table keyed by `_row`, after the features.
-  if (labels) {
-    out.joins.push(sql`LEFT JOIN ${ident(labels.table, 'labels')} AS lb ON lb._row = e._row`);
-    for (const c of labels.columns) out.outputs.push(sql`lb.${outputIdent(c, 'labels')}`);
-  }
   return sql`WITH ${joinSql(out.ctes, ',\n')}
 SELECT e.* EXCLUDE (_row), ${joinSql(out.outputs)}
 FROM ${table} AS e
@@ -104,7 +112,7 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
   const keyCols = joinSql(v.keys.map((k) => ident(k)));
   const t = raw(`t${i}`);
   const tl = raw(`tl${i}`);
-  const payload = struct(['event_ts', ...v.features.map(([f]) => f)], (c) => ident(c));
+  const payload = struct(['event_ts', ...carried(v)], (c) => ident(c));
   // Only rows that can matter: nothing after the latest entity time, nothing older than the
   // earliest entity time minus the TTL (such a row is outside the TTL for every entity row).
   const bounds = (eventTs: Sql) => {
@@ -136,13 +144,15 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
   if (mode === 'event' && v.uniqueEventTimes) {
     // One row per event time: the rows themselves are the timeline, read as plain columns
     // (no per-row struct), as a hand-written ASOF JOIN would.
-    out.ctes.push(sql`${tl} AS (SELECT ${keyCols}, event_ts, ${joinSql(v.features.map(([f]) => ident(f)))} FROM ${rows})`);
+    out.ctes.push(sql`${tl} AS (SELECT ${keyCols}, event_ts, ${joinSql(carried(v).map((f) => ident(f)))} FROM ${rows})`);
     winner = (column: string) => sql`${t}.${ident(column)}`;
     availColumn = raw('event_ts');
   } else if (mode === 'event') {
     // Usable from event_ts on: the best row at each event time is that time's row (ties to
     // the greatest created_ts), so the timeline is a plain aggregate, no running window.
-    const order = v.tieBreak ? sql`{'c': created_ts, 'f': ${ident(v.tieBreak)}}` : raw('created_ts');
+    const byTime = v.tieBreak ? sql`'c': created_ts, 'f': ${ident(v.tieBreak)}` : raw(`'c': created_ts`);
+    // A label's versions: first those known by the cutoff, then the newest.
+    const order = v.maturedBy ? sql`{'k': ${ident(LABEL_KNOWN)} <= ${cutoff(v.maturedBy)}, ${byTime}}` : v.tieBreak ? sql`{${byTime}}` : raw('created_ts');
     out.ctes.push(sql`${tl} AS (
   SELECT ${keyCols}, event_ts AS avail, arg_max(${payload}, ${order}) AS best
   FROM ${rows} GROUP BY ${keyCols}, event_ts
@@ -164,7 +174,8 @@ function asofJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: PointIn
     : v.ttlSeconds === null
       ? raw('TRUE')
       : sql`${winner('event_ts')} >= e.${ts} - to_seconds(${integer(v.ttlSeconds)})`;
-  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${fresh} THEN ${winner(feature)} END AS ${outputIdent(output, 'features')}`);
+  const usable = v.maturedBy ? sql`${fresh} AND ${matured(winner, v.maturedBy)}` : fresh;
+  for (const [feature, output] of v.features) out.outputs.push(sql`CASE WHEN ${usable} THEN ${winner(feature)} END AS ${outputIdent(output, 'features')}`);
 }
 
 /**
@@ -191,17 +202,18 @@ function windowJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: Point
   }
   const spine = raw(out.spines.get(id)!);
   // The winner's features (the rules are applied before: nothing else of it is needed).
-  const payload = struct(v.features.map(([f]) => f), (f) => sql`o.${ident(f)}`);
+  const payload = struct(carried(v), (f) => sql`o.${ident(f)}`);
   const rules = [raw('o.event_ts <= s._t'), sql`o.event_ts >= s._t - to_seconds(${integer(ttl)})`];
   if (v.ttlExpiry) rules.push(sql`s._t <= ${v.ttlExpiry(raw('o.event_ts'))}`);
   if (mode === 'knowledge') rules.push(raw('o.created_ts <= s._t'));
   // The winner: the greatest (event_ts, created_ts[, tie-break]); with one row per (keys,
   // event_ts), event_ts alone orders the candidates (a plain timestamp compares faster than a struct).
+  const known = v.maturedBy ? sql`'k': o.${ident(LABEL_KNOWN)} <= ${cutoff(v.maturedBy)}, ` : raw('');
   const order = v.uniqueEventTimes
     ? raw('o.event_ts')
     : v.tieBreak
-      ? sql`{'e': o.event_ts, 'c': o.created_ts, 'f': o.${ident(v.tieBreak)}}`
-      : raw(`{'e': o.event_ts, 'c': o.created_ts}`);
+      ? sql`{'e': o.event_ts, ${known}'c': o.created_ts, 'f': o.${ident(v.tieBreak)}}`
+      : sql`{'e': o.event_ts, ${known}'c': o.created_ts}`;
   const on = joinSql(keyCols.map((k) => sql`o.${k} = s.${k}`), ' AND ');
   out.ctes.push(sql`${tl} AS (
   SELECT s._row, arg_max(${payload}, ${order}) AS best
@@ -210,7 +222,25 @@ function windowJoin(table: Sql, ts: Sql, v: PitViewInput, i: number, mode: Point
   GROUP BY s._row
 )`);
   out.joins.push(sql`LEFT JOIN ${tl} AS ${t} ON ${t}._row = e._row`);
-  for (const [feature, output] of v.features) out.outputs.push(sql`${t}.best.${ident(feature)} AS ${outputIdent(output, 'features')}`);
+  const read = (column: string) => sql`${t}.best.${ident(column)}`;
+  for (const [feature, output] of v.features) {
+    out.outputs.push(v.maturedBy ? sql`CASE WHEN ${matured(read, v.maturedBy)} THEN ${read(feature)} END AS ${outputIdent(output, 'features')}` : sql`${read(feature)} AS ${outputIdent(output, 'features')}`);
+  }
+}
+
+// A label view's winner is usable when its available_at and the time its labels became known
+// are both at or before the cutoff.
+function matured(winner: (column: string) => Sql, by: Date): Sql {
+  return sql`${winner(AVAILABLE_AT)} <= ${cutoff(by)} AND ${winner(LABEL_KNOWN)} <= ${cutoff(by)}`;
+}
+
+function cutoff(by: Date): Sql {
+  return sql`CAST(${by} AS TIMESTAMPTZ)`;
+}
+
+// The offline columns a view's timeline carries to the output: its features (and a label's LABEL_KNOWN).
+function carried(v: PitViewInput): string[] {
+  return [...v.features.map(([f]) => f), ...(v.maturedBy ? [LABEL_KNOWN] : [])];
 }
 
 // A struct of named columns; struct_pack takes the field names as identifiers (no literals).

@@ -1,11 +1,7 @@
-import { ttlJoinInput } from '../calendar/session-span';
 import type { FeatureRefResolver, ResolvedFeature } from '../definitions/feature-ref.resolver';
 import { ErrorCode, InvalidArgumentError, UnprocessableError } from '../errors/feature-store.error';
 import type { ViewVersionRecord } from '../registry/definition.repository';
-import { fileListLiteral, sql } from '../sql/sql';
 import { AVAILABLE_AT } from '../definitions/feature-definition';
-import { emptyLabelOffline, type LabelViewInput } from './labels.sql';
-import type { OfflineVersionReader } from './offline-version.reader';
 
 /** Most labels one training set asks for. */
 export const MAX_LABELS = 100;
@@ -57,30 +53,14 @@ export function assertNoLabelViews(resolved: readonly ResolvedFeature[]): void {
   }
 }
 
-/** Each label view version's part of the label join: its offline rows, TTL and columns. */
-export async function labelInputs(offline: OfflineVersionReader, labels: readonly ResolvedLabel[], keysOf: (v: ViewVersionRecord) => readonly string[]): Promise<LabelViewInput[]> {
-  const versions = [...new Map(labels.map((l) => [`${l.record.name}@${l.record.version}`, l.record])).values()];
-  const inputs: LabelViewInput[] = [];
-  for (const v of versions) {
-    const { files } = await offline.files(v.name, v.version);
-    const mine = labels.filter((l) => l.record.name === v.name && l.record.version === v.version);
-    const types = mine.map((l) => [l.label, v.definition.features.find((f) => f.name === l.label)!.type] as const);
-    inputs.push({
-      view: v.name,
-      version: v.version,
-      // Label rows are completed by revisions as later bars arrive: always told apart by file.
-      offline: files.length ? sql`read_parquet(${fileListLiteral(files)}, filename = '_offline_file')` : sql`(SELECT *, NULL::VARCHAR AS _offline_file FROM ${emptyLabelOffline(keysOf(v), types)})`,
-      tieBreak: '_offline_file',
-      keys: keysOf(v),
-      ...ttlJoinInput(v.definition.ttl, v.definition.calendar),
-      labels: mine.map((l) => [l.label, l.column] as const),
-      availableAtColumn: `${v.name}__${AVAILABLE_AT}`,
-    });
-  }
-  return inputs;
-}
-
-/** The label output columns in order: each view's labels, then its available_at. */
-export function labelColumns(inputs: readonly LabelViewInput[]): string[] {
-  return inputs.flatMap((v) => [...v.labels.map(([, c]) => c), v.availableAtColumn]);
+/**
+ * What a training set takes from one label view version: its requested labels, then its
+ * available_at (`view__available_at`), as [offline column, type, output column].
+ */
+export function labelViewColumns(v: ViewVersionRecord, labels: readonly ResolvedLabel[]): Array<readonly [string, string, string]> {
+  const mine = labels.filter((l) => l.record.name === v.name && l.record.version === v.version);
+  return [
+    ...mine.map((l) => [l.label, v.definition.features.find((f) => f.name === l.label)!.type, l.column] as const),
+    [AVAILABLE_AT, 'TIMESTAMPTZ', `${v.name}__${AVAILABLE_AT}`] as const,
+  ];
 }

@@ -1,3 +1,4 @@
+import { AVAILABLE_AT } from '../definitions/feature-definition';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,6 +58,7 @@ export class TrainingSetVintageService {
       );
       const command: CreateTrainingSetCommand = {
         features: { features: original.features.map((f) => `${f.view}@${f.version}:${f.feature}`) },
+        ...(original.labels?.length ? { labels: original.labels.map((l) => `${l.view}@${l.version}:${l.label}`) } : {}),
         entities: { kind: 'frame', bytes: await readFile(frame), format: 'parquet' },
         pointInTime: original.pointInTime,
         timestampColumn: original.timestampColumn,
@@ -100,10 +102,12 @@ export class TrainingSetVintageService {
     return { trainingSetId: id, knownAt, against: { trainingSetId: next.id, knownAt: next.knownAt!, digest: next.digest }, rowCount: original.rowCount, columns };
   }
 
-  // The output columns of the set's features, as the manifest's column list names them.
+  // The output columns of the set's features and labels (with each label view's available_at),
+  // as the manifest's column list names them: the rest are the entity rows' own columns.
   private async featureColumns(set: TrainingSet): Promise<string[]> {
     const plain = set.features.map((f) => `${f.view}__${f.feature}`);
     const pinned = set.features.map((f) => `${f.view}@${f.version}__${f.feature}`);
-    return set.columns.filter((c) => plain.includes(c) || pinned.includes(c));
+    const labels = (set.labels ?? []).flatMap((l) => [`${l.view}__${l.label}`, `${l.view}__${AVAILABLE_AT}`]);
+    return set.columns.filter((c) => plain.includes(c) || pinned.includes(c) || labels.includes(c));
   }
 }

@@ -16,12 +16,12 @@ import { ttlJoinInput } from '../calendar/session-span';
 import { contentDigest } from './content-digest';
 import { ENTITY_TABLE, assertEntitiesGiven, type EntityFrameLoader } from './entity-frame.loader';
 import type { OfflineVersionReader } from './offline-version.reader';
-import { pointInTimeSql, type PitViewInput } from './point-in-time.sql';
+import { LABEL_KNOWN, pointInTimeSql, type PitViewInput } from './point-in-time.sql';
+import { labelCreatedPresenceSql, labelKnownExpr } from '../materialize/label-known.sql';
 import type { CreateTrainingSetCommand } from './training-set.command';
 import type { FeatureSelection, ResolvedFeature } from '../definitions/feature-ref.resolver';
 import { chooseJoinPlan } from './training-set.planner';
-import { LABEL_TABLE, labelTableSql } from './labels.sql';
-import { assertNoLabelViews, labelColumns, labelInputs, resolveLabels } from './training-labels';
+import { assertNoLabelViews, labelViewColumns, resolveLabels } from './training-labels';
 
 /** A stored training set's manifest with the runs linked to it. */
 export type TrainingSet = TrainingSetManifest & { readonly runIds: readonly string[] };
@@ -70,13 +70,15 @@ export class TrainingSetService {
       const entities = await this.entityFrames.load(s, command.entities, command.timestampColumn, [...new Set([...versions, ...labelVersions].flatMap(keysOf))]);
       const knownAt = command.knownAt ?? null;
       const inputs: PitViewInput[] = [];
-      for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), resolved, entities.rows));
-      // The set's vintage, also the labels' cutoff: a label whose available_at is later is not mature.
-      const vintage = knownAt ?? (await this.knownBy(s, inputs, createdAt));
-      const labelViews = await labelInputs(this.offline, labels, keysOf);
-      if (labelViews.length) await s.run(labelTableSql(ENTITY_TABLE, command.timestampColumn, labelViews, vintage));
-      const labelJoin = labelViews.length ? { table: LABEL_TABLE, columns: labelColumns(labelViews) } : undefined;
-      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, inputs, command.pointInTime, knownAt, labelJoin), file);
+      for (const v of versions) inputs.push(await this.viewInput(s, v, keysOf(v), featureColumns(v, resolved), entities.rows));
+      const labelViews: PitViewInput[] = [];
+      for (const v of labelVersions) labelViews.push(await this.viewInput(s, v, keysOf(v), labelViewColumns(v, labels), entities.rows));
+      // The set's vintage, also the labels' cutoff: a label whose available_at is later is not
+      // mature. A label row's created_ts covers the bars up to its available_at, so a label
+      // completed or corrected after knownAt is not known at knownAt either.
+      const vintage = knownAt ?? (await this.knownBy(s, inputs, labelViews, createdAt));
+      const joined = [...inputs, ...labelViews.map((v) => ({ ...v, maturedBy: vintage }))];
+      await this.write(s, pointInTimeSql(ENTITY_TABLE, command.timestampColumn, joined, command.pointInTime, knownAt), file);
       const stored = sql`read_parquet(${fileLiteral(file)}, file_row_number = true)`;
       const described = await s.all<{ column_name: string }>(sql`DESCRIBE SELECT * EXCLUDE (file_row_number) FROM ${stored}`);
       const count = await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileLiteral(file)})`);
@@ -112,8 +114,9 @@ export class TrainingSetService {
     return this.features.refs.resolve(selection);
   }
 
-  // One view version's part of the join: its offline rows and the plan chosen from their size.
-  private async viewInput(s: DuckDbSession, v: ViewVersionRecord, keys: readonly string[], resolved: readonly ResolvedFeature[], entityRows: number): Promise<PitViewInput> {
+  // One view version's part of the join: its offline rows and the plan chosen from their size;
+  // `columns` are [offline column, type, output column] of what the set takes from it.
+  private async viewInput(s: DuckDbSession, v: ViewVersionRecord, keys: readonly string[], columns: readonly JoinColumn[], entityRows: number): Promise<PitViewInput> {
     const { files, hasRevisions } = await this.offline.files(v.name, v.version);
     // Parquet footers give the row count without reading the data.
     const offlineRows = files.length ? Number((await s.one<{ n: number }>(sql`SELECT count(*) AS n FROM read_parquet(${fileListLiteral(files)})`))?.n ?? 0) : 0;
@@ -123,18 +126,18 @@ export class TrainingSetService {
     // lease serialises runs, and the parts of a failed run are removed before the next one)
     // until a revision adds corrected rows beside old ones: those are told apart by their file.
     const uniqueEventTimes = !hasRevisions;
-    const features = v.definition.features.map((f) => [f.name, f.type] as const);
+    const read = files.length ? sql`read_parquet(${fileListLiteral(files)}${uniqueEventTimes ? raw('') : raw(", filename = '_offline_file'")})` : emptyOffline(keys, columns);
     return {
       view: v.name,
       version: v.version,
-      offline: files.length ? sql`read_parquet(${fileListLiteral(files)}${uniqueEventTimes ? raw('') : raw(", filename = '_offline_file'")})` : emptyOffline(keys, features),
+      offline: v.definition.kind === 'label' ? await labelOffline(s, files, read, !uniqueEventTimes) : read,
       tieBreak: uniqueEventTimes ? undefined : '_offline_file',
       keys,
       ttlSeconds,
       ttlExpiry,
       uniqueEventTimes,
       ...plan,
-      features: resolved.filter((r) => r.record.name === v.name && r.record.version === v.version).map((r) => [r.feature, r.column] as const),
+      features: columns.map(([column, , output]) => [column, output] as const),
     };
   }
 
@@ -142,10 +145,11 @@ export class TrainingSetService {
   // rows when one is later (a source row may carry a future ingested_at), so that re-creating the
   // set with its recorded knownAt uses every row this one used (rounded up to the millisecond a
   // manifest's time holds).
-  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[], createdAt: Date): Promise<Date> {
+  private async knownBy(s: DuckDbSession, inputs: readonly PitViewInput[], labels: readonly PitViewInput[], createdAt: Date): Promise<Date> {
     let latest = createdAt.getTime();
-    for (const input of inputs) {
-      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT CAST(ceil(epoch_us(max(created_ts)) / 1000) AS BIGINT) AS t FROM ${input.offline}`);
+    const known = [...inputs.map((v) => [v, raw('created_ts')] as const), ...labels.map((v) => [v, sql`greatest(created_ts, ${ident(LABEL_KNOWN)})`] as const)];
+    for (const [input, created] of known) {
+      const row = await s.one<{ t: number | bigint | null }>(sql`SELECT CAST(ceil(epoch_us(max(${created})) / 1000) AS BIGINT) AS t FROM ${input.offline}`);
       if (row?.t !== null && row?.t !== undefined) latest = Math.max(latest, Number(row.t));
     }
     return new Date(latest);
@@ -159,14 +163,33 @@ export class TrainingSetService {
   }
 }
 
+// A label version's offline rows with LABEL_KNOWN: their label_created_ts (created_ts in files
+// written before label rows had one; then the files are read by column name).
+async function labelOffline(s: DuckDbSession, files: readonly string[], read: Sql, withFile: boolean): Promise<Sql> {
+  if (!files.length) return sql`(SELECT *, created_ts AS ${ident(LABEL_KNOWN)} FROM ${read})`;
+  const presence = (await s.one<{ missing: number; files: number }>(labelCreatedPresenceSql(fileListLiteral(files))))!;
+  const source = presence.missing === 0 ? read : sql`read_parquet(${fileListLiteral(files)}, union_by_name = true${withFile ? raw(", filename = '_offline_file'") : raw('')})`;
+  return sql`(SELECT *, ${labelKnownExpr(presence)} AS ${ident(LABEL_KNOWN)} FROM ${source})`;
+}
+
+/** [offline column, its type, output column] of one value a training set takes from a view version. */
+export type JoinColumn = readonly [string, string, string];
+
+// The features the set takes from one view version, in request order.
+function featureColumns(v: ViewVersionRecord, resolved: readonly ResolvedFeature[]): JoinColumn[] {
+  return resolved
+    .filter((r) => r.record.name === v.name && r.record.version === v.version)
+    .map((r) => [r.feature, v.definition.features.find((f) => f.name === r.feature)!.type, r.column] as const);
+}
+
 // A version with no offline rows yet: an empty relation of the right columns.
-function emptyOffline(keys: readonly string[], features: ReadonlyArray<readonly [string, string]>): Sql {
+function emptyOffline(keys: readonly string[], columns: readonly JoinColumn[]): Sql {
   const cols = [
     ...keys.map((k) => sql`NULL::VARCHAR AS ${ident(k)}`),
     raw('NULL::TIMESTAMPTZ AS event_ts'),
     raw('NULL::TIMESTAMPTZ AS created_ts'),
-    // Feature types come from the view definition, checked when it was applied.
-    ...features.map(([f, t]) => sql`NULL::${raw(t)} AS ${ident(f)}`),
+    // Types come from the view definition, checked when it was applied.
+    ...columns.map(([f, t]) => sql`NULL::${raw(t)} AS ${ident(f)}`),
   ];
   return sql`(SELECT ${joinSql(cols)} WHERE false)`;
 }
