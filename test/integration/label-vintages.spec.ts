@@ -1,5 +1,5 @@
 import { FixedClock, type FeatureStore } from '@app/features';
-import { openStore, tempDataDir } from '../support/helpers';
+import { openStore, query, tempDataDir } from '../support/helpers';
 import { FORWARD_LABEL_SQL, referenceForwardLabels, type LabelBar, type LabelRow } from '../support/reference-labels';
 
 // Labels as known at a past instant. Bars arrive in three batches, each materialised when it
@@ -58,6 +58,9 @@ function expected(reference: readonly LabelRow[], symbol: string, t: number, cut
 describe('labels as known at a past instant (knownAt)', () => {
   let tmp: ReturnType<typeof tempDataDir>;
   let store: FeatureStore;
+  // The same bars in one batch, materialised once: only the newest row versions stored.
+  const fresh = tempDataDir();
+  let once: FeatureStore;
   const clock = new FixedClock(new Date(FIRST + 31 * DAY));
   const entities = SYMBOLS.flatMap((symbol) => Array.from({ length: 42 }, (_, d) => [0, 12 * HOUR].map((o) => ({ symbol, ts: new Date(FIRST + d * DAY + o).toISOString() }))).flat());
   const request = { features: { features: ['px_lb:close'] }, labels: ['fwd_lb:fwd_3', 'fwd_lb:up_1'], entities: { kind: 'rows' as const, rows: entities }, pointInTime: 'event' as const, timestampColumn: 'ts', runId: null };
@@ -69,10 +72,17 @@ describe('labels as known at a past instant (knownAt)', () => {
     await store.features.applyEntity({ name: 'symbol', joinKeys: ['symbol'] });
     await store.features.apply(labelView);
     await store.features.apply(featureView);
+    once = await openStore(fresh.dir, clock);
+    await once.datasets.ingestRows('bars', batches.flat());
+    await once.features.applyEntity({ name: 'symbol', joinKeys: ['symbol'] });
+    await once.features.apply(labelView);
+    await once.features.apply(featureView);
   }, 60_000);
   afterAll(async () => {
     await store.close();
+    await once.close();
     tmp.cleanup();
+    fresh.cleanup();
   });
 
   function check(rows: ReadonlyArray<Record<string, unknown>>, at: Date): number {
@@ -114,14 +124,7 @@ describe('labels as known at a past instant (knownAt)', () => {
   });
 
   it('never answers a label the store did not know at knownAt, even with only the newest row versions stored', async () => {
-    // One batch with everything, materialised once: no older row version to fall back on.
-    const fresh = tempDataDir();
-    const once = await openStore(fresh.dir, clock);
-    try {
-      await once.datasets.ingestRows('bars', batches.flat());
-      await once.features.applyEntity({ name: 'symbol', joinKeys: ['symbol'] });
-      await once.features.apply(labelView);
-      await once.features.apply(featureView);
+    {
       const rows = await once.trainingSetReader.rows(await once.trainingSets.create({ ...request, knownAt: K }));
       // The documented rules by brute force over every bar version: the decision bar is the latest
       // row with ts <= t whose created_ts (newest ingested_at in [ts - lookback, ts]) is <= K; its
@@ -145,9 +148,31 @@ describe('labels as known at a past instant (knownAt)', () => {
       });
       // Rows whose label was matured by K but completed or corrected by bars the store got later.
       expect(notYet).toBeGreaterThan(3);
-    } finally {
-      await once.close();
-      fresh.cleanup();
     }
+  });
+
+  it('stores the same label_created_ts from scratch and step by step, as the brute-force rule over the lake', async () => {
+    // After the first test the stepwise store has all three batches (materialised as they came).
+    await store.materializer.run({ view: 'fwd_lb' });
+    await once.materializer.run({ view: 'fwd_lb' });
+    const newest = (dir: string) =>
+      query<{ symbol: string; ts: string; created: string; known: string; at: string | null }>(`SELECT symbol, strftime(event_ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS ts,
+        strftime(created_ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS created, strftime(label_created_ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS known,
+        strftime(available_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS at
+      FROM read_parquet('${dir}/offline/fwd_lb/v1/**/*.parquet', filename = true, union_by_name = true)
+      QUALIFY row_number() OVER (PARTITION BY symbol, event_ts ORDER BY created_ts DESC, label_created_ts DESC, filename DESC) = 1 ORDER BY symbol, event_ts`);
+    const versions = batches.flat();
+    const newestIngest = (symbol: string, lo: number, hi: number) =>
+      new Date(Math.max(...versions.filter((b) => b.symbol === symbol && Date.parse(b.ts) >= lo && Date.parse(b.ts) <= hi).map((b) => Date.parse(b.ingested_at)))).toISOString();
+    const expected = referenceForwardLabels(barsAsOf(new Date(FIRST + 60 * DAY)), { fwd_3: 3 }).map((r) => ({
+      symbol: r.symbol,
+      ts: r.ts,
+      created: newestIngest(r.symbol, Date.parse(r.ts) - DAY, Date.parse(r.ts)),
+      known: newestIngest(r.symbol, Date.parse(r.ts) - DAY, r.available_at === null ? Infinity : Date.parse(r.available_at)),
+      at: r.available_at,
+    }));
+    expect(await newest(fresh.dir)).toEqual(expected);
+    expect(await newest(tmp.dir)).toEqual(expected);
+    expect(expected.filter((r) => r.known !== r.created).length).toBeGreaterThan(20);
   });
 });
