@@ -125,7 +125,7 @@ describe('drift and monitors over HTTP', () => {
     expect(res.body.last).toMatchObject({ alert: false });
     monitorId = res.body.id;
     expect((await call('GET', '/v1/monitors')).body.monitors.map((m: { id: string }) => m.id)).toContain(monitorId);
-    expect(await metric(api.app.getHttpServer().address().port, 'feature_store_feature_drift_alert', { monitor: monitorId })).toBe(0);
+    expect(await metric(Number(new URL(api.base).port), 'feature_store_feature_drift_alert', { monitor: monitorId })).toBe(0);
   });
 
   it('after the volatile period is materialised, ret crosses psiAlert while vol and up stay below; the gauges follow', async () => {
@@ -134,7 +134,7 @@ describe('drift and monitors over HTTP', () => {
     const second = await call('POST', '/v1/monitors', { view: 'dr_feat', version: 1, reference: doomed, window: '30d', psiAlert: 0.5 });
     expect(second.status).toBe(201);
     rmSync(`${api.dataDir}/training-sets/${doomed}.parquet`);
-    const port = api.app.getHttpServer().address().port;
+    const port = Number(new URL(api.base).port);
     const failuresBefore = await metric(port, 'feature_store_monitor_evaluation_failures_total');
 
     const volatile = all.filter((b) => Date.parse(b.ts as string) >= FIRST + CALM_DAYS * DAY);
@@ -216,7 +216,7 @@ describe('drift and monitors over HTTP', () => {
     expect((await api.app.inject({ method: 'DELETE', url: `/v1/monitors/${monitorId}` })).statusCode).toBe(204);
     expect((await call('GET', `/v1/monitors/${monitorId}`)).status).toBe(404);
     expect((await api.app.inject({ method: 'DELETE', url: `/v1/monitors/${monitorId}` })).statusCode).toBe(404);
-    const samples = await scrapeMetrics(api.app.getHttpServer().address().port);
+    const samples = await scrapeMetrics(Number(new URL(api.base).port));
     expect(samples.filter((s) => s.labels.monitor === monitorId)).toHaveLength(0);
   });
 });
