@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { checkWithPython, pointer } from './support/openapi-check';
 import { metric, scrapeMetrics } from './support/prometheus';
 import { referenceDrift } from './support/drift-reference';
 import { startTestApi, type TestApi } from './support/test-api';
@@ -210,6 +211,21 @@ describe('drift and monitors over HTTP', () => {
       const res = await call('POST', '/v1/monitors', { ...body, ...patch });
       expect({ patch, status: res.status, field: res.body.error?.details?.field }).toEqual({ patch, status, field });
     }
+  });
+
+  it('answers as GET /openapi.json documents (jsonschema in Python)', async () => {
+    const doc = (await call('GET', '/openapi.json')).body;
+    const ok = (path: string, method: string, status: number) => pointer('paths', path, method, 'responses', String(status), 'content', 'application/json', 'schema');
+    const checks = [
+      { pointer: ok('/v1/feature-views/{name}/versions/{version}/drift', 'get', 200), instance: (await call('GET', `/v1/feature-views/dr_feat/versions/1/drift?reference=${reference}&window=30d`)).body },
+      { pointer: ok('/v1/monitors', 'get', 200), instance: (await call('GET', '/v1/monitors')).body },
+      { pointer: ok('/v1/monitors/{id}', 'get', 200), instance: (await call('GET', `/v1/monitors/${monitorId}`)).body },
+    ];
+    const { results } = checkWithPython(doc, checks);
+    expect(results).toEqual(checks.map(() => ({ valid: true, errors: [] })));
+    // The check can fail: a monitor without its id is refused.
+    const { id: _id, ...noId } = checks[2].instance;
+    expect(checkWithPython(doc, [{ pointer: checks[2].pointer, instance: noId }]).results[0].valid).toBe(false);
   });
 
   it('deletes a monitor: gone from the list and from /metrics', async () => {
