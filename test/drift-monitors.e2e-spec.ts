@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
+import { ApiMetrics } from '../apps/api/src/metrics/api-metrics';
+import { DriftMetrics } from '../apps/api/src/monitoring/drift-metrics';
 import { checkWithPython, pointer } from './support/openapi-check';
-import { metric, scrapeMetrics } from './support/prometheus';
+import { metric, parseMetrics, scrapeMetrics } from './support/prometheus';
 import { referenceDrift } from './support/drift-reference';
 import { startTestApi, type TestApi } from './support/test-api';
 import { expectEventually } from './support/wait';
@@ -211,6 +213,18 @@ describe('drift and monitors over HTTP', () => {
       const res = await call('POST', '/v1/monitors', { ...body, ...patch });
       expect({ patch, status: res.status, field: res.body.error?.details?.field }).toEqual({ patch, status, field });
     }
+  });
+
+  it('a fresh metrics registry (as after a restart) exports the stored evaluations before any new one', async () => {
+    const fresh = new ApiMetrics();
+    new DriftMetrics(api.store.monitors, fresh); // registers its gauges on `fresh`
+    const samples = parseMetrics(await fresh.registry.metrics());
+    const stored = (await call('GET', `/v1/monitors/${monitorId}`)).body.last;
+    for (const f of stored.features as Array<{ name: string; psi: number }>) {
+      const [psi] = samples.filter((x) => x.name === 'feature_store_feature_drift_psi' && x.labels.monitor === monitorId && x.labels.feature === f.name);
+      expect(psi.value).toBeCloseTo(f.psi, 9);
+    }
+    expect(samples.find((x) => x.name === 'feature_store_feature_drift_alert' && x.labels.monitor === monitorId)?.value).toBe(stored.alert ? 1 : 0);
   });
 
   it('answers as GET /openapi.json documents (jsonschema in Python)', async () => {
