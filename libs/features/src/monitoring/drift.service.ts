@@ -67,12 +67,13 @@ export class DriftService {
       new FeatureStoreError(ErrorCode.Conflict, `version: ${record.name}@${record.version} has no offline rows yet; materialise it first`, { field: 'version' });
     if (files.length === 0) throw notMaterialised();
     return this.db.withSession(async (s) => {
-      const newest = await s.one<{ t: string | null }>(sql`SELECT max(event_ts) AS t FROM read_parquet(${fileListLiteral(files)})`);
-      if (!newest?.t) throw notMaterialised();
-      const end = new Date(newest.t);
-      const start = new Date(end.getTime() - window.seconds * 1000);
+      // In microseconds, as stored: a bound in milliseconds could leave out the newest row itself.
+      const newest = await s.one<{ us: number | null }>(sql`SELECT epoch_us(max(event_ts)) AS us FROM read_parquet(${fileListLiteral(files)})`);
+      if (newest?.us === null || newest?.us === undefined) throw notMaterialised();
+      const endUs = BigInt(newest.us);
+      const startUs = endUs - BigInt(window.seconds) * 1_000_000n;
       const types = new Map(record.definition.features.map((f) => [f.name, f.type]));
-      await s.run(sql`CREATE OR REPLACE TEMP TABLE ${raw(CURRENT)} AS SELECT * FROM ${currentOfflineRowsSql(files, keys, sql`event_ts > ${start} AND event_ts <= ${end}`)}`);
+      await s.run(sql`CREATE OR REPLACE TEMP TABLE ${raw(CURRENT)} AS SELECT * FROM ${currentOfflineRowsSql(files, keys, sql`epoch_us(event_ts) > ${startUs} AND epoch_us(event_ts) <= ${endUs}`)}`);
       await s.run(sql`CREATE OR REPLACE TEMP TABLE ${raw(REFERENCE)} AS SELECT * FROM read_parquet(${fileLiteral(manifest.file)})`);
       const features: DriftFeature[] = [];
       for (const { feature, column } of columns) {
@@ -83,8 +84,8 @@ export class DriftService {
         version: record.version,
         reference: manifest.id,
         window: window.text,
-        windowStart: start.toISOString(),
-        windowEnd: end.toISOString(),
+        windowStart: new Date(Number(startUs / 1000n)).toISOString(),
+        windowEnd: new Date(Number(endUs / 1000n)).toISOString(),
         features,
       };
     });
