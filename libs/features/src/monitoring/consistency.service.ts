@@ -71,26 +71,8 @@ export class ConsistencyService {
     const [keyColumn] = joinKeys;
     const featureNames = record.definition.features.map((f) => f.name);
     const [onlineRows] = await this.online.read([{ view: record.name, version: record.version }], unique.map((k) => [k]));
-    const { files } = await this.offline.files(record.name, record.version);
-    const newest = new Map<string, ComparedRow>();
-    const atOnlineTime = new Map<string, ComparedRow>();
-    if (files.length > 0) {
-      const key = ident(keyColumn, 'key');
-      const cols = joinSql(featureNames.map((f) => ident(f, 'feature')));
-      const current = (where: Sql) => currentOfflineRowsSql(files, joinKeys, where);
-      await this.db.withSession(async (s) => {
-        const latest = await s.all(sql`SELECT CAST(${key} AS VARCHAR) AS _key, event_ts, created_ts, ${cols}
-          FROM ${current(sql`CAST(${key} AS VARCHAR) IN (SELECT unnest(${unique}::VARCHAR[]))`)}
-          QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY event_ts DESC) = 1`);
-        for (const r of latest) newest.set(String(r._key), compared(r, featureNames));
-        // (key, event time) as `key|epoch ms`: the digits after the last '|' leave no ambiguity.
-        const pairs = unique.flatMap((k, j) => (onlineRows[j] ? [{ k, ms: Date.parse(onlineRows[j]!.eventTs) }] : []));
-        if (pairs.length === 0) return;
-        const at = await s.all(sql`SELECT CAST(${key} AS VARCHAR) AS _key, event_ts, created_ts, ${cols}
-          FROM ${current(sql`CAST(${key} AS VARCHAR) || '|' || CAST(epoch_ms(event_ts) AS VARCHAR) IN (SELECT unnest(${pairs.map((p) => `${p.k}|${p.ms}`)}::VARCHAR[]))`)}`);
-        for (const r of at) atOnlineTime.set(String(r._key), compared(r, featureNames));
-      });
-    }
+    const onlineTimes = new Map(unique.flatMap((k, j) => (onlineRows[j] ? [[k, Date.parse(onlineRows[j]!.eventTs)] as const] : [])));
+    const { newest, atOnlineTime } = await this.offlineRows(record.name, record.version, joinKeys, featureNames, unique, onlineTimes);
     const mismatches: ConsistencyMismatch[] = [];
     unique.forEach((k, j) => {
       const key = { [keyColumn]: k };
@@ -105,6 +87,35 @@ export class ConsistencyService {
       if (Date.parse(on.eventTs) !== Date.parse(off.eventTs)) mismatches.push({ key, reason: 'event_ts', online: on, offline: off, features: differing(on, off, featureNames) });
     });
     return { view: record.name, version: record.version, checked: unique.length, mismatches };
+  }
+
+  // Per key: its newest current offline row, and its current offline row at the online event time.
+  private async offlineRows(
+    view: string,
+    version: number,
+    joinKeys: readonly string[],
+    features: readonly string[],
+    keys: readonly string[],
+    onlineTimes: ReadonlyMap<string, number>,
+  ): Promise<{ newest: Map<string, ComparedRow>; atOnlineTime: Map<string, ComparedRow> }> {
+    const newest = new Map<string, ComparedRow>();
+    const atOnlineTime = new Map<string, ComparedRow>();
+    const { files } = await this.offline.files(view, version);
+    if (files.length === 0) return { newest, atOnlineTime };
+    const key = ident(joinKeys[0], 'key');
+    const columns = sql`CAST(${key} AS VARCHAR) AS _key, event_ts, created_ts, ${joinSql(features.map((f) => ident(f, 'feature')))}`;
+    const current = (where: Sql) => currentOfflineRowsSql(files, joinKeys, where);
+    await this.db.withSession(async (s) => {
+      const latest = await s.all(sql`SELECT ${columns} FROM ${current(sql`CAST(${key} AS VARCHAR) IN (SELECT unnest(${[...keys]}::VARCHAR[]))`)}
+        QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY event_ts DESC) = 1`);
+      for (const r of latest) newest.set(String(r._key), compared(r, features));
+      if (onlineTimes.size === 0) return;
+      // (key, event time) as `key|epoch ms`: the digits after the last '|' leave no ambiguity.
+      const pairs = [...onlineTimes].map(([k, ms]) => `${k}|${ms}`);
+      const at = await s.all(sql`SELECT ${columns} FROM ${current(sql`CAST(${key} AS VARCHAR) || '|' || CAST(epoch_ms(event_ts) AS VARCHAR) IN (SELECT unnest(${pairs}::VARCHAR[]))`)}`);
+      for (const r of at) atOnlineTime.set(String(r._key), compared(r, features));
+    });
+    return { newest, atOnlineTime };
   }
 }
 
