@@ -153,6 +153,8 @@ export class FeatureStore {
   }
 
   async close(): Promise<void> {
+    // An evaluation queued by the last materialisation still reads DuckDB and writes the registry.
+    await this.monitorService?.idle();
     await this.online.close();
     await this.registry.close();
     this.db.close();

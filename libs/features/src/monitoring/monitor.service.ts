@@ -100,6 +100,11 @@ export class MonitorService {
     return this.queue;
   }
 
+  /** Resolves when every queued evaluation has ended (the store waits for it before closing). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
   // Computes and stores one monitor's figures; a failure is reported (when `report`) and gives undefined.
   private async evaluate(monitor: MonitorRecord, report: boolean): Promise<MonitorRecord | undefined> {
     try {
