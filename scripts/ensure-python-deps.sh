@@ -9,7 +9,7 @@ if python3 - "$PWD" 2>/dev/null <<'PY'
 import importlib.util as util
 import sys
 
-if not all(util.find_spec(m) for m in ("mlflow", "pyarrow", "pandas", "requests", "pytest", "openapi_spec_validator", "sklearn", "exchange_calendars")):
+if not all(util.find_spec(m) for m in ("mlflow", "pyarrow", "pandas", "requests", "pytest", "openapi_spec_validator", "sklearn", "scipy", "exchange_calendars")):
     sys.exit(1)
 client = util.find_spec("market_feature_store")
 # It must be this checkout's client: an install from another copy of the repository would test other code.

@@ -16,6 +16,9 @@ import { HealthController } from './health/health.controller';
 import { LimitsModule } from './limits/limits.module';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { DriftController } from './monitoring/drift.controller';
+import { DriftMetrics } from './monitoring/drift-metrics';
+import { MonitorsController } from './monitoring/monitors.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
 import { OpenApiModule } from './openapi/openapi.module';
 import { StoreModule } from './store/store.module';
@@ -36,6 +39,8 @@ export const API_CONTROLLERS = [
   FeastController,
   MetricsController,
   AuditController,
+  DriftController,
+  MonitorsController,
 ] as const;
 
 /** The HTTP API around one opened FeatureStore: one controller per capability. */
@@ -46,7 +51,7 @@ export class AppModule {
       module: AppModule,
       imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits), OpenApiModule],
       controllers: [...API_CONTROLLERS],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, AuditInterceptor, AuditFrameworkErrors, TrainingSetPresenter],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, AuditInterceptor, AuditFrameworkErrors, TrainingSetPresenter, DriftMetrics],
     };
   }
 }

@@ -15,6 +15,9 @@ import { MlflowClient } from './lineage/mlflow.client';
 import { MlflowLineageSink } from './lineage/mlflow-lineage.sink';
 import { RunLineageService } from './lineage/run-lineage.service';
 import { MaterializationService } from './materialize/materialization.service';
+import { ConsistencyService } from './monitoring/consistency.service';
+import { DriftService } from './monitoring/drift.service';
+import { MonitorService } from './monitoring/monitor.service';
 import { OfflineStoreRepository } from './offline/offline-store.repository';
 import { OnlineRefreshService } from './online-refresh/online-refresh.service';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
@@ -89,10 +92,12 @@ export class FeatureStore {
     const serving = new OnlineServingService(features, registry.definitions, online, clock, config.online.maxKeys);
     const onlineWriter = new OnlineWriterService(registry.definitions, online, clock);
     const pushes = new PushService(registry.definitions, registry.datasets, datasets, onlineWriter, onlineRefresh);
-    return new FeatureStore(
+    const store = new FeatureStore(
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
       trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
     );
+    void store.monitors; // hooks monitor evaluation into every materialisation, in every process
+    return store;
   }
 
   /** Re-creation and diffs of stored training sets (vintages). */
@@ -100,6 +105,29 @@ export class FeatureStore {
     return (this.vintages ??= new TrainingSetVintageService(this.db, this.trainingSets, this.tmpDir));
   }
   private vintages?: TrainingSetVintageService;
+
+  /** Drift of view versions against reference training sets (GET …/drift). */
+  get drift(): DriftService {
+    return (this.driftService ??= new DriftService(this.db, this.features, this.registry.definitions, this.registry.trainingSets, this.offlineStore));
+  }
+  private driftService?: DriftService;
+
+  /** Drift monitors, evaluated after each materialisation of their view version. */
+  get monitors(): MonitorService {
+    if (!this.monitorService) {
+      const monitors = new MonitorService(this.registry.monitors, this.drift, this.clock);
+      this.materializer.onMaterialized((r) => void monitors.versionChanged(r.view, r.version));
+      this.monitorService = monitors;
+    }
+    return this.monitorService;
+  }
+  private monitorService?: MonitorService;
+
+  /** Online/offline consistency checks (GET …/consistency). */
+  get consistency(): ConsistencyService {
+    return (this.consistencyService ??= new ConsistencyService(this.db, this.features, this.registry.definitions, this.offlineStore, this.online));
+  }
+  private consistencyService?: ConsistencyService;
 
   /** Directory for spooled request bodies and HTTP responses. */
   get tmpDir(): string {
@@ -125,6 +153,8 @@ export class FeatureStore {
   }
 
   async close(): Promise<void> {
+    // An evaluation queued by the last materialisation still reads DuckDB and writes the registry.
+    await this.monitorService?.idle();
     await this.online.close();
     await this.registry.close();
     this.db.close();

@@ -85,3 +85,7 @@ export * from './calendar/calendars';
 export * from './calendar/trading-calendar';
 export * from './calendar/us-equity.rules';
 export * from './calendar/session-span';
+export * from './monitoring/drift.sql';
+export * from './monitoring/drift.service';
+export * from './monitoring/monitor.service';
+export * from './monitoring/consistency.service';

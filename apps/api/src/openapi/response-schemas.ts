@@ -18,6 +18,9 @@ const obj = (properties: Record<string, JsonSchema>, optional: readonly string[]
 });
 const metadata = { description: str, owner: str, tags: { type: 'object', additionalProperties: str } };
 const features = arr(obj({ name: str, type: str, description: str }, ['description']));
+const num: JsonSchema = { type: 'number' };
+const driftFeature = obj({ name: str, psi: nullable(num), ks: nullable(num), referenceNullRate: nullable(num), currentNullRate: nullable(num), referenceCount: int, currentCount: int });
+const comparedRow = obj({ eventTs: time, createdTs: time, values: { type: 'object' } });
 const materialized = nullable(obj({ start: nullable(time), end: nullable(time), rows: int }, ['start', 'end']));
 
 /** Shared schemas of the answers, under components.schemas. */
@@ -89,6 +92,31 @@ export const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
   }),
   PushResult: { ...obj({ kind: { type: 'string', enum: ['feature-view', 'dataset'] }, online: {} }), description: 'A view: the online write; a dataset: `rows` (as the rows route) and the online refreshes.' },
   AuditPage: obj({ entries: arr(obj({ seq: int, at: time, keyId: str, route: str, targets: arr(str), counts: { type: 'object' }, outcome: str, status: int })), next: nullable(int) }),
+  DriftReport: obj({ view: str, version: int, reference: str, window: str, windowStart: time, windowEnd: time, features: arr(driftFeature) }),
+  Monitor: obj({
+    id: str,
+    view: str,
+    version: int,
+    reference: str,
+    window: str,
+    psiAlert: num,
+    createdAt: time,
+    last: nullable(obj({ evaluatedAt: time, windowStart: nullable(time), windowEnd: nullable(time), alert: bool, features: arr({ allOf: [driftFeature, obj({ alert: bool })] }) })),
+  }),
+  ConsistencyReport: obj({
+    view: str,
+    version: int,
+    checked: int,
+    mismatches: arr(
+      obj({
+        key: { type: 'object', additionalProperties: str },
+        reason: { type: 'string', enum: ['value', 'event_ts', 'missing_online', 'missing_offline'] },
+        online: nullable(comparedRow),
+        offline: nullable(comparedRow),
+        features: arr(str),
+      }),
+    ),
+  }),
   Key: obj({ id: str, scopes: arr({ type: 'string', enum: ['read', 'write', 'admin'] }), datasets: nullable(arr(str)), views: nullable(arr(str)) }),
 };
 
@@ -147,6 +175,18 @@ export const OPERATIONS: Record<string, { readonly summary: string; readonly ans
   'POST /get-online-features': { summary: 'Feast: online lookup', answers: [ok('Feast\'s column-major answer', ref('FeastOnlineFeatures'))] },
   'POST /push': { summary: 'Feast: push rows to a view or a dataset', answers: [ok('pushed', ref('PushResult'))] },
   'POST /write-to-online-store': { summary: 'Feast: write a view\'s values online', answers: [ok('written (the body is `null`)', { type: 'null' })] },
+  'GET /v1/feature-views/{name}/versions/{version}/drift': {
+    summary: 'Drift of a version against a reference training set: PSI, KS and null rates per feature over the last window',
+    answers: [ok('the figures per feature the reference holds', ref('DriftReport'))],
+  },
+  'GET /v1/feature-views/{name}/versions/{version}/consistency': {
+    summary: 'Online rows of some keys against the offline rows of the same event time',
+    answers: [ok('the keys checked and their mismatches', ref('ConsistencyReport'))],
+  },
+  'POST /v1/monitors': { summary: 'Register a drift monitor (evaluated now and after each materialisation)', answers: [ok('registered', ref('Monitor'), 201)] },
+  'GET /v1/monitors': { summary: 'Every drift monitor with its last evaluation', answers: [ok('the monitors', obj({ monitors: arr(ref('Monitor')) }))] },
+  'GET /v1/monitors/{id}': { summary: 'One drift monitor', answers: [ok('the monitor', ref('Monitor'))] },
+  'DELETE /v1/monitors/{id}': { summary: 'Remove a drift monitor', answers: [{ status: 204, description: 'removed' }] },
   'GET /v1/audit': { summary: 'The audit trail, in pages', answers: [ok('a page; `next` is the cursor of the following one', ref('AuditPage'))] },
   'GET /v1/keys': { summary: 'The keys of the keys file (never a hash)', answers: [ok('the keys', arr(ref('Key')))] },
 };

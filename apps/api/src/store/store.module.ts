@@ -1,9 +1,12 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import {
   AuditService,
+  ConsistencyService,
   DatasetService,
+  DriftService,
   FeatureViewService,
   MaterializationService,
+  MonitorService,
   OnlineServingService,
   OnlineWriterService,
   PushService,
@@ -36,6 +39,9 @@ export class StoreModule {
       { provide: TrainingSetReader, useValue: store.trainingSetReader },
       { provide: RunLineageService, useValue: store.runs },
       { provide: AuditService, useValue: store.audit },
+      { provide: DriftService, useValue: store.drift },
+      { provide: MonitorService, useValue: store.monitors },
+      { provide: ConsistencyService, useValue: store.consistency },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).

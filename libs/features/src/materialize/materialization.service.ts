@@ -50,6 +50,7 @@ export type MaterializationRegistry = Pick<Registry, 'definitions' | 'materializ
  */
 export class MaterializationService {
   private readonly running = new Map<string, Promise<MaterializeResult>>();
+  private readonly listeners: Array<(result: MaterializeResult) => void> = [];
   private readonly planner: MaterializationPlanner;
   private readonly lease: MaterializationLease;
   private readonly jobs: MaterializationJobService;
@@ -89,11 +90,22 @@ export class MaterializationService {
       });
     })();
     this.running.set(key, work);
+    let result: MaterializeResult;
     try {
-      return await work;
+      result = await work;
     } finally {
       if (this.running.get(key) === work) this.running.delete(key);
     }
+    if (!result.alreadyDone) for (const listener of this.listeners) listener(result);
+    return result;
+  }
+
+  /**
+   * Calls `listener` after each run that computed or revised something (drift monitors). It runs
+   * after the run ended, must not throw and must not make the run wait (queue the work).
+   */
+  onMaterialized(listener: (result: MaterializeResult) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Starts a materialisation job: returns at once with the job, which runs in the background; `done` is true when there was nothing to compute. */

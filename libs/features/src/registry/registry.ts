@@ -4,6 +4,7 @@ import type { DefinitionRepository } from './definition.repository';
 import type { JobRepository } from './job.repository';
 import type { MaterializationRepository } from './materialization.repository';
 import type { MetaRepository } from './meta.repository';
+import type { MonitorRepository } from './monitor.repository';
 import type { RunRepository } from './run.repository';
 import type { StreamCheckpointRepository } from './stream-checkpoint.repository';
 import type { TrainingSetManifestRepository } from './training-set-manifest.repository';
@@ -14,6 +15,7 @@ export * from './definition.repository';
 export * from './job.repository';
 export * from './materialization.repository';
 export * from './meta.repository';
+export * from './monitor.repository';
 export * from './run.repository';
 export * from './stream-checkpoint.repository';
 export * from './training-set-manifest.repository';
@@ -35,6 +37,7 @@ export interface Registry {
   readonly streams: StreamCheckpointRepository;
   readonly meta: MetaRepository;
   readonly audit: AuditRepository;
+  readonly monitors: MonitorRepository;
   close(): Promise<void>;
 }
 

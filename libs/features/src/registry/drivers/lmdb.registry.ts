@@ -7,6 +7,7 @@ import type {
   JobRepository,
   MaterializationRepository,
   MetaRepository,
+  MonitorRepository,
   Registry,
   RunRepository,
   StreamCheckpointRepository,
@@ -18,6 +19,7 @@ import { LmdbDefinitionRepository } from './lmdb-definition.repository';
 import { LmdbJobRepository } from './lmdb-job.repository';
 import { LmdbMaterializationRepository } from './lmdb-materialization.repository';
 import { LmdbMetaRepository } from './lmdb-meta.repository';
+import { LmdbMonitorRepository } from './lmdb-monitor.repository';
 import { LmdbRunRepository } from './lmdb-run.repository';
 import { LmdbStreamCheckpointRepository } from './lmdb-stream-checkpoint.repository';
 import { LmdbTrainingSetManifestRepository } from './lmdb-training-set-manifest.repository';
@@ -38,6 +40,7 @@ export class LmdbRegistry implements Registry {
   readonly streams: StreamCheckpointRepository;
   readonly meta: MetaRepository;
   readonly audit: AuditRepository;
+  readonly monitors: MonitorRepository;
 
   private constructor(private readonly db: RootDatabase) {
     this.datasets = new LmdbDatasetRepository(db);
@@ -49,6 +52,7 @@ export class LmdbRegistry implements Registry {
     this.streams = new LmdbStreamCheckpointRepository(db);
     this.meta = new LmdbMetaRepository(db);
     this.audit = new LmdbAuditRepository(db);
+    this.monitors = new LmdbMonitorRepository(db);
   }
 
   /** Opens (or creates) the environment at `path`. */
