@@ -86,3 +86,7 @@ export * from './calendar/calendars';
 export * from './calendar/trading-calendar';
 export * from './calendar/us-equity.rules';
 export * from './calendar/session-span';
+export * from './stats/column-stats';
+export * from './stats/quantile-sketch';
+export * from './stats/feature-stats.service';
+export * from './stats/training-set-stats.service';
