@@ -18,6 +18,7 @@ import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
 import { OpenApiModule } from './openapi/openapi.module';
+import { StatsController } from './stats/stats.controller';
 import { StoreModule } from './store/store.module';
 import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
@@ -36,6 +37,7 @@ export const API_CONTROLLERS = [
   FeastController,
   MetricsController,
   AuditController,
+  StatsController,
 ] as const;
 
 /** The HTTP API around one opened FeatureStore: one controller per capability. */

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import {
   AuditService,
   DatasetService,
+  FeatureStatsService,
   FeatureViewService,
   MaterializationService,
   OnlineServingService,
@@ -10,6 +11,7 @@ import {
   RunLineageService,
   TrainingSetReader,
   TrainingSetService,
+  TrainingSetStatsService,
   TrainingSetVintageService,
   type FeatureStore,
 } from '@app/features';
@@ -36,6 +38,8 @@ export class StoreModule {
       { provide: TrainingSetReader, useValue: store.trainingSetReader },
       { provide: RunLineageService, useValue: store.runs },
       { provide: AuditService, useValue: store.audit },
+      { provide: FeatureStatsService, useValue: store.featureStats },
+      { provide: TrainingSetStatsService, useValue: store.trainingSetStats },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).

@@ -132,8 +132,9 @@ export function sketchHistogram(sketch: QuantileSketch, min: number, max: number
   return { edges, counts };
 }
 
-/** numpy.histogram's edges for `bins` bins over [min, max]. */
+/** numpy.histogram's edges for `bins` bins over [min, max] (computed as numpy.linspace does, to the last bit). */
 export function histogramEdges(min: number, max: number, bins = 20): number[] {
   const [lo, hi] = min === max ? [min - 0.5, max + 0.5] : [min, max];
-  return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + ((hi - lo) * i) / bins));
+  const step = (hi - lo) / bins;
+  return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : i * step + lo));
 }

@@ -20,7 +20,8 @@ function valueOf(c: ProfiledColumn): Sql {
 
 // The sketch bucket of v, as bucketIndex in quantile-sketch.ts computes it.
 function bucketIndexSql(v: Sql): Sql {
-  const lnGamma = raw(String(Math.log(SKETCH_GAMMA)));
+  // Exponent form: DuckDB reads it as the same DOUBLE (a decimal literal would go through DECIMAL).
+  const lnGamma = raw(Math.log(SKETCH_GAMMA).toExponential());
   return sql`CAST(CASE WHEN abs(${v}) <= ${raw(String(MIN_MAGNITUDE))} THEN 0 ELSE sign(${v}) * (ceil(ln(abs(${v})) / ${lnGamma}) + ${raw(String(INDEX_OFFSET))}) END AS INTEGER)`;
 }
 
@@ -159,13 +160,15 @@ async function exactHistograms(s: DuckDbSession, relation: Sql, columns: readonl
   for (const i of numeric) out.set(i, { edges: histogramEdges(Number(agg[`lo${i}`]), Number(agg[`hi${i}`]), HISTOGRAM_BINS), counts: new Array<number>(HISTOGRAM_BINS).fill(0) });
   if (numeric.length === 0) return out;
   const bins = HISTOGRAM_BINS;
-  const edgesTable = joinSql(numeric.map((i) => sql`(${`c${i}`}, ${out.get(i)!.edges}::DOUBLE[])`));
+  // Edges are finite numbers computed here, written in exponent form: DuckDB reads that as a
+  // DOUBLE to the last bit (a plain decimal literal would go through DECIMAL and may round).
+  const edgesTable = joinSql(numeric.map((i) => sql`(${`c${i}`}, ${raw(`[${out.get(i)!.edges.map((e) => e.toExponential()).join(', ')}]::DOUBLE[]`)})`));
   const projected = sql`SELECT ${joinSql(numeric.map((i) => sql`${raw(`v${i}`)} AS ${raw(`c${i}`)}`))} FROM ${valuesRelation(relation, columns)}`;
   const rows = await s.all<{ col: string; bin: number; n: number }>(sql`
     WITH u AS (UNPIVOT (${projected}) ON COLUMNS(*) INTO NAME col VALUE v),
     e AS (SELECT * FROM (VALUES ${edgesTable}) AS t(col, edges)),
-    guess AS (SELECT u.col, u.v, e.edges, CAST(least(${bins - 1}, greatest(0, floor((u.v - e.edges[1]) * (${bins} / (e.edges[${bins + 1}] - e.edges[1]))))) AS INTEGER) AS b FROM u JOIN e USING (col))
-    SELECT col, b - CAST(v < edges[b + 1] AS INTEGER) + CAST(v >= edges[b + 2] AND b < ${bins - 1} AS INTEGER) AS bin, count(*) AS n FROM guess GROUP BY ALL`);
+    guess AS (SELECT u.col, u.v, e.edges, CAST(least(${bins - 1}, greatest(0, floor((u.v - e.edges[1]) / (e.edges[${bins + 1}] - e.edges[1]) * ${bins}))) AS INTEGER) AS b FROM u JOIN e USING (col))
+    SELECT col, greatest(0, b - CAST(v < edges[b + 1] AS INTEGER) + CAST(v >= edges[b + 2] AND b < ${bins - 1} AS INTEGER)) AS bin, count(*) AS n FROM guess GROUP BY ALL`);
   for (const r of rows) out.get(Number(r.col.slice(1)))!.counts[Number(r.bin)] += Number(r.n);
   return out;
 }
