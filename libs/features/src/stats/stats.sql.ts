@@ -1,5 +1,6 @@
 import type { DuckDbSession } from '../duckdb/duckdb.client';
-import { ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { quoteSourceColumn } from '../sql/identifier';
+import { joinSql, raw, sql, type Sql } from '../sql/sql';
 import { columnKind, HISTOGRAM_BINS, QUANTILES, topValues, type ColumnStats, type ColumnSummary } from './column-stats';
 import { histogramEdges, INDEX_OFFSET, MIN_MAGNITUDE, SKETCH_GAMMA } from './quantile-sketch';
 
@@ -12,9 +13,15 @@ export interface ProfiledColumn {
 /** Distinct values a part's summary keeps per column (the rest is counted in `otherValues`). */
 export const PART_VALUE_LIMIT = 1000;
 
+// A profiled column by name: a training set's columns may be any name its entity frame had,
+// so the name is quoted with its quotes escaped rather than checked against the whitelist.
+function column(name: string): Sql {
+  return raw(quoteSourceColumn(name));
+}
+
 // Numbers as DOUBLE, with NaN and ±Infinity as NULL (no distribution to speak of); others as they are.
 function valueOf(c: ProfiledColumn): Sql {
-  const col = ident(c.name, 'column');
+  const col = column(c.name);
   return columnKind(c.type) === 'numeric' ? sql`CASE WHEN isfinite(CAST(${col} AS DOUBLE)) THEN CAST(${col} AS DOUBLE) END` : col;
 }
 
@@ -59,7 +66,7 @@ async function valueCounts(s: DuckDbSession, relation: Sql, columns: readonly Pr
   const cats = columns.map((c, i) => [c, i] as const).filter(([c]) => columnKind(c.type) === 'categorical');
   const out = new Map<number, Record<string, number>>(cats.map(([, i]) => [i, {}]));
   if (cats.length === 0) return out;
-  const projected = sql`SELECT ${joinSql(cats.map(([c, i]) => sql`CAST(${ident(c.name, 'column')} AS VARCHAR) AS ${raw(`c${i}`)}`))} FROM (${relation}) AS _rel`;
+  const projected = sql`SELECT ${joinSql(cats.map(([c, i]) => sql`CAST(${column(c.name)} AS VARCHAR) AS ${raw(`c${i}`)}`))} FROM (${relation}) AS _rel`;
   const rows = await s.all<{ col: string; val: string; n: number }>(
     sql`SELECT col, val, n FROM (SELECT col, val, count(*) AS n FROM (UNPIVOT (${projected}) ON COLUMNS(*) INTO NAME col VALUE val) GROUP BY ALL)
         QUALIFY row_number() OVER (PARTITION BY col ORDER BY n DESC, val) <= ${PART_VALUE_LIMIT}`,
