@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceStats } from './support/reference-stats';
 import { startTestApi, type TestApi } from './support/test-api';
@@ -82,6 +82,11 @@ describe('feature statistics over HTTP', () => {
         expect(c.histogram.counts).toEqual(r.histogram!.counts);
       }
     }
+    // A set made before profiles existed gets its profile on the first request, stored then.
+    rmSync(stored);
+    const again = await call('GET', `/v1/training-sets/${id}/stats`);
+    expect(again.body).toEqual(res.body);
+    expect(existsSync(stored)).toBe(true);
     const ts = res.body.columns.find((c: { name: string }) => c.name === 'ts');
     expect(ts).toMatchObject({ min: expect.stringMatching(/^2021-03-10T12:00:00(\.000)?Z$/), mean: null, histogram: null, values: null });
   });

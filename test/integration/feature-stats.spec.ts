@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FixedClock, finishSummary, SKETCH_ALPHA, sketchOf, symbolEntity, type ColumnStats, type FeatureStore } from '@app/features';
 import { merge } from '../../libs/features/src/stats/part-stats.service';
@@ -141,6 +141,22 @@ describe('feature statistics kept per offline file', () => {
     // Old rows are still in the files: without superseding, counts would exceed the reference's.
     expect(expectMatchesReference(kept(), false)).toBe(3 * 40);
     expect((await store.featureStats.versionStats('stats_px', 1)).rows).toBe(3 * 40);
+  });
+
+  it('answers the same without a file\'s record or the ledger (a version older than statistics), computing them in memory', async () => {
+    const keptNow = kept();
+    const part = parquet().find((f) => !f.includes('rev-'))!;
+    const saved = readFileSync(`${part}.stats.json`, 'utf8');
+    const ledger = readFileSync(join(dir, 'stats-revisions.json'), 'utf8');
+    rmSync(`${part}.stats.json`);
+    rmSync(join(dir, 'stats-revisions.json'));
+    try {
+      expect((await store.featureStats.versionStats('stats_px', 1)).features).toEqual(keptNow);
+      expect(existsSync(`${part}.stats.json`)).toBe(false); // a read never writes records
+    } finally {
+      writeFileSync(`${part}.stats.json`, saved);
+      writeFileSync(join(dir, 'stats-revisions.json'), ledger);
+    }
   });
 
   it('computes a range exactly, over the current rows in it', async () => {
