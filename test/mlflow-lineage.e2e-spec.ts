@@ -100,6 +100,10 @@ describe('lineage logged to a real MLflow tracking server', () => {
     expect(inputs[0].dataset).toMatchObject({ name: `training-set-${set.body.trainingSetId}`, digest: set.body.digest.slice(0, 36), source_type: 'http' });
     expect(JSON.parse(inputs[0].dataset.source)).toMatchObject({ digest: set.body.digest });
     expect(JSON.parse(inputs[0].dataset.profile)).toMatchObject({ num_rows: 1, features: ['returns@1:ret_1d', 'trend@1:rsi_14'] });
+    // The column profiles are those of GET /v1/training-sets/{id}/stats.
+    const stats = (await (await fetch(`${base}/v1/training-sets/${set.body.trainingSetId}/stats`)).json()) as { columns: Array<{ name: string; count: number; nulls: number; mean: number | null }> };
+    const profiled = JSON.parse(inputs[0].dataset.profile).columns as Array<{ name: string; count: number; nulls: number; mean?: number }>;
+    expect(profiled.map((c) => [c.name, c.count, c.nulls, c.mean ?? null])).toEqual(stats.columns.map((c) => [c.name, c.count, c.nulls, c.mean]));
     expect((await getRun(runId)).body.mlflow).toEqual({ status: 'logged', error: null, links: [{ trainingSetId: set.body.trainingSetId, status: 'logged', attempts: 1, error: null }] });
   });
 

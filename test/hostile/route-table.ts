@@ -95,6 +95,14 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   { route: 'GET /v1/feature-views', scope: 'read' },
   { route: 'GET /v1/feature-views/:name', scope: 'read', params: { name: 'hb_nope' }, refusedBy: 'no such view (404)', limited: true },
   { route: 'GET /v1/feature-views/:name/versions/:version', scope: 'read', params: { name: 'hb_nope', version: '1' }, refusedBy: 'no such view (404)', limited: true },
+  {
+    route: 'GET /v1/feature-views/:name/versions/:version/stats',
+    scope: 'read',
+    params: { name: 'hb_nope', version: '1' },
+    query: { start: T0, end: '2024-02-01T00:00:00Z' },
+    refusedBy: 'no such view (404)',
+    limited: true,
+  },
   { route: 'GET /v1/feature-views/:name/versions/:version/runs', scope: 'read', params: { name: 'hb_nope', version: '1' }, refusedBy: 'no such view (404)', limited: true },
   {
     route: 'POST /v1/feature-views/:name/versions/:version/materialize',
@@ -165,6 +173,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
     limited: true,
   },
   { route: 'GET /v1/training-sets/:id', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
+  { route: 'GET /v1/training-sets/:id/stats', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
   { route: 'GET /v1/training-sets/:id/data', scope: 'read', params: { id: 'tset-hb-nope' }, refusedBy: 'no such training set (404)' },
   { route: 'POST /v1/training-sets/:id/recreate', scope: 'read', params: { id: 'tset-hb-nope' }, body: { runId: 'hb-run' }, refusedBy: 'no such training set (404)' },
   { route: 'GET /v1/training-sets/:id/diff', scope: 'read', params: { id: 'tset-hb-nope' }, query: { knownAt: '2021-06-01T00:00:00Z' }, refusedBy: 'no such training set (404)' },

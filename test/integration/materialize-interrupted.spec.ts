@@ -51,7 +51,9 @@ describe('a materialisation interrupted half-way', () => {
   it('leaves no part file behind that the next run would compute again', async () => {
     // Materialised first over the middle of the data only.
     await store.materializer.run({ view: 'fragile_close', start: new Date(FIRST + 30 * DAY), end: new Date(FIRST + 60 * DAY) });
-    expect(readdirSync(dir())).toHaveLength(1);
+    // The part and its statistics summary (stats-revisions.json comes only with a revision).
+    expect(readdirSync(dir()).sort()).toEqual(readdirSync(dir()).filter((f) => f.endsWith('.parquet')).flatMap((f) => [f, `${f}.stats.json`]).sort());
+    expect(readdirSync(dir()).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
 
     // A poison bar late in the data: the next run writes the part before the materialised range,
     // then fails on the part after it.
@@ -67,6 +69,8 @@ describe('a materialisation interrupted half-way', () => {
     const result = await store.materializer.run({ view: 'fragile_close' });
     expect(result.state).toMatchObject({ start: new Date(FIRST).toISOString(), end: new Date(FIRST + (DAYS - 1) * DAY).toISOString() });
 
+    // The unrecorded part went with its summary: every summary left has its part.
+    for (const f of readdirSync(dir()).filter((n) => n.endsWith('.stats.json'))) expect(readdirSync(dir())).toContain(f.replace(/\.stats\.json$/, ''));
     const counts = await query<{ rows: number; keys: number }>(`SELECT count(*) AS rows, count(DISTINCT (symbol, event_ts)) AS keys FROM read_parquet('${dir()}/*.parquet')`);
     expect(counts).toEqual([{ rows: 2 * DAYS, keys: 2 * DAYS }]);
     const corrected = await query<{ px: number }>(`SELECT px FROM read_parquet('${dir()}/*.parquet') WHERE symbol = 'BBB' AND event_ts = TIMESTAMPTZ '${new Date(FIRST + 10 * DAY).toISOString()}'`);

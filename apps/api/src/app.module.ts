@@ -21,6 +21,7 @@ import { DriftMetrics } from './monitoring/drift-metrics';
 import { MonitorsController } from './monitoring/monitors.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
 import { OpenApiModule } from './openapi/openapi.module';
+import { StatsController } from './stats/stats.controller';
 import { StoreModule } from './store/store.module';
 import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
@@ -41,6 +42,7 @@ export const API_CONTROLLERS = [
   AuditController,
   DriftController,
   MonitorsController,
+  StatsController,
 ] as const;
 
 /** The HTTP API around one opened FeatureStore: one controller per capability. */

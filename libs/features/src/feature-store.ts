@@ -28,6 +28,8 @@ import { OnlineWriterService } from './online/online-writer.service';
 import { PushService } from './online/push.service';
 import { LmdbRegistry } from './registry/drivers/lmdb.registry';
 import type { Registry } from './registry/registry';
+import { FeatureStatsService } from './stats/feature-stats.service';
+import { TrainingSetStatsService } from './stats/training-set-stats.service';
 import { EntityFrameLoader } from './training/entity-frame.loader';
 import { TrainingSetReader } from './training/training-set.reader';
 import { TrainingSetService } from './training/training-set.service';
@@ -63,6 +65,8 @@ export class FeatureStore {
     readonly pushes: PushService,
     /** The audit trail of changes (API requests, CLI and stream batches). */
     readonly audit: AuditService,
+    /** Profiles of training sets (stored beside each set). */
+    readonly trainingSetStats: TrainingSetStatsService,
   ) {}
 
   /**
@@ -84,21 +88,29 @@ export class FeatureStore {
     const onlineRefresh = new OnlineRefreshService(lake, datasets, features, registry, online, config.duckdb);
     const materializer = new MaterializationService(lake, datasets, features, registry, offlineStore, online, clock, config.duckdb);
     const trainingSetReader = new TrainingSetReader(db, tmpDir);
+    const trainingSetStats = new TrainingSetStatsService(db, registry.trainingSets);
     const relay = config.lineage.mlflowTrackingUri
-      ? new LineageRelay(registry.runs, registry.trainingSets, trainingSetReader, new MlflowLineageSink(new MlflowClient(config.lineage.mlflowTrackingUri)), clock, config.lineage.publicBaseUrl)
+      ? new LineageRelay(registry.runs, registry.trainingSets, trainingSetStats.withProfiles(trainingSetReader), new MlflowLineageSink(new MlflowClient(config.lineage.mlflowTrackingUri)), clock, config.lineage.publicBaseUrl)
       : null;
     const runs = new RunLineageService(registry.runs, registry.trainingSets, features, clock, relay);
     const trainingSets = new TrainingSetService(db, features, materializer, offlineStore, new EntityFrameLoader(datasets, tmpDir), registry.trainingSets, registry.materializations, runs, clock, join(config.dataDir, 'training-sets'));
+    trainingSets.onCreated((manifest) => trainingSetStats.record(manifest));
     const serving = new OnlineServingService(features, registry.definitions, online, clock, config.online.maxKeys);
     const onlineWriter = new OnlineWriterService(registry.definitions, online, clock);
     const pushes = new PushService(registry.definitions, registry.datasets, datasets, onlineWriter, onlineRefresh);
     const store = new FeatureStore(
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
-      trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock),
+      trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock), trainingSetStats,
     );
     void store.monitors; // hooks monitor evaluation into every materialisation, in every process
     return store;
   }
+
+  /** Statistics of view versions (kept per offline file by every materialisation). */
+  get featureStats(): FeatureStatsService {
+    return (this.viewStats ??= new FeatureStatsService(this.db, this.features, this.offlineStore));
+  }
+  private viewStats?: FeatureStatsService;
 
   /** Re-creation and diffs of stored training sets (vintages). */
   get trainingSetVintages(): TrainingSetVintageService {

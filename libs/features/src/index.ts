@@ -89,3 +89,7 @@ export * from './monitoring/drift.sql';
 export * from './monitoring/drift.service';
 export * from './monitoring/monitor.service';
 export * from './monitoring/consistency.service';
+export * from './stats/column-stats';
+export * from './stats/quantile-sketch';
+export * from './stats/feature-stats.service';
+export * from './stats/training-set-stats.service';

@@ -4,6 +4,7 @@ import {
   ConsistencyService,
   DatasetService,
   DriftService,
+  FeatureStatsService,
   FeatureViewService,
   MaterializationService,
   MonitorService,
@@ -13,6 +14,7 @@ import {
   RunLineageService,
   TrainingSetReader,
   TrainingSetService,
+  TrainingSetStatsService,
   TrainingSetVintageService,
   type FeatureStore,
 } from '@app/features';
@@ -42,6 +44,8 @@ export class StoreModule {
       { provide: DriftService, useValue: store.drift },
       { provide: MonitorService, useValue: store.monitors },
       { provide: ConsistencyService, useValue: store.consistency },
+      { provide: FeatureStatsService, useValue: store.featureStats },
+      { provide: TrainingSetStatsService, useValue: store.trainingSetStats },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).

@@ -40,7 +40,7 @@ export interface RunDelivery {
 
 /** Reads the stored column types of a training set (TrainingSetReader.columnTypes). */
 export interface TrainingSetColumns {
-  columnTypes(set: { readonly file: string }): Promise<TrainingSetColumn[]>;
+  columnTypes(set: { readonly id: string; readonly file: string }): Promise<TrainingSetColumn[]>;
 }
 
 /**

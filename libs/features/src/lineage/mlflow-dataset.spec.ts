@@ -1,5 +1,6 @@
 import type { TrainingSetManifest } from '../registry/training-set-manifest.repository';
-import { mlflowColumnType, mlflowDataset, trainingSetDataUrl } from './mlflow-dataset';
+import type { ColumnStats } from '../stats/column-stats';
+import { MLFLOW_PROFILE_LENGTH, mlflowColumnType, mlflowDataset, trainingSetDataUrl } from './mlflow-dataset';
 
 const manifest: TrainingSetManifest = {
   id: 'tset-1',
@@ -60,5 +61,36 @@ describe('mlflowDataset', () => {
 
   it('keeps a base URL path and drops trailing slashes', () => {
     expect(trainingSetDataUrl('https://h/store//', 'tset-2')).toBe('https://h/store/v1/training-sets/tset-2/data');
+  });
+});
+
+describe('mlflowDataset profile', () => {
+  const stats = (name: string): ColumnStats => ({
+    name,
+    type: 'DOUBLE',
+    count: 10,
+    nulls: 1,
+    mean: 0.5,
+    std: 0.25,
+    min: 0,
+    max: 1,
+    quantiles: { p1: 0, p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 },
+    histogram: { edges: Array.from({ length: 21 }, (_, i) => i / 20), counts: new Array<number>(20).fill(0) },
+    values: null,
+  });
+
+  it('carries each column\'s statistics without the histogram', () => {
+    const profile = JSON.parse(mlflowDataset(manifest, [{ name: 'x', type: 'DOUBLE', stats: stats('x') }], 'http://h').profile!);
+    expect(profile.columns).toEqual([{ name: 'x', count: 10, nulls: 1, mean: 0.5, std: 0.25, min: 0, max: 1, quantiles: stats('x').quantiles }]);
+    expect(profile.num_rows).toBe(2);
+  });
+
+  it('stays within the length MLflow 2 servers accept, saying how many columns were left out', () => {
+    const columns = Array.from({ length: 500 }, (_, i) => ({ name: `feature_${i}`, type: 'DOUBLE', stats: stats(`feature_${i}`) }));
+    const text = mlflowDataset(manifest, columns, 'http://h').profile!;
+    expect(text.length).toBeLessThanOrEqual(MLFLOW_PROFILE_LENGTH);
+    const profile = JSON.parse(text);
+    expect(profile.columns.length + profile.columns_left_out).toBe(500);
+    expect(profile.columns_left_out).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,7 @@ import type { OnlineStoreDriver } from '../online/online-store.driver';
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { FeatureSqlSandbox } from '../sql/feature-sql.sandbox';
 import { fileLiteral, sql, type Sql } from '../sql/sql';
+import { PartStatsService } from '../stats/part-stats.service';
 import { columnList, keysEqual } from './columns.sql';
 import { toOnlineRow } from './online-row';
 
@@ -27,6 +28,8 @@ export class PartWriter {
   constructor(
     private readonly offline: OfflineStoreRepository,
     private readonly online: OnlineStoreDriver,
+    /** Keeps each file's statistics record (null: none kept, for a benchmark without them). */
+    readonly stats: PartStatsService | null = new PartStatsService(offline),
   ) {}
 
   /**
@@ -59,7 +62,11 @@ export class PartWriter {
     }
     // A label is never served online (it is known only after its horizon).
     const online = record.definition.kind === 'label' ? { written: 0, keys: await this.keyCount(sandbox, keys, staged.staging) } : await this.pushOnline(sandbox, record, keys, staged.staging);
+    // The record goes first: a file in place without one is summarised again later, never missed.
+    await this.stats?.recordStaged(sandbox.session, record, staged.staging, staged.final);
     const file = await staged.commit();
+    // A revision supersedes rows of earlier files: their records are brought up to date.
+    if (revisionSeq !== undefined) await this.stats?.sync(sandbox.session, record, keys, true);
     return { rows, file, onlineRows: online.written, keys: online.keys };
   }
 

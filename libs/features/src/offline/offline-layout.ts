@@ -4,7 +4,8 @@
  *
  * - part `<lo>_<hi>_<run>.parquet`: one materialised range (bounds to the second, UTC);
  * - revision `rev-<source seq>_<lo>_<hi>_<run>.parquet`: rows that revise a materialised range;
- * - staging `.tmp-<run>.parquet`: a file being written, renamed to one of the above when complete.
+ * - staging `.tmp-<run>.parquet`: a file being written, renamed to one of the above when complete;
+ * - statistics `<part or revision>.parquet.stats.json`: the summary of a file's rows (libs/features/src/stats).
  */
 
 // Revisions are named apart so that readers know from the files alone, even after a crash before
@@ -28,6 +29,11 @@ export function revisionFileName(sourceSeq: number, range: { readonly lo: Date; 
 /** The name a file is written under before it is complete (readers skip it). */
 export function stagingFileName(runId: string): string {
   return `.tmp-${runId}.parquet`;
+}
+
+/** The name of the statistics sidecar of the part or revision file `name`. */
+export function partStatsFileName(name: string): string {
+  return `${name}.stats.json`;
 }
 
 /** True for the files readers read: complete Parquet files, parts and revisions. */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertIdentifier } from '../sql/identifier';
-import { isOfflineFile, isRevisionFile, partFileName, partRange, revisionFileName, stagingFileName } from './offline-layout';
+import { isOfflineFile, isRevisionFile, partFileName, partRange, partStatsFileName, revisionFileName, stagingFileName } from './offline-layout';
 
 /** A view version's offline files, as readers need them. */
 export interface OfflineFiles {
@@ -17,6 +17,8 @@ export interface OfflineFiles {
 export interface StagedFile {
   /** Where to write (a name readers skip). */
   readonly staging: string;
+  /** The path the file will have once committed. */
+  readonly final: string;
   /** Renames the complete file into place; returns its path. */
   commit(): Promise<string>;
   /** Removes the staging file (nothing was written worth keeping). */
@@ -62,6 +64,7 @@ export class OfflineStoreRepository {
     const final = join(dir, revisionSeq === undefined ? partFileName(range, runId) : revisionFileName(revisionSeq, range, runId));
     return {
       staging,
+      final,
       commit: async () => {
         await rename(staging, final);
         return final;
@@ -84,7 +87,10 @@ export class OfflineStoreRepository {
     if (!existsSync(dir)) return;
     for (const name of (await readdir(dir)).filter(isOfflineFile)) {
       const range = partRange(name);
-      if (range && (!kept || range.lo < kept.lo || range.hi > kept.hi)) await rm(join(dir, name), { force: true });
+      if (range && (!kept || range.lo < kept.lo || range.hi > kept.hi)) {
+        await rm(join(dir, name), { force: true });
+        await rm(join(dir, partStatsFileName(name)), { force: true });
+      }
     }
   }
 }

@@ -46,6 +46,13 @@ export class TrainingSetService {
     private readonly dir: string,
   ) {}
 
+  private readonly createdListeners: Array<(manifest: TrainingSetManifest) => Promise<void>> = [];
+
+  /** Calls `listener` with each new set once it is stored, before it is linked to a run (its profile). */
+  onCreated(listener: (manifest: TrainingSetManifest) => Promise<void>): void {
+    this.createdListeners.push(listener);
+  }
+
   /** Computes, stores and returns a training set (its rows are read back with TrainingSetReader). */
   async create(command: CreateTrainingSetCommand): Promise<TrainingSet> {
     assertIdentifier(command.timestampColumn, 'timestampColumn');
@@ -98,6 +105,7 @@ export class TrainingSetService {
       } satisfies TrainingSetManifest;
     });
     await this.manifests.putTrainingSet(manifest);
+    for (const listener of this.createdListeners) await listener(manifest);
     if (command.runId !== null) await this.lineage.linkNew(command.runId, manifest);
     return { ...manifest, runIds: command.runId !== null ? [command.runId] : [] };
   }
