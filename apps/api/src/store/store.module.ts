@@ -2,6 +2,9 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import {
   AuditService,
   DatasetService,
+  DatasetSummaryService,
+  FeatureSeriesService,
+  LineageGraphService,
   FeatureViewService,
   MaterializationService,
   OnlineServingService,
@@ -36,6 +39,9 @@ export class StoreModule {
       { provide: TrainingSetReader, useValue: store.trainingSetReader },
       { provide: RunLineageService, useValue: store.runs },
       { provide: AuditService, useValue: store.audit },
+      { provide: FeatureSeriesService, useValue: store.series },
+      { provide: LineageGraphService, useValue: store.lineageGraph },
+      { provide: DatasetSummaryService, useValue: store.datasetSummaries },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).
