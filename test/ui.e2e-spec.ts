@@ -131,6 +131,31 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect((await call('GET', '/v1/feature-views/returns/versions/1/series?symbol=SYN0001&start=2021-02-01&end=2021-01-01')).body.error.message).toMatch(/^start/);
   });
 
+  it('the series read takes the current row per event time: a corrected bar, once revised, replaces the old value', async () => {
+    const files = `${join(api.dataDir, 'offline', 'returns', 'v1')}/*.parquet`;
+    const before = await call('GET', '/v1/feature-views/returns/versions/1/series?symbol=SYN0003&features=ret_1d');
+    const i = 200;
+    const at = before.body.ts[i] as string;
+    const bars = await duck<{ ts: string; open: number; high: number; low: number; close: number; volume: number }>(
+      `SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.000Z') AS ts, open, high, low, close, volume FROM read_parquet('${join(api.dataDir, 'lake', 'bars_1d')}/**/*.parquet', hive_partitioning = false)
+       WHERE symbol = 'SYN0003' QUALIFY row_number() OVER (PARTITION BY ts ORDER BY ingested_at DESC) = 1 ORDER BY ts`,
+    );
+    const k = bars.findIndex((b) => b.ts === at);
+    expect(k).toBeGreaterThan(0);
+    const corrected = { ...bars[k], symbol: 'SYN0003', close: bars[k].close * 1.25, high: Math.max(bars[k].high, bars[k].close * 1.25) };
+    expect((await call('POST', '/v1/datasets/bars_1d/rows', [corrected])).body).toMatchObject({ accepted: 1 });
+    const job = await call('POST', '/v1/feature-views/returns/versions/1/materialize', {});
+    await waitFor(async () => (await call('GET', `/v1/jobs/${job.body.jobId}`)).body.status === 'succeeded', { timeoutMs: 30_000, what: 'the revision' });
+    // The offline files now hold two rows for that event time; the series shows one, the corrected one.
+    const [rows] = await duck<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT event_ts) AS d FROM read_parquet('${files}') WHERE symbol = 'SYN0003'`);
+    expect(Number(rows.n)).toBeGreaterThan(Number(rows.d));
+    const after = await call('GET', '/v1/feature-views/returns/versions/1/series?symbol=SYN0003&features=ret_1d');
+    expect(after.body.ts.length).toBe(Number(rows.d));
+    const j = after.body.ts.indexOf(at);
+    expect(after.body.values.ret_1d[j]).toBeCloseTo(corrected.close / bars[k - 1].close - 1, 12);
+    expect(before.body.values.ret_1d[i]).toBeCloseTo(bars[k].close / bars[k - 1].close - 1, 12);
+  });
+
   it('SQL diff against the previous version: as many added and removed lines as diff(1) finds', async () => {
     await openPage(page, api.base, '/views/ui_momentum/2');
     const dir = join(api.dataDir, 'diff');
