@@ -56,13 +56,14 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
   let page: Page;
   let trainingSetId: string;
   let jobId: string;
+  const pageErrors: string[] = [];
   const call = (method: string, path: string, body?: unknown) => api.call(method, path, body);
 
   beforeAll(async () => {
     buildUi();
     [api, browser] = await Promise.all([startTestApi({ BOOTSTRAP_SYMBOLS: '3', BOOTSTRAP_DAYS: '400', MLFLOW_UI_URL: MLFLOW_UI }), launchBrowser()]);
     page = await browser.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e));
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
     // A view with two versions; one version materialised through the job route; a training set linked to two runs.
     expect((await call('POST', '/v1/feature-views', VIEW)).status).toBe(201);
     expect((await call('POST', '/v1/feature-views', { ...VIEW, sql: VIEW_V2_SQL })).body).toMatchObject({ version: 2 });
@@ -75,6 +76,7 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect((await call('POST', '/v1/runs', { runId: 'ui-run-2', trainingSetIds: [trainingSetId], system: 'mlflow', tags: {} })).status).toBe(200);
   });
   afterAll(async () => {
+    expect(pageErrors).toEqual([]);
     await browser?.close();
     await api?.stop();
   });
@@ -194,14 +196,33 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
   });
 
   it('dataset: per-key rows add up to the dataset, keys as DuckDB counts them, batches and quarantined rows', async () => {
+    await openPage(page, api.base, '/datasets/bars_1d');
+    const quarantinedBefore = Number(await text(page, '[data-testid=quarantined]'));
+    // A key with a hole: bars on days 1-3, 10 and 11 (steps 1, 1, 7, 1 days: one gap), and a bar
+    // with high < low, which goes to quarantine.
+    const gapped = [1, 2, 3, 10, 11].map((d) => ({ symbol: 'UIGAP', ts: `2024-03-${String(d).padStart(2, '0')}T00:00:00Z`, open: 10, high: 12, low: 9, close: 10 + d / 10, volume: 100 }));
+    const bad = { symbol: 'UIGAP', ts: '2024-03-12T00:00:00Z', open: 10, high: 8, low: 9, close: 10, volume: 100 };
+    expect((await call('POST', '/v1/datasets/bars_1d/rows', [...gapped, bad])).body).toMatchObject({ accepted: 5, rejected: 1 });
     const info = (await call('GET', '/v1/datasets/bars_1d')).body;
     await openPage(page, api.base, '/datasets/bars_1d');
     expect(await text(page, '[data-testid=dataset-rows]')).toBe(info.rows.toLocaleString('en-US'));
-    const perKey = await page.$$eval('[data-testid=dataset-keys] tbody tr', (rows) => rows.map((r) => Number(r.children[1].textContent!.replace(/,/g, ''))));
-    expect(perKey.reduce((a, b) => a + b, 0)).toBe(info.rows);
-    const [ref] = await duck<{ n: string }>(`SELECT count(DISTINCT symbol) AS n FROM read_parquet('${join(api.dataDir, 'lake', 'bars_1d')}/**/*.parquet', hive_partitioning = false)`);
-    expect(perKey.length).toBe(Number(ref.n));
+    const shown = await page.$$eval('[data-testid=dataset-keys] tbody tr', (rows) => rows.map((r) => ({ key: r.children[0].textContent, rows: Number(r.children[1].textContent!.replace(/,/g, '')), gaps: Number(r.children[4].textContent) })));
+    expect(shown.reduce((a, b) => a + b.rows, 0)).toBe(info.rows);
+    // Gaps computed here from the lake's distinct timestamps: steps over 3 x the key's median step.
+    const stamps = await duck<{ symbol: string; t: number }>(`SELECT DISTINCT symbol, epoch(ts) AS t FROM read_parquet('${join(api.dataDir, 'lake', 'bars_1d')}/**/*.parquet', hive_partitioning = false) ORDER BY symbol, t`);
+    const bySymbol = new Map<string, number[]>();
+    for (const s of stamps) bySymbol.set(s.symbol, [...(bySymbol.get(s.symbol) ?? []), Number(s.t)]);
+    const expected = [...bySymbol].map(([key, ts]) => {
+      const steps = ts.slice(1).map((t, i) => t - ts[i]);
+      const sorted = [...steps].sort((a, b) => a - b);
+      const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      return { key, rows: ts.length, gaps: steps.filter((s) => s > 3 * median).length };
+    });
+    const byKey = (a: { key: string | null }, b: { key: string | null }) => String(a.key).localeCompare(String(b.key));
+    expect([...shown].sort(byKey)).toEqual(expected.sort(byKey));
+    expect(expected.find((e) => e.key === 'UIGAP')?.gaps).toBe(1);
     expect(await count(page, '[data-testid=dataset-batches] tbody tr')).toBe(info.batches);
+    expect(Number(await text(page, '[data-testid=quarantined]'))).toBe(quarantinedBefore + 1);
     await screenshot(page, 'ui-dataset', true);
     await openPage(page, api.base, '/datasets');
     expect(await count(page, '[data-testid=datasets] tbody tr')).toBe((await call('GET', '/v1/datasets')).body.length);

@@ -40,7 +40,9 @@ export async function openPage(page: Page, base: string, route: string, timeoutM
   const path = route.split('?')[0];
   await page.evaluate(() => delete document.body?.dataset.ready).catch(() => undefined);
   const url = `${base}/ui#${route}`;
-  if (page.url().startsWith(`${base}/ui`)) await page.evaluate((u) => (location.href = u), url);
+  // The same route again fires no hashchange: load the page anew.
+  if (page.url() === url) await page.reload({ waitUntil: 'domcontentloaded' });
+  else if (page.url().startsWith(`${base}/ui`)) await page.evaluate((u) => (location.href = u), url);
   else await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.waitForFunction((p) => document.body.dataset.ready === (p || '/'), { timeout: timeoutMs }, decodeURIComponent(path));
 }
