@@ -116,6 +116,14 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     // Statistics come from another branch's route: until it is served, the page says so and stands.
     expect(await page.$eval('main', (m) => m.textContent)).toContain('Statistics: not available');
     await screenshot(page, 'ui-view-version', true);
+    // A chosen range: the plot holds that key's event times from the first day to the end of the last.
+    await openPage(page, api.base, '/views/returns/1?symbol=SYN0002&features=ret_20d&start=2026-01-01&end=2026-03-31');
+    await page.waitForSelector('[data-testid=series-plot] canvas', { timeout: 10_000 });
+    const [inRange] = await duck<{ n: string }>(
+      `SELECT count(DISTINCT event_ts) AS n FROM read_parquet('${join(api.dataDir, 'offline', 'returns', 'v1', '*.parquet')}') WHERE symbol = 'SYN0002' AND event_ts >= TIMESTAMPTZ '2026-01-01 00:00:00+00' AND event_ts <= TIMESTAMPTZ '2026-03-31 23:59:59+00'`,
+    );
+    expect(Number(inRange.n)).toBeGreaterThan(0);
+    expect(Number(await attr(page, '[data-testid=series-plot]', 'data-points'))).toBe(Number(inRange.n));
   });
 
   it('the series route answers the offline values of one key, one row per event time', async () => {
