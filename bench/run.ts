@@ -4,6 +4,7 @@ import { runOnlineBench } from './online/online.bench';
 import { runPythonClientBench } from './python-client/python-client.bench';
 import { runStreamBench } from './stream/stream.bench';
 import { runTrainingSetBench } from './training-set/training-set.bench';
+import { runUiBench } from './ui/ui.bench';
 
 /** `npm run bench -- <name> [options]`: runs one benchmark and writes its results to bench/results/. */
 const benches: Record<string, (args: string[]) => Promise<void>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   online: runOnlineBench,
   stream: runStreamBench,
   'python-client': runPythonClientBench,
+  ui: runUiBench,
 };
 
 async function main(): Promise<void> {

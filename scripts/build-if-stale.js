@@ -5,8 +5,9 @@
  *   node scripts/build-if-stale.js          build (npm run build) unless dist is up to date
  *   node scripts/build-if-stale.js --mark   record that dist was just built (the end of npm run build)
  *
- * Up to date means: the stamp dist/.build-stamp exists, the entry point exists, and no input is
- * newer than the stamp. Inputs are the files the build compiles (apps/, libs/ without specs), their
+ * Up to date means: the stamp dist/.build-stamp exists, the entry point and the UI page exist, and
+ * no input is newer than the stamp. Inputs are the files the build compiles (apps/, libs/ without
+ * specs, the UI's web/ with its CSS), their
  * folders (a deleted or renamed file changes its folder's time) and the configuration
  * (tsconfig*.json, package*.json). Plain JavaScript, so the check itself costs no compilation.
  */
@@ -16,7 +17,8 @@ const { join, relative } = require('node:path');
 
 const STAMP = join('dist', '.build-stamp');
 const ENTRY = join('dist', 'apps', 'api', 'src', 'main.js');
-const SOURCE_DIRS = ['apps', 'libs'];
+const UI_PAGE = join('dist', 'ui', 'index.html');
+const SOURCE_DIRS = ['apps', 'libs', 'web'];
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 
 /**
@@ -28,6 +30,7 @@ function staleBecause(root) {
   const stamp = join(root, STAMP);
   if (!existsSync(stamp)) return 'no build recorded yet';
   if (!existsSync(join(root, ENTRY))) return `${ENTRY} is missing`;
+  if (!existsSync(join(root, UI_PAGE))) return `${UI_PAGE} is missing`;
   const builtAt = statSync(stamp).mtimeMs;
   for (const file of CONFIG_FILES) {
     const path = join(root, file);
@@ -55,7 +58,7 @@ function newerIn(dir, time) {
       if (entry.name === 'node_modules') continue;
       const newer = newerIn(path, time);
       if (newer !== null) return newer;
-    } else if (entry.name.endsWith('.ts') && !/\.(spec|test)\.ts$/.test(entry.name) && statSync(path).mtimeMs > time) {
+    } else if (/\.(ts|css)$/.test(entry.name) && !/\.(spec|test)\.ts$/.test(entry.name) && statSync(path).mtimeMs > time) {
       return path;
     }
   }

@@ -139,6 +139,18 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   { route: 'GET /v1/monitors/:id', scope: 'read', params: { id: 'mon-hb-nope' }, refusedBy: 'no such monitor (404)' },
   { route: 'DELETE /v1/monitors/:id', scope: 'write', params: { id: 'mon-hb-nope' }, refusedBy: 'no such monitor (404)' },
   { route: 'GET /v1/jobs/:id', scope: 'read', params: { id: 'hb-nope' }, refusedBy: 'no such job (404)' },
+  { route: 'GET /v1/jobs', scope: 'read', query: { limit: '0' }, refusedBy: 'limit=0 (400)' },
+  {
+    route: 'GET /v1/feature-views/:name/versions/:version/series',
+    scope: 'read',
+    params: { name: 'hb_nope', version: '1' },
+    query: { symbol: 'BTC-USD', features: 'ret_1d', start: T0, end: '2024-02-01T00:00:00Z' },
+    refusedBy: 'no such view (404)',
+    limited: true,
+  },
+  { route: 'GET /v1/lineage', scope: 'read' },
+  { route: 'GET /v1/datasets/:name/summary', scope: 'read', params: { name: 'hb_nope' }, refusedBy: 'no such dataset (404)', limited: true },
+  { route: 'GET /ui', scope: 'public' },
   { route: 'POST /v1/entities', scope: 'admin', body: { name: 'hb-entity', joinKeys: ['symbol'], description: 'hostile battery' }, refusedBy: 'hb-entity is not a name (400)' },
   { route: 'GET /v1/entities', scope: 'read' },
   {

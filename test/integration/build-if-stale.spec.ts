@@ -14,14 +14,15 @@ describe("npm start's build check (scripts/build-if-stale.js)", () => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   };
-  const SOURCES = ['apps/api/src/main.ts', 'libs/features/src/a.ts', 'libs/features/src/a.spec.ts', 'tsconfig.json', 'package.json'];
-  const DIRS = ['apps', 'apps/api', 'apps/api/src', 'libs', 'libs/features', 'libs/features/src'];
+  const SOURCES = ['apps/api/src/main.ts', 'libs/features/src/a.ts', 'libs/features/src/a.spec.ts', 'web/main.ts', 'web/style.css', 'tsconfig.json', 'package.json'];
+  const DIRS = ['apps', 'apps/api', 'apps/api/src', 'libs', 'libs/features', 'libs/features/src', 'web'];
 
   // A tree built an hour ago from sources two hours old.
   function builtTree(): string {
     const root = tmp.dir;
     for (const s of SOURCES) write(root, s);
     write(root, 'dist/apps/api/src/main.js', '');
+    write(root, 'dist/ui/index.html', '');
     const old = Date.now() - 2 * HOUR;
     for (const p of [...SOURCES, ...DIRS]) at(join(root, p), old);
     mark(root);
@@ -39,6 +40,9 @@ describe("npm start's build check (scripts/build-if-stale.js)", () => {
     expect(staleBecause(root)).toBeNull();
     rmSync(join(root, 'dist/apps/api/src/main.js'));
     expect(staleBecause(root)).toMatch(/main\.js is missing/);
+    const ui = builtTree();
+    rmSync(join(ui, 'dist/ui/index.html'));
+    expect(staleBecause(ui)).toMatch(/index\.html is missing/);
   });
 
   it('skips the build while nothing the build reads changed, and not for a spec file', () => {
@@ -53,6 +57,8 @@ describe("npm start's build check (scripts/build-if-stale.js)", () => {
     ['the entry point', 'apps/api/src/main.ts', /^apps\/api\/src\/main\.ts changed$/],
     ['tsconfig.json', 'tsconfig.json', /^tsconfig\.json changed$/],
     ['package.json', 'package.json', /^package\.json changed$/],
+    ["the UI's script", 'web/main.ts', /^web\/main\.ts changed$/],
+    ["the UI's style", 'web/style.css', /^web\/style\.css changed$/],
   ])('builds again after a change to %s', (_what, path, reason) => {
     const root = builtTree();
     at(join(root, path), Date.now());

@@ -26,6 +26,9 @@ import { StoreModule } from './store/store.module';
 import { RunsController } from './training-sets/runs.controller';
 import { TrainingSetPresenter } from './training-sets/training-set.presenter';
 import { TrainingSetsController } from './training-sets/training-sets.controller';
+import { LineageController } from './explore/lineage.controller';
+import { SeriesController } from './explore/series.controller';
+import { UiController } from './ui/ui.controller';
 
 /** The API's controllers, one per capability (the auth module adds /v1/keys, the OpenAPI module its two). */
 export const API_CONTROLLERS = [
@@ -43,6 +46,9 @@ export const API_CONTROLLERS = [
   DriftController,
   MonitorsController,
   StatsController,
+  SeriesController,
+  LineageController,
+  UiController,
 ] as const;
 
 /** The HTTP API around one opened FeatureStore: one controller per capability. */

@@ -34,6 +34,9 @@ import { EntityFrameLoader } from './training/entity-frame.loader';
 import { TrainingSetReader } from './training/training-set.reader';
 import { TrainingSetService } from './training/training-set.service';
 import { TrainingSetVintageService } from './training/training-set-vintage.service';
+import { FeatureSeriesService } from './explore/feature-series.service';
+import { LineageGraphService } from './explore/lineage-graph.service';
+import { DatasetSummaryService } from './explore/dataset-summary.service';
 import { systemClock, type Clock } from './util/clock';
 
 /**
@@ -140,6 +143,24 @@ export class FeatureStore {
     return (this.consistencyService ??= new ConsistencyService(this.db, this.features, this.registry.definitions, this.offlineStore, this.online));
   }
   private consistencyService?: ConsistencyService;
+  /** One key's feature values over time from the offline store (the catalog UI's plots). */
+  get series(): FeatureSeriesService {
+    return (this.seriesReader ??= new FeatureSeriesService(this.db, this.features, this.offlineStore));
+  }
+  private seriesReader?: FeatureSeriesService;
+
+  /** The lineage graph (datasets, view versions, training sets, runs) from the registry. */
+  get lineageGraph(): LineageGraphService {
+    const r = this.registry;
+    return (this.lineage ??= new LineageGraphService({ datasets: r.datasets, definitions: r.definitions, materializations: r.materializations, trainingSets: r.trainingSets, runs: r.runs }, this.config.lineage.mlflowUiUrl));
+  }
+  private lineage?: LineageGraphService;
+
+  /** Per-key ranges and gaps, batches and quarantined rows of a dataset (the catalog UI's dataset page). */
+  get datasetSummaries(): DatasetSummaryService {
+    return (this.summaries ??= new DatasetSummaryService(this.db, this.datasets, this.registry.datasets));
+  }
+  private summaries?: DatasetSummaryService;
 
   /** Directory for spooled request bodies and HTTP responses. */
   get tmpDir(): string {

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { DatasetService, type DatasetInfo, type RowsResult } from '@app/features';
+import { DatasetService, DatasetSummaryService, type DatasetInfo, type DatasetSummary, type RowsResult } from '@app/features';
 import { RAW_BODY_CONTENT_TYPES, bodyFormat, bodyToFile } from '../common/body.parser';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
@@ -17,6 +17,7 @@ export class DatasetsController {
   constructor(
     @Inject(DatasetService) private readonly datasets: DatasetService,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
+    @Inject(DatasetSummaryService) private readonly summaries: DatasetSummaryService,
   ) {}
 
   @Get()
@@ -29,6 +30,13 @@ export class DatasetsController {
   @Scope('read', datasetInPath)
   get(@Param('name', NAME) name: string): Promise<DatasetInfo> {
     return this.datasets.get(name);
+  }
+
+  /** Per-key ranges and gaps, batches and quarantined rows (the catalog UI's dataset page). */
+  @Get(':name/summary')
+  @Scope('read', datasetInPath)
+  summary(@Param('name', NAME) name: string): Promise<DatasetSummary> {
+    return this.summaries.summary(name);
   }
 
   @Put(':name')

@@ -140,6 +140,21 @@ export const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
       }),
     ),
   }),
+  FeatureSeries: {
+    ...obj({ view: str, version: int, key: { type: 'object', additionalProperties: str }, ts: arr(time), values: { type: 'object', additionalProperties: arr({}) }, truncated: bool }),
+    description: 'Columnar: `ts[i]` is the event time of `values[feature][i]`; one row per event time (a revision\'s row wins); `truncated` when the range held more than 200000 points.',
+  },
+  DatasetSummary: obj({
+    name: str,
+    keyCount: int,
+    keys: arr(obj({ key: { type: 'object', additionalProperties: str }, rows: int, minTs: str, maxTs: str, gaps: int, longestStepSeconds: nullable({ type: 'number' }) })),
+    batches: arr(obj({ batchId: str, seq: int, source: str, rows: int, rejected: int, committedAt: str })),
+    quarantinedRows: int,
+  }),
+  LineageGraph: obj({
+    nodes: arr(obj({ id: str, kind: { type: 'string', enum: ['dataset', 'view-version', 'training-set', 'run'] }, label: str, attrs: { type: 'object' } })),
+    edges: arr(obj({ from: str, to: str })),
+  }),
   Key: obj({ id: str, scopes: arr({ type: 'string', enum: ['read', 'write', 'admin'] }), datasets: nullable(arr(str)), views: nullable(arr(str)) }),
 };
 
@@ -186,6 +201,11 @@ export const OPERATIONS: Record<string, { readonly summary: string; readonly ans
     summary: 'Statistics of a version\'s features (kept by every materialisation; exact over `start`..`end` when given)',
     answers: [ok('per feature: count, nulls, mean, std, min, max, quantiles, histogram or value counts', ref('FeatureViewStats'))],
   },
+  'GET /v1/datasets/{name}/summary': { summary: 'Per-key ranges and gaps, batches and quarantined rows of a dataset', answers: [ok('the summary (at most 5000 keys, the largest first)', ref('DatasetSummary'))] },
+  'GET /v1/jobs': { summary: 'The newest materialisation jobs first', answers: [ok('the jobs', obj({ jobs: arr(ref('Job')) }))] },
+  'GET /v1/feature-views/{name}/versions/{version}/series': { summary: 'One key\'s feature values over time, from the offline store', answers: [ok('the series', ref('FeatureSeries'))] },
+  'GET /v1/lineage': { summary: 'The lineage graph: datasets → view versions → training sets → runs', answers: [ok('every node and edge', ref('LineageGraph'))] },
+  'GET /ui': { summary: 'The catalog UI (one self-contained page; its data comes from the API with the caller\'s key)', answers: [{ status: 200, description: 'HTML', content: { 'text/html': str } }] },
   'GET /v1/jobs/{id}': { summary: 'A materialisation job', answers: [ok('the job', ref('Job'))] },
   'GET /v1/entities': { summary: 'List entities', answers: [ok('the entities', arr(ref('Entity')))] },
   'POST /v1/entities': { summary: 'Apply an entity', answers: [ok('new', ref('Applied'), 201), ok('known', ref('Applied'))] },

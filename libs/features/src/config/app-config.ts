@@ -29,6 +29,7 @@ const schema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
   MLFLOW_TRACKING_URI: z.string().url().optional(),
+  MLFLOW_UI_URL: z.string().url().optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   LINEAGE_RETRY_SECONDS: z.coerce.number().positive().max(3600).default(5),
   ONLINE_STORE: z
@@ -51,7 +52,7 @@ export interface AppConfig {
   readonly duckdb: { readonly threads?: number; readonly memoryLimit?: string };
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** MLflow tracking server that run links are also logged to, and how often failed ones are retried. */
-  readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number };
+  readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number; /** Where people open MLflow runs (the catalog UI links runs there); unset: no links. */ readonly mlflowUiUrl?: string };
   /** Online store: `lmdb` (embedded, DATA_DIR/online) or a Redis URL; keys allowed per lookup; Redis command timeout. */
   readonly online: { readonly store: string; readonly maxKeys: number; readonly timeoutMs: number };
   /** Kafka bootstrap brokers of the stream worker. */
@@ -96,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: c.LOG_LEVEL,
     lineage: {
       mlflowTrackingUri: c.MLFLOW_TRACKING_URI,
+      mlflowUiUrl: c.MLFLOW_UI_URL?.replace(/\/+$/, ''),
       publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://localhost:${c.PORT}`,
       retrySeconds: c.LINEAGE_RETRY_SECONDS,
     },

@@ -12,7 +12,7 @@ export interface StartedJob {
 }
 
 /** What jobs read and write in the registry. */
-export type JobRegistry = Pick<JobRepository, 'putJob' | 'getJob'>;
+export type JobRegistry = Pick<JobRepository, 'putJob' | 'getJob' | 'listJobs'>;
 
 /**
  * Materialisation as a background job (the API's asynchronous route): the job record is written
@@ -60,5 +60,10 @@ export class MaterializationJobService {
     const job = await this.registry.getJob(jobId);
     if (!job) throw new NotFoundError(`job ${jobId} does not exist`, { field: 'jobId' });
     return job;
+  }
+
+  /** The newest jobs first, at most `limit`. */
+  list(limit: number): Promise<JobRecord[]> {
+    return this.registry.listJobs(limit);
   }
 }

@@ -118,6 +118,11 @@ export class MaterializationService {
     return this.jobs.get(jobId);
   }
 
+  /** The newest materialisation jobs first, at most `limit`. */
+  listJobs(limit: number): Promise<JobRecord[]> {
+    return this.jobs.list(limit);
+  }
+
   // Carries out a plan under the lease: the revision of the materialised range, then the missing
   // parts, then the state (which grows only once every part is in place).
   private async materialize({ record, parts, bounds, revision, sourceSeq }: MaterializePlan, progress: ProgressSink, started: number): Promise<MaterializeResult> {

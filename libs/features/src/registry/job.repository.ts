@@ -19,4 +19,6 @@ export interface JobRecord {
 export interface JobRepository {
   putJob(job: JobRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
+  /** The newest jobs first (job ids start with their creation time), at most `limit`. */
+  listJobs(limit: number): Promise<JobRecord[]>;
 }

@@ -42,6 +42,8 @@ export interface RunRepository {
   /** Links a run to a training set and indexes it under every feature version the set used; linking again keeps the first link. */
   linkRun(link: RunLink, versions: ReadonlyArray<{ view: string; version: number }>): Promise<void>;
   runLinks(runId: string): Promise<RunLink[]>;
+  /** Every run link, by run id. */
+  allRunLinks(): Promise<RunLink[]>;
   runsOfVersion(view: string, version: number): Promise<RunLink[]>;
   /** Adds or replaces an entry (kept until delivered). */
   putOutbox(entry: OutboxEntry): Promise<void>;

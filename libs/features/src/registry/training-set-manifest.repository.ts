@@ -20,4 +20,6 @@ export interface TrainingSetManifest {
 export interface TrainingSetManifestRepository {
   putTrainingSet(manifest: TrainingSetManifest): Promise<void>;
   getTrainingSet(id: string): Promise<TrainingSetManifest | undefined>;
+  /** Every manifest, in id order (ids start with their creation time). */
+  listTrainingSets(): Promise<TrainingSetManifest[]>;
 }

@@ -12,4 +12,8 @@ export class LmdbJobRepository implements JobRepository {
   async getJob(jobId: string): Promise<JobRecord | undefined> {
     return this.db.get(`job/${jobId}`) as JobRecord | undefined;
   }
+
+  async listJobs(limit: number): Promise<JobRecord[]> {
+    return [...this.db.getRange({ start: 'job/\uffff', end: 'job/', reverse: true, limit })].map((e) => e.value as JobRecord);
+  }
 }

@@ -19,6 +19,10 @@ export class LmdbRunRepository implements RunRepository {
     return rangeValues<RunLink>(this.db, `run/${runId}/`);
   }
 
+  async allRunLinks(): Promise<RunLink[]> {
+    return rangeValues<RunLink>(this.db, 'run/');
+  }
+
   async runsOfVersion(view: string, version: number): Promise<RunLink[]> {
     return rangeValues<RunLink>(this.db, `version-run/${view}/${padded(version, 8)}/`);
   }

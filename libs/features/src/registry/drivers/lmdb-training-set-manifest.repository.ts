@@ -1,5 +1,6 @@
 import type { RootDatabase } from 'lmdb';
 import type { TrainingSetManifest, TrainingSetManifestRepository } from '../training-set-manifest.repository';
+import { rangeValues } from './lmdb-keys';
 
 /** TrainingSetManifestRepository in the registry's LMDB environment. */
 export class LmdbTrainingSetManifestRepository implements TrainingSetManifestRepository {
@@ -11,5 +12,9 @@ export class LmdbTrainingSetManifestRepository implements TrainingSetManifestRep
 
   async getTrainingSet(id: string): Promise<TrainingSetManifest | undefined> {
     return this.db.get(`training-set/${id}`) as TrainingSetManifest | undefined;
+  }
+
+  async listTrainingSets(): Promise<TrainingSetManifest[]> {
+    return rangeValues<TrainingSetManifest>(this.db, 'training-set/');
   }
 }
