@@ -27,7 +27,7 @@ const VIEW = {
 };
 const VIEW_V2_SQL = 'SELECT symbol, ts,\n  close / lag(close, 2) OVER w - 1 AS mom\nFROM source\nWHERE close > 0\nWINDOW w AS (PARTITION BY symbol ORDER BY ts)';
 const MLFLOW_UI = 'http://mlflow.example:5000';
-const SCREENSHOTS_FOR_README = ['ui-catalog', 'ui-view-version', 'ui-lineage', 'ui-dataset', 'ui-training-set'];
+const SCREENSHOTS_FOR_README = ['ui-catalog', 'ui-view-version', 'ui-lineage', 'ui-dataset', 'ui-training-set', 'ui-monitors'];
 
 /** One query's rows, from DuckDB in memory (a reference independent of the server's code). */
 async function duck<T>(query: string): Promise<T[]> {
@@ -113,8 +113,17 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect(await attr(page, '[data-testid=series-plot]', 'data-features')).toBe('ret_1d,ret_5d');
     // Online freshness: the materialised rows reached the online store.
     expect(await page.$$eval('[data-testid=freshness] tbody tr', (rows) => rows.map((r) => r.children[3].textContent))).toContain('PRESENT');
-    // Statistics come from another branch's route: until it is served, the page says so and stands.
-    expect(await page.$eval('main', (m) => m.textContent)).toContain('Statistics: not available');
+    // Statistics: one card per feature, with the API's count and nulls, and its histogram; the
+    // API's count is checked against DuckDB over the offline files (one current row per event time).
+    const stats = (await call('GET', '/v1/feature-views/returns/versions/1/stats')).body as { features: Array<{ name: string; count: number; nulls: number }> };
+    await page.waitForSelector('[data-testid=stats-column] canvas', { timeout: 10_000 });
+    const cards = await page.$$eval('[data-testid=stats-column]', (cs) => cs.map((c) => ({ name: c.getAttribute('data-name'), cells: [...c.querySelectorAll('tbody td')].slice(0, 2).map((td) => td.textContent), plots: c.querySelectorAll('canvas').length })));
+    expect(cards).toEqual(stats.features.map((f) => ({ name: f.name, cells: [f.count.toLocaleString('en-US'), f.nulls.toLocaleString('en-US')], plots: 1 })));
+    const [counted] = await duck<{ n: string; nulls: string }>(
+      `SELECT count(ret_1d) AS n, count(*) - count(ret_1d) AS nulls FROM (SELECT * FROM read_parquet('${join(api.dataDir, 'offline', 'returns', 'v1', '*.parquet')}', filename = true)
+        QUALIFY row_number() OVER (PARTITION BY symbol, event_ts ORDER BY created_ts DESC, filename DESC) = 1)`,
+    );
+    expect(stats.features.find((f) => f.name === 'ret_1d')).toMatchObject({ count: Number(counted.n), nulls: Number(counted.nulls) });
     await screenshot(page, 'ui-view-version', true);
     // A chosen range: the plot holds that key's event times from the first day to the end of the last.
     await openPage(page, api.base, '/views/returns/1?symbol=SYN0002&features=ret_20d&start=2026-01-01&end=2026-03-31');
@@ -236,7 +245,7 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect(await count(page, '[data-testid=datasets] tbody tr')).toBe((await call('GET', '/v1/datasets')).body.length);
   });
 
-  it('training sets: the list, a manifest with knownAt and a download in each format; jobs; monitors not available', async () => {
+  it('training sets: the list, a manifest with knownAt, its statistics and a download in each format; jobs; drift monitors', async () => {
     const manifest = (await call('GET', `/v1/training-sets/${trainingSetId}`)).body;
     await openPage(page, api.base, '/training-sets');
     expect(await page.$$eval('[data-testid=training-sets] tbody tr', (rows) => rows.map((r) => r.children[0].textContent))).toEqual([trainingSetId]);
@@ -244,6 +253,10 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect(await text(page, '[data-testid=tset-rows]')).toBe(manifest.rowCount.toLocaleString('en-US'));
     expect(await text(page, '[data-testid=tset-known-at]')).toBe(manifest.knownAt);
     expect(await count(page, '[data-testid=tset-features] tbody tr')).toBe(manifest.features.length);
+    const profile = (await call('GET', `/v1/training-sets/${trainingSetId}/stats`)).body as { columns: Array<{ name: string; count: number }> };
+    expect(await page.$$eval('[data-testid=stats-column]', (cs) => cs.map((c) => [c.getAttribute('data-name'), c.querySelector('tbody td')?.textContent]))).toEqual(
+      profile.columns.map((c) => [c.name, c.count.toLocaleString('en-US')]),
+    );
     expect(await page.$$eval('button[data-format]', (b) => b.map((x) => x.getAttribute('data-format')))).toEqual(['parquet', 'csv', 'arrow', 'json']);
     await page.click('button[data-format=csv]');
     await page.waitForFunction(() => document.querySelector('[data-testid=download-status]')?.textContent?.startsWith('downloaded'), { timeout: 10_000 });
@@ -251,8 +264,19 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     await openPage(page, api.base, '/jobs');
     expect(await page.$$eval('[data-testid=jobs] tbody tr', (rows) => rows.map((r) => r.children[0].textContent))).toContain(jobId);
     await screenshot(page, 'ui-jobs');
+    // A monitor of returns v1 against the set, evaluated by a materialisation that writes rows.
+    const monitor = (await call('POST', '/v1/monitors', { view: 'returns', version: 1, reference: trainingSetId, window: '3650d', psiAlert: 0.2 })).body as { id: string };
+    const rows = Array.from({ length: 3 }, (_, d) => ({ symbol: 'UIMON', ts: `2024-05-0${d + 1}T00:00:00Z`, open: 10, high: 20, low: 9, close: 10 + d, volume: 100 }));
+    expect((await call('POST', '/v1/datasets/bars_1d/rows', rows)).body).toMatchObject({ accepted: 3 });
+    const run = (await call('POST', '/v1/feature-views/returns/versions/1/materialize', {})).body as { jobId: string };
+    await waitFor(async () => (await call('GET', `/v1/jobs/${run.jobId}`)).body.status === 'succeeded', { timeoutMs: 30_000, what: 'the materialisation job' });
+    await waitFor(async () => (await call('GET', `/v1/monitors/${monitor.id}`)).body.last !== null, { timeoutMs: 30_000, what: 'the monitor evaluation' });
+    const evaluated = (await call('GET', `/v1/monitors/${monitor.id}`)).body as { last: { alert: boolean; features: Array<{ name: string; psi: number }> } };
     await openPage(page, api.base, '/monitors');
-    expect(await text(page, '[data-testid=not-available]')).toBe('Drift monitors: not available');
+    expect(await page.$$eval('[data-testid=monitors] tbody tr', (rows) => rows.map((r) => [r.children[0].textContent, r.children[6].textContent]))).toEqual([[monitor.id, evaluated.last.alert ? 'ALERT' : 'ok']]);
+    const shown = await page.$$eval('main table:not([data-testid]) tbody tr', (rows) => rows.map((r) => [r.children[0].textContent, r.children[1].textContent]));
+    expect(shown).toEqual(evaluated.last.features.map((f) => [f.name, Number(f.psi).toPrecision(6).replace(/\.?0+$/, '')]));
+    await screenshot(page, 'ui-monitors', true);
   });
 
   it('copies the main pages to docs/screenshots for the README', () => {
