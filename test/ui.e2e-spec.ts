@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { keyHash } from '@app/features';
@@ -265,12 +265,14 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     expect(await page.$$eval('[data-testid=jobs] tbody tr', (rows) => rows.map((r) => r.children[0].textContent))).toContain(jobId);
     await screenshot(page, 'ui-jobs');
     // A monitor of returns v1 against the set, evaluated by a materialisation that writes rows.
-    const monitor = (await call('POST', '/v1/monitors', { view: 'returns', version: 1, reference: trainingSetId, window: '3650d', psiAlert: 0.2 })).body as { id: string };
+    // Creating it evaluates it once (the version has rows); the materialisation evaluates it again.
+    const monitor = (await call('POST', '/v1/monitors', { view: 'returns', version: 1, reference: trainingSetId, window: '3650d', psiAlert: 0.2 })).body as { id: string; last: { evaluatedAt: string } | null };
+    expect(monitor.last).not.toBeNull();
     const rows = Array.from({ length: 3 }, (_, d) => ({ symbol: 'UIMON', ts: `2024-05-0${d + 1}T00:00:00Z`, open: 10, high: 20, low: 9, close: 10 + d, volume: 100 }));
     expect((await call('POST', '/v1/datasets/bars_1d/rows', rows)).body).toMatchObject({ accepted: 3 });
     const run = (await call('POST', '/v1/feature-views/returns/versions/1/materialize', {})).body as { jobId: string };
     await waitFor(async () => (await call('GET', `/v1/jobs/${run.jobId}`)).body.status === 'succeeded', { timeoutMs: 30_000, what: 'the materialisation job' });
-    await waitFor(async () => (await call('GET', `/v1/monitors/${monitor.id}`)).body.last !== null, { timeoutMs: 30_000, what: 'the monitor evaluation' });
+    await waitFor(async () => (await call('GET', `/v1/monitors/${monitor.id}`)).body.last.evaluatedAt !== monitor.last!.evaluatedAt, { timeoutMs: 30_000, what: 'the monitor evaluation after the materialisation' });
     const evaluated = (await call('GET', `/v1/monitors/${monitor.id}`)).body as { last: { alert: boolean; features: Array<{ name: string; psi: number }> } };
     await openPage(page, api.base, '/monitors');
     expect(await page.$$eval('[data-testid=monitors] tbody tr', (rows) => rows.map((r) => [r.children[0].textContent, r.children[6].textContent]))).toEqual([[monitor.id, evaluated.last.alert ? 'ALERT' : 'ok']]);
@@ -279,9 +281,16 @@ describe('the catalog UI in a real browser (chromium, real API, real data)', () 
     await screenshot(page, 'ui-monitors', true);
   });
 
-  it('copies the main pages to docs/screenshots for the README', () => {
+  // The README's screenshots are these pages: refreshed with UPDATE_SCREENSHOTS=1 (so that a plain
+  // test run leaves the checkout clean), and each one the README shows must exist.
+  it('took the README\'s pages (docs/screenshots; UPDATE_SCREENSHOTS=1 refreshes them)', () => {
     mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-    for (const name of SCREENSHOTS_FOR_README) copyFileSync(join(ROOT, 'test-results', `${name}.png`), join(ROOT, 'docs', 'screenshots', `${name}.png`));
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    for (const name of SCREENSHOTS_FOR_README) {
+      expect(statSync(join(ROOT, 'test-results', `${name}.png`)).size).toBeGreaterThan(10_000);
+      if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(join(ROOT, 'test-results', `${name}.png`), join(ROOT, 'docs', 'screenshots', `${name}.png`));
+      expect({ name, inReadme: readme.includes(`docs/screenshots/${name}.png`), stored: existsSync(join(ROOT, 'docs', 'screenshots', `${name}.png`)) }).toEqual({ name, inReadme: true, stored: true });
+    }
   });
 });
 
