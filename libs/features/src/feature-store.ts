@@ -26,7 +26,7 @@ import type { OnlineStoreDriver } from './online/online-store.driver';
 import { OnlineServingService } from './online/online-serving.service';
 import { OnlineWriterService } from './online/online-writer.service';
 import { PushService } from './online/push.service';
-import { LmdbRegistry } from './registry/drivers/lmdb.registry';
+import { openRegistry } from './registry/open-registry';
 import type { Registry } from './registry/registry';
 import { FeatureStatsService } from './stats/feature-stats.service';
 import { TrainingSetStatsService } from './stats/training-set-stats.service';
@@ -80,7 +80,7 @@ export class FeatureStore {
     const tmpDir = join(config.dataDir, 'tmp');
     const db = await DuckDbClient.open({ ...config.duckdb, tempDirectory: join(tmpDir, 'duckdb') });
     const lake = new LakeRepository(config.dataDir, drivers.lakeFileSystem);
-    const registry = LmdbRegistry.open(join(config.dataDir, 'registry'));
+    const registry = await openRegistry(config);
     await lake.recover(registry.datasets);
     const ingestor = new BatchIngestor(db, lake, registry.datasets, clock);
     const datasets = new DatasetService(db, lake, registry.datasets, ingestor, tmpDir);

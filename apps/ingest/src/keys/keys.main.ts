@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ApiKeyStore, keyHash, loadConfig, newApiKey, recordLocalWrite } from '@app/features';
+import { ApiKeyStore, keyHash, loadConfig, newApiKey, recordLocalWrite, registryLocation } from '@app/features';
 import { KEYS_USAGE, parseKeysArgs } from './keys-args';
 
 /**
@@ -25,13 +25,14 @@ async function main(argv: string[]): Promise<number> {
   console.error(`key ${command.id} (${command.scopes.join(', ')}) added to ${file}; it is shown once, store it now:`);
   console.log(key);
   // The key exists once the file holds it; a trail that cannot be written is reported, not fatal.
-  const dataDir = loadConfig(process.env).dataDir;
+  const config = loadConfig(process.env);
+  const where = registryLocation(config);
   try {
     const scopes = Object.fromEntries(command.scopes.map((s) => [s, 1]));
-    await recordLocalWrite(dataDir, { command: 'keys create', targets: [command.id], counts: scopes });
-    console.error(`recorded in the audit trail of ${dataDir}`);
+    await recordLocalWrite(config, { command: 'keys create', targets: [command.id], counts: scopes });
+    console.error(`recorded in the audit trail of ${where}`);
   } catch (error) {
-    console.error(`warning: the key was added, but the audit trail of ${dataDir} could not be written: ${(error as Error).message}`);
+    console.error(`warning: the key was added, but the audit trail of ${where} could not be written: ${(error as Error).message}`);
   }
   return 0;
 }

@@ -1,15 +1,16 @@
-import { join } from 'node:path';
+import type { AppConfig } from '../config/app-config';
 import type { AuditEntry } from '../registry/audit.repository';
-import { LmdbRegistry } from '../registry/drivers/lmdb.registry';
+import { openRegistry } from '../registry/open-registry';
 import { systemClock } from '../util/clock';
 import { AuditService, type AuditedLocalWrite } from './audit.service';
 
 /**
  * Records one write of an operator's tool that does not open the whole store (`keys create`) in
- * the audit trail of the registry under `dataDir`, and closes the registry again.
+ * the audit trail of the configured registry (DATA_DIR's, or PostgreSQL at REGISTRY_URL), and
+ * closes the registry again.
  */
-export async function recordLocalWrite(dataDir: string, write: AuditedLocalWrite): Promise<AuditEntry> {
-  const registry = LmdbRegistry.open(join(dataDir, 'registry'));
+export async function recordLocalWrite(config: Pick<AppConfig, 'dataDir' | 'registry'>, write: AuditedLocalWrite): Promise<AuditEntry> {
+  const registry = await openRegistry(config);
   try {
     return await new AuditService(registry.audit, systemClock).recordLocal(write);
   } finally {

@@ -38,6 +38,12 @@ const schema = z.object({
     .default('lmdb'),
   ONLINE_MAX_KEYS: z.coerce.number().int().min(1).max(100000).default(1000),
   ONLINE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60000).default(2000),
+  REGISTRY_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'a PostgreSQL URL such as postgres://user:pass@host:5432/db')
+    .optional(),
+  REGISTRY_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
   KAFKA_BROKERS: z
     .string()
     .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma-separated list of host:port')
@@ -55,6 +61,11 @@ export interface AppConfig {
   readonly lineage: { readonly mlflowTrackingUri?: string; readonly publicBaseUrl: string; readonly retrySeconds: number; /** Where people open MLflow runs (the catalog UI links runs there); unset: no links. */ readonly mlflowUiUrl?: string };
   /** Online store: `lmdb` (embedded, DATA_DIR/online) or a Redis URL; keys allowed per lookup; Redis command timeout. */
   readonly online: { readonly store: string; readonly maxKeys: number; readonly timeoutMs: number };
+  /**
+   * The registry: embedded LMDB under DATA_DIR/registry without a URL, else PostgreSQL at `url`
+   * with a pool of `poolSize` connections and `timeoutMs` per connect and statement.
+   */
+  readonly registry: RegistryConfig;
   /** Kafka bootstrap brokers of the stream worker. */
   readonly kafka: { readonly brokers: readonly string[] };
   /**
@@ -68,6 +79,13 @@ export interface AppConfig {
    * heavy requests (training sets and their data, materialisation jobs).
    */
   readonly limits: RateLimits;
+}
+
+/** Where the registry lives (see AppConfig.registry). */
+export interface RegistryConfig {
+  readonly url?: string;
+  readonly poolSize: number;
+  readonly timeoutMs: number;
 }
 
 /** Limits of one key; the keys file may give a key its own. */
@@ -102,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retrySeconds: c.LINEAGE_RETRY_SECONDS,
     },
     online: { store: c.ONLINE_STORE, maxKeys: c.ONLINE_MAX_KEYS, timeoutMs: c.ONLINE_TIMEOUT_MS },
+    registry: { url: c.REGISTRY_URL, poolSize: c.REGISTRY_POOL_SIZE, timeoutMs: c.REGISTRY_TIMEOUT_MS },
     kafka: { brokers: c.KAFKA_BROKERS.split(',') },
     auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), mode: c.AUTH, metricsPublic: c.METRICS_PUBLIC },
     // One second's worth of requests by default, so a steady client at the rate never waits.

@@ -13,6 +13,7 @@ import type {
   StreamCheckpointRepository,
   TrainingSetManifestRepository,
 } from '../registry';
+import { aggregateOfKey, type RegistryDump, type RegistryRecord } from '../registry-dump';
 import { LmdbAuditRepository } from './lmdb-audit.repository';
 import { LmdbDatasetRepository } from './lmdb-dataset.repository';
 import { LmdbDefinitionRepository } from './lmdb-definition.repository';
@@ -30,7 +31,7 @@ import { LmdbTrainingSetManifestRepository } from './lmdb-training-set-manifest.
  * the API and the ingest worker can share it; a repository's multi-record calls run in one
  * write transaction.
  */
-export class LmdbRegistry implements Registry {
+export class LmdbRegistry implements Registry, RegistryDump {
   readonly datasets: DatasetRepository;
   readonly definitions: DefinitionRepository;
   readonly materializations: MaterializationRepository;
@@ -59,6 +60,33 @@ export class LmdbRegistry implements Registry {
   static open(path: string): LmdbRegistry {
     mkdirSync(path, { recursive: true });
     return new LmdbRegistry(open({ path, compression: false, noSubdir: false }));
+  }
+
+  async *dump(): AsyncIterable<RegistryRecord> {
+    // One read snapshot, grouped by aggregate as the PostgreSQL driver's tables are.
+    const byAggregate = new Map<string, RegistryRecord[]>();
+    for (const { key, value } of this.db.getRange({})) {
+      const aggregate = typeof key === 'string' ? aggregateOfKey(key) : undefined;
+      if (aggregate === undefined) throw new Error(`registry key ${JSON.stringify(key)} belongs to no aggregate; the export would lose it`);
+      const list = byAggregate.get(aggregate) ?? [];
+      list.push({ aggregate, key: key as string, value });
+      byAggregate.set(aggregate, list);
+    }
+    for (const records of byAggregate.values()) yield* records;
+  }
+
+  async load(records: AsyncIterable<RegistryRecord> | Iterable<RegistryRecord>): Promise<number> {
+    const all: RegistryRecord[] = [];
+    for await (const record of records) all.push(record);
+    // One write transaction: a failed import leaves the registry as it was.
+    return this.db.transactionSync(() => {
+      for (const record of all) this.db.putSync(record.key, record.value);
+      return all.length;
+    });
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return this.db.getKeysCount({ limit: 1 }) === 0;
   }
 
   async close(): Promise<void> {
