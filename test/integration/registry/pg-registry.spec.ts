@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Client } from 'pg';
+import { ErrorCode, FeatureStoreError, MIGRATIONS, PgRegistry, SCHEMA_VERSION, type LeaseOwner } from '@app/features';
+import { ROOT } from '../../support/helpers';
+import { startPostgres, type TestPostgres } from '../../support/postgres.server';
+import { collectOutput, hasExited } from '../../support/processes';
+import { expectEventually, waitFor } from '../../support/wait';
+
+// What only the PostgreSQL driver has to show: migrations by several processes, a schema from
+// newer code refused, a lease freed by its holder's death, and failing fast (UNAVAILABLE) while
+// the server is down, then working again without a reopen.
+
+function child(url: string, args: string[]): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(process.execPath, ['-r', '@swc-node/register', 'test/support/registry-child.ts', ...args], { cwd: ROOT, env: { ...process.env, REGISTRY_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { proc, output: collectOutput(proc) };
+}
+
+const exited = (proc: ChildProcess) => new Promise<number | null>((resolve) => (hasExited(proc) ? resolve(proc.exitCode) : proc.once('exit', (code) => resolve(code))));
+
+async function sql<T>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, values)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('PgRegistry (a real PostgreSQL server)', () => {
+  let pg: TestPostgres;
+  let n = 0;
+  const fresh = () => pg.createDatabase(`pg_spec_${++n}`);
+  const open = (url: string, timeoutMs = 3000) => PgRegistry.open({ url, poolSize: 4, timeoutMs });
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(() => pg.close());
+
+  it('migrates a fresh database once when two processes open it at once', async () => {
+    const url = await fresh();
+    const children = [child(url, ['open']), child(url, ['open'])];
+    const codes = await Promise.all(children.map((c) => exited(c.proc)));
+    expect(codes).toEqual([0, 0]);
+    for (const c of children) expect(c.output()).toContain('opened');
+    const rows = await sql<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    // Opening again applies nothing and keeps what is there.
+    const registry = await open(url);
+    await registry.meta.setMeta('x', 1);
+    await registry.close();
+    const again = await open(url);
+    expect(await again.meta.getMeta('x')).toBe(1);
+    await again.close();
+    expect(await sql(url, 'SELECT version FROM schema_migrations')).toHaveLength(MIGRATIONS.length);
+  }, 60_000);
+
+  it('refuses a database migrated by newer code, naming both versions', async () => {
+    const url = await fresh();
+    await (await open(url)).close();
+    const newer = SCHEMA_VERSION + 5;
+    await sql(url, 'INSERT INTO schema_migrations (version) VALUES ($1)', [newer]);
+    await expect(open(url)).rejects.toThrow(new RegExp(`schema version ${newer}, newer than this code knows \\(${SCHEMA_VERSION}\\)`));
+  });
+
+  it('hands a lease held by a killed process to the next caller', async () => {
+    const url = await fresh();
+    const holder = child(url, ['lease', 'materialize/returns@1']);
+    await waitFor(() => holder.output().includes('held'), { timeoutMs: 30_000, what: () => `the child's lease: ${holder.output()}` });
+    const registry = await open(url);
+    try {
+      const me: LeaseOwner = { pid: process.pid, instance: 'parent', since: new Date().toISOString() };
+      // isAlive would say "alive" whatever the pid: only the lock decides.
+      const refused = await registry.materializations.acquireLease('materialize/returns@1', me, () => true);
+      expect(refused?.pid).toBe(holder.proc.pid);
+      holder.proc.kill('SIGKILL');
+      await exited(holder.proc);
+      await expectEventually(async () => expect(await registry.materializations.acquireLease('materialize/returns@1', me, () => true)).toBeNull(), 5000);
+      await registry.materializations.releaseLease('materialize/returns@1', me);
+    } finally {
+      if (!hasExited(holder.proc)) holder.proc.kill('SIGKILL');
+      await registry.close();
+    }
+  }, 60_000);
+
+  it('fails fast with UNAVAILABLE naming the registry while the server is down, and works again after', async () => {
+    const url = await fresh();
+    const registry = await open(url, 1500);
+    try {
+      await registry.meta.setMeta('before', 1);
+      const generation = await registry.definitions.definitionsGeneration();
+      await pg.stop();
+      const started = Date.now();
+      const error = await registry.meta.setMeta('during', 1).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(FeatureStoreError);
+      expect((error as FeatureStoreError).code).toBe(ErrorCode.Unavailable);
+      expect((error as Error).message).toMatch(/^registry unavailable: PostgreSQL at 127\.0\.0\.1:\d+\/pg_spec_\d+/);
+      expect(Date.now() - started).toBeLessThan(3000);
+      // The cached generation still answers (the online path keeps serving its cached definitions).
+      expect(await registry.definitions.definitionsGeneration()).toBe(generation);
+      await pg.start();
+      await expectEventually(async () => expect(await registry.meta.getMeta('before')).toBe(1), 10_000, 200);
+      expect(await registry.meta.getMeta('during')).toBeUndefined();
+      // The generation listener is back too: a change made elsewhere reaches this handle.
+      const other = await open(url);
+      await other.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: '' } as never);
+      await other.close();
+      await expectEventually(async () => expect(await registry.definitions.definitionsGeneration()).toBe(generation + 1), 5000, 50);
+    } finally {
+      await registry.close();
+    }
+  }, 60_000);
+});
