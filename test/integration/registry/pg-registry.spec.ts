@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { ErrorCode, FeatureStoreError, MIGRATIONS, PgRegistry, SCHEMA_VERSION, type LeaseOwner } from '@app/features';
-import { ROOT } from '../../support/helpers';
+import { ErrorCode, FeatureStoreError, LmdbRegistry, MIGRATIONS, PgRegistry, SCHEMA_VERSION, type LeaseOwner } from '@app/features';
+import { ROOT, tempDataDir } from '../../support/helpers';
 import { startPostgres, type TestPostgres } from '../../support/postgres.server';
 import { collectOutput, hasExited } from '../../support/processes';
 import { expectEventually, waitFor } from '../../support/wait';
@@ -108,6 +110,38 @@ describe('PgRegistry (a real PostgreSQL server)', () => {
       await expectEventually(async () => expect(await registry.definitions.definitionsGeneration()).toBe(generation + 1), 5000, 50);
     } finally {
       await registry.close();
+    }
+  }, 60_000);
+
+  it('moves a registry from DATA_DIR to PostgreSQL and back with `npm run registry -- export|import`', async () => {
+    const url = await fresh();
+    const tmp = tempDataDir('fs-registry-cli-');
+    try {
+      const lmdb = LmdbRegistry.open(join(tmp.dir, 'registry'));
+      await lmdb.audit.append({ at: '2026-01-01T00:00:00.000Z', keyId: 'local', route: 'keys create', targets: ['k1'], counts: { read: 1 }, outcome: 'accepted', status: 0 });
+      await lmdb.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: 'é ü \u001f' } as never);
+      await lmdb.jobs.putJob({ jobId: 'j1', kind: 'materialize', view: 'v', version: 1, status: 'succeeded', rows: 3, start: null, end: null, createdAt: 'x', updatedAt: 'y' });
+      await lmdb.close();
+      const run = (args: string[], env: Record<string, string>) =>
+        spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/ingest/src/registry/registry.main.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: tmp.dir, REGISTRY_URL: '', ...env }, encoding: 'utf8' });
+      const first = join(tmp.dir, 'first.ndjson');
+      const second = join(tmp.dir, 'second.ndjson');
+      expect(run(['export', first], {})).toMatchObject({ status: 0, stderr: expect.stringContaining('exported 5 records') });
+      expect(run(['import', first], { REGISTRY_URL: url })).toMatchObject({ status: 0, stderr: expect.stringContaining('imported 5 records') });
+      // Into a registry that holds records: refused, nothing written.
+      expect(run(['import', first], { REGISTRY_URL: url })).toMatchObject({ status: 1, stderr: expect.stringContaining('already holds records') });
+      expect(run(['export', second], { REGISTRY_URL: url })).toMatchObject({ status: 0 });
+      const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).sort((x, y) => (x.key < y.key ? -1 : 1));
+      expect(lines(second)).toEqual(lines(first));
+      // What PostgreSQL holds is what LMDB held, read back through the driver.
+      const registry = await open(url);
+      expect((await registry.audit.list({ limit: 10 })).map((e) => e.targets)).toEqual([['k1']]);
+      expect(await registry.definitions.getEntity('instrument')).toMatchObject({ description: 'é ü \u001f' });
+      expect(await registry.definitions.definitionsGeneration()).toBe(1);
+      await registry.close();
+      expect(run(['nonsense'], {})).toMatchObject({ status: 2 });
+    } finally {
+      tmp.cleanup();
     }
   }, 60_000);
 });
