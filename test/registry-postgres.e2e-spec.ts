@@ -97,4 +97,25 @@ describe('the API on a PostgreSQL registry (REGISTRY_URL, two replicas)', () => 
     // notification itself takes milliseconds; the rest is B's answer on a busy machine.
     expect(Date.now() - t0).toBeLessThan(1300);
   }, 30_000);
+
+  it('answers writes with 503 naming the registry while PostgreSQL is down, keeps serving online lookups, and recovers without a restart', async () => {
+    const lookup = { features: ['pg_momentum:ret_1d'], entities: { symbol: ['PGX'] } };
+    const before = await a.call('POST', '/v1/online-features', lookup);
+    expect(before.status).toBe(200);
+    await pg.stop();
+    try {
+      const started = Date.now();
+      const write = await a.call('POST', '/v1/feature-views', { ...VIEW, name: 'pg_down' });
+      expect(write.status).toBe(503);
+      expect(write.body.error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^registry unavailable: PostgreSQL at 127\.0\.0\.1:\d+\/registry/), details: { store: 'registry' } });
+      expect(Date.now() - started).toBeLessThan(6000);
+      // The online path resolves from its cache and reads the online store only.
+      expect(await a.call('POST', '/v1/online-features', lookup)).toEqual(before);
+      expect((await a.call('GET', '/health')).status).toBe(503);
+    } finally {
+      await pg.start();
+    }
+    await expectEventually(async () => expect((await a.call('POST', '/v1/feature-views', { ...VIEW, name: 'pg_down' })).status).toBe(201), 15_000, 250);
+    expect((await callB('GET', '/v1/feature-views/pg_down')).status).toBe(200);
+  }, 60_000);
 });

@@ -53,6 +53,10 @@ export class PgMaterializationRepository implements MaterializationRepository {
         return this.held.get(name)!.owner.instance === owner.instance ? null : this.held.get(name)!.owner;
       }
       this.held.set(name, { owner, client });
+      // A broken connection has lost the lock with it: the lease is no longer this process's.
+      client.on('error', () => {
+        if (this.held.get(name)?.client === client) this.held.delete(name);
+      });
       await this.kv.put(queryable(client), `lease/${name}`, owner).catch(async (error: unknown) => {
         this.held.delete(name);
         await client.end().catch(() => undefined);
@@ -69,12 +73,10 @@ export class PgMaterializationRepository implements MaterializationRepository {
     const mine = this.held.get(name);
     if (!mine || mine.owner.instance !== owner.instance) return;
     this.held.delete(name);
-    try {
-      await mine.client.query(`DELETE FROM registry_materializations WHERE key = $1 AND value->>'instance' = $2`, [`lease/${name}`, owner.instance]);
-    } finally {
-      // Ending the session frees the lock even if the delete failed (a stale row is harmless).
-      await mine.client.end().catch(() => undefined);
-    }
+    // A failed delete (PostgreSQL went away meanwhile) must not fail the work that held the
+    // lease: ending the session frees the lock, and a stale row only names a former holder.
+    await mine.client.query(`DELETE FROM registry_materializations WHERE key = $1 AND value->>'instance' = $2`, [`lease/${name}`, owner.instance]).catch(() => undefined);
+    await mine.client.end().catch(() => undefined);
   }
 
   /** Ends the connections of leases still held (the process is closing its registry). */
