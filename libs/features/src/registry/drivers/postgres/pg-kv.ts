@@ -22,6 +22,7 @@ export type PgTable =
 export class PgKv {
   constructor(readonly table: PgTable) {}
 
+  /** The record under `key`, if any. */
   async get<T>(q: PgQueryable, key: string): Promise<T | undefined> {
     const rows = await q.query<{ value: T }>(`SELECT value FROM ${this.table} WHERE key = $1`, [key]);
     return rows[0]?.value;
@@ -33,6 +34,7 @@ export class PgKv {
     return rows[0]?.value;
   }
 
+  /** Writes the record under `key`, replacing one that is there. */
   async put(q: PgQueryable, key: string, value: unknown): Promise<void> {
     await q.query(`INSERT INTO ${this.table} (key, value) VALUES ($1, $2::json) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [key, JSON.stringify(value)]);
   }
@@ -69,6 +71,7 @@ export class PgKv {
     return q.query<{ key: string; value: T }>(`SELECT key, value FROM ${this.table} WHERE key >= $1 AND key < $2 AND key >= $3 ORDER BY key ${order}${limit}`, values);
   }
 
+  /** The values of `range(prefix)`. */
   async rangeValues<T>(q: PgQueryable, prefix: string): Promise<T[]> {
     return (await this.range<T>(q, prefix)).map((r) => r.value);
   }
