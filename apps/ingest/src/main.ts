@@ -28,9 +28,10 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // On stderr, so that --json output stays parseable.
   console.error(`data folder: ${config.dataDir}${process.env.DATA_DIR ? '' : ' (the default ./data; set DATA_DIR to use another)'}`);
-  if (command.kind === 'apply' && command.dryRun && !existsSync(join(config.dataDir, 'registry'))) {
+  if (command.kind === 'apply' && command.dryRun && config.registry.url === undefined && !existsSync(join(config.dataDir, 'registry'))) {
     // Nothing is registered in a folder without a registry, and opening the stores would create
-    // it (and the folder): the plan is "everything new", and nothing is written.
+    // it (and the folder): the plan is "everything new", and nothing is written. (A PostgreSQL
+    // registry, REGISTRY_URL, may hold definitions whatever the folder holds.)
     const lines = planForEmptyRegistry(catalogWithFiles(command.files));
     console.log(command.json ? JSON.stringify(lines, null, 2) : formatPlan(lines));
     return 0;
