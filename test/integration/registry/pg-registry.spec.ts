@@ -91,7 +91,18 @@ describe('PgRegistry (a real PostgreSQL server)', () => {
     try {
       await registry.meta.setMeta('before', 1);
       const generation = await registry.definitions.definitionsGeneration();
+      // A transaction in flight when the server goes: it waits on a lock another session holds.
+      const blocker = new Client({ connectionString: url });
+      blocker.on('error', () => undefined);
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_advisory_xact_lock(18001, hashtext($1))', ['batch-seq/bars_1d']);
+      const inFlight = registry.datasets
+        .recordBatch({ batchId: 'b1', dataset: 'bars_1d', identity: 'i1', source: 's', rows: 1, rejected: 0, files: [], ingestedAt: 'x', committedAt: 'x' })
+        .then(() => null, (e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 200));
       await pg.stop();
+      expect(await inFlight).toMatchObject({ code: ErrorCode.Unavailable });
       const started = Date.now();
       const error = await registry.meta.setMeta('during', 1).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(FeatureStoreError);
@@ -103,6 +114,7 @@ describe('PgRegistry (a real PostgreSQL server)', () => {
       await pg.start();
       await expectEventually(async () => expect(await registry.meta.getMeta('before')).toBe(1), 10_000, 200);
       expect(await registry.meta.getMeta('during')).toBeUndefined();
+      expect(await registry.datasets.lastBatchSeq('bars_1d')).toBe(0);
       // The generation listener is back too: a change made elsewhere reaches this handle.
       const other = await open(url);
       await other.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: '' } as never);

@@ -89,6 +89,11 @@ export class PgPool implements PgQueryable {
     }
     const q = queryable(client);
     let broken: Error | undefined;
+    // A checked-out client has no listener of the pool's: a connection lost between two statements
+    // would otherwise be an unhandled 'error' event (the process would end). The statement
+    // awaited fails as well, so only the client's fate is recorded here.
+    const lost = (error: Error) => (broken = error);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const result = await work(q);
@@ -99,6 +104,7 @@ export class PgPool implements PgQueryable {
       if (isUnavailable(error)) broken = error as Error;
       throw this.mapped(error);
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
   }
