@@ -117,7 +117,7 @@ describe('PgRegistry (a real PostgreSQL server)', () => {
       expect(await registry.datasets.lastBatchSeq('bars_1d')).toBe(0);
       // The generation listener is back too: a change made elsewhere reaches this handle.
       const other = await open(url);
-      await other.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: '' } as never);
+      await other.definitions.putEntity({ name: 'instrument', joinKeys: ['symbol'], description: '' });
       await other.close();
       await expectEventually(async () => expect(await registry.definitions.definitionsGeneration()).toBe(generation + 1), 5000, 50);
     } finally {
@@ -131,7 +131,7 @@ describe('PgRegistry (a real PostgreSQL server)', () => {
     try {
       const lmdb = LmdbRegistry.open(join(tmp.dir, 'registry'));
       await lmdb.audit.append({ at: '2026-01-01T00:00:00.000Z', keyId: 'local', route: 'keys create', targets: ['k1'], counts: { read: 1 }, outcome: 'accepted', status: 0 });
-      await lmdb.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: 'é ü \u001f' } as never);
+      await lmdb.definitions.putEntity({ name: 'instrument', joinKeys: ['symbol'], description: 'é ü \u001f' });
       await lmdb.jobs.putJob({ jobId: 'j1', kind: 'materialize', view: 'v', version: 1, status: 'succeeded', rows: 3, start: null, end: null, createdAt: 'x', updatedAt: 'y' });
       await lmdb.close();
       const run = (args: string[], env: Record<string, string>) =>

@@ -19,7 +19,7 @@ const batch = (identity: string, batchId: string): NewBatchRecord => ({
   committedAt: '2026-01-01T00:00:00.000Z',
 });
 
-const schema = (name: string, column = 'close'): DatasetSchema => ({ name, keys: ['symbol'], timestampColumn: 'ts', columns: [{ name: column, type: 'DOUBLE' } as DatasetSchema['columns'][number]] });
+const schema = (name: string, column = 'close'): DatasetSchema => ({ name, keys: ['symbol'], timestampColumn: 'ts', columns: [{ name: column, type: 'DOUBLE' }] });
 
 const view = (sql: string, description = ''): FeatureViewDefinition => ({
   name: 'returns',
@@ -66,7 +66,7 @@ async function fill(r: Registry): Promise<void> {
   await r.datasets.putDataset(schema('bars_1d'), true);
   await r.datasets.recordBatch(batch('id-a', 'b1'));
   await r.datasets.nextIngestedAt('bars_1d', new Date('2026-01-01T00:00:00Z'));
-  await r.definitions.putEntity({ name: 'instrument', keys: ['symbol'], description: '' } as never);
+  await r.definitions.putEntity({ name: 'instrument', joinKeys: ['symbol'], description: '' });
   await r.definitions.applyView(view('SELECT 1'), 'd1', new Date('2026-01-01T00:00:00Z'));
   await r.materializations.setMaterialization('returns', 1, { start: 'a', end: 'b', rows: 3, updatedAt: 'c', sourceSeq: 1, revisedRows: 0, keys: 2 });
   await r.trainingSets.putTrainingSet(manifest('ts-1'));
@@ -144,11 +144,11 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     expect(await a.definitions.getView('returns')).toMatchObject({ latest: 2, metadata: { description: '' } });
     expect((await a.definitions.listViewVersions('returns')).map((v) => v.version)).toEqual([1, 2]);
     expect((await a.definitions.getViewVersion('returns', 2))?.definition.sql).toBe('SELECT 2');
-    const entity = { name: 'instrument', keys: ['symbol'], description: '' } as never;
+    const entity = { name: 'instrument', joinKeys: ['symbol'], description: '' };
     expect(await a.definitions.putEntity(entity)).toEqual({ created: true });
     expect(await b.definitions.putEntity(entity)).toEqual({ created: false });
     expect(await b.definitions.listEntities()).toEqual([entity]);
-    const service = { name: 'svc', features: ['returns:r'], description: '' } as never;
+    const service = { name: 'svc', features: ['returns:r'], description: '', owner: '', tags: {} };
     const s1 = await a.definitions.applyService(service, 's1', now);
     expect(s1.created).toBe(true);
     expect((await b.definitions.applyService(service, 's1', now)).created).toBe(false);
