@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { ROOT } from './support/helpers';
+import { ROOT, query } from './support/helpers';
 import { freePort } from './support/ports';
 import { startPostgres, type TestPostgres } from './support/postgres.server';
 import { collectOutput, hasExited, stopGroup } from './support/processes';
@@ -97,6 +97,27 @@ describe('the API on a PostgreSQL registry (REGISTRY_URL, two replicas)', () => 
     // notification itself takes milliseconds; the rest is B's answer on a busy machine.
     expect(Date.now() - t0).toBeLessThan(1300);
   }, 30_000);
+
+  it('materialises a version once when both replicas are asked at the same moment', async () => {
+    const [onA, onB] = await Promise.all([a.call('POST', '/v1/feature-views/pg_momentum/versions/2/materialize', {}), callB('POST', '/v1/feature-views/pg_momentum/versions/2/materialize', {})]);
+    const jobs = [onA, onB].map((r) => r.body.jobId as string);
+    const final = await waitFor(
+      async () => {
+        const records = await Promise.all(jobs.map(async (id) => (await a.call('GET', `/v1/jobs/${id}`)).body));
+        return records.every((j) => j.status === 'succeeded' || j.status === 'failed') && records;
+      },
+      { timeoutMs: 60_000, what: 'both jobs' },
+    );
+    expect(final.some((j) => j.status === 'succeeded')).toBe(true);
+    // A refused one names the lease's holder; it never ran alongside.
+    for (const j of final.filter((x) => x.status === 'failed')) expect(j.error).toMatch(/is being materialised by process/);
+    // The offline store holds each (symbol, event time) once; PGX's values as worked out by hand
+    // for version 2 (close / previous close - 2).
+    const files = `${a.dataDir}/offline/pg_momentum/v2/*.parquet`;
+    expect(await query(`SELECT symbol, event_ts, count(*) AS n FROM read_parquet('${files}') GROUP BY ALL HAVING count(*) > 1`)).toEqual([]);
+    const pgx = await query<{ v: number | null }>(`SELECT ret_1d AS v FROM read_parquet('${files}') WHERE symbol = 'PGX' ORDER BY event_ts`);
+    expect(pgx.map((r) => r.v)).toEqual([null, 0, 0.5]);
+  }, 90_000);
 
   it('answers writes with 503 naming the registry while PostgreSQL is down, keeps serving online lookups, and recovers without a restart', async () => {
     const lookup = { features: ['pg_momentum:ret_1d'], entities: { symbol: ['PGX'] } };
