@@ -69,8 +69,14 @@ describe('the API on a PostgreSQL registry (REGISTRY_URL, two replicas)', () => 
     const set = await a.call('POST', '/v1/training-sets', { features: ['pg_momentum:ret_1d'], entities: [{ symbol: 'PGX', ts: '2024-05-02T21:00:00Z' }] });
     expect(set.status).toBe(200);
     expect(set.body.rows[0].pg_momentum__ret_1d).toBeCloseTo(1, 12);
-    // Replica B reads the same set and job from the shared registry.
-    expect((await callB('GET', `/v1/training-sets/${set.body.trainingSetId}`)).status).toBe(200);
+    // Replica B reads the same set and job from the shared registry, and the same request there
+    // gives a set of the same digest.
+    const manifest = await callB('GET', `/v1/training-sets/${set.body.trainingSetId}`);
+    expect(manifest.status).toBe(200);
+    expect(manifest.body.digest).toEqual(expect.any(String));
+    const again = await callB('POST', '/v1/training-sets', { features: ['pg_momentum:ret_1d'], entities: [{ symbol: 'PGX', ts: '2024-05-02T21:00:00Z' }] });
+    expect(again.status).toBe(200);
+    expect((await a.call('GET', `/v1/training-sets/${again.body.trainingSetId}`)).body.digest).toBe(manifest.body.digest);
     expect((await callB('GET', `/v1/jobs/${started.body.jobId}`)).body).toMatchObject({ status: 'succeeded' });
     // Where the records are: PostgreSQL's tables, and no embedded registry folder.
     const c = new Client({ connectionString: pg.url });
