@@ -42,29 +42,24 @@ export class PgMaterializationRepository implements MaterializationRepository {
     const client = await this.pool.dedicatedClient();
     try {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok', [LEASE_LOCK_CLASS, name]);
-      if (!rows[0].ok) {
+      // Another call of this process may have taken the lease while this one connected.
+      const taken = this.held.get(name);
+      if (!rows[0].ok || taken) {
         await client.end().catch(() => undefined);
+        if (taken) return taken.owner.instance === owner.instance ? null : taken.owner;
         // Between another holder's lock and its row there is an instant with no row.
         return (await this.kv.get<LeaseOwner>(this.pool, `lease/${name}`)) ?? { pid: 0, instance: 'unknown', since: new Date().toISOString() };
-      }
-      // Another call of this process may have taken it meanwhile (the map is checked before the await).
-      if (this.held.has(name)) {
-        await client.end().catch(() => undefined);
-        return this.held.get(name)!.owner.instance === owner.instance ? null : this.held.get(name)!.owner;
       }
       this.held.set(name, { owner, client });
       // A broken connection has lost the lock with it: the lease is no longer this process's.
       client.on('error', () => {
         if (this.held.get(name)?.client === client) this.held.delete(name);
       });
-      await this.kv.put(queryable(client), `lease/${name}`, owner).catch(async (error: unknown) => {
-        this.held.delete(name);
-        await client.end().catch(() => undefined);
-        throw error;
-      });
+      await this.kv.put(queryable(client), `lease/${name}`, owner);
       return null;
     } catch (error) {
-      if (!this.held.has(name) || this.held.get(name)!.client !== client) await client.end().catch(() => undefined);
+      if (this.held.get(name)?.client === client) this.held.delete(name);
+      await client.end().catch(() => undefined);
       throw this.pool.mapped(error);
     }
   }
