@@ -19,6 +19,7 @@ import { goals, markdown, type KeyScenarios, type OnlineResult } from './report'
 import { feastRequests, oursRequests, symbolSets } from './requests';
 import { API_MAIN_JS, startApiServer } from './servers';
 import { runAuthAb } from './auth-ab';
+import { runRegistryAb } from './registry-ab';
 
 /*
  * Online serving benchmark (`npm run bench -- online`), issue 5 "Speed".
@@ -37,7 +38,8 @@ import { runAuthAb } from './auth-ab';
  * --quiet-wait S (120), --skip-build, --quick (short runs for development), --symbols N (5000),
  * --days N (60), --auth-rounds N (access control on vs off, auth-ab.ts; default 3, 0 skips it),
  * --auth-only (only that A/B), --baseline-dist DIR (a build from before access control, measured
- * beside it). BENCH_SERVER_NODE_ARGS="--max-semi-space-size=64" passes node flags to our two
+ * beside it), --registry-rounds N (the PostgreSQL registry vs the embedded one, registry-ab.ts;
+ * default 3, 0 skips it), --registry-only (only that A/B). BENCH_SERVER_NODE_ARGS="--max-semi-space-size=64" passes node flags to our two
  * API servers (for tuning experiments; the committed figures use none).
  */
 export async function runOnlineBench(args: string[]): Promise<void> {
@@ -79,9 +81,17 @@ export async function runOnlineBench(args: string[]): Promise<void> {
       const cpu = new OtherCpu(procs, Number(opts['quiet-wait'] ?? '120'));
       await runAuthAb(procs, generator, cpu, settings, data.dir, logs, { rounds: authRounds, symbols, baselineDist: opts['baseline-dist'], args });
     };
-    if ('auth-only' in opts) {
+    const registryRounds = Number(opts['registry-rounds'] ?? (quick ? '1' : '3'));
+    const registryAb = async (generator: LoadGenerator) => {
+      if (registryRounds <= 0) return;
+      console.error('PostgreSQL registry vs embedded …');
+      const cpu = new OtherCpu(procs, Number(opts['quiet-wait'] ?? '120'));
+      await runRegistryAb(procs, generator, cpu, settings, data.dir, logs, { rounds: registryRounds, symbols, args });
+    };
+    if ('auth-only' in opts || 'registry-only' in opts) {
       load = new LoadGenerator(procs);
-      await authAb(load);
+      if ('auth-only' in opts) await authAb(load);
+      if ('registry-only' in opts) await registryAb(load);
       return;
     }
 
@@ -155,6 +165,7 @@ export async function runOnlineBench(args: string[]): Promise<void> {
     }
 
     await authAb(load);
+    await registryAb(load);
 
     const key: KeyScenarios = { trivial, lmdb1, lmdb100, redis1, redis100, feast1: best1.s1, feast100: best100.s100, feastWorkers1: best1.workers };
     const result: OnlineResult = {

@@ -12,6 +12,7 @@ import { withStore } from '../support/store-setup';
 import { runFeast, type FeastRun, type FeastStore } from './feast-peer';
 import { feastRow, markdown, type TrainingSetResult } from './report';
 import { runVintageAb } from './vintage-ab';
+import { runRegistryAb } from './registry-ab';
 import { FEATURES, entityFrame, frameCommand, handWrittenJoin, materializeViews, runDataDir } from './setup';
 
 /**
@@ -26,7 +27,8 @@ import { FEATURES, entityFrame, frameCommand, handWrittenJoin, materializeViews,
  * and median reported; default 1), --feast-rows N (default: all the entity rows; 0 skips), --feast-file-rows N
  * (default 10,000; 0 skips: Feast's file store joins every offline row of a key to every entity row
  * of that key, so it needs minutes and several GiB for a few thousand rows). --vintage: instead,
- * the same set with and without knownAt and two labels (vintage-ab.ts).
+ * the same set with and without knownAt and two labels (vintage-ab.ts). --registry: the same set
+ * with the embedded registry and with PostgreSQL (registry-ab.ts).
  */
 export async function runTrainingSetBench(args: string[]): Promise<void> {
   const opts = options(args);
@@ -39,6 +41,7 @@ export async function runTrainingSetBench(args: string[]): Promise<void> {
     const handOut = join(CACHE_DIR, 'hand.parquet');
     const handSql = handWrittenJoin(frame, run.dir);
     if ('vintage' in opts) return runVintageAb(store, bytes, Math.max(2, Number(opts.repeat ?? '4')), args);
+    if ('registry' in opts) return runRegistryAb(run.dir, bytes, Math.max(2, Number(opts.repeat ?? '4')), args);
 
     // Hand-written and ours alternate `--repeat` times (default 1): on a shared machine the load
     // changes from one minute to the next, so each side is reported by its best and median run.
