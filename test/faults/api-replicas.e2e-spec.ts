@@ -1,0 +1,138 @@
+import { fileLiteral, sql } from '@app/features';
+import { Cluster } from '../support/cluster';
+import { query, tempDataDir } from '../support/helpers';
+import { startRedis, type TestRedis } from '../support/redis.server';
+import { SteadyLoad, formatReport, isOk } from '../support/steady-load';
+import { expectEventually } from '../support/wait';
+import { LOOKUP, SYMBOLS, UNMATERIALISED_VIEW, call, registryEnv, seedSharedStore } from './fault-setup';
+
+// Two API replicas as separate processes on one data folder, one Redis and one registry (see
+// fault-setup.ts for the registry a run uses).
+describe('faults: two API replicas on one data folder and one Redis', () => {
+  let tmp: ReturnType<typeof tempDataDir>;
+  let redis: TestRedis;
+  let cluster: Cluster;
+  let a: string;
+  let b: string;
+
+  beforeAll(async () => {
+    tmp = tempDataDir();
+    redis = await startRedis();
+    const env = { ONLINE_STORE: redis.url, ...registryEnv() };
+    await seedSharedStore(tmp.dir, env);
+    cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: ['a', 'b'] });
+    [a, b] = [cluster.url('a'), cluster.url('b')];
+  }, 180_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.close();
+    tmp?.cleanup();
+  });
+
+  it('serves on replica B, within 1 s, a definition applied on replica A', async () => {
+    const request = { features: ['trend:macd'], entities: { symbol: ['SYN0002'] } };
+    // B resolves (and caches) the current version first.
+    expect((await call(b, 'POST', '/v1/online-features', request)).body.versions).toEqual({ trend: 1 });
+    const trend = (await call(a, 'GET', '/v1/feature-views/trend/versions/1')).body.definition;
+    const applied = await call(a, 'POST', '/v1/feature-views', { ...trend, ttl: '5d' });
+    expect(applied.status).toBe(201);
+    expect(applied.body.version).toBe(2);
+    const appliedAt = Date.now();
+    let seenAfter = -1;
+    await expectEventually(async () => {
+      const res = await call(b, 'POST', '/v1/online-features', request);
+      expect(res.status).toBe(200);
+      expect(res.body.versions).toEqual({ trend: 2 });
+      seenAfter = Date.now() - appliedAt;
+    }, 5_000, 20);
+    // Applied but not materialised: NOT_FOUND, from either replica alike.
+    const [fromA, fromB] = await Promise.all([call(a, 'POST', '/v1/online-features', request), call(b, 'POST', '/v1/online-features', request)]);
+    expect(fromB.body).toEqual(fromA.body);
+    expect(fromB.body.metadata[0].statuses.trend__macd).toBe('NOT_FOUND');
+    expect((await call(b, 'GET', '/v1/feature-views/trend')).body.latest).toBe(2);
+    console.log(`definition applied on A served by B after ${seenAfter} ms`);
+    expect(seenAfter).toBeLessThanOrEqual(1000);
+  }, 60_000);
+
+  it('gives the same training set, digest included, on both replicas', async () => {
+    const entities = SYMBOLS.flatMap((symbol, i) => [
+      { symbol, ts: '2025-11-20T12:00:00Z', label: i % 2 },
+      { symbol, ts: '2025-12-15T00:00:00Z', label: 1 - (i % 2) },
+    ]);
+    const request = { features: ['returns:ret_1d', 'returns@1:ret_20d', 'trend@1:rsi_14'], entities };
+    const [fromA, fromB] = await Promise.all([call(a, 'POST', '/v1/training-sets', request), call(b, 'POST', '/v1/training-sets', request)]);
+    expect({ a: fromA.status, b: fromB.status, body: fromA.status === 200 ? fromB.body : fromA.body }).toMatchObject({ a: 200, b: 200 });
+    expect(fromB.body.digest).toBe(fromA.body.digest);
+    expect(fromB.body.rows).toEqual(fromA.body.rows);
+    expect(fromA.body.rows).toHaveLength(entities.length);
+    expect(fromA.body.rows.some((r: Record<string, unknown>) => typeof r.returns__ret_1d === 'number')).toBe(true);
+  }, 60_000);
+
+  it('runs a materialisation started on both replicas at once only once', async () => {
+    const path = `/v1/feature-views/${UNMATERIALISED_VIEW}/versions/1/materialize`;
+    const started = await Promise.all([call(a, 'POST', path, {}), call(b, 'POST', path, {})]);
+    for (const s of started) expect([200, 202]).toContain(s.status);
+    // Each replica's job ends; the lease lets one compute the range. The other either finds the
+    // lease held (its job fails with CONFLICT's message) or, planning after the first ended,
+    // nothing left to do (0 rows).
+    const jobs = await Promise.all(
+      started.map(async (s, i) => {
+        const base = [a, b][i];
+        let job: { status: string; rows: number; error?: string } = s.body;
+        await expectEventually(async () => {
+          job = (await call(base, 'GET', `/v1/jobs/${s.body.jobId}`)).body;
+          expect(job.status).not.toBe('running');
+        }, 60_000, 100);
+        return job;
+      }),
+    );
+    const computed = jobs.filter((j) => j.status === 'succeeded' && j.rows > 0);
+    const others = jobs.filter((j) => !computed.includes(j));
+    expect(computed).toHaveLength(1);
+    for (const o of others) {
+      if (o.status === 'failed') expect(o.error).toMatch(/is being materialised by process \d+/);
+      else expect(o).toMatchObject({ status: 'succeeded', rows: 0 });
+    }
+    // The offline store holds each (symbol, event time) once: one run's rows, as DuckDB counts them.
+    const files = fileLiteral(`${tmp.dir}/offline/${UNMATERIALISED_VIEW}/v1/*.parquet`);
+    const [{ n, keys }] = await query<{ n: number; keys: number }>(sql`SELECT count(*)::INTEGER AS n, count(DISTINCT (symbol, event_ts))::INTEGER AS keys FROM read_parquet(${files})`);
+    expect({ n, keys }).toEqual({ n: computed[0].rows, keys: computed[0].rows });
+    const [{ bars }] = await query<{ bars: number }>(sql`SELECT count(*)::INTEGER AS bars FROM read_parquet(${fileLiteral(`${tmp.dir}/lake/bars_1d/*/*.parquet`)})`);
+    expect(n).toBe(bars);
+  }, 90_000);
+
+  it('keeps B answering without an error while A is SIGKILLed, and A rejoins when started again', async () => {
+    const load = SteadyLoad.start({ targets: [{ name: 'a', base: a }, { name: 'b', base: b }], request: { method: 'POST', path: '/v1/online-features', body: LOOKUP }, rps: 40 });
+    let report = '';
+    try {
+      await load.okSince('a', load.startedAt, 40);
+      await load.okSince('b', load.startedAt, 40);
+      const killedAt = Date.now();
+      await cluster.kill('a', 'SIGKILL');
+      // A's failures are seen (refused), then A starts again with the same command and port.
+      await expectEventually(() => expect(load.of('a', killedAt).some((s) => !isOk(s))).toBe(true), 10_000, 20);
+      await cluster.restart('a');
+      const upAt = Date.now();
+      await load.okSince('a', upAt, 40);
+      await load.okSince('b', upAt, 40);
+      await load.stop();
+      report = formatReport(load.report());
+      console.log(`SIGKILL of replica A under load:\n${report}`);
+
+      const bFailures = load.of('b').filter((s) => !isOk(s));
+      expect(bFailures).toEqual([]);
+      // A fails only between the kill and the moment it answered /health again.
+      const aFailures = load.of('a').filter((s) => !isOk(s));
+      expect(aFailures.length).toBeGreaterThan(0);
+      for (const f of aFailures) expect({ doneAt: f.doneAt >= killedAt, sentAt: f.sentAt <= upAt }).toEqual({ doneAt: true, sentAt: true });
+      // What A and B answered before, during and after: the same values.
+      const bodies = new Set(load.samples.filter(isOk).map((s) => s.body));
+      expect(bodies.size).toBe(1);
+      const [fromA, fromB] = await Promise.all([call(a, 'POST', '/v1/online-features', LOOKUP), call(b, 'POST', '/v1/online-features', LOOKUP)]);
+      expect(fromA.status).toBe(200);
+      expect(fromA.body).toEqual(fromB.body);
+    } finally {
+      await load.stop();
+    }
+  }, 120_000);
+});
