@@ -104,9 +104,17 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
   it('keeps B answering without an error while A is SIGKILLed, and A rejoins when started again', async () => {
     const load = SteadyLoad.start({ targets: [{ name: 'a', base: a }, { name: 'b', base: b }], request: { method: 'POST', path: '/v1/online-features', body: LOOKUP }, rps: 40 });
     let report = '';
+    const cpuBefore = { a: cluster.cpuSeconds('a'), b: cluster.cpuSeconds('b') };
     try {
       await load.okSince('a', load.startedAt, 40);
       await load.okSince('b', load.startedAt, 40);
+      // What each replica used of the CPU for the steady load (both up), as a figure to report.
+      const steadySec = (Date.now() - load.startedAt) / 1000;
+      for (const name of ['a', 'b'] as const) {
+        const answered = load.of(name).filter(isOk).length;
+        const cpu = cluster.cpuSeconds(name) - cpuBefore[name];
+        console.log(`replica ${name}: ${(answered / steadySec).toFixed(1)} req/s answered, ${((100 * cpu) / steadySec).toFixed(1)} % of a core over ${steadySec.toFixed(1)} s`);
+      }
       const killedAt = Date.now();
       await cluster.kill('a', 'SIGKILL');
       // A's failures are seen (refused), then A starts again with the same command and port.
