@@ -1,6 +1,6 @@
-import { fileLiteral, sql } from '@app/features';
+import { FixedClock, SyntheticProvider, fileLiteral, sql, type LeaseOwner } from '@app/features';
 import { Cluster } from '../support/cluster';
-import { query, tempDataDir } from '../support/helpers';
+import { openStore, query, tempDataDir } from '../support/helpers';
 import { startRedis, type TestRedis } from '../support/redis.server';
 import { SteadyLoad, formatReport, isOk } from '../support/steady-load';
 import { expectEventually } from '../support/wait';
@@ -14,6 +14,8 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
   let cluster: Cluster;
   let a: string;
   let b: string;
+  /** The materialisation job of replica A when A was SIGKILLed mid-run. */
+  let killedJobId: string | undefined;
 
   beforeAll(async () => {
     tmp = tempDataDir();
@@ -101,13 +103,64 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
     expect(n).toBe(bars);
   }, 90_000);
 
+  it('lets B take over the lease of a materialisation whose replica A was SIGKILLed mid-run, and computes each row once', async () => {
+    // A view over a dataset large enough that its materialisation is still running when the kill comes.
+    const store = await openStore(tmp.dir, new FixedClock(new Date('2026-01-01T12:00:00Z')), { ONLINE_STORE: redis.url, ...registryEnv() });
+    try {
+      await store.ingest.run(new SyntheticProvider({ symbols: 150, days: 400, seed: 11, endDate: new Date('2026-01-01T00:00:00Z'), gapRate: 0 }), { dataset: 'big_1d', createAs: 'bars' });
+    } finally {
+      await store.close();
+    }
+    const volatility = (await call(a, 'GET', '/v1/feature-views/volatility/versions/1')).body.definition;
+    expect((await call(a, 'POST', '/v1/feature-views', { ...volatility, name: 'big_vol', source: 'big_1d' })).status).toBe(201);
+    const path = '/v1/feature-views/big_vol/versions/1/materialize';
+    const onA = await call(a, 'POST', path, {});
+    expect(onA.status).toBe(202);
+    const pidA = cluster.pid('a');
+    await cluster.kill('a', 'SIGKILL');
+    // The kill came mid-run: the registry still names A's (dead) process as the lease's holder.
+    const holder = await leaseHolder(tmp.dir, 'materialize/big_vol@1', { ONLINE_STORE: redis.url, ...registryEnv() });
+    expect(holder?.pid).toBe(pidA);
+
+    // B takes the lease over: at once here (A's pid is gone); a registry whose leases expire
+    // instead answers CONFLICT until the expiry, so B's job is started again until then.
+    let job: { status: string; rows: number; error?: string } | undefined;
+    await expectEventually(async () => {
+      const onB = await call(b, 'POST', path, {});
+      expect(onB.status).toBe(202);
+      await expectEventually(async () => {
+        job = (await call(b, 'GET', `/v1/jobs/${onB.body.jobId}`)).body;
+        expect(job!.status).not.toBe('running');
+      }, 90_000, 200);
+      expect(job!.error ?? '').not.toMatch(/is being materialised by process/);
+    }, 60_000, 500);
+    const [{ bars }] = await query<{ bars: number }>(sql`SELECT count(*)::INTEGER AS bars FROM read_parquet(${fileLiteral(`${tmp.dir}/lake/big_1d/*/*.parquet`)})`);
+    expect(job).toMatchObject({ status: 'succeeded', rows: bars });
+    const files = fileLiteral(`${tmp.dir}/offline/big_vol/v1/*.parquet`);
+    const [{ n, keys }] = await query<{ n: number; keys: number }>(sql`SELECT count(*)::INTEGER AS n, count(DISTINCT (symbol, event_ts))::INTEGER AS keys FROM read_parquet(${files})`);
+    expect({ n, keys }).toEqual({ n: bars, keys: bars });
+    await cluster.restart('a');
+    killedJobId = onA.body.jobId;
+  }, 120_000);
+
+  // KNOWN GAP, reported with issue 18 (not fixed here: the job record names no owner to check):
+  // a job whose process was killed stays `running` for ever, on every replica. `it.failing`
+  // passes while the gap exists and fails once it is fixed: then make it a plain `it`.
+  it.failing('KNOWN GAP: reports the job of a replica SIGKILLed mid-run as ended, not running for ever', async () => {
+    expect(killedJobId).toBeDefined();
+    for (const base of [a, b]) {
+      const job = (await call(base, 'GET', `/v1/jobs/${killedJobId}`)).body;
+      expect({ base, status: job.status }).toEqual({ base, status: 'failed' });
+    }
+  });
+
   it('keeps B answering without an error while A is SIGKILLed, and A rejoins when started again', async () => {
     const load = SteadyLoad.start({ targets: [{ name: 'a', base: a }, { name: 'b', base: b }], request: { method: 'POST', path: '/v1/online-features', body: LOOKUP }, rps: 40 });
     let report = '';
     const cpuBefore = { a: cluster.cpuSeconds('a'), b: cluster.cpuSeconds('b') };
     try {
-      await load.okSince('a', load.startedAt, 40);
-      await load.okSince('b', load.startedAt, 40);
+      await load.okSince('a', load.startedAt, 120);
+      await load.okSince('b', load.startedAt, 120);
       // What each replica used of the CPU for the steady load (both up), as a figure to report.
       const steadySec = (Date.now() - load.startedAt) / 1000;
       for (const name of ['a', 'b'] as const) {
@@ -144,3 +197,18 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
     }
   }, 120_000);
 });
+
+/** Who holds a lease now (null: nobody), read from the registry by a process of its own. */
+async function leaseHolder(dataDir: string, name: string, env: Record<string, string>): Promise<LeaseOwner | null> {
+  const store = await openStore(dataDir, undefined, env);
+  try {
+    const probe: LeaseOwner = { pid: process.pid, instance: `probe-${Date.now()}`, since: new Date().toISOString() };
+    let holder: LeaseOwner | null = null;
+    // Counted alive so it is not taken over; when nobody held it, the probe took it: give it back.
+    const taken = await store.registry.materializations.acquireLease(name, probe, (h) => ((holder = h), true));
+    if (taken === null) await store.registry.materializations.releaseLease(name, probe);
+    return holder;
+  } finally {
+    await store.close();
+  }
+}
