@@ -5,12 +5,12 @@ import { metric } from '../support/prometheus';
 import { startRedis, type TestRedis } from '../support/redis.server';
 import { asMessage, bars, expected, lake, topicName } from '../support/stream-fixtures';
 import { expectEventually, sleep } from '../support/wait';
-import { registryEnv, seedSharedStore } from './fault-setup';
+import { call, registryEnv, seedSharedStore } from './fault-setup';
 
 const BATCH = 100;
 
-// Two stream workers of one consumer group (separate processes) on one data folder, one Redis and
-// the shared Kafka broker; one is SIGKILLed while bars are still being produced.
+// Two stream workers of one consumer group and an API replica (separate processes) on one data
+// folder, one Redis and the shared Kafka broker; a worker is SIGKILLed while bars still arrive.
 describe('faults: a stream worker SIGKILLed mid-batch beside another of its group', () => {
   let brokers: string[];
   let tmp: ReturnType<typeof tempDataDir>;
@@ -29,18 +29,21 @@ describe('faults: a stream worker SIGKILLed mid-batch beside another of its grou
     tmp?.cleanup();
   });
 
-  it('lets the other worker take its partitions, and the lake ends with every produced bar once', async () => {
+  it('lets the other worker take its partitions: the lake ends with every produced bar once, the replica serves each symbol at its last bar', async () => {
     const topic = topicName('faults');
     const group = 'g-faults';
-    const DS = 'fault_stream';
+    // The catalog's source: the workers refresh its stream views online, and an API replica serves them.
+    const DS = 'bars_1d';
     const symbols = Array.from({ length: 12 }, (_, i) => `F${String(i).padStart(3, '0')}`);
     const produced = bars(symbols, 150, 17);
     // The topic exists (3 partitions, the broker's default) before the workers join, so both get some.
     await produce(brokers, topic, produced.slice(0, 1).map(asMessage));
-    const args = ['--topic', topic, '--dataset', DS, '--group', group, '--batch-size', String(BATCH), '--batch-ms', '100'];
+    // (--pending-scan-ms: a survivor adopts the online refreshes the killed worker left pending soon.)
+    const args = ['--topic', topic, '--dataset', DS, '--group', group, '--batch-size', String(BATCH), '--batch-ms', '100', '--pending-scan-ms', '500'];
     cluster = await Cluster.start({
       dataDir: tmp.dir,
       env: { ONLINE_STORE: redis.url, ...registryEnv() },
+      apis: ['api'],
       workers: [
         { name: 'w1', args },
         { name: 'w2', args },
@@ -106,5 +109,19 @@ describe('faults: a stream worker SIGKILLed mid-batch beside another of its grou
     expect(tripled).toBe(0);
     expect(doubled).toBeLessThanOrEqual(BATCH);
     expect(cluster.running('w2')).toBe(true);
+
+    // Online, through the API replica: every symbol's stream views at its last produced bar,
+    // the killed worker's pending refreshes included.
+    const last = new Map<string, string>();
+    for (const bar of produced) if ((last.get(bar.symbol) ?? '') < bar.ts) last.set(bar.symbol, bar.ts);
+    await expectEventually(async () => {
+      const res = await call(cluster!.url('api'), 'POST', '/v1/online-features', { features: ['returns:ret_1d', 'trend:macd'], entities: { symbol: symbols } });
+      expect(res.status).toBe(200);
+      symbols.forEach((symbol, j) => {
+        const ts = res.body.metadata[j].eventTimestamps;
+        const want = last.get(symbol)!.replace(/Z$/, '');
+        expect({ symbol, returns: ts.returns__ret_1d?.replace(/(\.000)?Z$/, ''), trend: ts.trend__macd?.replace(/(\.000)?Z$/, '') }).toEqual({ symbol, returns: want, trend: want });
+      });
+    }, 60_000, 250);
   }, 180_000);
 });
