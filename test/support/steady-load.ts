@@ -67,7 +67,8 @@ export class SteadyLoad {
   /** Starts sending at once; `stop` ends it. */
   static start(options: LoadOptions): SteadyLoad {
     const load = new SteadyLoad(options);
-    for (const target of options.targets) load.timers.push(setInterval(() => load.send(target), 1000 / options.rps));
+    // (unref: a test that fails before its stop() must not keep the run alive.)
+    for (const target of options.targets) load.timers.push(setInterval(() => load.send(target), 1000 / options.rps).unref());
     return load;
   }
 
