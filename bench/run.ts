@@ -1,3 +1,4 @@
+import { runClusterBench } from './cluster/cluster.bench';
 import { runIngestBench } from './ingest.bench';
 import { runMaterializeBench } from './materialize.bench';
 import { runOnlineBench } from './online/online.bench';
@@ -15,6 +16,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   stream: runStreamBench,
   'python-client': runPythonClientBench,
   ui: runUiBench,
+  cluster: runClusterBench,
 };
 
 async function main(): Promise<void> {

@@ -47,4 +47,24 @@ describe('the registry shared by two processes', () => {
     const result = await store.materializer.run({ view: 'returns' });
     expect(result.rows).toBe(92);
   });
+
+  it('makes a training set wait for another live process materialising a version it reads (a second API replica), instead of a 409', async () => {
+    await applyCatalog(store.features, marketCatalog);
+    const sleeper = spawn('sleep', ['30']);
+    const holder: LeaseOwner = { pid: sleeper.pid!, instance: 'other-replica', since: new Date().toISOString() };
+    try {
+      expect(await store.registry.materializations.acquireLease('materialize/returns@1', holder, () => true)).toBeNull();
+      const started = Date.now();
+      const set = store.trainingSets.create({ features: { features: ['returns:ret_1d'] }, entities: { kind: 'rows', rows: [{ symbol: 'BTC-USD', ts: '2021-04-12T12:00:00Z' }] }, pointInTime: 'event', timestampColumn: 'ts', runId: null });
+      setTimeout(() => void store.registry.materializations.releaseLease('materialize/returns@1', holder), 600);
+      const created = await set;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+      expect(created.rowCount).toBe(1);
+      // The explicit materialisation still answers CONFLICT at once while another process holds the lease.
+      expect(await store.registry.materializations.acquireLease('materialize/returns@1', holder, () => true)).toBeNull();
+      await expect(store.materializer.run({ view: 'returns' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
 });

@@ -8,6 +8,8 @@ export type LeaseRegistry = Pick<MaterializationRepository, 'acquireLease' | 're
 
 // Tells this process's leases from those of an earlier process that had the same pid.
 const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+// How often a waiting run asks for the lease again: short next to a materialisation's length.
+const LEASE_POLL_MS = 50;
 
 /**
  * One materialisation of a view version at a time across processes (the API, the CLI, the
@@ -20,11 +22,19 @@ export class MaterializationLease {
     private readonly clock: Clock,
   ) {}
 
-  /** Runs `work` holding the lease of the version; a CONFLICT when another live process holds it. */
-  async hold<T>(view: string, version: number, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` holding the lease of the version; a CONFLICT when another live process holds it
+   * for longer than `waitMs` (default 0: at once).
+   */
+  async hold<T>(view: string, version: number, work: () => Promise<T>, waitMs = 0): Promise<T> {
     const name = `materialize/${view}@${version}`;
     const owner: LeaseOwner = { pid: process.pid, instance: INSTANCE, since: this.clock.now().toISOString() };
-    const holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
+    const deadline = Date.now() + waitMs;
+    let holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
+    while (holder && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+      holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
+    }
     if (holder) {
       throw new FeatureStoreError(ErrorCode.Conflict, `${view}@${version} is being materialised by process ${holder.pid} since ${holder.since}; try again when it is done`, { holder });
     }

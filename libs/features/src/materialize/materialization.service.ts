@@ -74,8 +74,12 @@ export class MaterializationService {
     this.revisions = new RevisionService(lake, datasets, offline, this.parts, engine);
   }
 
-  /** Runs a materialisation to the end, in this process. */
-  async run(request: MaterializeRequest, progress: ProgressSink = silentProgress): Promise<MaterializeResult> {
+  /**
+   * Runs a materialisation to the end, in this process. While another process holds the
+   * version's lease: a CONFLICT, or with `waitForLeaseMs` a wait for it (then the range it
+   * computed is not computed again).
+   */
+  async run(request: MaterializeRequest, progress: ProgressSink = silentProgress, options: { readonly waitForLeaseMs?: number } = {}): Promise<MaterializeResult> {
     const started = Date.now();
     const resolved = await this.planner.resolve(request);
     const key = `${resolved.name}@${resolved.version}`;
@@ -87,7 +91,7 @@ export class MaterializationService {
       return this.lease.hold(resolved.name, resolved.version, async () => {
         await this.offline.removeUnrecordedParts(resolved.name, resolved.version, await this.registry.materializations.getMaterialization(resolved.name, resolved.version));
         return this.materialize(await this.planner.plan({ ...request, version: resolved.version }), progress, started);
-      });
+      }, options.waitForLeaseMs);
     })();
     this.running.set(key, work);
     let result: MaterializeResult;

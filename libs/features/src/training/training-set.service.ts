@@ -23,6 +23,9 @@ import type { FeatureSelection, ResolvedFeature } from '../definitions/feature-r
 import { chooseJoinPlan } from './training-set.planner';
 import { assertNoLabelViews, labelViewColumns, resolveLabels } from './training-labels';
 
+// How long a training-set request waits for another process's materialisation of a version it reads.
+const CATCH_UP_WAIT_MS = 120_000;
+
 /** A stored training set's manifest with the runs linked to it. */
 export type TrainingSet = TrainingSetManifest & { readonly runIds: readonly string[] };
 
@@ -64,7 +67,9 @@ export class TrainingSetService {
     const versions = [...new Map(resolved.map((r) => [`${r.record.name}@${r.record.version}`, r.record])).values()];
     const labelVersions = [...new Map(labels.map((l) => [`${l.record.name}@${l.record.version}`, l.record])).values()];
     // Versions not materialised up to the newest data are brought up to date first (incremental).
-    for (const v of [...versions, ...labelVersions]) await this.materializer.run({ view: v.name, version: v.version });
+    // Another process (a second API replica, the CLI) doing so holds the lease: a read request
+    // waits for it instead of failing with its CONFLICT.
+    for (const v of [...versions, ...labelVersions]) await this.materializer.run({ view: v.name, version: v.version }, undefined, { waitForLeaseMs: CATCH_UP_WAIT_MS });
     const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
     const keysOf = (v: ViewVersionRecord) => keysByEntity.get(v.definition.entity) ?? [];
     const id = `tset-${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,60 @@
+import { Cluster } from '../../test/support/cluster';
+import { tempDataDir } from '../../test/support/helpers';
+import { ProcessGroup } from '../../test/support/processes';
+import { startRedis } from '../../test/support/redis.server';
+import { LOOKUP, registryEnv, seedSharedStore } from '../../test/faults/fault-setup';
+import { LoadGenerator, type LoadResult } from '../online/load-generator';
+import { options } from '../support/options';
+
+/*
+ * Several API replicas on one data folder and one Redis (`npm run bench -- cluster`), issue 18
+ * "Measured": requests/s each replica answers and the CPU each uses, all loaded at once (closed
+ * loop, autocannon in a forked child), then each alone for reference. On a 2-core machine this
+ * cannot show scaling (the replicas and the load generator share the cores); it shows what one
+ * replica costs. The registry is the embedded one, or REGISTRY_URL's when set. Printed only.
+ *
+ * Options: --replicas N (2), --duration S (8), --warmup S (2), --connections N per replica (8).
+ */
+export async function runClusterBench(args: string[]): Promise<void> {
+  const opts = options(args);
+  const replicas = Number(opts.replicas ?? '2');
+  const durationSec = Number(opts.duration ?? '8');
+  const warmupSec = Number(opts.warmup ?? '2');
+  const connections = Number(opts.connections ?? '8');
+  const names = Array.from({ length: replicas }, (_, i) => String.fromCharCode(97 + i));
+  const tmp = tempDataDir('fs-bench-cluster-');
+  const redis = await startRedis({ appendOnly: false });
+  const procs = new ProcessGroup();
+  let cluster: Cluster | null = null;
+  try {
+    const env = { ONLINE_STORE: redis.url, ...registryEnv() };
+    await seedSharedStore(tmp.dir, env);
+    cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: names });
+    const c = cluster;
+    const generator = new LoadGenerator(procs);
+    const requests = [{ method: 'POST' as const, path: '/v1/online-features', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LOOKUP) }];
+    const measure = async (targets: string[]): Promise<Array<{ name: string; result: LoadResult; cpuPercent: number }>> => {
+      const before = targets.map((n) => c.cpuSeconds(n));
+      const started = Date.now();
+      const results = await Promise.all(targets.map((n) => generator.peak(c.url(n), requests, { connections, warmupSec, durationSec })));
+      const seconds = (Date.now() - started) / 1000;
+      // The CPU over warm-up and measurement together: the replicas are loaded all along.
+      return targets.map((name, i) => ({ name, result: results[i], cpuPercent: Math.round((100 * (c.cpuSeconds(name) - before[i])) / seconds) }));
+    };
+    const line = (r: { name: string; result: LoadResult; cpuPercent: number }) =>
+      `  replica ${r.name}: ${r.result.rps} req/s, p50 ${r.result.p50} ms, p99 ${r.result.p99} ms, ${r.result.non2xx} non-2xx, ${r.result.errors} errors; CPU ${r.cpuPercent} % of a core`;
+    console.log(`cluster bench: ${replicas} replicas, ${connections} connections each, ${durationSec} s after ${warmupSec} s warm-up; ${registryEnv().REGISTRY_URL ? 'REGISTRY_URL registry' : 'embedded registry'}, Redis online store`);
+    const together = await measure(names);
+    console.log(`all at once (total ${together.reduce((n, r) => n + r.result.rps, 0)} req/s):`);
+    for (const r of together) console.log(line(r));
+    console.log('each alone:');
+    for (const name of names) for (const r of await measure([name])) console.log(line(r));
+    generator.close();
+  } finally {
+    await cluster?.stop();
+    await procs.killAll();
+    procs.dispose();
+    await redis.close();
+    tmp.cleanup();
+  }
+}

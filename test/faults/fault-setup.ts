@@ -1,0 +1,46 @@
+import { FixedClock, SyntheticProvider, applyCatalog, marketCatalog } from '@app/features';
+import { openStore } from '../support/helpers';
+
+/*
+ * What the fault tests share: the registry they run on and the data they start from. Each
+ * scenario runs on the embedded registry (LMDB in DATA_DIR), which several processes of one
+ * machine may share; with REGISTRY_URL set for the test run, every process (the seeding one
+ * here and each replica and worker, which inherit the environment) uses that registry instead.
+ */
+
+/** The registry's environment: {} for the embedded one, REGISTRY_URL when the run sets it. */
+export function registryEnv(): Record<string, string> {
+  return process.env.REGISTRY_URL ? { REGISTRY_URL: process.env.REGISTRY_URL } : {};
+}
+
+export const SYMBOLS = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];
+/** The views materialised by `seedSharedStore` (online lookups read them). */
+export const SERVED_VIEWS = ['returns', 'trend'];
+/** A view applied but left unmaterialised (a scenario materialises it). */
+export const UNMATERIALISED_VIEW = 'volatility';
+
+/** An online lookup of the served views, as the load sends it. */
+export const LOOKUP = { features: ['returns:ret_1d', 'returns:ret_5d', 'trend:macd', 'trend:rsi_14'], entities: { symbol: [...SYMBOLS, 'NOPE'] } };
+
+/**
+ * A data folder as a deployment has it before its processes start: 4 synthetic symbols of 120
+ * daily bars, the market catalog applied, the served views materialised into `env`'s online store.
+ */
+export async function seedSharedStore(dataDir: string, env: Record<string, string>): Promise<void> {
+  const store = await openStore(dataDir, new FixedClock(new Date('2026-01-01T12:00:00Z')), env);
+  try {
+    await store.ingest.run(new SyntheticProvider({ symbols: SYMBOLS.length, days: 120, seed: 7, endDate: new Date('2026-01-01T00:00:00Z'), gapRate: 0 }), { dataset: 'bars_1d', createAs: 'bars' });
+    await applyCatalog(store.features, marketCatalog);
+    for (const view of SERVED_VIEWS) await store.materializer.run({ view });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Calls an API replica with a JSON body; `body` is loosely typed because tests probe shapes. */
+export async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; ms: number }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const started = Date.now();
+  const res = await fetch(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: body === undefined ? {} : { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, ms: Date.now() - started };
+}
