@@ -2,7 +2,7 @@ import { Cluster } from '../../test/support/cluster';
 import { tempDataDir } from '../../test/support/helpers';
 import { ProcessGroup } from '../../test/support/processes';
 import { startRedis } from '../../test/support/redis.server';
-import { LOOKUP, registryEnv, seedSharedStore } from '../../test/faults/fault-setup';
+import { LOOKUP, seedSharedStore, startFaultRegistry } from '../../test/faults/fault-setup';
 import { LoadGenerator, type LoadResult } from '../online/load-generator';
 import { options } from '../support/options';
 
@@ -25,9 +25,10 @@ export async function runClusterBench(args: string[]): Promise<void> {
   const tmp = tempDataDir('fs-bench-cluster-');
   const redis = await startRedis({ appendOnly: false });
   const procs = new ProcessGroup();
+  const registry = await startFaultRegistry();
   let cluster: Cluster | null = null;
   try {
-    const env = { ONLINE_STORE: redis.url, ...registryEnv() };
+    const env = { ONLINE_STORE: redis.url, ...registry.env };
     await seedSharedStore(tmp.dir, env);
     cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: names });
     const c = cluster;
@@ -43,7 +44,7 @@ export async function runClusterBench(args: string[]): Promise<void> {
     };
     const line = (r: { name: string; result: LoadResult; cpuPercent: number }) =>
       `  replica ${r.name}: ${r.result.rps} req/s, p50 ${r.result.p50} ms, p99 ${r.result.p99} ms, ${r.result.non2xx} non-2xx, ${r.result.errors} errors; CPU ${r.cpuPercent} % of a core`;
-    console.log(`cluster bench: ${replicas} replicas, ${connections} connections each, ${durationSec} s after ${warmupSec} s warm-up; ${registryEnv().REGISTRY_URL ? 'REGISTRY_URL registry' : 'embedded registry'}, Redis online store`);
+    console.log(`cluster bench: ${replicas} replicas, ${connections} connections each, ${durationSec} s after ${warmupSec} s warm-up; ${registry.postgres ? 'PostgreSQL registry' : 'embedded registry'}, Redis online store`);
     const together = await measure(names);
     console.log(`all at once (total ${together.reduce((n, r) => n + r.result.rps, 0)} req/s):`);
     for (const r of together) console.log(line(r));
@@ -55,6 +56,7 @@ export async function runClusterBench(args: string[]): Promise<void> {
     await procs.killAll();
     procs.dispose();
     await redis.close();
+    await registry.close();
     tmp.cleanup();
   }
 }

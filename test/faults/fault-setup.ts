@@ -1,16 +1,29 @@
 import { FixedClock, SyntheticProvider, applyCatalog, marketCatalog } from '@app/features';
 import { openStore } from '../support/helpers';
+import { startPostgres, type TestPostgres } from '../support/postgres.server';
 
 /*
  * What the fault tests share: the registry they run on and the data they start from. Each
- * scenario runs on the embedded registry (LMDB in DATA_DIR), which several processes of one
- * machine may share; with REGISTRY_URL set for the test run, every process (the seeding one
- * here and each replica and worker, which inherit the environment) uses that registry instead.
+ * scenario runs on the shared deployment of issue 18: a PostgreSQL registry (a throwaway server
+ * of Debian's package, as test/support/postgres.server.ts starts it) that every process (the
+ * seeding one here and each replica and worker, which inherit the environment) uses;
+ * FAULTS_REGISTRY=embedded runs them on the embedded registry (LMDB in DATA_DIR) instead, which
+ * several processes of one machine may share too.
  */
 
-/** The registry's environment: {} for the embedded one, REGISTRY_URL when the run sets it. */
-export function registryEnv(): Record<string, string> {
-  return process.env.REGISTRY_URL ? { REGISTRY_URL: process.env.REGISTRY_URL } : {};
+/** The registry of one fault-test file: its environment for every process, and its server. */
+export interface FaultRegistry {
+  readonly env: Record<string, string>;
+  /** The PostgreSQL server (null on the embedded registry): a scenario may stop and start it. */
+  readonly postgres: TestPostgres | null;
+  close(): Promise<void>;
+}
+
+/** Starts the registry a fault-test file runs on (see above). */
+export async function startFaultRegistry(): Promise<FaultRegistry> {
+  if (process.env.FAULTS_REGISTRY === 'embedded') return { env: {}, postgres: null, close: async () => undefined };
+  const postgres = await startPostgres();
+  return { env: { REGISTRY_URL: postgres.url }, postgres, close: () => postgres.close() };
 }
 
 export const SYMBOLS = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];

@@ -3,7 +3,7 @@ import { tempDataDir } from '../support/helpers';
 import { startRedis, type TestRedis } from '../support/redis.server';
 import { SteadyLoad, formatReport, isOk } from '../support/steady-load';
 import { expectEventually } from '../support/wait';
-import { LOOKUP, call, registryEnv, seedSharedStore } from './fault-setup';
+import { LOOKUP, call, seedSharedStore, startFaultRegistry, type FaultRegistry } from './fault-setup';
 
 // The limit the issue sets on an answer while a shared service is down: no hang.
 const ANSWER_WITHIN_MS = 2000;
@@ -13,19 +13,22 @@ const DOWN_MS = 10_000;
 describe('faults: Redis restarted under load on two API replicas', () => {
   let tmp: ReturnType<typeof tempDataDir>;
   let redis: TestRedis;
+  let registry: FaultRegistry;
   let cluster: Cluster;
 
   beforeAll(async () => {
     tmp = tempDataDir();
+    registry = await startFaultRegistry();
     // Append-only file with fsync per write (the test server's default): what it acknowledged survives a restart.
     redis = await startRedis();
-    const env = { ONLINE_STORE: redis.url, ...registryEnv() };
+    const env = { ONLINE_STORE: redis.url, ...registry.env };
     await seedSharedStore(tmp.dir, env);
     cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: ['a', 'b'] });
   }, 180_000);
   afterAll(async () => {
     await cluster?.stop();
     await redis?.close();
+    await registry?.close();
     tmp?.cleanup();
   });
 

@@ -5,7 +5,7 @@ import { metric } from '../support/prometheus';
 import { startRedis, type TestRedis } from '../support/redis.server';
 import { asMessage, bars, expected, lake, topicName } from '../support/stream-fixtures';
 import { expectEventually, sleep } from '../support/wait';
-import { call, registryEnv, seedSharedStore } from './fault-setup';
+import { call, seedSharedStore, startFaultRegistry, type FaultRegistry } from './fault-setup';
 
 const BATCH = 100;
 
@@ -15,17 +15,20 @@ describe('faults: a stream worker SIGKILLed mid-batch beside another of its grou
   let brokers: string[];
   let tmp: ReturnType<typeof tempDataDir>;
   let redis: TestRedis;
+  let registry: FaultRegistry;
   let cluster: Cluster | undefined;
 
   beforeAll(async () => {
     brokers = await ensureDefaultBroker();
     tmp = tempDataDir();
+    registry = await startFaultRegistry();
     redis = await startRedis();
-    await seedSharedStore(tmp.dir, { ONLINE_STORE: redis.url, ...registryEnv() });
+    await seedSharedStore(tmp.dir, { ONLINE_STORE: redis.url, ...registry.env });
   }, 180_000);
   afterAll(async () => {
     await cluster?.stop();
     await redis?.close();
+    await registry?.close();
     tmp?.cleanup();
   });
 
@@ -42,7 +45,7 @@ describe('faults: a stream worker SIGKILLed mid-batch beside another of its grou
     const args = ['--topic', topic, '--dataset', DS, '--group', group, '--batch-size', String(BATCH), '--batch-ms', '100', '--pending-scan-ms', '500'];
     cluster = await Cluster.start({
       dataDir: tmp.dir,
-      env: { ONLINE_STORE: redis.url, ...registryEnv() },
+      env: { ONLINE_STORE: redis.url, ...registry.env },
       apis: ['api'],
       workers: [
         { name: 'w1', args },
