@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { FixedClock, SyntheticProvider, fileLiteral, sql, type FeatureStore, type LeaseOwner } from '@app/features';
+import { Client } from 'pg';
+import { FixedClock, JOB_STALE_MS, LEASE_LOCK_CLASS, SyntheticProvider, fileLiteral, sql, type FeatureStore, type LeaseOwner } from '@app/features';
 import { Cluster } from '../support/cluster';
 import { openStore, query, tempDataDir } from '../support/helpers';
 import { startRedis, type TestRedis } from '../support/redis.server';
@@ -129,14 +130,14 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
       onA = await call(a, 'POST', path, {});
       expect(onA.status).toBe(202);
       // The job runs after the answer: the kill comes once A's run holds the lease (mid-run).
-      await waitFor(async () => (await leaseHolder(probe, 'materialize/big_vol@1'))?.pid === pidA, { timeoutMs: 30_000, everyMs: 10, what: "A's run to hold the lease" });
+      await waitFor(async () => (await leaseHolder(probe, 'materialize/big_vol@1', registry))?.pid === pidA, { timeoutMs: 30_000, everyMs: 10, what: "A's run to hold the lease" });
       await cluster.kill('a', 'SIGKILL');
       if (registry.postgres) {
         // PostgreSQL: the lease was an advisory lock of A's connection, gone with A's process.
-        await waitFor(async () => (await leaseHolder(probe, 'materialize/big_vol@1')) === null, { timeoutMs: 10_000, what: "the lease of A's dead connection to be free" });
+        await waitFor(async () => (await leaseHolder(probe, 'materialize/big_vol@1', registry)) === null, { timeoutMs: 10_000, what: "the lease of A's dead connection to be free" });
       } else {
         // Embedded: the registry still names A's (dead) process, which the next taker checks.
-        expect((await leaseHolder(probe, 'materialize/big_vol@1'))?.pid).toBe(pidA);
+        expect((await leaseHolder(probe, 'materialize/big_vol@1', registry))?.pid).toBe(pidA);
       }
     } finally {
       await probe.close();
@@ -163,16 +164,17 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
     killedJobId = onA!.body.jobId;
   }, 120_000);
 
-  // KNOWN GAP, reported with issue 18 (not fixed here: the job record names no owner to check):
-  // a job whose process was killed stays `running` for ever, on every replica. `it.failing`
-  // passes while the gap exists and fails once it is fixed: then make it a plain `it`.
-  it.failing('KNOWN GAP: reports the job of a replica SIGKILLed mid-run as ended, not running for ever', async () => {
+  // The killed replica's job stops its heartbeat: every replica reports it failed once the
+  // record is JOB_STALE_MS old (not `running` for ever).
+  it('reports the job of a replica SIGKILLed mid-run as failed on every replica, once its heartbeat stopped', async () => {
     expect(killedJobId).toBeDefined();
-    for (const base of [a, b]) {
-      const job = (await call(base, 'GET', `/v1/jobs/${killedJobId}`)).body;
-      expect({ base, status: job.status }).toEqual({ base, status: 'failed' });
-    }
-  });
+    await expectEventually(async () => {
+      for (const base of [a, b]) {
+        const job = (await call(base, 'GET', `/v1/jobs/${killedJobId}`)).body;
+        expect({ base, status: job.status, error: job.error }).toEqual({ base, status: 'failed', error: expect.stringMatching(/no heartbeat/) });
+      }
+    }, JOB_STALE_MS + 10_000, 500);
+  }, JOB_STALE_MS + 20_000);
 
   it('keeps B answering without an error while A is SIGKILLed, and A rejoins when started again', async () => {
     if (!cluster.running('a')) await cluster.restart('a'); // (an earlier test failed half-way)
@@ -224,7 +226,23 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
  * names a process that has exited: a holder it finds is left alone (counted alive), and when it
  * finds none the lease it took is one any run takes over at once; it is given back at once too.
  */
-async function leaseHolder(store: FeatureStore, name: string): Promise<LeaseOwner | null> {
+async function leaseHolder(store: FeatureStore, name: string, registry: FaultRegistry): Promise<Pick<LeaseOwner, 'pid'> | null> {
+  if (registry.postgres) {
+    // Read only: a probe taking the advisory lock, even for an instant, would refuse the real run.
+    // Held: a granted advisory lock of the lease class and the holder's row (gone at release).
+    const client = new Client({ connectionString: registry.env.REGISTRY_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ pid: string | null; held: boolean }>(
+        `SELECT (SELECT value->>'pid' FROM registry_materializations WHERE key = $1) AS pid,
+                EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $2::int::oid) AS held`,
+        [`lease/${name}`, LEASE_LOCK_CLASS],
+      );
+      return rows[0].held && rows[0].pid !== null ? { pid: Number(rows[0].pid) } : null;
+    } finally {
+      await client.end();
+    }
+  }
   const probe: LeaseOwner = { pid: DEAD_PID, instance: `probe-${Date.now()}`, since: new Date().toISOString() };
   // Refused: the answer is the holder (every holder counts as alive here); taken: nobody held it.
   const holder = await store.registry.materializations.acquireLease(name, probe, () => true);
