@@ -5,13 +5,15 @@ import { startRedis } from '../../test/support/redis.server';
 import { LOOKUP, seedSharedStore, startFaultRegistry } from '../../test/faults/fault-setup';
 import { LoadGenerator, type LoadResult } from '../online/load-generator';
 import { options } from '../support/options';
+import { commandLine, machine, writeResults } from '../support/report';
 
 /*
  * Several API replicas on one data folder and one Redis (`npm run bench -- cluster`), issue 18
  * "Measured": requests/s each replica answers and the CPU each uses, all loaded at once (closed
  * loop, autocannon in a forked child), then each alone for reference. On a 2-core machine this
  * cannot show scaling (the replicas and the load generator share the cores); it shows what one
- * replica costs. The registry is the embedded one, or REGISTRY_URL's when set. Printed only.
+ * replica costs. The registry: a throwaway PostgreSQL server, as the fault tests run it
+ * (FAULTS_REGISTRY=embedded: LMDB). Results in bench/results/cluster.{json,md}.
  *
  * Options: --replicas N (2), --duration S (8), --warmup S (2), --connections N per replica (8).
  */
@@ -42,14 +44,24 @@ export async function runClusterBench(args: string[]): Promise<void> {
       // The CPU over warm-up and measurement together: the replicas are loaded all along.
       return targets.map((name, i) => ({ name, result: results[i], cpuPercent: Math.round((100 * (c.cpuSeconds(name) - before[i])) / seconds) }));
     };
-    const line = (r: { name: string; result: LoadResult; cpuPercent: number }) =>
-      `  replica ${r.name}: ${r.result.rps} req/s, p50 ${r.result.p50} ms, p99 ${r.result.p99} ms, ${r.result.non2xx} non-2xx, ${r.result.errors} errors; CPU ${r.cpuPercent} % of a core`;
-    console.log(`cluster bench: ${replicas} replicas, ${connections} connections each, ${durationSec} s after ${warmupSec} s warm-up; ${registry.postgres ? 'PostgreSQL registry' : 'embedded registry'}, Redis online store`);
+        const setting = `${replicas} replicas, ${connections} connections each, ${durationSec} s after ${warmupSec} s warm-up; ${registry.postgres ? 'PostgreSQL registry' : 'embedded registry'}, Redis online store`;
+    console.log(`cluster bench: ${setting}`);
     const together = await measure(names);
-    console.log(`all at once (total ${together.reduce((n, r) => n + r.result.rps, 0)} req/s):`);
-    for (const r of together) console.log(line(r));
-    console.log('each alone:');
-    for (const name of names) for (const r of await measure([name])) console.log(line(r));
+    const alone = [];
+    for (const name of names) alone.push(...(await measure([name])));
+    const row = (when: string, r: { name: string; result: LoadResult; cpuPercent: number }) =>
+      `| ${when} | ${r.name} | ${r.result.rps} | ${r.result.p50} | ${r.result.p99} | ${r.result.non2xx + r.result.errors} | ${r.cpuPercent} |`;
+    const md = [
+      `# API replicas on one data folder (${new Date().toISOString()})`,
+      '',
+      `Command: \`${commandLine('cluster', args)}\`; machine: ${JSON.stringify(machine())}. ${setting}. POST /v1/online-features, 4 symbols + 1 unknown x 4 features, closed loop (autocannon in a forked process). CPU: each replica's over warm-up and measurement, in % of one core. Replicas, load generator, Redis and PostgreSQL share the cores: this shows what a replica costs, not scaling.`,
+      '',
+      '| load | replica | req/s | p50 ms | p99 ms | failed | CPU % |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      ...together.map((r) => row(`all at once (total ${together.reduce((n, x) => n + x.result.rps, 0)} req/s)`, r)),
+      ...alone.map((r) => row('alone', r)),
+    ].join('\n');
+    writeResults('cluster', { command: commandLine('cluster', args), machine: machine(), setting, together, alone }, md);
     generator.close();
   } finally {
     await cluster?.stop();

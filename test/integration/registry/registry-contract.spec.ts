@@ -3,6 +3,10 @@ import { InvalidArgumentError } from '@app/features';
 import { lmdbDriver, postgresDriver, type RegistryDriver } from '../../support/registry-drivers';
 import { expectEventually } from '../../support/wait';
 
+// A read on the other handle: PostgreSQL answers at once; lmdb-js renews another handle's read
+// snapshot only on a later tick, so the write shows up there soon, not necessarily at once.
+const seen = (check: () => Promise<void>) => expectEventually(check, 2000, 10);
+
 // The same behaviour from both registry drivers: the embedded LMDB one and PostgreSQL (a real
 // server per file). Expectations come from the repositories' documented contracts, not from
 // either driver's output; "two handles" stand for two processes sharing the registry.
@@ -138,7 +142,7 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     expect(await a.definitions.applyView(view('SELECT 1', 'described'), 'd1', now)).toMatchObject({ created: false, metadataChanged: true, version: { version: 1 } });
     expect(await a.definitions.definitionsGeneration()).toBe(g0 + 1);
     expect(await b.definitions.applyView(view('SELECT 2'), 'd2', now)).toMatchObject({ created: true, version: { version: 2 } });
-    expect(await b.definitions.definitionsGeneration()).toBe(g0 + 2);
+    await seen(async () => expect(await b.definitions.definitionsGeneration()).toBe(g0 + 2));
     // The other handle learns of it within a second (the online path's cache check).
     await expectEventually(async () => expect(await a.definitions.definitionsGeneration()).toBe(g0 + 2), 1000, 20);
     expect(await a.definitions.getView('returns')).toMatchObject({ latest: 2, metadata: { description: '' } });
@@ -147,12 +151,12 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     const entity = { name: 'instrument', joinKeys: ['symbol'], description: '' };
     expect(await a.definitions.putEntity(entity)).toEqual({ created: true });
     expect(await b.definitions.putEntity(entity)).toEqual({ created: false });
-    expect(await b.definitions.listEntities()).toEqual([entity]);
+    await seen(async () => expect(await b.definitions.listEntities()).toEqual([entity]));
     const service = { name: 'svc', features: ['returns:r'], description: '', owner: '', tags: {} };
     const s1 = await a.definitions.applyService(service, 's1', now);
     expect(s1.created).toBe(true);
     expect((await b.definitions.applyService(service, 's1', now)).created).toBe(false);
-    expect(await b.definitions.getService('svc')).toEqual(s1.version);
+    await seen(async () => expect(await b.definitions.getService('svc')).toEqual(s1.version));
     expect(await a.definitions.definitionsGeneration()).toBe(g0 + 4);
   });
 
@@ -160,8 +164,8 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     const [a, b] = await handles(2);
     const state = { start: '2026-01-01', end: '2026-02-01', rows: 10, updatedAt: 'now', sourceSeq: 4, revisedRows: 0, keys: 2 };
     await a.materializations.setMaterialization('returns', 1, state);
-    expect(await b.materializations.getMaterialization('returns', 1)).toEqual(state);
-    expect(await b.materializations.getMaterialization('returns', 2)).toBeUndefined();
+    await seen(async () => expect(await b.materializations.getMaterialization('returns', 1)).toEqual(state));
+    await seen(async () => expect(await b.materializations.getMaterialization('returns', 2)).toBeUndefined());
     const ownerA: LeaseOwner = { pid: 1, instance: 'a', since: '2026-01-01T00:00:00.000Z' };
     const ownerB: LeaseOwner = { pid: 2, instance: 'b', since: '2026-01-01T00:00:00.000Z' };
     expect(await a.materializations.acquireLease('m', ownerA, () => true)).toBeNull();
@@ -178,41 +182,41 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
   it('stores training-set manifests, run links both ways and the outbox', async () => {
     const [a, b] = await handles(2);
     for (const id of ['ts-2', 'ts-1', 'ts-3']) await a.trainingSets.putTrainingSet(manifest(id));
-    expect((await b.trainingSets.listTrainingSets()).map((m) => m.id)).toEqual(['ts-1', 'ts-2', 'ts-3']);
-    expect(await b.trainingSets.getTrainingSet('ts-2')).toEqual(manifest('ts-2'));
+    await seen(async () => expect((await b.trainingSets.listTrainingSets()).map((m) => m.id)).toEqual(['ts-1', 'ts-2', 'ts-3']));
+    await seen(async () => expect(await b.trainingSets.getTrainingSet('ts-2')).toEqual(manifest('ts-2')));
     const link = { runId: 'run-1', trainingSetId: 'ts-1', system: 'mlflow', tags: {}, linkedAt: '2026-01-01T00:00:00.000Z' };
     const versions = [{ view: 'returns', version: 1 }, { view: 'vol', version: 3 }];
     await Promise.all([a.runs.linkRun(link, versions), b.runs.linkRun({ ...link, linkedAt: '2026-02-01T00:00:00.000Z' }, versions)]);
     const [kept] = await a.runs.runLinks('run-1');
-    expect(await b.runs.runsOfVersion('returns', 1)).toEqual([kept]);
-    expect(await b.runs.runsOfVersion('vol', 3)).toEqual([kept]);
-    expect(await b.runs.runsOfVersion('vol', 2)).toEqual([]);
-    expect(await b.runs.allRunLinks()).toEqual([kept]);
+    await seen(async () => expect(await b.runs.runsOfVersion('returns', 1)).toEqual([kept]));
+    await seen(async () => expect(await b.runs.runsOfVersion('vol', 3)).toEqual([kept]));
+    await seen(async () => expect(await b.runs.runsOfVersion('vol', 2)).toEqual([]));
+    await seen(async () => expect(await b.runs.allRunLinks()).toEqual([kept]));
     const e1 = { sink: 'mlflow', runId: 'run-1', trainingSetId: 'ts-1', attempts: 0, nextAttemptAt: 'x' };
     const e2 = { sink: 'mlflow', runId: 'run-10', trainingSetId: 'ts-1', attempts: 0, nextAttemptAt: 'x' };
     await a.runs.putOutbox(e1);
     await a.runs.putOutbox(e2);
-    expect(await b.runs.listOutbox('mlflow', 'run-1')).toEqual([e1]);
-    expect(await b.runs.listOutbox('mlflow')).toEqual([e1, e2]);
-    expect(await b.runs.listOutbox('other')).toEqual([]);
+    await seen(async () => expect(await b.runs.listOutbox('mlflow', 'run-1')).toEqual([e1]));
+    await seen(async () => expect(await b.runs.listOutbox('mlflow')).toEqual([e1, e2]));
+    await seen(async () => expect(await b.runs.listOutbox('other')).toEqual([]));
     const settled = { sink: 'mlflow', runId: 'run-1', trainingSetId: 'ts-1', status: 'logged' as const, attempts: 1, settledAt: 'y' };
     await b.runs.settleOutbox(e1, settled);
     expect(await a.runs.listOutbox()).toEqual([e2]);
     expect(await a.runs.deliveries('mlflow', 'run-1')).toEqual([settled]);
     await a.runs.removeOutbox(e2);
-    expect(await b.runs.listOutbox()).toEqual([]);
+    await seen(async () => expect(await b.runs.listOutbox()).toEqual([]));
   });
 
   it('lists jobs newest first, keeps meta and monitors (a deleted monitor stays deleted)', async () => {
     const [a, b] = await handles(2);
     for (const id of ['2026-01-01-a', '2026-01-03-c', '2026-01-02-b']) await a.jobs.putJob(job(id));
     await a.jobs.putJob({ ...job('2026-01-02-b'), status: 'running' });
-    expect((await b.jobs.listJobs(2)).map((j) => j.jobId)).toEqual(['2026-01-03-c', '2026-01-02-b']);
-    expect((await b.jobs.getJob('2026-01-02-b'))?.status).toBe('running');
-    expect(await b.jobs.getJob('nope')).toBeUndefined();
+    await seen(async () => expect((await b.jobs.listJobs(2)).map((j) => j.jobId)).toEqual(['2026-01-03-c', '2026-01-02-b']));
+    await seen(async () => expect((await b.jobs.getJob('2026-01-02-b'))?.status).toBe('running'));
+    await seen(async () => expect(await b.jobs.getJob('nope')).toBeUndefined());
     await a.meta.setMeta('samples', { symbols: ['BTC-USD'], n: 2 });
-    expect(await b.meta.getMeta('samples')).toEqual({ symbols: ['BTC-USD'], n: 2 });
-    expect(await b.meta.getMeta('none')).toBeUndefined();
+    await seen(async () => expect(await b.meta.getMeta('samples')).toEqual({ symbols: ['BTC-USD'], n: 2 }));
+    await seen(async () => expect(await b.meta.getMeta('none')).toBeUndefined());
     await a.monitors.putMonitor(monitor('m2'));
     await a.monitors.putMonitor(monitor('m1'));
     const last = { evaluatedAt: 'now', windowStart: null, windowEnd: null, alert: false, features: [] };
@@ -229,7 +233,7 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     const [a, b] = await handles(2);
     await a.streams.setWatermarks({ 'bars/0': '10', 'bars/1': '20' });
     await a.streams.setWatermark('bars/0', '11');
-    expect([await b.streams.getWatermark('bars/0'), await b.streams.getWatermark('bars/1'), await b.streams.getWatermark('bars/2')]).toEqual(['11', '20', undefined]);
+    await seen(async () => expect([await b.streams.getWatermark('bars/0'), await b.streams.getWatermark('bars/1'), await b.streams.getWatermark('bars/2')]).toEqual(['11', '20', undefined]));
     const k = 'returns@1|BTC-USD';
     await a.streams.addPendingRefresh('online', { [k]: '2026-01-05T00:00:00.000Z', 'returns@1|ETH-USD': '2026-01-05T00:00:00.000Z' });
     // Read on the writing handle: lmdb-js renews another handle's read snapshot only on a later tick.
@@ -239,8 +243,8 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     await expect(a.streams.addPendingRefresh('online', { 'returns@1|SOL-USD': '2026-01-02T00:00:00.000Z', [k]: 'not a time' })).rejects.toThrow(InvalidArgumentError);
     // BTC was added again after `read`: clearing with the old n keeps it; ETH goes.
     await a.streams.clearPendingRefresh('online', read);
-    expect(await b.streams.getPendingRefresh('online')).toEqual({ [k]: { since: '2026-01-02T00:00:00.000Z', n: 2 } });
-    expect(await b.streams.getPendingRefresh('other')).toEqual({});
+    await seen(async () => expect(await b.streams.getPendingRefresh('online')).toEqual({ [k]: { since: '2026-01-02T00:00:00.000Z', n: 2 } }));
+    await seen(async () => expect(await b.streams.getPendingRefresh('other')).toEqual({}));
     // Concurrent additions from two handles: every addition counted.
     await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).streams.addPendingRefresh('online', { [k]: '2026-01-03T00:00:00.000Z' })));
     expect((await a.streams.getPendingRefresh('online'))[k]).toEqual({ since: '2026-01-02T00:00:00.000Z', n: 12 });
