@@ -3,10 +3,10 @@ import { Client } from 'pg';
 import { FixedClock, JOB_STALE_MS, LEASE_LOCK_CLASS, SyntheticProvider, fileLiteral, sql, type FeatureStore, type LeaseOwner } from '@app/features';
 import { Cluster } from '../support/cluster';
 import { openStore, query, tempDataDir } from '../support/helpers';
-import { startRedis, type TestRedis } from '../support/redis.server';
+import type { TestRedis } from '../support/redis.server';
 import { SteadyLoad, formatReport, isOk } from '../support/steady-load';
 import { expectEventually, waitFor } from '../support/wait';
-import { LOOKUP, SYMBOLS, UNMATERIALISED_VIEW, call, seedSharedStore, startFaultRegistry, type FaultRegistry } from './fault-setup';
+import { LOOKUP, SYMBOLS, UNMATERIALISED_VIEW, call, startTwoReplicas, type FaultRegistry, type TwoReplicas } from './fault-setup';
 
 // The pid of a process that has exited (for a lease probe that must never block a real run).
 const DEAD_PID = spawnSync('true').pid!;
@@ -23,21 +23,14 @@ describe('faults: two API replicas on one data folder and one Redis', () => {
   /** The materialisation job of replica A when A was SIGKILLed mid-run. */
   let killedJobId: string | undefined;
 
+  let deployment: TwoReplicas | undefined;
+
   beforeAll(async () => {
-    tmp = tempDataDir();
-    registry = await startFaultRegistry();
-    redis = await startRedis();
-    const env = { ONLINE_STORE: redis.url, ...registry.env };
-    await seedSharedStore(tmp.dir, env);
-    cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: ['a', 'b'] });
+    deployment = await startTwoReplicas();
+    ({ tmp, registry, redis, cluster } = deployment);
     [a, b] = [cluster.url('a'), cluster.url('b')];
   }, 180_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.close();
-    await registry?.close();
-    tmp?.cleanup();
-  });
+  afterAll(() => deployment?.stop());
 
   it('serves on replica B, within 1 s, a definition applied on replica A', async () => {
     const request = { features: ['trend:macd'], entities: { symbol: ['SYN0002'] } };

@@ -1,5 +1,7 @@
 import { FixedClock, SyntheticProvider, applyCatalog, marketCatalog } from '@app/features';
-import { openStore } from '../support/helpers';
+import { Cluster } from '../support/cluster';
+import { openStore, tempDataDir } from '../support/helpers';
+import { startRedis, type TestRedis } from '../support/redis.server';
 import { startPostgres, type TestPostgres } from '../support/postgres.server';
 
 /*
@@ -24,6 +26,40 @@ export async function startFaultRegistry(): Promise<FaultRegistry> {
   if (process.env.FAULTS_REGISTRY === 'embedded') return { env: {}, postgres: null, close: async () => undefined };
   const postgres = await startPostgres();
   return { env: { REGISTRY_URL: postgres.url }, postgres, close: () => postgres.close() };
+}
+
+/** A seeded deployment: a data folder, its registry, one Redis and two API replicas `a` and `b`. */
+export interface TwoReplicas {
+  readonly tmp: ReturnType<typeof tempDataDir>;
+  readonly registry: FaultRegistry;
+  readonly redis: TestRedis;
+  readonly cluster: Cluster;
+  /** Stops the replicas and the services, removes the folder. */
+  stop(): Promise<void>;
+}
+
+/** What most fault files start from: `seedSharedStore`, then replicas `a` and `b` on it. */
+export async function startTwoReplicas(): Promise<TwoReplicas> {
+  const tmp = tempDataDir();
+  const registry = await startFaultRegistry();
+  // Append-only file with fsync per write (the test server's default): what it acknowledged survives a restart.
+  const redis = await startRedis();
+  let cluster: Cluster | undefined;
+  const stop = async () => {
+    await cluster?.stop();
+    await redis.close();
+    await registry.close();
+    tmp.cleanup();
+  };
+  try {
+    const env = { ONLINE_STORE: redis.url, ...registry.env };
+    await seedSharedStore(tmp.dir, env);
+    cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: ['a', 'b'] });
+    return { tmp, registry, redis, cluster, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export const SYMBOLS = ['SYN0001', 'SYN0002', 'SYN0003', 'SYN0004'];

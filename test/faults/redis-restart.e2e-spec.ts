@@ -1,9 +1,9 @@
 import { Cluster } from '../support/cluster';
 import { tempDataDir } from '../support/helpers';
-import { startRedis, type TestRedis } from '../support/redis.server';
+import type { TestRedis } from '../support/redis.server';
 import { SteadyLoad, formatReport, isOk } from '../support/steady-load';
 import { expectEventually } from '../support/wait';
-import { LOOKUP, call, seedSharedStore, startFaultRegistry, type FaultRegistry } from './fault-setup';
+import { LOOKUP, call, startTwoReplicas, type FaultRegistry, type TwoReplicas } from './fault-setup';
 
 // The limit the issue sets on an answer while a shared service is down: no hang.
 const ANSWER_WITHIN_MS = 2000;
@@ -16,21 +16,13 @@ describe('faults: Redis restarted under load on two API replicas', () => {
   let registry: FaultRegistry;
   let cluster: Cluster;
 
+  let deployment: TwoReplicas | undefined;
+
   beforeAll(async () => {
-    tmp = tempDataDir();
-    registry = await startFaultRegistry();
-    // Append-only file with fsync per write (the test server's default): what it acknowledged survives a restart.
-    redis = await startRedis();
-    const env = { ONLINE_STORE: redis.url, ...registry.env };
-    await seedSharedStore(tmp.dir, env);
-    cluster = await Cluster.start({ dataDir: tmp.dir, env, apis: ['a', 'b'] });
+    deployment = await startTwoReplicas();
+    ({ tmp, registry, redis, cluster } = deployment);
   }, 180_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await redis?.close();
-    await registry?.close();
-    tmp?.cleanup();
-  });
+  afterAll(() => deployment?.stop());
 
   it('answers a quick 503 naming the online store while Redis is down, and everything again once it is back, with no value lost', async () => {
     const [a, b] = [cluster.url('a'), cluster.url('b')];
