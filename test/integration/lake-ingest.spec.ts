@@ -67,12 +67,16 @@ describe('batch ingestion into the Parquet lake', () => {
     expect(summary.batches[0].gaps).toEqual([{ key: 'BTC-USD', missing: 1 }]);
   });
 
-  it('writes hive partitions by date, one file per batch per date, and nothing left in staging', async () => {
-    await ingestFile(SAMPLE_CSV);
-    const partitions = readdirSync(join(tmp.dir, 'lake', 'bars_1d'));
-    expect(partitions).toHaveLength(92);
-    expect(partitions.every((p) => /^date=\d{4}-\d{2}-\d{2}$/.test(p))).toBe(true);
-    expect(readdirSync(join(tmp.dir, 'lake', 'bars_1d', 'date=2021-03-27'))).toEqual([expect.stringMatching(/^\d{8}T\d{9}Z-[0-9a-f]{12}\.parquet$/)]);
+  it('sizes the partitions of daily bars by month, one file per batch per month, and nothing left in staging', async () => {
+    const result = await ingestFile(SAMPLE_CSV);
+    const partitions = readdirSync(join(tmp.dir, 'lake', 'bars_1d')).filter((p) => p.startsWith('date='));
+    // The months the batch's days fall in, computed apart from the lake.
+    const months = [...new Set((await lakeRows(tmp.dir, 'bars_1d')).map((r) => String(r.ts).slice(0, 7)))].sort();
+    expect(months.length).toBeGreaterThan(1);
+    expect(partitions.sort()).toEqual(months.map((m) => `date=${m}`));
+    expect(result.batches[0].files).toHaveLength(months.length);
+    for (const p of partitions) expect(readdirSync(join(tmp.dir, 'lake', 'bars_1d', p))).toEqual([expect.stringMatching(/^\d{8}T\d{9}Z-[0-9a-f]{12}(-\d+)?\.parquet$/)]);
+    expect((await store.datasets.schema('bars_1d')).partition).toBe('month');
     expect(readdirSync(join(tmp.dir, 'staging'))).toEqual([]);
   });
 

@@ -6,6 +6,8 @@ export const declareDatasetBody = z
     keys: z.array(z.string()).optional(),
     timestampColumn: z.string().optional(),
     calendar: z.string().optional(),
+    partition: z.string().optional(),
+    retention: z.string().optional(),
     columns: z.array(z.object({ name: z.string(), type: z.string(), required: z.boolean().optional() }), {
       errorMap: () => ({ message: 'must be a non-empty array of {name, type}' }),
     }),

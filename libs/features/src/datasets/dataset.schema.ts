@@ -1,6 +1,8 @@
 import { parseCalendarName, type CalendarName } from '../calendar/calendars';
 import { InvalidArgumentError, UnprocessableError, ErrorCode } from '../errors/feature-store.error';
+import { LEGACY_GRANULARITY, parseGranularity, type PartitionGranularity } from '../lake/partitioning';
 import { assertIdentifier } from '../sql/identifier';
+import { parseDuration } from '../util/time';
 
 /** Column types a dataset may declare (DuckDB names). */
 export const COLUMN_TYPES = ['DOUBLE', 'BIGINT', 'INTEGER', 'VARCHAR', 'BOOLEAN', 'TIMESTAMPTZ', 'DATE'] as const;
@@ -21,6 +23,15 @@ export interface DatasetSchema {
   readonly columns: readonly ColumnSpec[];
   /** The trading calendar its bars follow (daily bars dated by session, gaps counted in sessions); absent when none. */
   readonly calendar?: CalendarName;
+  /** The time one lake partition holds; absent (datasets declared before it existed) means `day`. */
+  readonly partition?: PartitionGranularity;
+  /** Opt-in: superseded row versions older than this (e.g. "365d") may be dropped by compaction. */
+  readonly retention?: string;
+}
+
+/** The dataset's partition granularity (`day` for schemas stored before it was declared). */
+export function granularityOf(schema: Pick<DatasetSchema, 'partition'>): PartitionGranularity {
+  return schema.partition ?? LEGACY_GRANULARITY;
 }
 
 export const INGESTED_AT = 'ingested_at';
@@ -58,6 +69,10 @@ export interface DatasetDeclaration {
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string; readonly required?: boolean }>;
   /** A trading calendar: XNYS, XNAS or 24/7. */
   readonly calendar?: string;
+  /** Lake partition granularity: day, month or year (default: month with a calendar, else day). */
+  readonly partition?: string;
+  /** Opt-in retention of superseded row versions, a duration such as "365d". */
+  readonly retention?: string;
 }
 
 /** Checks a declared schema (names, types, keys and timestamp among the columns). */
@@ -95,12 +110,18 @@ export function validateSchema(name: string, input: DatasetDeclaration): Dataset
   const required = new Set<string>([...keys, ts]);
   // Without a calendar the key stays absent, so schemas declared before calendars compare equal.
   const calendar = input.calendar === undefined ? {} : { calendar: parseCalendarName(input.calendar) };
+  // Absent stays absent (DatasetService.declare fills the default for a new dataset only), so a
+  // re-declaration written before these fields existed still equals its stored schema.
+  const partition = input.partition === undefined ? {} : { partition: parseGranularity(input.partition, 'partition') };
+  const retention = input.retention === undefined ? {} : { retention: parseDuration(input.retention, 'retention').text };
   return {
     name,
     keys: [...keys],
     timestampColumn: ts,
     columns: columns.map((c) => (required.has(c.name) ? { ...c, type: c.name === ts ? 'TIMESTAMPTZ' : c.type, required: true } : c)),
     ...calendar,
+    ...partition,
+    ...retention,
   };
 }
 

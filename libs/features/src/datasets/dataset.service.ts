@@ -10,6 +10,7 @@ import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier, quoteIdent } from '../sql/identifier';
 import { ident, joinSql, sql } from '../sql/sql';
+import { partitionFilterText } from '../lake/partitioning';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { rowsToNdjson } from './ndjson-rows';
@@ -93,10 +94,14 @@ export class DatasetService {
 
   /** Declares a dataset; an identical declaration is a no-op, a different one for a known name a CONFLICT. */
   async declare(name: string, declaration: DatasetDeclaration): Promise<{ created: boolean; schema: DatasetSchema }> {
-    const schema = validateSchema(name, declaration);
+    const declared = validateSchema(name, declaration);
+    // A new dataset gets the default granularity written down; an existing one is compared on
+    // what the declaration states (a field it leaves out keeps the stored value).
+    const schema = declared.partition ? declared : { ...declared, partition: declared.calendar ? ('month' as const) : ('day' as const) };
     const stored = await this.registry.putDataset(schema, true);
     if (stored === schema) return { created: true, schema };
-    if (JSON.stringify(stored) === JSON.stringify(schema)) return { created: false, schema: stored };
+    const asStated = { ...declared, ...(declared.partition ? {} : { partition: stored.partition }), ...(declared.retention ? {} : { retention: stored.retention }) };
+    if (JSON.stringify(stored) === JSON.stringify(stripUndefined(asStated))) return { created: false, schema: stored };
     throw new FeatureStoreError(ErrorCode.Conflict, `dataset ${name} is already declared with a different schema`, {
       field: 'columns',
       declared: stored,
@@ -139,8 +144,9 @@ export class DatasetService {
     // The hive `date` partition is the UTC date of ts: filtering on it prunes whole folders.
     // Text, not parameters: this SQL also defines views (the sandbox's `source`), which DuckDB
     // cannot prepare. The bounds are Dates the program formats, never request text.
-    if (between?.from) where.push(`date >= DATE '${utcDay(between.from)}'`, `${ts} >= ${timestampLiteral(between.from)}`);
-    if (between) where.push(`date <= DATE '${utcDay(between.to)}'`, `${ts} <= ${timestampLiteral(between.to)}`);
+    if (between) where.push(partitionFilterText(between.from && utcDay(between.from), utcDay(between.to)));
+    if (between?.from) where.push(`${ts} >= ${timestampLiteral(between.from)}`);
+    if (between) where.push(`${ts} <= ${timestampLiteral(between.to)}`);
     return `SELECT * EXCLUDE (date) FROM ${scan}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   }
 
@@ -229,4 +235,8 @@ function emptyRows(): RowsResult {
 // A Date as a TIMESTAMPTZ literal (toISOString never yields a quote).
 function timestampLiteral(date: Date): string {
   return `TIMESTAMPTZ '${date.toISOString()}'`;
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

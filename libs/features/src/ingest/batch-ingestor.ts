@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
+import { barSchema, granularityOf, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
+import { defaultGranularity, partitionValueSql } from '../lake/partitioning';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, FeatureStoreError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
@@ -136,13 +137,24 @@ export class BatchIngestor {
     });
   }
 
+  // A new dataset of bars that carry no interval (their time is the close) is sized from its
+  // first batch: a mean spacing of a day or more is daily data, partitioned by month.
+  private async sizedFromData(session: DuckDbSession, schema: DatasetSchema, groups: Sql, request: IngestRequest, isNewDataset: boolean): Promise<DatasetSchema> {
+    if (!isNewDataset || request.timing.kind !== 'close') return schema;
+    const row = await session.one<{ spacing: number | null }>(sql`SELECT avg((epoch(hi) - epoch(lo)) / (d - 1)) AS spacing FROM ${groups} WHERE d > 1`);
+    const spacing = row?.spacing === null || row?.spacing === undefined ? null : Number(row.spacing);
+    return { ...schema, partition: defaultGranularity(spacing === null ? null : spacing >= 72_000 ? 86_400 : spacing) };
+  }
+
   private newSchema(request: IngestRequest, timing: BarTiming, described: readonly SourceColumn[]): DatasetSchema {
     switch (request.createAs) {
       case 'bars':
         // Bars first ingested by a calendar's sessions belong to that calendar from then on.
-        return timing.kind === 'session' && timing.calendar ? { ...barSchema(request.dataset), calendar: timing.calendar } : barSchema(request.dataset);
+        return timing.kind === 'session' && timing.calendar
+          ? { ...barSchema(request.dataset), calendar: timing.calendar, partition: 'month' }
+          : { ...barSchema(request.dataset), partition: defaultGranularity(barSeconds(timing)) };
       case 'infer':
-        return inferSchema(request.dataset, described);
+        return { ...inferSchema(request.dataset, described), partition: defaultGranularity(barSeconds(timing)) };
       case 'none':
         throw new NotFoundError(`dataset ${request.dataset} is not declared`, { field: 'dataset' }, ErrorCode.UnknownDataset);
     }
@@ -151,7 +163,7 @@ export class BatchIngestor {
   private async writeBatch(
     session: DuckDbSession,
     stagedName: string,
-    schema: DatasetSchema,
+    declared: DatasetSchema,
     request: IngestRequest,
     batchId: string,
     batchTime: Date,
@@ -161,6 +173,7 @@ export class BatchIngestor {
     started: number,
     timer: PhaseTimer,
   ): Promise<IngestResult> {
+    let schema = declared;
     const ts = ident(schema.timestampColumn);
     const keys = joinSql(schema.keys.map((k) => ident(k)));
     const keep = joinSql(
@@ -217,6 +230,7 @@ export class BatchIngestor {
           quarantineFile,
         });
       }
+      schema = await this.sizedFromData(session, schema, groups, request, isNewDataset);
       const dir = await this.lake.createStaging(batchId);
       try {
         const dedup = totals.dups > 0 ? sql`QUALIFY row_number() OVER (PARTITION BY ${keys}, ${ts} ORDER BY rowid DESC) = 1` : sql``;
@@ -224,7 +238,7 @@ export class BatchIngestor {
         // a backfill's partitions into several files each.
         await session.run(sql`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
         await session.run(
-          sql`COPY (SELECT ${lakeColumns(schema)}, strftime(${ts}, '%Y-%m-%d') AS date FROM ${staged} WHERE ${keep} ${dedup})
+          sql`COPY (SELECT ${lakeColumns(schema)}, ${partitionValueSql(ts, granularityOf(schema))} AS date FROM ${staged} WHERE ${keep} ${dedup})
            TO ${fileLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
         );
         timer.mark('write');
@@ -377,4 +391,9 @@ function emptyResult(dataset: string, started: number): IngestResult {
     elapsedMs: Date.now() - started,
     phases: {},
   };
+}
+
+// The bar interval a timing states, in seconds (daily for session bars); null when it states none.
+function barSeconds(timing: BarTiming): number | null {
+  return timing.kind === 'start' ? timing.interval.seconds : timing.kind === 'session' ? 86_400 : null;
 }

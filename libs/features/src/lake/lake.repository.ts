@@ -50,7 +50,8 @@ export class LakeRepository {
     if (!(await this.hasFiles(dataset))) return undefined;
     // Every file of a dataset is written with the dataset's declared columns, in order, so
     // union_by_name (which reads every file's footer before the query starts) is not needed.
-    return sql`read_parquet(${fileLiteral(this.filesGlob(dataset))}, hive_partitioning = true)`;
+    // The partition value is text (2024-03-15, 2024-03 or 2024 by the dataset's granularity).
+    return sql`read_parquet(${fileLiteral(this.filesGlob(dataset))}, hive_partitioning = true, hive_types = {'date': 'VARCHAR'})`;
   }
 
   /** True once a dataset has a committed file (partition folders only appear holding one). */

@@ -4,6 +4,7 @@ import type { FeatureViewService } from '../definitions/feature-view.service';
 import { InvalidArgumentError } from '../errors/feature-store.error';
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
+import { partitionDays } from '../lake/partitioning';
 import { utcDay } from '../util/time';
 import { lookbackMs } from './lookback';
 import type { TimeRange } from './materialization.sql';
@@ -76,8 +77,9 @@ export class MaterializationPlanner {
     const first = lookback === null ? '0000-00-00' : utcDay(new Date(Date.parse(state.start) - lookback));
     const last = label ? '9999-12-31' : utcDay(new Date(state.end));
     return files.filter((f) => {
-      const day = /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1];
-      return day !== undefined && day >= first && day <= last && existsSync(f);
+      // A partition (day, month or year) overlaps [first, last] when its days do.
+      const days = partitionDays(/date=([\d-]+)/.exec(f)?.[1] ?? '');
+      return days !== null && days.last >= first && days.first <= last && existsSync(f);
     });
   }
 }
