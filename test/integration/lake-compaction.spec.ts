@@ -1,6 +1,7 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FixedClock, symbolEntity, type FeatureStore } from '@app/features';
+import { FIRST, HOUR, HOURS, SYMBOLS, view, writeHistory } from '../support/compaction-fixtures';
 import { openStore, query, tempDataDir } from '../support/helpers';
 
 // A day-partitioned dataset written as many small batches (late bars and corrections among
@@ -8,43 +9,6 @@ import { openStore, query, tempDataDir } from '../support/helpers';
 // same rows (every version), the same materialisations and the same training sets, digests
 // included, in every mode and vintage. The copy is the reference: nothing of the compaction
 // runs on it.
-
-const HOUR = 3_600_000;
-const FIRST = Date.parse('2024-03-04T00:00:00Z');
-const SYMBOLS = ['AAA', 'BBB', 'CCC'];
-const HOURS = 4 * 24;
-
-function bar(symbol: string, hour: number, close: number, ingestedAt: number): Record<string, unknown> {
-  return { symbol, ts: new Date(FIRST + hour * HOUR).toISOString(), open: close, high: close + 1, low: close - 1, close, volume: 10 + hour, ingested_at: new Date(ingestedAt).toISOString() };
-}
-
-const view = {
-  name: 'hourly_px',
-  entity: 'symbol',
-  source: 'ticks',
-  ttl: '6h',
-  lookback: '12h',
-  sql: 'SELECT symbol, ts, close AS px, close / lag(close) OVER (PARTITION BY symbol ORDER BY ts) - 1 AS ret FROM source',
-  features: [
-    { name: 'px', type: 'DOUBLE' },
-    { name: 'ret', type: 'DOUBLE' },
-  ],
-};
-
-async function writeHistory(store: FeatureStore): Promise<void> {
-  await store.datasets.declare('ticks', {
-    partition: 'day',
-    columns: ['symbol:VARCHAR', 'ts:TIMESTAMPTZ', 'open:DOUBLE', 'high:DOUBLE', 'low:DOUBLE', 'close:DOUBLE', 'volume:DOUBLE'].map((c) => ({ name: c.split(':')[0], type: c.split(':')[1] })),
-  });
-  // A batch every 4 hours, each bar known 5 minutes after its close.
-  for (let h = 0; h < HOURS; h += 4) {
-    const rows = SYMBOLS.flatMap((s, i) => [0, 1, 2, 3].map((o) => bar(s, h + o, 100 + 10 * i + h + o, FIRST + (h + 4) * HOUR + 5 * 60_000)));
-    await store.datasets.ingestRows('ticks', rows);
-  }
-  // Corrections of bars inside earlier days, known a day later, and a late bar.
-  await store.datasets.ingestRows('ticks', [bar('AAA', 10, 555.5, FIRST + 36 * HOUR), bar('BBB', 30, 444.25, FIRST + 60 * HOUR)]);
-  await store.datasets.ingestRows('ticks', [bar('AAA', 10, 556.5, FIRST + 80 * HOUR), bar('CCC', 50, 333.75, FIRST + 90 * HOUR)]);
-}
 
 const entities = SYMBOLS.flatMap((symbol) => Array.from({ length: HOURS / 2 }, (_, i) => ({ symbol, ts: new Date(FIRST + i * 2 * HOUR + 30 * 60_000).toISOString() })));
 

@@ -107,6 +107,7 @@ export class FeatureStore {
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
       trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock), trainingSetStats,
     );
+    await store.compaction.recoverAll();
     void store.monitors; // hooks monitor evaluation into every materialisation, in every process
     return store;
   }

@@ -6,8 +6,8 @@ import type { LakeFileSystem } from './lake.file-system';
  *
  * The record is the swap's commit marker. It is written (durably) before the first output is
  * renamed into the folder, and readers apply it to what they list:
- * - every output listed: the compaction happened, its inputs are left out;
- * - some output missing: it did not happen (yet), the outputs that are there are left out.
+ * - committed, or every output listed: the compaction happened, its inputs are left out;
+ * - else (some output missing): it did not happen (yet), the outputs that are there are left out.
  * So a reader sees the inputs or the outputs, never both and never neither, whatever moment its
  * listing catches. Inputs are removed only a grace period after the swap (a reader that listed
  * them before it still reads them), the record a grace period after that.
@@ -94,7 +94,8 @@ export function visibleFiles(listing: ReadonlyMap<string, readonly string[]>, re
   const present = new Set([...listing].flatMap(([folder, names]) => names.map((n) => path(folder, n))));
   const hidden = new Set<string>();
   for (const r of records) {
-    const done = r.outputs.every((o) => present.has(o));
+    // Committed is done for good: a later compaction may have replaced (and removed) its outputs.
+    const done = r.committedAt !== undefined || r.outputs.every((o) => present.has(o));
     for (const p of done ? r.inputs : r.outputs) hidden.add(p);
   }
   const out = new Map<string, string[]>();

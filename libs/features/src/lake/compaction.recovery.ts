@@ -39,7 +39,12 @@ export class CompactionRecovery {
       const from = join(staging, output);
       if (!(await fs.list(dirname(from))).includes(output.split('/').at(-1)!)) return this.undo(journal, record);
       await fs.makeDir(dirname(to));
-      await fs.rename(from, to);
+      try {
+        await fs.rename(from, to);
+      } catch (error) {
+        // Another process recovering the same record moved it first.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !(await fs.list(dirname(to))).includes(output.split('/').at(-1)!)) throw error;
+      }
     }
     await fs.sync([...new Set(record.outputs.map((o) => dirname(join(root, o)))), root]);
     // Batches keep naming the files that hold their rows (the materialiser reads new batches' files).

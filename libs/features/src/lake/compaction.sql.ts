@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
 import { INGESTED_AT, granularityOf, type DatasetSchema } from '../datasets/dataset.schema';
-import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
+import { fileListLiteral, fileLiteral, ident, joinSql, sql, type Sql } from '../sql/sql';
 import { partitionValueSql, type PartitionGranularity } from './partitioning';
 
 /** How big a compacted file may grow. */
@@ -8,9 +10,6 @@ export interface CompactionTarget {
   readonly bytes: number;
   readonly rows: number;
 }
-
-// DuckDB's default row group; a file of `rows` rows holds about rows / this many groups.
-const ROW_GROUP_ROWS = 122_880;
 
 /**
  * The row versions of `inputs` a compaction keeps: all of them, or with a retention horizon
@@ -35,28 +34,48 @@ export async function targetPartitions(session: DuckDbSession, schema: DatasetSc
 
 /**
  * Writes the kept rows of `inputs` that fall in partition `value` into `dir` as files of about
- * the target size (`part_0.parquet`, …), sorted by keys, ts and ingested_at (readers' row groups
- * then cover narrow key ranges). Returns the rows written.
+ * the target size (`name(0)`, `name(1)`, …: as many as the rows or the bytes of the inputs
+ * need), each sorted by keys, ts and ingested_at, so readers' row groups cover narrow key
+ * ranges. Returns the file names and the rows written.
  */
 export async function writeCompacted(
   session: DuckDbSession,
   schema: DatasetSchema,
   inputs: readonly string[],
+  inputBytes: number,
   horizon: Date | null,
   granularity: PartitionGranularity,
   value: string,
   dir: string,
   target: CompactionTarget,
-): Promise<number> {
+  name: (i: number) => string,
+): Promise<{ files: string[]; rows: number }> {
   const columns = joinSql([...schema.columns.map((c) => ident(c.name)), ident(INGESTED_AT)]);
   const order = joinSql([...schema.keys, schema.timestampColumn, INGESTED_AT].map((c) => ident(c)));
   const inPartition = sql`${partitionValueSql(ident(schema.timestampColumn), granularity)} = ${value}`;
-  const groups = Math.max(1, Math.ceil(target.rows / ROW_GROUP_ROWS));
-  const row = await session.one<{ Count: number | bigint }>(
-    sql`COPY (SELECT ${columns} FROM (${keptRowsSql(schema, inputs, horizon)}) WHERE ${inPartition} ORDER BY ${order})
-      TO ${fileLiteral(dir)} (FORMAT parquet, FILE_SIZE_BYTES ${raw(String(Math.floor(target.bytes)))}, ROW_GROUPS_PER_FILE ${raw(String(groups))}, FILENAME_PATTERN 'part_{i}')`,
+  const table = ident(`_compact_${randomBytes(4).toString('hex')}`);
+  // Each row numbered once in sort order: chunks are ranges of that number (ties, possible
+  // between re-ingested identical rows, cannot move a row from one chunk to another).
+  await session.run(
+    sql`CREATE TEMP TABLE ${table} AS SELECT ${columns}, row_number() OVER (ORDER BY ${order}) AS _rn FROM (${keptRowsSql(schema, inputs, horizon)}) WHERE ${inPartition}`,
   );
-  return Number(row?.Count ?? 0);
+  try {
+    const rows = Number((await session.one<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM ${table}`))?.n ?? 0);
+    const chunks = Math.max(1, Math.ceil(rows / target.rows), Math.ceil(inputBytes / target.bytes));
+    const files: string[] = [];
+    if (rows === 0) return { files, rows };
+    for (let i = 0; i < chunks; i++) {
+      // Chunk i: the rows numbered (i * rows / chunks, (i + 1) * rows / chunks].
+      const lo = Math.floor((i * rows) / chunks);
+      const hi = Math.floor(((i + 1) * rows) / chunks);
+      const file = name(i);
+      await session.run(sql`COPY (SELECT ${columns} FROM ${table} WHERE _rn > ${lo} AND _rn <= ${hi} ORDER BY _rn) TO ${fileLiteral(join(dir, file))} (FORMAT parquet)`);
+      files.push(file);
+    }
+    return { files, rows };
+  } finally {
+    await session.run(sql`DROP TABLE IF EXISTS ${table}`);
+  }
 }
 
 /** Row versions a retention horizon would drop from `files` (0 without a horizon). */

@@ -114,6 +114,14 @@ export class LakeCompactionService {
     return { dataset, granularity, partitions: done, busy, retentionHorizon: (await this.horizons.get(dataset))?.toISOString() ?? null, ms: Date.now() - started };
   }
 
+  /** Finishes or undoes the compactions of processes that died, in every dataset (at start). */
+  async recoverAll(): Promise<void> {
+    for (const schema of await this.datasets.listDatasets()) {
+      const journal = this.lake.journal(schema.name);
+      if ((await this.lake.fileSystem.list(journal.dir)).length) await this.recovery.recover(schema.name, journal, this.clock.now());
+    }
+  }
+
   /** Removes what the grace period has freed (old inputs, old records) and finishes crashed runs. */
   async tidy(dataset: string): Promise<void> {
     const journal = this.lake.journal(dataset);
@@ -177,16 +185,14 @@ export class LakeCompactionService {
       const values = await targetPartitions(s, schema, absolute, granularity);
       const written: string[] = [];
       let total = 0;
+      let n = 0;
       for (const value of values) {
         const out = join(staging, `date=${value}`);
         await this.lake.fileSystem.makeDir(out);
-        total += await writeCompacted(s, schema, absolute, horizon, granularity, value, out, target);
-        const parts = (await this.lake.fileSystem.list(out)).filter((n) => n.endsWith('.parquet')).sort();
-        for (const [i, part] of parts.entries()) {
-          const name = `c-${id}-${i}.parquet`;
-          await this.lake.fileSystem.rename(join(out, part), join(out, name));
-          written.push(`date=${value}/${name}`);
-        }
+        // The inputs' bytes shared among the target partitions (a split folder) by their count.
+        const { files, rows } = await writeCompacted(s, schema, absolute, group.inputBytes / values.length, horizon, granularity, value, out, target, () => `c-${id}-${n++}.parquet`);
+        total += rows;
+        written.push(...files.map((f) => `date=${value}/${f}`));
       }
       return { outputs: written, rows: total, inputRows: await countRows(s, absolute) };
     });
