@@ -1,8 +1,10 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, FixedClock, symbolEntity, type FeatureStore } from '@app/features';
+import { ErrorCode, FileProvider, FixedClock, parseBarTiming, sql, symbolEntity, type FeatureStore } from '@app/features';
 import { FIRST, HOUR, HOURS, SYMBOLS, view, writeHistory } from '../support/compaction-fixtures';
-import { openStore, query, tempDataDir } from '../support/helpers';
+import { SAMPLE_CSV, openStore, query, tempDataDir } from '../support/helpers';
+
+const barColumns = ['symbol:VARCHAR', 'ts:TIMESTAMPTZ', 'open:DOUBLE', 'high:DOUBLE', 'low:DOUBLE', 'close:DOUBLE', 'volume:DOUBLE', 'adj_close:DOUBLE'].map((c) => ({ name: c.split(':')[0], type: c.split(':')[1] }));
 
 // A day-partitioned dataset written as many small batches (late bars and corrections among
 // them), copied aside, then compacted: the compacted lake and the untouched copy must give the
@@ -116,6 +118,64 @@ describe('lake compaction', () => {
       }
     } finally {
       await store.close();
+    }
+  });
+
+  it('lets a reader that listed the files before a swap finish on them, until the grace period ends', async () => {
+    const dir = join(tmp.dir, 'd');
+    cpSync(join(tmp.dir, 'b'), dir, { recursive: true });
+    const store = await openStore(dir, clock); // grace period: the default 10 minutes
+    try {
+      const reference = await query(`SELECT * FROM (${await store.datasets.allRowsSql(await store.datasets.schema('ticks'))}) ORDER BY ALL`);
+      const listedBefore = await store.lake.scanSql('ticks');
+      // A slow reader on its own DuckDB, started before the compaction and running through it.
+      const slow = query(sql`SELECT * EXCLUDE (date, n) FROM ${listedBefore!}, (SELECT count(*) AS n FROM range(40000000) WHERE range % 7 = 3) ORDER BY ALL`);
+      const report = await store.compaction.compactDataset('ticks');
+      expect(report.partitions.length).toBeGreaterThan(0);
+      expect(await slow).toEqual(reference);
+      // A listing taken now names only the compacted files; both read the same rows.
+      const listedAfter = (await store.lake.files('ticks')).map((f) => f.split('/').at(-1));
+      expect(listedAfter.every((f) => f!.startsWith('c-'))).toBe(true);
+      expect(await query(`SELECT * FROM (${await store.datasets.allRowsSql(await store.datasets.schema('ticks'))}) ORDER BY ALL`)).toEqual(reference);
+      expect(await query(sql`SELECT * EXCLUDE (date) FROM ${listedBefore!} ORDER BY ALL`)).toEqual(reference);
+      // Past the grace period the replaced files go: the old listing can no longer be read.
+      clock.set(new Date(clock.now().getTime() + 11 * 60_000));
+      await store.compaction.tidy('ticks');
+      await expect(query(sql`SELECT count(*) FROM ${listedBefore!}`)).rejects.toThrow(/No files found|does not exist|IO Error/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rewrites a lake of day partitions (the layout before partition sizing) into months in one command', async () => {
+    const dirOld = join(tmp.dir, 'old');
+    const old = await openStore(dirOld, clock);
+    // Daily bars declared the way every dataset was before: one folder per day.
+    await old.datasets.declare('bars_1d', { partition: 'day', calendar: 'XNYS', columns: barColumns });
+    await old.ingest.run(new FileProvider({ path: SAMPLE_CSV, timing: parseBarTiming({ interval: '1d' }), symbol: 'BTC-USD' }), { dataset: 'bars_1d', createAs: 'none' });
+    await old.close();
+    const days = readdirSync(join(dirOld, 'lake', 'bars_1d')).filter((p) => p.startsWith('date='));
+    expect(days.every((p) => /^date=\d{4}-\d{2}-\d{2}$/.test(p))).toBe(true);
+    const dirNew = join(tmp.dir, 'new');
+    cpSync(dirOld, dirNew, { recursive: true });
+    const before = await openStore(dirOld, clock);
+    const after = await openStore(dirNew, clock, { LAKE_COMPACTION_GRACE_S: '0' });
+    try {
+      const report = await after.compaction.compactDataset('bars_1d', { repartition: 'month' });
+      const months = [...new Set(days.map((d) => d.slice(0, 'date=YYYY-MM'.length)))].sort();
+      expect(readdirSync(join(dirNew, 'lake', 'bars_1d')).filter((p) => p.startsWith('date=')).sort()).toEqual(months);
+      expect(report.partitions.map((p) => `date=${p.partition}`).sort()).toEqual(months);
+      expect((await after.datasets.schema('bars_1d')).partition).toBe('month');
+      const rows = async (s: FeatureStore) => query(`SELECT * FROM (${await s.datasets.allRowsSql(await s.datasets.schema('bars_1d'))}) ORDER BY ALL`);
+      expect(await rows(after)).toEqual(await rows(before));
+      // Reads of a range prune by partition in either layout and agree.
+      const range = { from: new Date(Date.parse(String(((await rows(before))[40] as { ts: string }).ts))), to: new Date(Date.parse(String(((await rows(before))[60] as { ts: string }).ts))) };
+      const inRange = async (s: FeatureStore) => query(`SELECT * FROM (${await s.datasets.allRowsSql(await s.datasets.schema('bars_1d'), range)}) ORDER BY ALL`);
+      expect(await inRange(after)).toEqual(await inRange(before));
+      expect((await inRange(after)).length).toBe(21);
+    } finally {
+      await before.close();
+      await after.close();
     }
   });
 });

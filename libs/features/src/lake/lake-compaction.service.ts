@@ -141,9 +141,10 @@ export class LakeCompactionService {
       const value = folder.slice('date='.length);
       const days = partitionDays(value);
       if (!days) continue;
-      const own = value.length === partitionOfDay(days.first, granularity).length;
-      // A coarser target holds whole old folders; a finer one splits a folder into several.
-      const key = own || value.length < partitionOfDay(days.first, granularity).length ? `date=${partitionOfDay(days.first, granularity)}` : folder;
+      const targetValue = partitionOfDay(days.first, granularity);
+      const own = value.length === targetValue.length;
+      // A coarser target holds whole old folders (grouped under it); a finer one splits a folder.
+      const key = value.length >= targetValue.length ? `date=${targetValue}` : folder;
       const sizes = await Promise.all(names.map(async (n) => (await stat(join(dir, folder, n))).size));
       let files = names.map((n, i) => ({ path: `${folder}/${n}`, size: sizes[i] }));
       const retained = horizon && (await this.db.withSession((s) => droppableVersions(s, schema, files.map((f) => join(dir, f.path)), horizon))) > 0;
