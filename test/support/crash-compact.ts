@@ -21,7 +21,7 @@ class CrashingFileSystem extends LocalFileSystem implements LakeFileSystem {
   }
 
   override async writeText(path: string, text: string): Promise<void> {
-    if (this.point === 'before-record' && path.includes('/_compactions/') && path.endsWith('.json.tmp')) die();
+    if (this.point === 'before-record' && path.includes('/_compactions/') && path.endsWith('.tmp')) die();
     if (this.point === 'before-commit' && path.includes('/_compactions/') && text.includes('"committedAt"')) die();
     await super.writeText(path, text);
   }

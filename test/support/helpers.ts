@@ -14,7 +14,8 @@ export function tempDataDir(prefix = 'fs-test-'): { dir: string; cleanup: () => 
 
 /** A config for tests: a temp data dir, no bootstrap unless asked. */
 export function testConfig(dataDir: string, env: Record<string, string> = {}): AppConfig {
-  return loadConfig({ DATA_DIR: dataDir, BOOTSTRAP: 'false', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env });
+  // Background compaction off unless a test asks: it would change the files other tests count.
+  return loadConfig({ DATA_DIR: dataDir, BOOTSTRAP: 'false', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error', LAKE_COMPACTION_INTERVAL_S: '0', ...env });
 }
 
 export async function openStore(dataDir: string, clock: Clock = new FixedClock(new Date('2026-01-01T12:00:00Z')), env: Record<string, string> = {}): Promise<FeatureStore> {

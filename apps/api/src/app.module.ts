@@ -18,6 +18,8 @@ import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { DriftController } from './monitoring/drift.controller';
 import { DriftMetrics } from './monitoring/drift-metrics';
+import { LakeMetrics } from './lake/lake-metrics';
+import { BackgroundCompaction } from './lake/background-compaction';
 import { MonitorsController } from './monitoring/monitors.controller';
 import { OnlineFeaturesController } from './online/online-features.controller';
 import { OpenApiModule } from './openapi/openapi.module';
@@ -59,7 +61,7 @@ export class AppModule {
       module: AppModule,
       imports: [StoreModule.forStore(store, metrics), AuthModule.forConfig(store.config.auth, AuditAuthEvents), LimitsModule.forConfig(store.config.limits), OpenApiModule],
       controllers: [...API_CONTROLLERS],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, AuditInterceptor, AuditFrameworkErrors, TrainingSetPresenter, DriftMetrics],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, AuditInterceptor, AuditFrameworkErrors, TrainingSetPresenter, DriftMetrics, LakeMetrics, BackgroundCompaction],
     };
   }
 }

@@ -9,6 +9,7 @@ import { DuckDbClient } from './duckdb/duckdb.client';
 import { BatchIngestor } from './ingest/batch-ingestor';
 import { IngestService } from './ingest/ingest.service';
 import type { LakeFileSystem } from './lake/lake.file-system';
+import { BackgroundCompactor, type CompactorObserver } from './lake/background-compactor';
 import { LakeCompactionService } from './lake/lake-compaction.service';
 import { LakeRepository } from './lake/lake.repository';
 import { RetentionHorizons } from './lake/retention-horizons';
@@ -129,6 +130,11 @@ export class FeatureStore {
     return (this.lakeCompaction ??= new LakeCompactionService(this.db, this.lake, this.registry.datasets, this.registry.materializations, this.clock, this.config.lake));
   }
   private lakeCompaction?: LakeCompactionService;
+
+  /** A background compactor for a long-running process; its host starts and stops it. */
+  backgroundCompactor(observer: CompactorObserver): BackgroundCompactor {
+    return new BackgroundCompactor(this.lake, this.registry.datasets, this.registry.materializations, this.clock, this.config.lake, this.tmpDir, observer);
+  }
 
   /** Drift of view versions against reference training sets (GET …/drift). */
   get drift(): DriftService {

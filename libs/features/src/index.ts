@@ -22,6 +22,8 @@ export * from './lake/lake.repository';
 export * from './lake/lake-compaction.service';
 export * from './lake/compaction-journal';
 export * from './lake/partitioning';
+export * from './lake/lake-layout';
+export * from './lake/background-compactor';
 export * from './providers/market-data-provider';
 export * from './providers/drivers/csv-file.provider';
 export * from './providers/drivers/http-json.provider';

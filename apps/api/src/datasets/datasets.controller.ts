@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { DatasetService, DatasetSummaryService, type DatasetInfo, type DatasetSummary, type RowsResult } from '@app/features';
+import { DatasetService, DatasetSummaryService, LakeCompactionService, type DatasetInfo, type DatasetSummary, type LakeLayout, type RowsResult } from '@app/features';
 import { RAW_BODY_CONTENT_TYPES, bodyFormat, bodyToFile } from '../common/body.parser';
 import { JsonBody } from '../common/json-body.decorator';
 import { NAME } from '../common/params';
@@ -18,6 +18,7 @@ export class DatasetsController {
     @Inject(DatasetService) private readonly datasets: DatasetService,
     @Inject(ApiMetrics) private readonly metrics: ApiMetrics,
     @Inject(DatasetSummaryService) private readonly summaries: DatasetSummaryService,
+    @Inject(LakeCompactionService) private readonly compaction: LakeCompactionService,
   ) {}
 
   @Get()
@@ -28,8 +29,10 @@ export class DatasetsController {
 
   @Get(':name')
   @Scope('read', datasetInPath)
-  get(@Param('name', NAME) name: string): Promise<DatasetInfo> {
-    return this.datasets.get(name);
+  async get(@Param('name', NAME) name: string): Promise<DatasetInfo & { lake: LakeLayout & { retentionHorizon: string | null } }> {
+    const info = await this.datasets.get(name);
+    const { granularity: _granularity, retention: _retention, ...lake } = await this.compaction.layout(name);
+    return { ...info, lake };
   }
 
   /** Per-key ranges and gaps, batches and quarantined rows (the catalog UI's dataset page). */

@@ -31,7 +31,11 @@ export const RESPONSE_SCHEMAS: Record<string, JsonSchema> = {
   },
   FeastError: { type: 'string', description: 'Feast\'s error shape on its routes: a JSON string holding {"module": "feast.errors", "class", "message"}.' },
   Health: obj({ status: { type: 'string', enum: ['ok', 'degraded'] }, stores: { type: 'object', additionalProperties: str } }),
-  Dataset: obj({ name: str, keys: arr(str), timestampColumn: str, columns: arr(obj({ name: str, type: str })), rows: int, minTs: nullable(str), maxTs: nullable(str), batches: int }),
+  Dataset: obj({ name: str, keys: arr(str), timestampColumn: str, columns: arr(obj({ name: str, type: str })), calendar: nullable(str), partition: { type: 'string', enum: ['day', 'month', 'year'] }, retention: nullable(str), rows: int, minTs: nullable(str), maxTs: nullable(str), batches: int }),
+  DatasetWithLake: obj({
+    name: str, keys: arr(str), timestampColumn: str, columns: arr(obj({ name: str, type: str })), calendar: nullable(str), partition: { type: 'string', enum: ['day', 'month', 'year'] }, retention: nullable(str), rows: int, minTs: nullable(str), maxTs: nullable(str), batches: int,
+    lake: obj({ files: int, bytes: int, smallFiles: int, replacedFiles: int, retentionHorizon: nullable(str), partitions: arr(obj({ partition: str, files: int, bytes: int, smallFiles: int })) }),
+  }),
   RowsResult: obj({
     accepted: int,
     rejected: int,
@@ -182,7 +186,7 @@ export const OPERATIONS: Record<string, { readonly summary: string; readonly ans
   'GET /openapi.json': { summary: 'This document', answers: [ok('OpenAPI 3.1', { type: 'object' })] },
   'GET /docs': { summary: 'This document as a page to read (no script, no network)', answers: [{ status: 200, description: 'HTML', content: { 'text/html': str } }] },
   'GET /v1/datasets': { summary: 'List datasets', answers: [ok('every dataset', arr(ref('Dataset')))] },
-  'GET /v1/datasets/{name}': { summary: 'One dataset', answers: [ok('the dataset', ref('Dataset'))] },
+  'GET /v1/datasets/{name}': { summary: 'One dataset, with its lake partition by partition (files, bytes, small files)', answers: [ok('the dataset', ref('DatasetWithLake'))] },
   'PUT /v1/datasets/{name}': {
     summary: 'Declare a dataset',
     answers: [ok('declared', { allOf: [ref('Dataset'), obj({ created: bool })] }, 201), ok('already declared identically', { allOf: [ref('Dataset'), obj({ created: bool })] })],

@@ -9,6 +9,7 @@ import {
   FeatureSeriesService,
   LineageGraphService,
   FeatureViewService,
+  LakeCompactionService,
   MaterializationService,
   MonitorService,
   OnlineServingService,
@@ -52,6 +53,7 @@ export class StoreModule {
       { provide: FeatureSeriesService, useValue: store.series },
       { provide: LineageGraphService, useValue: store.lineageGraph },
       { provide: DatasetSummaryService, useValue: store.datasetSummaries },
+      { provide: LakeCompactionService, useValue: store.compaction },
       { provide: StoreHealth, useFactory: (): StoreHealth => ({ check: () => store.health() }) },
       { provide: ApiMetrics, useValue: metrics },
       // The whole store, for its lifecycle only (closing it, the lineage retry timer).

@@ -10,12 +10,12 @@ import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier, quoteIdent } from '../sql/identifier';
 import { ident, joinSql, sql } from '../sql/sql';
-import { partitionFilterText } from '../lake/partitioning';
+import { partitionFilterText, type PartitionGranularity } from '../lake/partitioning';
 import { utcDay } from '../util/time';
 import { sha256 } from '../util/hash';
 import { rowsToNdjson } from './ndjson-rows';
 import { assertTableWidth } from './table-width';
-import { INGESTED_AT, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
+import { INGESTED_AT, granularityOf, validateSchema, type DatasetDeclaration, type DatasetSchema } from './dataset.schema';
 
 export interface DatasetInfo {
   readonly name: string;
@@ -24,6 +24,10 @@ export interface DatasetInfo {
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
   /** The trading calendar the dataset declared, or null. */
   readonly calendar: CalendarName | null;
+  /** The time one lake partition holds (day, month or year). */
+  readonly partition: PartitionGranularity;
+  /** The declared retention of superseded row versions, or null (all kept). */
+  readonly retention: string | null;
   /** Current rows: one per (keys, timestamp), superseded versions not counted. */
   readonly rows: number;
   readonly minTs: string | null;
@@ -190,6 +194,8 @@ export class DatasetService {
       timestampColumn: schema.timestampColumn,
       columns: [...schema.columns.map((c) => ({ name: c.name, type: c.type })), { name: INGESTED_AT, type: 'TIMESTAMPTZ' }],
       calendar: schema.calendar ?? null,
+      partition: granularityOf(schema),
+      retention: schema.retention ?? null,
       ...cached.stats,
       batches,
     };

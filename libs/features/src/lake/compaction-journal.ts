@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { LakeFileSystem } from './lake.file-system';
 
@@ -63,7 +64,8 @@ export class CompactionJournal {
   async write(record: CompactionRecord): Promise<void> {
     await this.fs.makeDir(this.dir);
     const final = join(this.dir, `${record.id}${RECORD_SUFFIX}`);
-    const temp = join(this.dir, `.${record.id}${RECORD_SUFFIX}.tmp`);
+    // A name of its own: two processes tidying at once may write the same record.
+    const temp = join(this.dir, `.${record.id}${RECORD_SUFFIX}.${randomBytes(4).toString('hex')}.tmp`);
     await this.fs.writeText(temp, JSON.stringify(record));
     await this.fs.sync([temp]);
     await this.fs.rename(temp, final);

@@ -13,6 +13,7 @@ import { parseDuration } from '../util/time';
 import type { CompactionJournal, CompactionRecord } from './compaction-journal';
 import { countRows, droppableVersions, targetPartitions, writeCompacted, type CompactionTarget } from './compaction.sql';
 import { CompactionRecovery, OWNER, pidAlive } from './compaction.recovery';
+import { lakeLayout, type LakeLayout } from './lake-layout';
 import type { LakeRepository } from './lake.repository';
 import { partitionDays, partitionOfDay, type PartitionGranularity } from './partitioning';
 import { RetentionHorizons } from './retention-horizons';
@@ -29,6 +30,8 @@ export interface CompactionOptions {
   readonly repartition?: PartitionGranularity;
   /** A partition is compacted once it holds this many small files (default 2). */
   readonly minSmallFiles?: number;
+  /** Checked before each partition: true stops the run there (a process shutting down). */
+  readonly shouldStop?: () => boolean;
   /** Called after each partition group. */
   readonly onProgress?: (done: number, total: number, partition: PartitionCompaction) => void;
 }
@@ -103,6 +106,7 @@ export class LakeCompactionService {
     const done: PartitionCompaction[] = [];
     const busy: string[] = [];
     for (const group of groups) {
+      if (options.shouldStop?.()) break;
       const result = await this.withLease(dataset, group.key, () => this.compactGroup(dataset, schema, journal, group, granularity, target, horizon));
       if (result === null) busy.push(group.key);
       else if (result) {
@@ -120,6 +124,13 @@ export class LakeCompactionService {
       const journal = this.lake.journal(schema.name);
       if ((await this.lake.fileSystem.list(journal.dir)).length) await this.recovery.recover(schema.name, journal, this.clock.now());
     }
+  }
+
+  /** A dataset's lake partition by partition (files, bytes, small files), with its granularity and retention. */
+  async layout(dataset: string): Promise<LakeLayout & { granularity: PartitionGranularity; retention: string | null; retentionHorizon: string | null }> {
+    const schema = await this.schema(dataset);
+    const layout = await lakeLayout(this.lake, dataset, this.config.targetBytes);
+    return { granularity: granularityOf(schema), retention: schema.retention ?? null, retentionHorizon: (await this.horizons.get(dataset))?.toISOString() ?? null, ...layout };
   }
 
   /** Removes what the grace period has freed (old inputs, old records) and finishes crashed runs. */
@@ -228,7 +239,9 @@ export class LakeCompactionService {
   // Runs `work` holding the partition's lease; null when another live process holds it.
   private async withLease<T>(dataset: string, key: string, work: () => Promise<T>): Promise<T | null> {
     const name = `compact/${dataset}/${key}`;
-    const owner: LeaseOwner = { ...this.recovery.owner, since: this.clock.now().toISOString() };
+    // An instance of its own: two compactions in one process (the API's background one and a
+    // request, a test) must exclude each other as two processes do.
+    const owner: LeaseOwner = { pid: process.pid, instance: `${this.recovery.owner.instance}-${randomBytes(4).toString('hex')}`, since: this.clock.now().toISOString() };
     const holder = await this.leases.acquireLease(name, owner, (h) => pidAlive(h.pid));
     if (holder) return null;
     try {
