@@ -87,10 +87,17 @@ export class IngestCommands {
       process.once('SIGTERM', () => resolve(null));
       process.once('SIGINT', () => resolve(null));
     });
+    // The stream writes a file per micro-batch: this worker compacts them too (LAKE_COMPACTION_INTERVAL_S).
+    const compactor = this.store.backgroundCompactor({
+      compacted: (r) => console.error(`compacted ${r.dataset}: ${r.partitions.length} partitions, ${r.partitions.reduce((n, p) => n + p.inputFiles, 0)} files -> ${r.partitions.reduce((n, p) => n + p.outputFiles, 0)} in ${r.ms} ms`),
+      failed: (dataset, error) => console.error(`background compaction of ${dataset} failed: ${error.message}`),
+    });
     await worker.start();
+    compactor.start();
     console.error(`streaming ${command.topic} → ${command.dataset} (group ${command.group}, dead letters to ${worker.dlqTopic})${port ? `, metrics on http://127.0.0.1:${port}/metrics` : ''}`);
     const failure = await done;
     try {
+      await compactor.stop();
       if (!failure) await worker.stop();
     } finally {
       await metrics.close();
