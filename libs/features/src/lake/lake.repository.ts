@@ -59,10 +59,12 @@ export class LakeRepository {
   async partitionFiles(dataset: string): Promise<Map<string, string[]>> {
     const dir = this.datasetDir(dataset);
     const listing = new Map<string, string[]>();
-    for (const partition of (await this.fs.list(dir)).filter((p) => p.startsWith('date=')).sort()) {
-      const names = (await this.fs.list(join(dir, partition))).filter((f) => f.endsWith('.parquet') && !f.startsWith('.'));
+    const partitions = (await this.fs.list(dir)).filter((p) => p.startsWith('date=')).sort();
+    const contents = await Promise.all(partitions.map((p) => this.fs.list(join(dir, p))));
+    partitions.forEach((partition, i) => {
+      const names = contents[i].filter((f) => f.endsWith('.parquet') && !f.startsWith('.'));
       if (names.length) listing.set(partition, names.sort());
-    }
+    });
     return visibleFiles(listing, await this.journal(dataset).records());
   }
 
