@@ -67,7 +67,7 @@ describe('offline store compaction after a crash', () => {
     } finally {
       await store.close();
     }
-    for (const copy of ['marker', 'staged', 'revised', 'revisedRef']) cpSync(dirOf('ref'), dirOf(copy), { recursive: true });
+    for (const copy of ['marker', 'placed', 'staged', 'revised', 'revisedRef']) cpSync(dirOf('ref'), dirOf(copy), { recursive: true });
   }, 240_000);
   afterAll(() => tmp.cleanup());
 
@@ -95,6 +95,29 @@ describe('offline store compaction after a crash', () => {
       // The next run merges the other months.
       await store.offlineCompaction.compactView(VIEW);
       expect(parts(onDisk(dirOf('marker'))).map(month)).toEqual(['2024-02', '2024-03', '2024-04']);
+      expectSameAnswers(await answers(store), expected);
+    } finally {
+      await store.close();
+      await reference.close();
+    }
+  });
+
+  it('shows the outputs only, never both, when every output is in place but the commit was not written', async () => {
+    let store = await open('placed');
+    const reference = await open('ref');
+    try {
+      const expected = await answers(reference);
+      // The second record write of the first group is its commit: February's outputs are all in place.
+      await crash(store, new FailingFileSystem((from, to) => to.endsWith('.json') && dirname(to).endsWith('_compactions'), 2));
+      const names = onDisk(dirOf('placed'));
+      expect(parts(names).filter((n) => month(n) === '2024-02').length).toBeGreaterThan(1); // inputs and output on disk
+      expect((await store.offlineStore.files(VIEW, 1)).files.filter((f) => month(f.split('/').at(-1)!) === '2024-02')).toHaveLength(1);
+      expect(await offlineRows(store)).toEqual(await offlineRows(reference));
+      expectSameAnswers(await answers(store), expected);
+      await store.close();
+      killOwner(dirOf('placed'));
+      store = await open('placed');
+      expect(parts(onDisk(dirOf('placed'))).filter((n) => month(n) === '2024-02')).toHaveLength(1);
       expectSameAnswers(await answers(store), expected);
     } finally {
       await store.close();
