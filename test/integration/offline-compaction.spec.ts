@@ -2,7 +2,7 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FixedClock, fileListLiteral, sql, type FeatureStore } from '@app/features';
 import { openStore, query, tempDataDir } from '../support/helpers';
-import { DAY, FIRST, VERSION_DIR, VIEW, answers, bar, expectSameAnswers, materializeDaily, offlineRows, onDisk, writeHistory } from '../support/offline-history';
+import { DAY, FIRST, SYMBOLS, VERSION_DIR, VIEW, answers, bar, expectSameAnswers, materializeDaily, offlineRows, onDisk, writeHistory } from '../support/offline-history';
 
 // A view version materialised day by day (66 runs, a revision among them) is copied aside, then
 // its offline store compacted: the compacted store and the untouched copy must answer the same
@@ -149,6 +149,46 @@ describe('offline store compaction', () => {
       await expect(c.offlineCompaction.compactView(VIEW, { version: 7 })).rejects.toMatchObject({ code: 'UNKNOWN_FEATURE_VIEW', details: { field: 'version' } });
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('offline store compaction into several parts per month', () => {
+  // 300 symbols: a month holds several thousand rows, more than a small row target, so a month's
+  // parts are merged into several files whose statistics are summarised from their current rows.
+  const symbols = [...SYMBOLS, ...Array.from({ length: 297 }, (_, i) => `S${String(i).padStart(3, '0')}`)];
+  let tmp: ReturnType<typeof tempDataDir>;
+  const dirOf = (name: string) => join(tmp.dir, name);
+  const endClock = () => new FixedClock(new Date(FIRST + 70 * DAY));
+
+  beforeAll(async () => {
+    tmp = tempDataDir();
+    const clock = endClock();
+    const store = await openStore(dirOf('a'), clock);
+    try {
+      await writeHistory(store, clock, symbols);
+    } finally {
+      await store.close();
+    }
+    cpSync(dirOf('a'), dirOf('b'), { recursive: true });
+  }, 240_000);
+  afterAll(() => tmp.cleanup());
+
+  it('splits a month at the row target and keeps every answer and statistic', async () => {
+    const a = await openStore(dirOf('a'), endClock(), { LAKE_COMPACTION_GRACE_S: '0' });
+    const b = await openStore(dirOf('b'), endClock());
+    try {
+      const report = await a.offlineCompaction.compactView(VIEW, { targetRows: 2048 });
+      const after = parts(onDisk(dirOf('a')));
+      expect(report.versions[0]).toMatchObject({ inputFiles: 66, outputFiles: after.length });
+      // About rows / 2048 files a month, each with its statistics.
+      for (const m of ['2024-02', '2024-03', '2024-04']) expect(after.filter((n) => month(n) === m).length).toBeGreaterThan(1);
+      for (const n of after) expect(existsSync(join(dirOf('a'), VERSION_DIR, `${n}.stats.json`))).toBe(true);
+      expect(await offlineRows(a)).toEqual(await offlineRows(b));
+      expectSameAnswers(await answers(a, symbols), await answers(b, symbols));
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });

@@ -43,25 +43,32 @@ export const priceOf = (s: number, d: number) => 100 + 10 * s + 5 * Math.sin(d *
 const LATE_DAY = 20;
 
 /** Ingests days [from, to) one at a time and materialises after each (the clock a day on each time). */
-export async function materializeDaily(store: FeatureStore, clock: FixedClock, from: number, to: number, extra: ReadonlyMap<number, Array<Record<string, unknown>>> = new Map()): Promise<void> {
+export async function materializeDaily(
+  store: FeatureStore,
+  clock: FixedClock,
+  from: number,
+  to: number,
+  extra: ReadonlyMap<number, Array<Record<string, unknown>>> = new Map(),
+  symbols: readonly string[] = SYMBOLS,
+): Promise<void> {
   for (let d = from; d < to; d++) {
     clock.set(new Date(FIRST + (d + 1) * DAY));
-    const onTime = SYMBOLS.map((sym, s) => bar(sym, d, priceOf(s, d))).filter((b) => !(b.symbol === 'BBB' && d === LATE_DAY));
+    const onTime = symbols.map((sym, s) => bar(sym, d, priceOf(s, d))).filter((b) => !(b.symbol === 'BBB' && d === LATE_DAY));
     await store.datasets.ingestRows('bars_1d', [...onTime, ...(extra.get(d) ?? [])]);
     await store.materializer.run({ view: VIEW });
   }
 }
 
 /** The history: days 0-4 in a first run, then days 5-69 one by one; a correction and a late bar on day 30. */
-export async function writeHistory(store: FeatureStore, clock: FixedClock): Promise<void> {
+export async function writeHistory(store: FeatureStore, clock: FixedClock, symbols: readonly string[] = SYMBOLS): Promise<void> {
   clock.set(new Date(FIRST + 5 * DAY));
-  await store.datasets.ingestRows('bars_1d', SYMBOLS.flatMap((sym, s) => [0, 1, 2, 3, 4].map((d) => bar(sym, d, priceOf(s, d)))));
+  await store.datasets.ingestRows('bars_1d', symbols.flatMap((sym, s) => [0, 1, 2, 3, 4].map((d) => bar(sym, d, priceOf(s, d)))));
   await store.features.applyEntity(symbolEntity);
   await store.features.apply(view);
   await store.materializer.run({ view: VIEW });
   // BBB's bar of day 20 arrives late (on day 30); AAA's bar of day 10 is corrected on day 30.
   const late = new Map([[30, [bar('AAA', 10, 190.75, 20 * DAY + 1000), bar('BBB', LATE_DAY, 133.5, 10 * DAY + 1000)]]]);
-  await materializeDaily(store, clock, 5, 70, late);
+  await materializeDaily(store, clock, 5, 70, late, symbols);
 }
 
 /** The Parquet files in the version's folder (on disk, whatever the journal says). */
@@ -75,10 +82,11 @@ export async function offlineRows(store: FeatureStore): Promise<unknown[]> {
   return query(sql`SELECT * FROM read_parquet(${fileListLiteral(files)}) ORDER BY ALL`);
 }
 
-const entities = SYMBOLS.flatMap((symbol) => Array.from({ length: 80 }, (_, i) => ({ symbol, ts: new Date(FIRST + i * DAY + 12 * 3_600_000).toISOString() })));
+const entitiesOf = (symbols: readonly string[]) => symbols.flatMap((symbol) => Array.from({ length: 80 }, (_, i) => ({ symbol, ts: new Date(FIRST + i * DAY + 12 * 3_600_000).toISOString() })));
 
 /** What readers answer: training-set digests in each mode, the version's statistics, each symbol's series. */
-export async function answers(store: FeatureStore): Promise<Answers> {
+export async function answers(store: FeatureStore, symbols: readonly string[] = SYMBOLS): Promise<Answers> {
+  const entities = entitiesOf(symbols);
   const sets: Record<string, string> = {};
   for (const [name, mode, knownAt] of [
     ['event', 'event', null],
@@ -93,7 +101,7 @@ export async function answers(store: FeatureStore): Promise<Answers> {
   const whole = await store.featureStats.versionStats(VIEW, 1);
   const { features: rangeStats, ...range } = await store.featureStats.versionStats(VIEW, 1, { start: new Date(FIRST + 8 * DAY), end: new Date(FIRST + 40 * DAY) });
   const series = [];
-  for (const key of SYMBOLS) series.push(await store.series.read({ view: VIEW, version: 1, key, features: [], start: null, end: null }));
+  for (const key of symbols.slice(0, 3)) series.push(await store.series.read({ view: VIEW, version: 1, key, features: [], start: null, end: null }));
   return { sets, stats: whole.features, rows: whole.rows, rangeStats, range, series };
 }
 

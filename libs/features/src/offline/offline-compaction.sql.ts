@@ -1,8 +1,10 @@
 import type { DuckDbSession } from '../duckdb/duckdb.client';
 import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql } from '../sql/sql';
 
-// DuckDB's default row group; a file of `rows` rows holds about rows / this many groups.
+// DuckDB's default row group, and the smallest it writes (a vector): a file of about `rows` rows
+// is made of row groups of min(rows, default) rows, at least a vector's.
 const ROW_GROUP_ROWS = 122_880;
+const VECTOR_ROWS = 2048;
 
 /**
  * Each file's Parquet schema as one string (column names, types and logical types, in order).
@@ -37,10 +39,11 @@ export async function writeMergedParts(
   target: { readonly bytes: number; readonly rows: number },
 ): Promise<number> {
   const order = joinSql([...keys, 'event_ts', 'created_ts'].map((c) => ident(c)));
-  const groups = Math.max(1, Math.ceil(target.rows / ROW_GROUP_ROWS));
+  const groupRows = Math.min(ROW_GROUP_ROWS, Math.max(VECTOR_ROWS, Math.floor(target.rows)));
+  const groups = Math.max(1, Math.ceil(target.rows / groupRows));
   const row = await session.one<{ Count: number | bigint }>(
     sql`COPY (SELECT * FROM read_parquet(${fileListLiteral(inputs)}) ORDER BY ${order})
-      TO ${fileLiteral(dir)} (FORMAT parquet, FILE_SIZE_BYTES ${raw(String(Math.floor(target.bytes)))}, ROW_GROUPS_PER_FILE ${raw(String(groups))}, FILENAME_PATTERN 'part_{i}')`,
+      TO ${fileLiteral(dir)} (FORMAT parquet, FILE_SIZE_BYTES ${raw(String(Math.floor(target.bytes)))}, ROW_GROUP_SIZE ${raw(String(groupRows))}, ROW_GROUPS_PER_FILE ${raw(String(groups))}, FILENAME_PATTERN 'part_{i}')`,
   );
   return Number(row?.Count ?? 0);
 }
