@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FixedClock, fileListLiteral, sql, type FeatureStore } from '@app/features';
 import { openStore, query, tempDataDir } from '../support/helpers';
@@ -135,6 +135,9 @@ describe('offline store compaction', () => {
 
   it('skips a version being materialised, and refuses an unknown view or version naming the field', async () => {
     const clock = endClock();
+    // Stray files in the offline folders are not the store's: opening (which recovers swaps) passes them by.
+    writeFileSync(join(dirOf('c'), 'offline', 'notes.txt'), 'x');
+    writeFileSync(join(dirOf('c'), 'offline', VIEW, 'notes.txt'), 'x');
     const c = await open('c', clock);
     try {
       const lease = `materialize/${VIEW}@1`;

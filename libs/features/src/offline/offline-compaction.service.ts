@@ -10,13 +10,14 @@ import { CompactionRecovery, OWNER, pidAlive } from '../lake/compaction.recovery
 import { materializationLeaseName } from '../materialize/materialization.lease';
 import type { ViewVersionRecord } from '../registry/definition.repository';
 import type { LeaseOwner, MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
+import { isIdentifier } from '../sql/identifier';
 import { fileLiteral, sql } from '../sql/sql';
 import { PartStatsRepository, type PartStatsRecord } from '../stats/part-stats.repository';
 import { PartStatsService, currentRowsOf, merge } from '../stats/part-stats.service';
 import { summarize } from '../stats/stats.sql';
 import type { Clock } from '../util/clock';
 import { isRevisionFile, partFileName, partRange, partStatsFileName } from './offline-layout';
-import { schemaSignatures, writeMergedParts } from './offline-compaction.sql';
+import { countRows, schemaSignatures, writeMergedParts } from './offline-compaction.sql';
 import type { OfflineStoreRepository } from './offline-store.repository';
 
 /** What a compaction of a view's offline store may do. */
@@ -122,10 +123,12 @@ export class OfflineCompactionService {
    */
   async recoverAll(): Promise<void> {
     const fs = this.offline.fileSystem;
-    for (const view of await fs.list(this.offline.root)) {
-      for (const folder of await fs.list(join(this.offline.root, view))) {
+    // Anything else in these folders (a stray file) is not the store's: skipped, never an error.
+    const folders = (dir: string) => fs.list(dir).catch(() => [] as string[]);
+    for (const view of (await folders(this.offline.root)).filter(isIdentifier)) {
+      for (const folder of await folders(join(this.offline.root, view))) {
         const version = /^v(\d+)$/.exec(folder);
-        if (!version || (await fs.list(join(this.offline.root, view, folder, '_compactions'))).length === 0) continue;
+        if (!version || (await folders(join(this.offline.root, view, folder, '_compactions'))).length === 0) continue;
         await this.withLease(view, Number(version[1]), () => this.tidy(view, Number(version[1])));
       }
     }
@@ -190,6 +193,7 @@ export class OfflineCompactionService {
   private async compactGroup(record: ViewVersionRecord, keys: readonly string[], journal: CompactionJournal, group: Group, target: { bytes: number; rows: number }): Promise<{ outputs: number; bytes: number; rows: number }> {
     const fs = this.offline.fileSystem;
     const dir = journal.root;
+    const startedAt = this.clock.now().toISOString();
     const id = `${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
     const staging = journal.stagingDir(id);
     await fs.makeDir(staging);
@@ -201,6 +205,9 @@ export class OfflineCompactionService {
       const out = join(staging, 'out');
       await fs.makeDir(out);
       const written = await writeMergedParts(s, keys, inputs, out, target);
+      // Every row kept, or no swap (the staging folder is discarded by the next run).
+      const expected = await countRows(s, inputs);
+      if (written !== expected) throw new Error(`offline compaction of ${record.name}@${record.version} wrote ${written} rows of ${expected}`);
       const names: string[] = [];
       for (const part of (await fs.list(out)).filter((n) => n.endsWith('.parquet')).sort()) {
         const name = partFileName(range, randomBytes(6).toString('hex'));
@@ -221,7 +228,7 @@ export class OfflineCompactionService {
       // Sidecars first: a part is never in place without its statistics.
       outputs: [...stagedSidecars, ...outputs],
       owner: this.recovery.owner,
-      startedAt: this.clock.now().toISOString(),
+      startedAt,
       rows,
       droppedVersions: 0,
     };
