@@ -160,29 +160,34 @@ export class OfflineCompactionService {
   }
 
   // The groups: the version's visible parts inside the recorded state (a part reaching outside it
-  // is a failed run's, removed by the next materialisation), ordered by range; a run of small
-  // ones within one month and of one schema is a group. A large part ends a run, so a group's
-  // parts are contiguous in time and its merged range overlaps no other part's.
+  // is a failed materialisation's, removed by the next one), ordered by range; a run of small
+  // ones within one month and of one schema is a group. A large part (or one of a swap not
+  // committed) ends a run, so a group's parts are contiguous in time and its merged range
+  // overlaps no other part's.
   private async plan(record: ViewVersionRecord, state: MaterializationState, target: { bytes: number }, minSmallFiles: number): Promise<Group[]> {
     const dir = this.offline.versionDir(record.name, record.version);
     const kept = { lo: Math.floor(Date.parse(state.start) / 1000), hi: Math.floor(Date.parse(state.end) / 1000) };
+    // Files of a swap not committed (one of this process that failed midway) are left to it: a
+    // merge built on them could be undone under it.
+    const open = (await this.offline.journal(record.name, record.version).records()).filter((r) => !r.committedAt);
+    const pending = new Set(open.flatMap((r) => [...r.inputs, ...r.outputs]));
     const parts = (await this.offline.files(record.name, record.version)).files
       .map((f) => ({ name: basename(f), range: partRange(basename(f)) }))
       .filter((p): p is { name: string; range: { lo: number; hi: number } } => p.range !== null && p.range.lo >= kept.lo && p.range.hi <= kept.hi)
       .sort((a, b) => a.range.lo - b.range.lo || a.range.hi - b.range.hi);
     const sized = await Promise.all(parts.map(async (p) => ({ ...p, bytes: (await stat(join(dir, p.name))).size })));
-    const small = sized.filter((p) => p.bytes < target.bytes / 2);
+    const mergeable = (p: (typeof sized)[number]) => p.bytes < target.bytes / 2 && !pending.has(p.name);
+    const small = sized.filter(mergeable);
     const signatures = await this.db.withSession((s) => schemaSignatures(s, small.map((p) => join(dir, p.name))));
     const groups: Array<Array<(typeof sized)[number]>> = [];
     let run: Array<(typeof sized)[number]> = [];
     const key = (p: (typeof sized)[number]) => `${monthOf(p.range.lo)} ${signatures.get(join(dir, p.name)) ?? ''}`;
     for (const p of sized) {
-      const isSmall = p.bytes < target.bytes / 2;
-      if (!isSmall || (run.length > 0 && key(run[0]) !== key(p))) {
+      if (!mergeable(p) || (run.length > 0 && key(run[0]) !== key(p))) {
         groups.push(run);
         run = [];
       }
-      if (isSmall) run.push(p);
+      if (mergeable(p)) run.push(p);
     }
     groups.push(run);
     return groups
