@@ -67,7 +67,7 @@ describe('offline store compaction after a crash', () => {
     } finally {
       await store.close();
     }
-    for (const copy of ['marker', 'placed', 'staged', 'revised', 'revisedRef']) cpSync(dirOf('ref'), dirOf(copy), { recursive: true });
+    for (const copy of ['marker', 'placed', 'staged', 'revised', 'revisedRef', 'live', 'liveRef']) cpSync(dirOf('ref'), dirOf(copy), { recursive: true });
   }, 240_000);
   afterAll(() => tmp.cleanup());
 
@@ -119,6 +119,31 @@ describe('offline store compaction after a crash', () => {
       store = await open('placed');
       expect(parts(onDisk(dirOf('placed'))).filter((n) => month(n) === '2024-02')).toHaveLength(1);
       expectSameAnswers(await answers(store), expected);
+    } finally {
+      await store.close();
+      await reference.close();
+    }
+  });
+
+  it('does not merge again the outputs of a swap that failed in a live process before its commit', async () => {
+    const clock = endClock();
+    let store = await open('live', clock);
+    const refClock = endClock();
+    const reference = await open('liveRef', refClock);
+    try {
+      // April's commit (the sixth record write) fails: its merged part is in place, uncommitted, its owner alive.
+      await crash(store, new FailingFileSystem((from, to) => to.endsWith('.json') && dirname(to).endsWith('_compactions'), 6));
+      // Two new days add small April parts next to it; the next compaction merges those two only.
+      await materializeDaily(store, clock, 70, 72);
+      await materializeDaily(reference, refClock, 70, 72);
+      const report = await store.offlineCompaction.compactView(VIEW);
+      expect(report.versions[0]).toMatchObject({ inputFiles: 2, outputFiles: 1 });
+      expectSameAnswers(await answers(store), await answers(reference));
+      await store.close();
+      killOwner(dirOf('live'));
+      store = await open('live', clock);
+      expect(await offlineRows(store)).toEqual(await offlineRows(reference));
+      expectSameAnswers(await answers(store), await answers(reference));
     } finally {
       await store.close();
       await reference.close();
