@@ -21,6 +21,7 @@ import { MaterializationService } from './materialize/materialization.service';
 import { ConsistencyService } from './monitoring/consistency.service';
 import { DriftService } from './monitoring/drift.service';
 import { MonitorService } from './monitoring/monitor.service';
+import { OfflineCompactionService } from './offline/offline-compaction.service';
 import { OfflineStoreRepository } from './offline/offline-store.repository';
 import { OnlineRefreshService } from './online-refresh/online-refresh.service';
 import { LmdbOnlineStore } from './online/drivers/lmdb.online-store';
@@ -110,6 +111,8 @@ export class FeatureStore {
     );
     await store.compaction.recoverAll();
     void store.monitors; // hooks monitor evaluation into every materialisation, in every process
+    // Swaps of the offline store a crashed process left (a few folder listings when there are none).
+    await store.offlineCompaction.recoverAll();
     return store;
   }
 
@@ -135,6 +138,12 @@ export class FeatureStore {
   backgroundCompactor(observer: CompactorObserver): BackgroundCompactor {
     return new BackgroundCompactor(this.lake, this.registry.datasets, this.registry.materializations, this.clock, this.config.lake, this.tmpDir, observer);
   }
+
+  /** Compaction of view versions' offline files (small parts merged per month). */
+  get offlineCompaction(): OfflineCompactionService {
+    return (this.offlineCompactor ??= new OfflineCompactionService(this.db, this.offlineStore, this.features, this.registry.materializations, this.clock, this.config.lake));
+  }
+  private offlineCompactor?: OfflineCompactionService;
 
   /** Drift of view versions against reference training sets (GET …/drift). */
   get drift(): DriftService {

@@ -55,6 +55,7 @@ export * from './materialize/materialization.service';
 export * from './materialize/materialization.planner';
 export * from './materialize/materialization.sql';
 export * from './offline/offline-store.repository';
+export * from './offline/offline-compaction.service';
 export * from './online-refresh/online-refresh.service';
 export * from './online-refresh/latest-row.sql';
 export * from './online/online-store.driver';

@@ -19,10 +19,15 @@ const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}
 export class CompactionRecovery {
   readonly owner = { pid: process.pid, instance: INSTANCE };
 
+  /**
+   * `datasets` remaps a dataset's batch files on commit (null for a folder without batches: the
+   * offline store); `mayFinish` may refuse to roll a dead owner's record forward (it is undone).
+   */
   constructor(
-    private readonly lake: LakeRepository,
-    private readonly datasets: Pick<DatasetRepository, 'replaceBatchFiles'>,
+    private readonly lake: Pick<LakeRepository, 'fileSystem'>,
+    private readonly datasets: Pick<DatasetRepository, 'replaceBatchFiles'> | null,
     private readonly graceMs: number,
+    private readonly mayFinish: (journal: CompactionJournal, record: CompactionRecord) => Promise<boolean> = async () => true,
   ) {}
 
   /**
@@ -49,7 +54,7 @@ export class CompactionRecovery {
     await fs.sync([...new Set(record.outputs.map((o) => dirname(join(root, o)))), root]);
     // Batches keep naming the files that hold their rows (the materialiser reads new batches' files).
     const lakeRelative = (p: string) => `${dataset}/${p}`;
-    await this.datasets.replaceBatchFiles(dataset, new Map(record.inputs.map((i) => [lakeRelative(i), record.outputs.map(lakeRelative)])));
+    await this.datasets?.replaceBatchFiles(dataset, new Map(record.inputs.map((i) => [lakeRelative(i), record.outputs.map(lakeRelative)])));
     await journal.write({ ...record, committedAt: now.toISOString() });
     await fs.remove(staging);
     return true;
@@ -60,7 +65,8 @@ export class CompactionRecovery {
     const records = await journal.records();
     for (const record of records) {
       if (record.committedAt || this.alive(record.owner)) continue;
-      await this.finish(dataset, journal, record, now);
+      if (await this.mayFinish(journal, record)) await this.finish(dataset, journal, record, now);
+      else await this.undo(journal, record);
     }
     const known = new Map(records.map((r) => [r.id, r]));
     for (const id of await journal.stagingIds()) {

@@ -27,7 +27,7 @@ export class MaterializationLease {
    * for longer than `waitMs` (default 0: at once).
    */
   async hold<T>(view: string, version: number, work: () => Promise<T>, waitMs = 0): Promise<T> {
-    const name = `materialize/${view}@${version}`;
+    const name = materializationLeaseName(view, version);
     const owner: LeaseOwner = { pid: process.pid, instance: INSTANCE, since: this.clock.now().toISOString() };
     const deadline = Date.now() + waitMs;
     let holder = await this.registry.acquireLease(name, owner, (h) => pidAlive(h.pid));
@@ -44,6 +44,11 @@ export class MaterializationLease {
       await this.registry.releaseLease(name, owner);
     }
   }
+}
+
+/** The registry name of a view version's lease (offline compaction holds the same one). */
+export function materializationLeaseName(view: string, version: number): string {
+  return `materialize/${view}@${version}`;
 }
 
 function pidAlive(pid: number): boolean {

@@ -5,7 +5,9 @@
  * - part `<lo>_<hi>_<run>.parquet`: one materialised range (bounds to the second, UTC);
  * - revision `rev-<source seq>_<lo>_<hi>_<run>.parquet`: rows that revise a materialised range;
  * - staging `.tmp-<run>.parquet`: a file being written, renamed to one of the above when complete;
- * - statistics `<part or revision>.parquet.stats.json`: the summary of a file's rows (libs/features/src/stats).
+ * - statistics `<part or revision>.parquet.stats.json`: the summary of a file's rows (libs/features/src/stats);
+ * - `_compactions/`: the version's compaction journal; a merged part is named as a part, for the
+ *   union of its inputs' ranges (offline-compaction.service.ts).
  */
 
 // Revisions are named apart so that readers know from the files alone, even after a crash before

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CompactionJournal, visibleFiles } from '../lake/compaction-journal';
+import { LocalFileSystem } from '../lake/drivers/local.file-system';
+import type { LakeFileSystem } from '../lake/lake.file-system';
 import { assertIdentifier } from '../sql/identifier';
 import { isOfflineFile, isRevisionFile, partFileName, partRange, partStatsFileName, revisionFileName, stagingFileName } from './offline-layout';
 
@@ -30,7 +33,20 @@ export interface StagedFile {
  * event_ts, created_ts and the features. It alone knows the file names (offline-layout.ts).
  */
 export class OfflineStoreRepository {
-  constructor(private readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly fs: LakeFileSystem = new LocalFileSystem(),
+  ) {}
+
+  /** The file operations compaction swaps a version's files with. */
+  get fileSystem(): LakeFileSystem {
+    return this.fs;
+  }
+
+  /** The compaction records of a view version (offline-compaction.service.ts). */
+  journal(view: string, version: number): CompactionJournal {
+    return new CompactionJournal(this.versionDir(view, version), this.fs);
+  }
 
   /** The folder of a view version's files. */
   versionDir(view: string, version: number): string {
@@ -45,11 +61,17 @@ export class OfflineStoreRepository {
     return dir;
   }
 
-  /** A view version's complete files and whether a revision is among them. */
+  /**
+   * A view version's complete files and whether a revision is among them: the folder listed
+   * first, then the compaction records applied, so a swap running meanwhile shows either its
+   * inputs or its outputs (the records name statistics sidecars too, hence the whole listing).
+   */
   async files(view: string, version: number): Promise<OfflineFiles> {
     const dir = this.versionDir(view, version);
-    if (!existsSync(dir)) return { files: [], hasRevisions: false };
-    const names = (await readdir(dir)).filter(isOfflineFile);
+    const listing = (await this.fs.list(dir)).sort();
+    if (!listing.some(isOfflineFile)) return { files: [], hasRevisions: false };
+    const visible = visibleFiles(new Map([['', listing]]), await this.journal(view, version).records());
+    const names = (visible.get('') ?? []).filter(isOfflineFile);
     return { files: names.map((f) => join(dir, f)), hasRevisions: names.some(isRevisionFile) };
   }
 
