@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LakeRepository, fileListLiteral, sql, systemClock } from '@app/features';
+import { FeatureStore, LakeRepository, LocalFileSystem, fileListLiteral, sql, systemClock } from '@app/features';
 import { writeHistory } from './support/compaction-fixtures';
-import { ROOT, openStore, query, tempDataDir } from './support/helpers';
+import { ROOT, openStore, query, tempDataDir, testConfig } from './support/helpers';
 
 /**
  * SIGKILL at each step of a compaction (test/support/crash-compact.ts): the lake's answers right
@@ -58,6 +58,36 @@ describe('a compaction killed at any step changes no answer and is finished by t
       const onDisk = new Set(partitions.flatMap((p) => readdirSync(join(lake, p)).map((f) => `ticks/${p}/${f}`)));
       const named = (await store.registry.datasets.listBatches('ticks')).flatMap((b) => b.files);
       expect(named.filter((f) => !onDisk.has(f))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('finishes a swap that failed after its marker in a live process, and never reads its rows twice', async () => {
+    const dir = join(tmp.dir, 'failed');
+    cpSync(join(tmp.dir, 'base'), dir, { recursive: true });
+    // The first committed-record write fails (a full disk, say): the process lives on.
+    let failures = 1;
+    class FailingOnce extends LocalFileSystem {
+      override async writeText(path: string, text: string): Promise<void> {
+        if (failures > 0 && path.includes('/_compactions/') && text.includes('"committedAt"')) {
+          failures--;
+          throw new Error('disk full');
+        }
+        await super.writeText(path, text);
+      }
+    }
+    const config = testConfig(dir, { LAKE_COMPACTION_GRACE_S: '0' });
+    let store = await FeatureStore.open(config, systemClock, { lakeFileSystem: new FailingOnce() });
+    try {
+      await expect(store.compaction.compactDataset('ticks', { targetRows: 20 })).rejects.toThrow('disk full');
+      expect(await visibleRows(dir)).toEqual(reference);
+      await store.compaction.compactDataset('ticks');
+      expect(await visibleRows(dir)).toEqual(reference);
+      await store.close();
+      store = await FeatureStore.open(config, systemClock);
+      await store.compaction.compactDataset('ticks');
+      expect(await visibleRows(dir)).toEqual(reference);
     } finally {
       await store.close();
     }

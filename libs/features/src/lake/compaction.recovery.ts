@@ -9,6 +9,10 @@ export const OWNER = '_OWNER.json';
 
 // Tells this process's compactions from those of an earlier process that had the same pid.
 const INSTANCE = `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+// The compactions this process is running now (record ids). A record of this process that is not
+// among them failed after its marker (an error, not a crash): the next run finishes it, as it
+// would a dead process's; left alone, a later compaction could take its outputs for inputs.
+const IN_FLIGHT = new Set<string>();
 
 /**
  * Finishing, undoing and tidying compactions (compaction-journal.ts): rolls a committed-marker
@@ -64,7 +68,7 @@ export class CompactionRecovery {
   async recover(dataset: string, journal: CompactionJournal, now: Date): Promise<void> {
     const records = await journal.records();
     for (const record of records) {
-      if (record.committedAt || this.alive(record.owner)) continue;
+      if (record.committedAt || this.running(record.id, record.owner)) continue;
       if (await this.mayFinish(journal, record)) await this.finish(dataset, journal, record, now);
       else await this.undo(journal, record);
     }
@@ -106,14 +110,24 @@ export class CompactionRecovery {
     return false;
   }
 
-  private alive(owner: { pid: number; instance: string }): boolean {
-    if (owner.pid === process.pid) return owner.instance === INSTANCE;
+  /** Marks a compaction of this process as running until `work` settles (recovery leaves it alone). */
+  async inFlight<T>(id: string, work: () => Promise<T>): Promise<T> {
+    IN_FLIGHT.add(id);
+    try {
+      return await work();
+    } finally {
+      IN_FLIGHT.delete(id);
+    }
+  }
+
+  private running(id: string, owner: { pid: number; instance: string }): boolean {
+    if (owner.pid === process.pid) return owner.instance === INSTANCE && IN_FLIGHT.has(id);
     return pidAlive(owner.pid);
   }
 
   private async stagingOwnerAlive(journal: CompactionJournal, id: string): Promise<boolean> {
     try {
-      return this.alive(JSON.parse(await this.lake.fileSystem.readText(join(journal.stagingDir(id), OWNER))) as { pid: number; instance: string });
+      return this.running(id, JSON.parse(await this.lake.fileSystem.readText(join(journal.stagingDir(id), OWNER))) as { pid: number; instance: string });
     } catch {
       // No owner file yet: the folder is seconds old, or its owner died before writing it.
       return false;

@@ -147,7 +147,10 @@ export class LakeCompactionService {
     const dir = this.lake.datasetDir(dataset);
     const byKey = new Map<string, { inputs: string[]; bytes: number; small: number; foreign: boolean }>();
     const schema = await this.schema(dataset);
-    for (const [folder, names] of await this.lake.partitionFiles(dataset)) {
+    // Files of a swap still under way (another process's) are its own until it commits.
+    const pending = new Set((await this.lake.journal(dataset).records()).filter((r) => !r.committedAt).flatMap((r) => [...r.inputs, ...r.outputs]));
+    for (const [folder, all] of await this.lake.partitionFiles(dataset)) {
+      const names = all.filter((n) => !pending.has(`${folder}/${n}`));
       if (only && !only.has(folder)) continue;
       const value = folder.slice('date='.length);
       const days = partitionDays(value);
@@ -189,40 +192,43 @@ export class LakeCompactionService {
     const inputs = group.inputs.filter((i) => visible.has(i));
     if (inputs.length === 0) return undefined;
     const id = `${this.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-    const staging = journal.stagingDir(id);
-    await this.lake.fileSystem.makeDir(staging);
-    await this.lake.fileSystem.writeText(join(staging, OWNER), JSON.stringify(this.recovery.owner));
-    const absolute = inputs.map((i) => join(dir, i));
-    const { outputs, rows, inputRows } = await this.db.withSession(async (s) => {
-      const values = await targetPartitions(s, schema, absolute, granularity);
-      const written: string[] = [];
-      let total = 0;
-      let n = 0;
-      for (const value of values) {
-        const out = join(staging, `date=${value}`);
-        await this.lake.fileSystem.makeDir(out);
-        // The inputs' bytes shared among the target partitions (a split folder) by their count.
-        const { files, rows } = await writeCompacted(s, schema, absolute, group.inputBytes / values.length, horizon, granularity, value, out, target, () => `c-${id}-${n++}.parquet`);
-        total += rows;
-        written.push(...files.map((f) => `date=${value}/${f}`));
-      }
-      return { outputs: written, rows: total, inputRows: await countRows(s, absolute) };
+    const { outputs, rows, inputRows } = await this.recovery.inFlight(id, async () => {
+      const staging = journal.stagingDir(id);
+      await this.lake.fileSystem.makeDir(staging);
+      await this.lake.fileSystem.writeText(join(staging, OWNER), JSON.stringify(this.recovery.owner));
+      const absolute = inputs.map((i) => join(dir, i));
+      const { outputs, rows, inputRows } = await this.db.withSession(async (s) => {
+        const values = await targetPartitions(s, schema, absolute, granularity);
+        const written: string[] = [];
+        let total = 0;
+        let n = 0;
+        for (const value of values) {
+          const out = join(staging, `date=${value}`);
+          await this.lake.fileSystem.makeDir(out);
+          // The inputs' bytes shared among the target partitions (a split folder) by their count.
+          const { files, rows } = await writeCompacted(s, schema, absolute, group.inputBytes / values.length, horizon, granularity, value, out, target, () => `c-${id}-${n++}.parquet`);
+          total += rows;
+          written.push(...files.map((f) => `date=${value}/${f}`));
+        }
+        return { outputs: written, rows: total, inputRows: await countRows(s, absolute) };
+      });
+      await this.lake.fileSystem.sync([...outputs.map((o) => join(staging, o)), ...new Set(outputs.map((o) => join(staging, o.split('/')[0]))), staging]);
+      if (horizon && inputRows > rows) await this.horizons.raise(dataset, horizon);
+      const record: CompactionRecord = {
+        id,
+        inputs,
+        outputs,
+        owner: this.recovery.owner,
+        startedAt: new Date(started).toISOString(),
+        ...(horizon && inputRows > rows ? { retentionHorizon: horizon.toISOString() } : {}),
+        rows,
+        droppedVersions: inputRows - rows,
+      };
+      // The commit marker first; from here a crash is finished by the recovery.
+      await journal.write(record);
+      await this.recovery.finish(dataset, journal, record, this.clock.now());
+      return { outputs, rows, inputRows };
     });
-    await this.lake.fileSystem.sync([...outputs.map((o) => join(staging, o)), ...new Set(outputs.map((o) => join(staging, o.split('/')[0]))), staging]);
-    if (horizon && inputRows > rows) await this.horizons.raise(dataset, horizon);
-    const record: CompactionRecord = {
-      id,
-      inputs,
-      outputs,
-      owner: this.recovery.owner,
-      startedAt: new Date(started).toISOString(),
-      ...(horizon && inputRows > rows ? { retentionHorizon: horizon.toISOString() } : {}),
-      rows,
-      droppedVersions: inputRows - rows,
-    };
-    // The commit marker first; from here a crash is finished by the recovery.
-    await journal.write(record);
-    await this.recovery.finish(dataset, journal, record, this.clock.now());
     const outputBytes = (await Promise.all(outputs.map(async (o) => (await stat(join(dir, o))).size))).reduce((a, b) => a + b, 0);
     return {
       partition: group.key.slice('date='.length),
