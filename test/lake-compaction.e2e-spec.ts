@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { DuckDbClient, LakeCompactionService, fileListLiteral, sql } from '@app/features';
+import { DuckDbClient, LakeCompactionService, fileListLiteral, sql, symbolEntity } from '@app/features';
 import { ROOT, query } from './support/helpers';
 import { startTestApi, type TestApi } from './support/test-api';
 
@@ -91,18 +91,28 @@ describe('lake compaction through the API and the CLI', () => {
     }
   });
 
-  it('npm run compact prints what it did, and exits 2 on a bad option', async () => {
+  it('npm run compact prints what it did for datasets and views, and exits 2 on a bad option', async () => {
+    // A view materialised twice: two small parts in its offline store.
+    await api.store.features.applyEntity(symbolEntity);
+    await api.store.features.apply({ name: 'tick_px', entity: 'symbol', source: 'ticks', ttl: '1d', sql: 'SELECT symbol, ts, close AS px FROM source', features: [{ name: 'px', type: 'DOUBLE' }] });
+    await api.store.materializer.run({ view: 'tick_px' });
     for (let b = 24; b < 30; b++) await api.store.datasets.ingestRows('ticks', rows(b));
+    await api.store.materializer.run({ view: 'tick_px' });
     await api.app.close(); // the CLI is another process on the same folder
     const run = (...args: string[]) => spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/ingest/src/compact/compact.main.ts', ...args], { cwd: ROOT, env: { ...process.env, DATA_DIR: api.dataDir, LAKE_COMPACTION_GRACE_S: '0' }, encoding: 'utf8' });
-    const out = run('ticks', '--json');
+    const out = run('--json');
     expect(out.status).toBe(0);
-    const [report] = JSON.parse(out.stdout) as Array<{ dataset: string; partitions: Array<{ inputFiles: number; outputFiles: number }> }>;
+    const reports = JSON.parse(out.stdout) as Array<{ dataset?: string; view?: string; partitions: Array<{ inputFiles: number; outputFiles: number }> }>;
+    // Every dataset, then every view.
+    expect(reports.map((r) => r.dataset ?? `view ${r.view}`).sort()).toEqual(['daily_bars', 'ticks', 'view tick_px']);
+    expect(reports.find((r) => r.view)).toMatchObject({ view: 'tick_px', versions: [{ inputFiles: 2, outputFiles: 1 }] });
+    const report = reports.find((r) => r.dataset === 'ticks')!;
     expect(report.dataset).toBe('ticks');
     // The background compaction may have merged some of the six new batches before the API stopped.
     expect(report.partitions.reduce((n, p) => n + p.inputFiles, 0)).toBeGreaterThanOrEqual(2);
     expect(report.partitions.every((p) => p.outputFiles === 1)).toBe(true);
     expect(out.stderr).toMatch(/\[1\/\d+\] ticks /);
+    expect(run('nope').stderr).toMatch(/nope: no dataset or feature view of that name/);
     const bad = run('--partition', 'week');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--partition must be one of day, month, year/);

@@ -2,10 +2,11 @@ import { parseDuration, parseGranularity, type PartitionGranularity } from '@app
 
 export const USAGE = `usage: npm run compact -- [<dataset|view> ...] [options]
 
-Merges the small files of the lake's partitions (and of the offline store's view versions) into
-sorted files of the target size. Every row version is kept with its own ingested_at / created_ts,
-so every answer (event, knowledge, knownAt, digests) is the same after. Without a name: every
-dataset and every view.
+Merges the small files of a dataset's lake partitions, or of a feature view's offline store
+(each version's small parts, per month), into sorted files of the target size. Every row version
+is kept with its own ingested_at / created_ts, so every answer (event, knowledge, knownAt,
+digests) is the same after. Without a name: every dataset and every view. --partition, --only and
+--retention apply to datasets only.
 
   --partition day|month|year   rewrite a dataset into this partition granularity (and use it for
                                new batches); e.g. a lake of daily bars written day by day

@@ -1,4 +1,4 @@
-import { ConfigError, FeatureStore, FeatureStoreError, loadConfig, type CompactionReport } from '@app/features';
+import { ConfigError, FeatureStore, FeatureStoreError, loadConfig, type CompactionReport, type OfflineCompactionReport } from '@app/features';
 import { parseCompactArgs, USAGE, type CompactCommand } from './compact-args';
 
 const MIB = 1024 * 1024;
@@ -20,12 +20,36 @@ export function formatCompaction(report: CompactionReport): string {
   return [head, ...lines, ...busy, ...horizon].join('\n');
 }
 
-async function run(store: FeatureStore, command: CompactCommand): Promise<CompactionReport[]> {
+/** One line per view version compacted. */
+export function formatOfflineCompaction(report: OfflineCompactionReport): string {
+  const done = report.versions.filter((v) => v.inputFiles > 0);
+  const head = done.length ? `view ${report.view}: ${done.length} versions compacted in ${report.ms} ms` : `view ${report.view}: nothing to compact`;
+  const lines = report.versions.map((v) =>
+    v.busy
+      ? `  v${v.version}: busy (being materialised or compacted by another run)`
+      : `  v${v.version}: ${v.inputFiles} files (${(v.inputBytes / MIB).toFixed(1)} MiB) -> ${v.outputFiles} (${(v.outputBytes / MIB).toFixed(1)} MiB), ${v.rows} rows, ${v.ms} ms`,
+  );
+  return [head, ...lines].join('\n');
+}
+
+type Report = CompactionReport | OfflineCompactionReport;
+
+async function run(store: FeatureStore, command: CompactCommand): Promise<Report[]> {
   const datasets = new Set((await store.registry.datasets.listDatasets()).map((d) => d.name));
-  const names = command.names.length ? command.names : [...datasets];
-  const reports: CompactionReport[] = [];
+  const views = new Set((await store.features.list()).map((v) => v.name));
+  const names = command.names.length ? command.names : [...datasets, ...views];
   for (const name of names) {
-    if (!datasets.has(name)) throw new Error(`${name}: no dataset of that name (datasets: ${[...datasets].join(', ') || 'none'})`);
+    if (!datasets.has(name) && !views.has(name)) throw new Error(`${name}: no dataset or feature view of that name (datasets: ${[...datasets].join(', ') || 'none'}; views: ${[...views].join(', ') || 'none'})`);
+  }
+  const reports: Report[] = [];
+  for (const name of names) {
+    if (!datasets.has(name)) {
+      // A view: its versions' offline files (the dataset-only options do not apply).
+      const report = await store.offlineCompaction.compactView(name, { targetBytes: command.targetBytes, targetRows: command.targetRows, minSmallFiles: command.minSmallFiles });
+      reports.push(report);
+      if (!command.json) console.log(formatOfflineCompaction(report));
+      continue;
+    }
     const report = await store.compaction.compactDataset(name, {
       partitions: command.only.length ? command.only : undefined,
       repartition: command.repartition,
@@ -34,9 +58,7 @@ async function run(store: FeatureStore, command: CompactCommand): Promise<Compac
       targetRows: command.targetRows,
       minSmallFiles: command.minSmallFiles,
       // Progress on stderr: the report on stdout stays parseable.
-      onProgress: (done, of, p) => {
-        console.error(`  [${done}/${of}] ${name} ${p.partition}: ${p.inputFiles} -> ${p.outputFiles} files`);
-      },
+      onProgress: (done, of, p) => console.error(`  [${done}/${of}] ${name} ${p.partition}: ${p.inputFiles} -> ${p.outputFiles} files`),
     });
     reports.push(report);
     if (!command.json) console.log(formatCompaction(report));
