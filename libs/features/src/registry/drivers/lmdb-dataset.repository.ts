@@ -69,7 +69,8 @@ export class LmdbDatasetRepository implements DatasetRepository {
     const prefix = `batch/${dataset}/`;
     return this.db.transactionSync(() => {
       let changed = 0;
-      for (const { key, value } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` })) {
+      // Read first, then write: writing while a range cursor is open fails (MDB_BAD_TXN).
+      for (const { key, value } of [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })]) {
         const batch = value as BatchRecord;
         const files = replacedFiles(batch.files, replaced);
         if (files === batch.files) continue;
