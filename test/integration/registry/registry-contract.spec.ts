@@ -124,6 +124,25 @@ describe.each([['lmdb', lmdbDriver()] as const, ['postgres', postgresDriver()] a
     expect((await other.datasets.listDatasets()).map((d) => d.name)).toEqual(['ds']);
   });
 
+  it('renames the files of batches a compaction replaced, every batch naming them, and no other', async () => {
+    const [r, other] = await handles(2);
+    const files = (i: number) => (i % 3 === 0 ? [`bars_1d/date=2024-01/f${i}.parquet`, `bars_1d/date=2024-02/g${i}.parquet`] : [`bars_1d/date=2024-02/f${i}.parquet`]);
+    for (let i = 0; i < 60; i++) await r.datasets.recordBatch({ ...batch(`c-${i}`, `cb${i}`), files: files(i) });
+    await r.datasets.recordBatch({ ...batch('x', 'other-dataset'), dataset: 'other', files: ['other/date=2024-02/f1.parquet'] });
+    // Every file of February but those of batches 0..9 goes into two compacted files.
+    const replaced = new Map<string, string[]>();
+    for (let i = 10; i < 60; i++) for (const f of files(i).filter((f) => f.includes('2024-02'))) replaced.set(f, ['bars_1d/date=2024-02/c-0.parquet', 'bars_1d/date=2024-02/c-1.parquet']);
+    replaced.set('bars_1d/date=2024-02/f1.parquet', ['bars_1d/date=2024-02/c-0.parquet']);
+    const changed = await other.datasets.replaceBatchFiles('bars_1d', replaced);
+    const expected = (i: number) => [...new Set(files(i).flatMap((f) => replaced.get(f) ?? [f]))];
+    const stored = new Map((await r.datasets.listBatches('bars_1d')).map((b) => [b.batchId, b.files]));
+    for (let i = 0; i < 60; i++) expect({ i, files: stored.get(`cb${i}`) }).toEqual({ i, files: expected(i) });
+    expect(changed).toBe(Array.from({ length: 60 }, (_, i) => i).filter((i) => JSON.stringify(expected(i)) !== JSON.stringify(files(i))).length);
+    expect((await r.datasets.listBatches('other'))[0].files).toEqual(['other/date=2024-02/f1.parquet']);
+    // Done again: nothing changes.
+    expect(await r.datasets.replaceBatchFiles('bars_1d', replaced)).toBe(0);
+  });
+
   it('hands out strictly increasing batch times across handles on a clock that ties', async () => {
     const [a, b] = await handles(2);
     const now = new Date('2026-01-01T00:00:00.000Z');
