@@ -14,7 +14,7 @@ import { canonicalJson, sha256 } from '../util/hash';
 import { tradingCalendar } from '../calendar/calendars';
 import { describeTiming, timingForDataset, type BarTiming } from './bar-timing';
 import { resolveMapping, type SourceColumn } from './column-mapping';
-import { directCopySql, keepSql, lakePartitionSql, partitionedCopySql, REJECTED_PARTITION, writtenFiles, writtenRowsSql } from './batch-write.sql';
+import { directCopySql, distinctSlotsSql, keepSql, lakePartitionSql, partitionedCopySql, REJECTED_PARTITION, writtenFiles, writtenRowsSql } from './batch-write.sql';
 import { describeSource, readError, readPlans, runWithProgress, type ReadPlan } from './read-plan';
 import type { IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
@@ -149,7 +149,7 @@ export class BatchIngestor {
         }
         for (const plan of plans) {
           try {
-            await runWithProgress(session, sql`CREATE OR REPLACE TEMP TABLE ${staged} AS ${select(plan)}`, progress, `ingest ${request.dataset}`);
+            await runWithProgress(session, sql`CREATE OR REPLACE TEMP TABLE ${staged} AS SELECT * EXCLUDE (_bad) FROM (${select(plan)})`, progress, `ingest ${request.dataset}`);
             break;
           } catch (error) {
             if (plan.final) throw readError(request.source, error);
@@ -176,7 +176,7 @@ export class BatchIngestor {
       // partitioned write is slower; the general way needs it for its row numbers.
       await session.run(sql`SET preserve_insertion_order = false`);
       await session.run(sql`SET partitioned_write_max_open_files = 100000`);
-      await runWithProgress(session, directCopySql(schema, select, keepSql(schema, batch.request), dir), progress, `ingest ${batch.request.dataset}`);
+      await runWithProgress(session, directCopySql(schema, select, batch.request, dir), progress, `ingest ${batch.request.dataset}`);
     } catch {
       await this.lake.discardStaging(dir);
       return { readFailed: true };
@@ -234,7 +234,9 @@ export class BatchIngestor {
     // The staging folder this method must discard if it leaves before the commit takes it over.
     let pending = 'written' in input ? input.written : null;
     try {
-      await session.run(sql`CREATE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, count(DISTINCT ${ts}) AS d, min(${ts}) AS lo, max(${ts}) AS hi FROM ${rows} GROUP BY ALL`);
+      const slotUs = request.timing.kind === 'close' ? null : (intervalSeconds ?? 86_400) * 1_000_000;
+      const distinct = staged ? sql`count(DISTINCT ${ts})` : await distinctSlotsSql(session, schema, rows, slotUs);
+      await session.run(sql`CREATE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, ${distinct} AS d, min(${ts}) AS lo, max(${ts}) AS hi FROM ${rows} GROUP BY ALL`);
       const totals = (await session.one<{ bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
         sql`SELECT ${staged ? sql`(SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL)` : sql`0`} AS bad,
                 coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,

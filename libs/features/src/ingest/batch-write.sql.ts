@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { granularityOf, type DatasetSchema } from '../datasets/dataset.schema';
 import { partitionValueSql } from '../lake/partitioning';
-import { fileListLiteral, fileLiteral, ident, joinSql, sql, type Sql } from '../sql/sql';
+import type { DuckDbSession } from '../duckdb/duckdb.client';
+import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql, type Sql } from '../sql/sql';
 import { lakeColumns, utcWallTime } from './staging.sql';
 
 /**
@@ -12,17 +13,19 @@ import { lakeColumns, utcWallTime } from './staging.sql';
  */
 export const REJECTED_PARTITION = '__rejected';
 
-/** The rows a batch keeps: valid, and inside the request's time window. */
-export function keepSql(schema: DatasetSchema, window: { readonly keepAfter?: Date; readonly keepUntil?: Date }): Sql {
+type TimeWindow = { readonly keepAfter?: Date; readonly keepUntil?: Date };
+
+/** The request's time window on the timestamp column, or null when it has none. */
+function windowSql(schema: DatasetSchema, window: TimeWindow): Sql | null {
   const ts = ident(schema.timestampColumn);
-  return joinSql(
-    [
-      sql`_error IS NULL`,
-      ...(window.keepAfter ? [sql`${ts} > ${window.keepAfter}`] : []),
-      ...(window.keepUntil ? [sql`${ts} <= ${window.keepUntil}`] : []),
-    ],
-    ' AND ',
-  );
+  const parts = [...(window.keepAfter ? [sql`${ts} > ${window.keepAfter}`] : []), ...(window.keepUntil ? [sql`${ts} <= ${window.keepUntil}`] : [])];
+  return parts.length ? joinSql(parts, ' AND ') : null;
+}
+
+/** The rows a batch keeps: valid, and inside the request's time window. */
+export function keepSql(schema: DatasetSchema, window: TimeWindow): Sql {
+  const inWindow = windowSql(schema, window);
+  return inWindow ? sql`_error IS NULL AND ${inWindow}` : sql`_error IS NULL`;
 }
 
 /** The lake partition value of each row, from the UTC wall time of its timestamp (no ICU per row). */
@@ -39,10 +42,12 @@ export function partitionedCopySql(schema: DatasetSchema, rows: Sql, where: Sql,
 /**
  * The direct write: the validating SELECT straight into the lake's partition folders, in one
  * pass over the source. Kept rows go to their partitions, rejected rows to REJECTED_PARTITION.
+ * It reads only the `_bad` flag, and once: DuckDB inlines a column into each place that uses it.
  */
-export function directCopySql(schema: DatasetSchema, staging: Sql, keep: Sql, dir: string): Sql {
-  const partition = sql`CASE WHEN _error IS NULL THEN ${lakePartitionSql(schema)} ELSE ${REJECTED_PARTITION} END`;
-  return partitionedCopySql(schema, sql`(${staging})`, sql`_error IS NOT NULL OR (${keep})`, partition, dir);
+export function directCopySql(schema: DatasetSchema, staging: Sql, window: TimeWindow, dir: string): Sql {
+  const partition = sql`CASE WHEN _bad THEN ${REJECTED_PARTITION} ELSE ${lakePartitionSql(schema)} END`;
+  const inWindow = windowSql(schema, window);
+  return partitionedCopySql(schema, sql`(${staging})`, inWindow ? sql`_bad OR (${inWindow})` : sql`true`, partition, dir);
 }
 
 /** The Parquet files a staging folder holds for its partitions (relative `date=…/part_0.parquet`). */
@@ -57,4 +62,27 @@ export async function writtenFiles(dir: string): Promise<string[]> {
 /** The rows of the written files, as one DuckDB table expression. */
 export function writtenRowsSql(dir: string, files: readonly string[]): Sql {
   return sql`read_parquet(${fileListLiteral(files.map((f) => join(dir, f)))}, hive_partitioning = false)`;
+}
+
+// Bitmaps of at most this many bits in all (256 MiB); larger spans count distinct values by hash.
+const MAX_BITMAP_BITS = 2 ** 31;
+
+/**
+ * What the written rows' stats count per key instead of count(DISTINCT ts): the distinct
+ * `bucketUs` slots their timestamps fall in, one bitmap per key (much cheaper than a hash table).
+ * Equal timestamps share a slot, so a key with as many slots as rows has no duplicate; fewer
+ * (a duplicate, or two bars in one slot) sends the batch the general way, which counts exactly.
+ */
+export async function distinctSlotsSql(session: DuckDbSession, schema: DatasetSchema, rows: Sql, bucketUs: number | null): Promise<Sql> {
+  const ts = ident(schema.timestampColumn);
+  const exact = sql`count(DISTINCT ${ts})`;
+  if (!bucketUs) return exact;
+  const slot = sql`epoch_us(${ts}) // ${raw(String(Math.round(bucketUs)))}`;
+  const span = await session.one<{ lo: number | null; hi: number | null; keys: number }>(
+    sql`SELECT min(${slot}) AS lo, max(${slot}) AS hi, approx_count_distinct(hash(${joinSql(schema.keys.map((k) => ident(k)))})) AS keys FROM ${rows}`,
+  );
+  if (!span || span.lo === null || span.hi === null) return exact;
+  // approx_count_distinct errs by a few per cent: the margin keeps the bound a bound.
+  if ((span.hi - span.lo + 1) * Number(span.keys) * 1.5 > MAX_BITMAP_BITS) return exact;
+  return sql`bit_count(bitstring_agg(${slot}, ${raw(String(span.lo))}, ${raw(String(span.hi))}))`;
 }

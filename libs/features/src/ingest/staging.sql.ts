@@ -12,8 +12,8 @@ const SANE_UNTIL = new Date(SANE_TIME_RANGE.maxMs);
 
 /**
  * Generates the one SELECT that turns raw source rows into typed dataset rows plus an `_error`
- * column (NULL for a good row, else every reason joined by "; ") and `_raw` (the original
- * values as JSON, for bad rows only). All validation of a batch lives here.
+ * column (NULL for a good row, else every reason joined by "; "), `_bad` (whether any rule
+ * failed, without the reasons) and `_raw` (the original values as JSON, for bad rows only). All validation of a batch lives here.
  */
 export function stagingSelect(
   schema: DatasetSchema,
@@ -62,9 +62,12 @@ export function stagingSelect(
   const renamed = sourceColumns.map((c) => sql`${raw(quoteSourceColumn(c.name))} AS ${ref(c)}`);
   // json_object, not a struct literal: its keys (the source's column names) can be bound.
   const rawJson = sql`json_object(${joinSql(sourceColumns.map((c) => sql`${c.name}, ${ref(c)}`))})::VARCHAR`;
-  return sql`SELECT ${joinSql(names)}, COALESCE(_ingested_at, ${batchTime}) AS ${ident(INGESTED_AT)}, _error,
+  // `_bad` is the cheap flag (no message): a reader that needs only the flag (the direct write)
+  // never builds the messages, as DuckDB drops the columns a query does not use.
+  const bad = checks.length ? joinSql(checks.map((c) => sql`(${c.when}) IS TRUE`), ' OR ') : sql`false`;
+  return sql`SELECT ${joinSql(names)}, COALESCE(_ingested_at, ${batchTime}) AS ${ident(INGESTED_AT)}, _error, _bad,
        CASE WHEN _error IS NOT NULL THEN ${rawJson} END AS _raw
-FROM (SELECT *, CASE WHEN ${joinSql(checks.map((c) => sql`(${c.when}) IS TRUE`), ' OR ')}
+FROM (SELECT *, ${bad} AS _bad, CASE WHEN ${bad}
       THEN NULLIF(concat_ws('; ', ${joinSql(checks.map((c) => sql`CASE WHEN ${c.when} THEN ${c.message} END`), ',\n        ')}), '') END AS _error
   FROM (SELECT ${joinSql([...typed, ...sourceColumns.map(ref)], ',\n    ')}
     FROM (SELECT ${joinSql(renamed)} FROM ${reader})))`;
