@@ -64,8 +64,8 @@ export function writtenRowsSql(dir: string, files: readonly string[]): Sql {
   return sql`read_parquet(${fileListLiteral(files.map((f) => join(dir, f)))}, hive_partitioning = false)`;
 }
 
-// Bitmaps of at most this many bits in all (256 MiB); larger spans count distinct values by hash.
-const MAX_BITMAP_BITS = 2 ** 31;
+// The bitmaps' bits in all at most 512 MiB; larger spans count distinct values by hash.
+const MAX_BITMAP_BITS = 2 ** 32;
 
 /**
  * What the written rows' stats count per key instead of count(DISTINCT ts): the distinct
@@ -78,11 +78,9 @@ export async function distinctSlotsSql(session: DuckDbSession, schema: DatasetSc
   const exact = sql`count(DISTINCT ${ts})`;
   if (!bucketUs) return exact;
   const slot = sql`epoch_us(${ts}) // ${raw(String(Math.round(bucketUs)))}`;
-  const span = await session.one<{ lo: number | null; hi: number | null; keys: number }>(
-    sql`SELECT min(${slot}) AS lo, max(${slot}) AS hi, approx_count_distinct(hash(${joinSql(schema.keys.map((k) => ident(k)))})) AS keys FROM ${rows}`,
-  );
+  const span = await session.one<{ lo: number | null; hi: number | null; n: number }>(sql`SELECT min(${slot}) AS lo, max(${slot}) AS hi, count(*) AS n FROM ${rows}`);
   if (!span || span.lo === null || span.hi === null) return exact;
-  // approx_count_distinct errs by a few per cent: the margin keeps the bound a bound.
-  if ((span.hi - span.lo + 1) * Number(span.keys) * 1.5 > MAX_BITMAP_BITS) return exact;
+  // One bitmap of the whole span per key, and there are at most as many keys as rows.
+  if ((span.hi - span.lo + 1) * span.n > MAX_BITMAP_BITS) return exact;
   return sql`bit_count(bitstring_agg(${slot}, ${raw(String(span.lo))}, ${raw(String(span.hi))}))`;
 }
