@@ -100,7 +100,7 @@ function valueExpr(spec: ColumnSpec, origin: ColumnOrigin, timing: BarTiming | u
     const parsed = raw(parseTimestamp(src.toString(), origin.source.type));
     return timing ? shiftToClose(parsed, timing) : parsed;
   }
-  if (typeFamily(origin.source.type) === typeFamily(spec.type) && origin.source.type.toUpperCase() === spec.type) return src;
+  if (isUntouched(spec, origin.source)) return src;
   return sql`TRY_CAST(${src} AS ${type})`;
 }
 
@@ -136,6 +136,11 @@ function shiftToClose(parsed: Sql, timing: BarTiming): Sql {
   }
 }
 
+// The source column already has the dataset column's type: the value is the column itself.
+function isUntouched(spec: ColumnSpec, source: SourceColumn): boolean {
+  return spec.type !== 'TIMESTAMPTZ' && typeFamily(source.type) === typeFamily(spec.type) && source.type.toUpperCase() === spec.type;
+}
+
 function isNaiveTime(sourceType: string): boolean {
   const t = sourceType.toUpperCase();
   return t === 'DATE' || (t.startsWith('TIMESTAMP') && t !== 'TIMESTAMPTZ' && !t.includes('TIME ZONE'));
@@ -155,11 +160,16 @@ function columnChecks(spec: ColumnSpec, origin: ColumnOrigin, value: Sql, ref: S
   if ('absent' in origin) return [];
   if ('constant' in origin) return [check(sql`${value} IS NULL`, `${name}: invalid constant`)];
   const src = ref(origin.source);
-  const blank = typeFamily(origin.source.type) === 'string' ? sql`(${src} IS NULL OR trim(${src}) = '')` : sql`${src} IS NULL`;
+  // trim() copies every string; a visible ASCII first character already tells a value is not blank.
+  const blank =
+    typeFamily(origin.source.type) === 'string'
+      ? sql`CASE WHEN ${src} IS NULL THEN true WHEN ascii(${src}) BETWEEN 33 AND 126 THEN false ELSE trim(${src}) = '' END`
+      : sql`${src} IS NULL`;
   const checks: Check[] = [];
   if (spec.required) checks.push(check(blank, `${name}: required`));
   const what = spec.type === 'TIMESTAMPTZ' ? 'a UTC timestamp' : spec.type;
-  checks.push(check(sql`NOT ${blank} AND ${value} IS NULL`, sql`${`${name}: cannot parse `} || ${rawText(src)} || ${` as ${what}`}`));
+  // A value taken as it is read cannot fail to parse.
+  if (!isUntouched(spec, origin.source)) checks.push(check(sql`NOT ${blank} AND ${value} IS NULL`, sql`${`${name}: cannot parse `} || ${rawText(src)} || ${` as ${what}`}`));
   if (spec.type === 'DOUBLE') checks.push(check(sql`NOT isfinite(${value})`, `${name}: not a finite number`));
   if (spec.type === 'TIMESTAMPTZ') checks.push(saneTimeCheck(name, value));
   return checks;
