@@ -64,7 +64,8 @@ export function stagingSelect(
   const rawJson = sql`json_object(${joinSql(sourceColumns.map((c) => sql`${c.name}, ${ref(c)}`))})::VARCHAR`;
   // `_bad` is the cheap flag (no message): a reader that needs only the flag (the direct write)
   // never builds the messages, as DuckDB drops the columns a query does not use.
-  const bad = checks.length ? joinSql(checks.map((c) => sql`(${c.when}) IS TRUE`), ' OR ') : sql`false`;
+  // (a OR b) IS TRUE is (a IS TRUE) OR (b IS TRUE) in SQL's three-valued logic, with one test instead of one per rule.
+  const bad = checks.length ? sql`(${joinSql(checks.map((c) => sql`(${c.when})`), ' OR ')}) IS TRUE` : sql`false`;
   return sql`SELECT ${joinSql(names)}, COALESCE(_ingested_at, ${batchTime}) AS ${ident(INGESTED_AT)}, _error, _bad,
        CASE WHEN _error IS NOT NULL THEN ${rawJson} END AS _raw
 FROM (SELECT *, ${bad} AS _bad, CASE WHEN ${bad}
