@@ -14,7 +14,7 @@ import { canonicalJson, sha256 } from '../util/hash';
 import { tradingCalendar } from '../calendar/calendars';
 import { describeTiming, timingForDataset, type BarTiming } from './bar-timing';
 import { resolveMapping, type SourceColumn } from './column-mapping';
-import { directCopySql, distinctSlotsSql, keepSql, lakePartitionSql, partitionedCopySql, REJECTED_PARTITION, writtenFiles, writtenRowsSql } from './batch-write.sql';
+import { directCopySql, distinctSlotsSql, keepSql, lakePartitionSql, partitionedCopySql, REJECTED_ROW, writtenFiles, writtenRowsSql } from './batch-write.sql';
 import { describeSource, readError, readPlans, runWithProgress, type ReadPlan } from './read-plan';
 import type { IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
@@ -177,15 +177,15 @@ export class BatchIngestor {
       await session.run(sql`SET preserve_insertion_order = false`);
       await session.run(sql`SET partitioned_write_max_open_files = 100000`);
       await runWithProgress(session, directCopySql(schema, select, batch.request, dir), progress, `ingest ${batch.request.dataset}`);
-    } catch {
+    } catch (error) {
       await this.lake.discardStaging(dir);
-      return { readFailed: true };
+      return { readFailed: !String((error as Error).message).includes(REJECTED_ROW) };
     } finally {
       await session.run(sql`SET preserve_insertion_order = true`);
     }
     batch.timer.mark('read+validate+write');
     const files = await writtenFiles(dir).catch(() => []);
-    if (files.length === 0 || files.some((f) => f.startsWith(`date=${REJECTED_PARTITION}/`))) {
+    if (files.length === 0) {
       await this.lake.discardStaging(dir);
       return {};
     }

@@ -7,11 +7,10 @@ import { fileListLiteral, fileLiteral, ident, joinSql, raw, sql, type Sql } from
 import { lakeColumns, utcWallTime } from './staging.sql';
 
 /**
- * The partition folder the direct write puts rejected rows in. It is never committed: its mere
- * presence tells that the batch has rejected rows, which then goes the general way (errors,
- * quarantine) instead.
+ * The error the direct write stops with at the first rejected row: the batch then goes the
+ * general way (errors, quarantine), having paid only for the rows read until then.
  */
-export const REJECTED_PARTITION = '__rejected';
+export const REJECTED_ROW = 'ingest: a row was rejected, the batch goes the general way';
 
 type TimeWindow = { readonly keepAfter?: Date; readonly keepUntil?: Date };
 
@@ -41,11 +40,11 @@ export function partitionedCopySql(schema: DatasetSchema, rows: Sql, where: Sql,
 
 /**
  * The direct write: the validating SELECT straight into the lake's partition folders, in one
- * pass over the source. Kept rows go to their partitions, rejected rows to REJECTED_PARTITION.
- * It reads only the `_bad` flag, and once: DuckDB inlines a column into each place that uses it.
+ * pass over the source; a rejected row (anywhere, in the window or not) stops it with
+ * REJECTED_ROW. It reads only the `_bad` flag, and once: DuckDB inlines a column into each use.
  */
 export function directCopySql(schema: DatasetSchema, staging: Sql, window: TimeWindow, dir: string): Sql {
-  const partition = sql`CASE WHEN _bad THEN ${REJECTED_PARTITION} ELSE ${lakePartitionSql(schema)} END`;
+  const partition = sql`CASE WHEN _bad THEN error(${REJECTED_ROW}) ELSE ${lakePartitionSql(schema)} END`;
   const inWindow = windowSql(schema, window);
   return partitionedCopySql(schema, sql`(${staging})`, inWindow ? sql`_bad OR (${inWindow})` : sql`true`, partition, dir);
 }
