@@ -235,13 +235,17 @@ export class BatchIngestor {
     let pending = 'written' in input ? input.written : null;
     try {
       const slotUs = request.timing.kind === 'close' ? null : (intervalSeconds ?? 86_400) * 1_000_000;
-      const distinct = staged ? sql`count(DISTINCT ${ts})` : await distinctSlotsSql(session, schema, rows, slotUs);
-      await session.run(sql`CREATE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, ${distinct} AS d, min(${ts}) AS lo, max(${ts}) AS hi FROM ${rows} GROUP BY ALL`);
-      const totals = (await session.one<{ bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
-        sql`SELECT ${staged ? sql`(SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL)` : sql`0`} AS bad,
-                coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
-                coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
-      ))!;
+      const stats = async (distinct: Sql) => {
+        await session.run(sql`CREATE OR REPLACE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, ${distinct} AS d, min(${ts}) AS lo, max(${ts}) AS hi FROM ${rows} GROUP BY ALL`);
+        return (await session.one<{ bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
+          sql`SELECT ${staged ? sql`(SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL)` : sql`0`} AS bad,
+                  coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
+                  coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
+        ))!;
+      };
+      // Slots first (cheap); a staged batch whose slots tell of duplicates is counted exactly.
+      let totals = await stats(await distinctSlotsSql(session, schema, rows, slotUs));
+      if (staged && totals.dups > 0) totals = await stats(sql`count(DISTINCT ${ts})`);
       if (pending && (totals.dups > 0 || totals.good === 0)) {
         await this.lake.discardStaging(pending);
         return null;
