@@ -43,24 +43,32 @@ describe('direct and general ingest ways give the same lake', () => {
     tmp.cleanup();
   });
 
-  async function ingest(name: string, lines: string[]): Promise<{ dataDir: string; summary: IngestSummary }> {
+  async function ingest(name: string, lines: string[], window: { keepAfter?: Date; keepUntil?: Date } = {}): Promise<{ dataDir: string; summary: IngestSummary }> {
     const dataDir = join(tmp.dir, name);
     const store = await openStore(dataDir);
     stores.push(store);
     const csv = writeText(tmp.dir, `${name}.csv`, [HEADER, ...lines].join('\n') + '\n');
-    const summary = await store.ingest.run(new FileProvider({ path: csv, timing: daily }), { dataset: 'bars_1d', createAs: 'bars' });
+    const file = new FileProvider({ path: csv, timing: daily });
+    // The file's batch with a time window, as incremental top-ups and the stream ask for.
+    const provider = {
+      name: 'windowed-file',
+      async *batches() {
+        for await (const batch of file.batches()) yield { ...batch, ...window };
+      },
+    };
+    const summary = await store.ingest.run(provider, { dataset: 'bars_1d', createAs: 'bars' });
     expect(summary.failures).toEqual([]);
     expect(readdirSync(join(dataDir, 'staging'))).toEqual([]);
     return { dataDir, summary };
   }
 
   // The bars as DuckDB reads the clean CSV, closed a day after their date, with their month.
-  async function reference(): Promise<Array<Record<string, unknown>>> {
+  async function reference(after = new Date('1900-01-01T00:00:00Z'), until = new Date('2199-01-01T00:00:00Z')): Promise<Array<Record<string, unknown>>> {
     const csv = writeText(tmp.dir, 'reference.csv', [HEADER, ...cleanLines()].join('\n') + '\n');
     return query(
-      sql`SELECT symbol, date::TIMESTAMPTZ + INTERVAL 1 DAY AS ts, open::DOUBLE AS open, high::DOUBLE AS high, low::DOUBLE AS low, close::DOUBLE AS close,
+      sql`SELECT * FROM (SELECT symbol, date::TIMESTAMPTZ + INTERVAL 1 DAY AS ts, open::DOUBLE AS open, high::DOUBLE AS high, low::DOUBLE AS low, close::DOUBLE AS close,
                  volume::DOUBLE AS volume, strftime(date::TIMESTAMPTZ + INTERVAL 1 DAY, '%Y-%m') AS month
-          FROM read_csv(${fileLiteral(csv)}) ORDER BY symbol, ts`,
+          FROM read_csv(${fileLiteral(csv)})) WHERE ts > ${after} AND ts <= ${until} ORDER BY symbol, ts`,
     );
   }
 
@@ -97,6 +105,22 @@ describe('direct and general ingest ways give the same lake', () => {
       const months = [...new Set(expected.map((r) => String(r.month)))].sort();
       expect(readdirSync(join(run.dataDir, 'lake', 'bars_1d')).filter((p) => p.startsWith('date=')).sort()).toEqual(months.map((m) => `date=${m}`));
       expect(batch.files).toHaveLength(months.length);
+    }
+  });
+
+  it('keeps only the rows inside a time window on the direct way, and still rejects a bad row outside it', async () => {
+    const keepAfter = new Date('2024-02-10T00:00:00Z');
+    const keepUntil = new Date('2024-03-05T00:00:00Z');
+    const expected = await reference(keepAfter, keepUntil);
+    const clean = await ingest('window', cleanLines(), { keepAfter, keepUntil });
+    const withBad = await ingest('window-bad', [...cleanLines(), 'AAA,1969-12-01,10,9,8,8.5,100'], { keepAfter, keepUntil });
+    expect(expected.length).toBeGreaterThan(10);
+    expect(clean.summary.batches[0].phases).toHaveProperty('read+validate+write');
+    expect(withBad.summary.batches[0].phases).toHaveProperty('direct (discarded)');
+    expect(withBad.summary.batches[0].rejected).toBe(1);
+    for (const run of [clean, withBad]) {
+      expect(await lake(run.dataDir)).toEqual(expected);
+      expect(run.summary.batches[0].accepted).toBe(expected.length);
     }
   });
 });
