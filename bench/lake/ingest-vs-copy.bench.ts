@@ -22,8 +22,8 @@ interface Run {
 }
 
 /**
- * Ingest of N synthetic daily bars (default 40,000 symbols x 250 days = 10M rows) through the
- * store, against DuckDB's own COPY of the same CSV in the same process: into the same month
+ * Ingest of N synthetic daily bars (`--symbols 40000 --days 250` = 10M rows by default; the CSV
+ * is bench/ingest.bench.ts's, cached in bench/.cache) through the store, against DuckDB's own COPY of the same CSV in the same process: into the same month
  * partitions (`PARTITION_BY (date)`, the fair baseline) and into one file (the old baseline).
  * The three sides alternate (each round starts with the next one), `--repeat N` rounds
  * (default 3), medians; both baselines run on an engine with the store's DuckDB settings.
