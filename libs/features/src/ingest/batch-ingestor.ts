@@ -172,16 +172,14 @@ export class BatchIngestor {
   private async writeDirect(session: DuckDbSession, schema: DatasetSchema, batch: Batch, select: Sql, progress: ProgressSink): Promise<{ result?: IngestResult; readFailed?: boolean }> {
     const dir = await this.lake.createStaging(batch.batchId);
     try {
-      // Row order does not matter here (rows are told apart by their keys), and an ordered
-      // partitioned write is slower; the general way needs it for its row numbers.
-      await session.run(sql`SET preserve_insertion_order = false`);
+      // The partition count is not known before the read: the cap the general way may also set.
+      // (preserve_insertion_order stays as it is: it is global to the engine, and the general
+      // way of a concurrent ingest numbers its rows by it.)
       await session.run(sql`SET partitioned_write_max_open_files = 100000`);
       await runWithProgress(session, directCopySql(schema, select, batch.request, dir), progress, `ingest ${batch.request.dataset}`);
     } catch (error) {
       await this.lake.discardStaging(dir);
       return { readFailed: !String((error as Error).message).includes(REJECTED_ROW) };
-    } finally {
-      await session.run(sql`SET preserve_insertion_order = true`);
     }
     batch.timer.mark('read+validate+write');
     const files = await writtenFiles(dir).catch(() => []);
@@ -290,11 +288,9 @@ export class BatchIngestor {
       if (staged) {
         const dedup = totals.dups > 0 ? sql`QUALIFY row_number() OVER (PARTITION BY ${keys}, ${ts} ORDER BY rowid DESC) = 1` : sql``;
         // One writer per date partition; DuckDB's default of 100 open files would split
-        // a backfill's partitions into several files each. Rows are written in any order.
+        // a backfill's partitions into several files each.
         await session.run(sql`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
-        await session.run(sql`SET preserve_insertion_order = false`);
         await session.run(partitionedCopySql(schema, staged, sql`${keep} ${dedup}`, lakePartitionSql(schema), dir));
-        await session.run(sql`SET preserve_insertion_order = true`);
         timer.mark('write');
       }
       if (batch.isNewDataset) await this.registry.putDataset(schema, true);
