@@ -8,7 +8,7 @@ import { commandLine, machine, ratio, writeResults } from './support/report';
 import { best } from './support/stats';
 import { withStore } from './support/store-setup';
 
-interface Shape {
+export interface Shape {
   readonly name: string;
   readonly symbols: number;
   readonly days: number;
@@ -80,7 +80,8 @@ export async function runIngestBench(args: string[]): Promise<void> {
   writeResults('ingest', { command: commandLine('ingest', args), machine: machine(), results }, md);
 }
 
-async function ensureCsv(shape: Shape): Promise<string> {
+/** The cached CSV of `shape`'s synthetic daily bars (vendor layout: start date), generated once. */
+export async function ensureCsv(shape: Shape): Promise<string> {
   const path = join(CACHE_DIR, `bars-${shape.symbols}x${shape.days}.csv`);
   if (existsSync(path)) return path;
   console.error(`generating ${path} …`);

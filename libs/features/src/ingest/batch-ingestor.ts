@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { barSchema, granularityOf, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
-import { defaultGranularity, partitionValueSql } from '../lake/partitioning';
+import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
+import { defaultGranularity } from '../lake/partitioning';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
-import { ErrorCode, FeatureStoreError, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
 import type { DatasetRepository } from '../registry/dataset.repository';
 import { assertIdentifier } from '../sql/identifier';
@@ -13,10 +13,12 @@ import type { Clock } from '../util/clock';
 import { canonicalJson, sha256 } from '../util/hash';
 import { tradingCalendar } from '../calendar/calendars';
 import { describeTiming, timingForDataset, type BarTiming } from './bar-timing';
-import { resolveMapping, type ResolvedMapping, type SourceColumn } from './column-mapping';
-import { readerSql, type IngestSource } from './ingest-source';
+import { resolveMapping, type SourceColumn } from './column-mapping';
+import { directCopySql, distinctSlotsSql, keepSql, lakePartitionSql, partitionedCopySql, REJECTED_ROW, writtenFiles, writtenRowsSql } from './batch-write.sql';
+import { describeSource, readError, readPlans, runWithProgress, type ReadPlan } from './read-plan';
+import type { IngestSource } from './ingest-source';
 import { silentProgress, type ProgressSink } from './progress';
-import { lakeColumns, stagingSelect } from './staging.sql';
+import { stagingSelect } from './staging.sql';
 import { PhaseTimer } from '../util/phase-timer';
 
 export interface IngestRequest {
@@ -68,6 +70,18 @@ export interface IngestResult {
 
 const MAX_REPORTED_ERRORS = 100;
 
+/** What one ingest knows about its batch once it has read the source's layout. */
+interface Batch {
+  readonly request: IngestRequest;
+  readonly batchId: string;
+  readonly batchTime: Date;
+  readonly identity: string;
+  readonly isNewDataset: boolean;
+  readonly ignoredColumns: readonly string[];
+  readonly started: number;
+  readonly timer: PhaseTimer;
+}
+
 /**
  * Turns one source (file, HTTP response, generated query) into one lake batch: read, type,
  * validate every row, quarantine the bad ones, resolve duplicates, write Parquet by date,
@@ -110,31 +124,71 @@ export class BatchIngestor {
       const schema = existing ?? this.newSchema(request, timing, described);
       const mapping = resolveMapping(schema, described, request.mapping ?? {}, request.constants ?? {});
       const batchTime = await this.registry.nextIngestedAt(request.dataset, this.clock.now());
-      const batchId = `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`;
+      const batch: Batch = {
+        request: { ...request, timing },
+        batchId: `${batchTime.toISOString().replace(/[-:.]/g, '')}-${identity.slice(0, 12)}`,
+        batchTime,
+        identity,
+        isNewDataset: existing === undefined,
+        ignoredColumns: mapping.ignored,
+        started,
+        timer,
+      };
+      let plans = readPlans(request.source, described, mapping);
+      const select = (plan: ReadPlan): Sql =>
+        stagingSelect(schema, resolveMapping(schema, plan.columns, request.mapping ?? {}, request.constants ?? {}), timing, batchTime, plan.reader, plan.columns);
       const stagedName = `staged_${randomBytes(6).toString('hex')}`;
       const staged = ident(stagedName);
       try {
-        for (const plan of readPlans(request.source, described, mapping)) {
-          const readMapping = resolveMapping(schema, plan.columns, request.mapping ?? {}, request.constants ?? {});
+        // A new dataset of close-timed bars is sized from its rows, so it cannot be written before they are read.
+        if (!(batch.isNewDataset && timing.kind === 'close')) {
+          const direct = await this.writeDirect(session, schema, batch, select(plans[0]), progress);
+          if (direct.result) return direct.result;
+          if (direct.readFailed && !plans[0].final) plans = plans.slice(1);
+          timer.mark('direct (discarded)');
+        }
+        for (const plan of plans) {
           try {
-            await runWithProgress(
-              session,
-              sql`CREATE OR REPLACE TEMP TABLE ${staged} AS ${stagingSelect(schema, readMapping, timing, batchTime, plan.reader, plan.columns)}`,
-              progress,
-              `ingest ${request.dataset}`,
-            );
+            await runWithProgress(session, sql`CREATE OR REPLACE TEMP TABLE ${staged} AS SELECT * EXCLUDE (_bad) FROM (${select(plan)})`, progress, `ingest ${request.dataset}`);
             break;
           } catch (error) {
             if (plan.final) throw readError(request.source, error);
           }
         }
         timer.mark('read+validate');
-        return await this.writeBatch(session, stagedName, schema, { ...request, timing }, batchId, batchTime, identity, existing === undefined, mapping.ignored, started, timer);
+        return (await this.writeBatch(session, { staged: stagedName }, schema, batch))!;
       } finally {
         await session.run(sql`DROP TABLE IF EXISTS ${staged}`);
         progress.done();
       }
     });
+  }
+
+  /**
+   * The one-pass way for a batch without rejected or duplicate rows (the common case): the
+   * validating SELECT straight into the staging folder's partitions, its stats read back from
+   * the written files. A batch with either is discarded here and goes the general way.
+   */
+  private async writeDirect(session: DuckDbSession, schema: DatasetSchema, batch: Batch, select: Sql, progress: ProgressSink): Promise<{ result?: IngestResult; readFailed?: boolean }> {
+    const dir = await this.lake.createStaging(batch.batchId);
+    try {
+      // The partition count is not known before the read: the cap the general way may also set.
+      // (preserve_insertion_order stays as it is: it is global to the engine, and the general
+      // way of a concurrent ingest numbers its rows by it.)
+      await session.run(sql`SET partitioned_write_max_open_files = 100000`);
+      await runWithProgress(session, directCopySql(schema, select, batch.request, dir), progress, `ingest ${batch.request.dataset}`);
+    } catch (error) {
+      await this.lake.discardStaging(dir);
+      return { readFailed: !String((error as Error).message).includes(REJECTED_ROW) };
+    }
+    batch.timer.mark('read+validate+write');
+    const files = await writtenFiles(dir).catch(() => []);
+    if (files.length === 0) {
+      await this.lake.discardStaging(dir);
+      return {};
+    }
+    // From here writeBatch owns the folder: it commits or discards it.
+    return { result: (await this.writeBatch(session, { written: dir, files }, schema, batch)) ?? undefined };
   }
 
   // A new dataset of bars that carry no interval (their time is the close) is sized from its
@@ -160,43 +214,40 @@ export class BatchIngestor {
     }
   }
 
-  private async writeBatch(
-    session: DuckDbSession,
-    stagedName: string,
-    declared: DatasetSchema,
-    request: IngestRequest,
-    batchId: string,
-    batchTime: Date,
-    identity: string,
-    isNewDataset: boolean,
-    ignoredColumns: readonly string[],
-    started: number,
-    timer: PhaseTimer,
-  ): Promise<IngestResult> {
+  /**
+   * Stats, gaps, errors and quarantine of a batch, then its Parquet files and the commit. The rows
+   * are a staged table (the general way), or the files the direct write left in a staging folder:
+   * then a batch with duplicates (or no row) is discarded and null returned, for the general way.
+   */
+  private async writeBatch(session: DuckDbSession, input: { staged: string } | { written: string; files: readonly string[] }, declared: DatasetSchema, batch: Batch): Promise<IngestResult | null> {
+    const { request, batchId, timer } = batch;
     let schema = declared;
     const ts = ident(schema.timestampColumn);
     const keys = joinSql(schema.keys.map((k) => ident(k)));
-    const keep = joinSql(
-      [
-        sql`_error IS NULL`,
-        ...(request.keepAfter ? [sql`${ts} > ${request.keepAfter}`] : []),
-        ...(request.keepUntil ? [sql`${ts} <= ${request.keepUntil}`] : []),
-      ],
-      ' AND ',
-    );
+    const keep = keepSql(schema, request);
     const intervalSeconds = request.timing.kind === 'start' ? request.timing.interval.seconds : null;
-    const staged = ident(stagedName);
-    const groups = ident(`groups_${stagedName}`);
-    await session.run(
-      sql`CREATE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, count(DISTINCT ${ts}) AS d, min(${ts}) AS lo, max(${ts}) AS hi
-       FROM ${staged} WHERE ${keep} GROUP BY ALL`,
-    );
+    const staged = 'staged' in input ? ident(input.staged) : null;
+    const rows = 'staged' in input ? sql`${staged} WHERE ${keep}` : writtenRowsSql(input.written, input.files);
+    const groups = ident(`groups_${randomBytes(6).toString('hex')}`);
+    // The staging folder this method must discard if it leaves before the commit takes it over.
+    let pending = 'written' in input ? input.written : null;
     try {
-      const totals = (await session.one<{ total: number; bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
-        sql`SELECT (SELECT count(*) FROM ${staged}) AS total, (SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL) AS bad,
-                coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
-                coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
-      ))!;
+      const slotUs = request.timing.kind === 'close' ? null : (intervalSeconds ?? 86_400) * 1_000_000;
+      const stats = async (distinct: Sql) => {
+        await session.run(sql`CREATE OR REPLACE TEMP TABLE ${groups} AS SELECT ${keys}, count(*) AS n, ${distinct} AS d, min(${ts}) AS lo, max(${ts}) AS hi FROM ${rows} GROUP BY ALL`);
+        return (await session.one<{ bad: number; good: number; dups: number; lo: string | null; hi: string | null; partitions: number }>(
+          sql`SELECT ${staged ? sql`(SELECT count(*) FROM ${staged} WHERE _error IS NOT NULL)` : sql`0`} AS bad,
+                  coalesce(sum(d), 0)::BIGINT AS good, coalesce(sum(n - d), 0)::BIGINT AS dups, min(lo) AS lo, max(hi) AS hi,
+                  coalesce((epoch(max(hi)) - epoch(min(lo))) / 86400 + 2, 0)::BIGINT AS partitions FROM ${groups}`,
+        ))!;
+      };
+      // Slots first (cheap); a staged batch whose slots tell of duplicates is counted exactly.
+      let totals = await stats(await distinctSlotsSql(session, schema, rows, slotUs));
+      if (staged && totals.dups > 0) totals = await stats(sql`count(DISTINCT ${ts})`);
+      if (pending && (totals.dups > 0 || totals.good === 0)) {
+        await this.lake.discardStaging(pending);
+        return null;
+      }
       const gaps = intervalSeconds
         ? await session.all<{ key: string; missing: number }>(
             sql`SELECT concat_ws('/', ${keys}) AS key,
@@ -204,12 +255,14 @@ export class BatchIngestor {
              FROM ${groups} WHERE missing > 0 ORDER BY missing DESC, key LIMIT 20`,
           )
         : await this.sessionGaps(session, groups, keys, request.timing);
-      const errors = await session.all<{ row: number; message: string }>(
-        sql`SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
-      );
+      const errors = staged
+        ? await session.all<{ row: number; message: string }>(
+            sql`SELECT rowid + 1 AS row, _error AS message FROM ${staged} WHERE _error IS NOT NULL ORDER BY rowid LIMIT ${Math.max(0, Math.floor(request.maxReportedErrors ?? MAX_REPORTED_ERRORS))}`,
+          )
+        : [];
       timer.mark('stats');
-      const quarantineFile = totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;
-      timer.mark('quarantine');
+      const quarantineFile = staged && totals.bad > 0 ? await this.quarantine(session, staged, request.dataset, batchId) : null;
+      if (staged) timer.mark('quarantine');
       const base = {
         dataset: request.dataset,
         skipped: false,
@@ -217,53 +270,51 @@ export class BatchIngestor {
         supersededInBatch: totals.dups,
         errors,
         quarantineFile,
-        ignoredColumns,
+        ignoredColumns: batch.ignoredColumns,
         minTs: totals.lo,
         maxTs: totals.hi,
         gaps,
       };
       if (totals.good === 0) {
-        if (totals.bad === 0) return { ...emptyResult(request.dataset, started), ...base, batchId: null };
+        if (totals.bad === 0) return { ...emptyResult(request.dataset, batch.started), ...base, batchId: null };
         throw new UnprocessableError(ErrorCode.NothingIngested, `no valid row in the batch: ${totals.bad} rejected`, {
           rejected: totals.bad,
           errors,
           quarantineFile,
         });
       }
-      schema = await this.sizedFromData(session, schema, groups, request, isNewDataset);
-      const dir = await this.lake.createStaging(batchId);
-      try {
+      schema = await this.sizedFromData(session, schema, groups, request, batch.isNewDataset);
+      const dir = pending ?? (pending = await this.lake.createStaging(batchId));
+      if (staged) {
         const dedup = totals.dups > 0 ? sql`QUALIFY row_number() OVER (PARTITION BY ${keys}, ${ts} ORDER BY rowid DESC) = 1` : sql``;
         // One writer per date partition; DuckDB's default of 100 open files would split
         // a backfill's partitions into several files each.
         await session.run(sql`SET partitioned_write_max_open_files = ${Math.min(100_000, Math.max(100, totals.partitions + 1))}`);
-        await session.run(
-          sql`COPY (SELECT ${lakeColumns(schema)}, ${partitionValueSql(ts, granularityOf(schema))} AS date FROM ${staged} WHERE ${keep} ${dedup})
-           TO ${fileLiteral(dir)} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE)`,
-        );
+        await session.run(partitionedCopySql(schema, staged, sql`${keep} ${dedup}`, lakePartitionSql(schema), dir));
         timer.mark('write');
-        if (isNewDataset) await this.registry.putDataset(schema, true);
-      } catch (error) {
-        await this.lake.discardStaging(dir);
-        throw error;
       }
+      if (batch.isNewDataset) await this.registry.putDataset(schema, true);
       // From here the lake owns the staging folder: it discards or finishes it whatever happens.
+      pending = null;
       const record = await this.lake.commit(
         dir,
         {
           batchId,
           dataset: request.dataset,
-          identity,
+          identity: batch.identity,
           source: request.source.label,
           rows: totals.good,
           rejected: totals.bad,
-          ingestedAt: batchTime.toISOString(),
+          ingestedAt: batch.batchTime.toISOString(),
           committedAt: this.clock.now().toISOString(),
         },
         this.registry,
       );
       timer.mark('commit');
-      return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - started, phases: timer.phases };
+      return { ...base, batchId, accepted: totals.good, files: record.files, elapsedMs: Date.now() - batch.started, phases: timer.phases };
+    } catch (error) {
+      if (pending) await this.lake.discardStaging(pending);
+      throw error;
     } finally {
       await session.run(sql`DROP TABLE IF EXISTS ${groups}`);
     }
@@ -296,80 +347,6 @@ export class BatchIngestor {
       throw error;
     });
     return path;
-  }
-}
-
-interface ReadPlan {
-  readonly reader: Sql;
-  readonly columns: readonly SourceColumn[];
-  readonly final: boolean;
-}
-
-/**
- * Fast path first: let DuckDB parse typed columns (forcing the dataset's types on mapped CSV
- * columns, and on the JSON fields of a writer that checked their types). If one bad value breaks
- * that read, read everything as text instead, so that the bad value fails only its own row.
- */
-function readPlans(source: IngestSource, described: readonly SourceColumn[], mapping: ResolvedMapping): ReadPlan[] {
-  const asText: ReadPlan = {
-    reader: readerSql(source, { allText: true, jsonColumns: described.map((c) => c.name) }),
-    columns: described.map((c) => ({ name: c.name, type: 'VARCHAR' })),
-    final: true,
-  };
-  if (source.kind === 'query' || source.format === 'parquet') return [{ reader: readerSql(source), columns: described, final: true }];
-  const forced: Record<string, string> = {};
-  for (const { spec, origin } of mapping.columns) {
-    if ('source' in origin && spec.type !== 'TIMESTAMPTZ') forced[origin.source.name] = spec.type;
-  }
-  if (source.format !== 'csv') {
-    // JSON is read as text, per row (its types vary by row, and DuckDB's typed JSON read converts
-    // some values the text path rejects, e.g. true as 1), unless its writer names its fields and
-    // has checked their JSON types (the stream): then typed first, the dataset's types on mapped
-    // columns, text for the rest (timestamps included).
-    if (source.kind !== 'file' || !source.fields) return [asText];
-    const types = Object.fromEntries(described.map((c) => [c.name, forced[c.name] ?? 'VARCHAR']));
-    const typed: ReadPlan = { reader: readerSql(source, { jsonTypes: types }), columns: described.map((c) => ({ name: c.name, type: types[c.name] })), final: false };
-    return [typed, asText];
-  }
-  const typed: ReadPlan = {
-    reader: readerSql(source, { csvTypes: forced }),
-    columns: described.map((c) => ({ name: c.name, type: forced[c.name] ?? c.type })),
-    final: false,
-  };
-  return [typed, asText];
-}
-
-function readError(source: IngestSource, error: unknown): Error {
-  if (error instanceof FeatureStoreError) return error;
-  return new UnprocessableError(ErrorCode.InvalidArgument, `cannot read ${source.label}: ${(error as Error).message.split('\n')[0]}`, {
-    field: 'source',
-  });
-}
-
-async function describeSource(session: DuckDbSession, source: IngestSource): Promise<SourceColumn[]> {
-  if (source.kind === 'file' && source.fields && (source.format === 'json' || source.format === 'ndjson')) {
-    return source.fields.map((name) => ({ name, type: 'VARCHAR' }));
-  }
-  try {
-    const rows = await session.all<{ column_name: string; column_type: string }>(sql`DESCRIBE SELECT * FROM ${readerSql(source)}`);
-    return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
-  } catch (error) {
-    throw new UnprocessableError(ErrorCode.InvalidArgument, `cannot read ${source.label}: ${(error as Error).message.split('\n')[0]}`, {
-      field: 'source',
-    });
-  }
-}
-
-/** Runs a long statement while reporting DuckDB's own progress to the sink. */
-async function runWithProgress(session: DuckDbSession, statement: Sql, progress: ProgressSink, label: string): Promise<void> {
-  const timer = setInterval(() => {
-    const p = session.progress;
-    progress.update(label, p.percentage >= 0 ? p.percentage / 100 : undefined, p.rowsProcessed);
-  }, 250);
-  try {
-    await session.run(statement);
-  } finally {
-    clearInterval(timer);
   }
 }
 
