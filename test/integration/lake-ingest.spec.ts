@@ -80,6 +80,13 @@ describe('batch ingestion into the Parquet lake', () => {
     expect(readdirSync(join(tmp.dir, 'staging'))).toEqual([]);
   });
 
+  it('creates the dataset with the partition granularity asked for (--partition year)', async () => {
+    await store.ingest.run(new FileProvider({ path: SAMPLE_CSV, timing: daily, symbol: 'BTC-USD' }), { dataset: 'bars_1d', createAs: 'bars', partition: 'year' });
+    const years = [...new Set((await lakeRows(tmp.dir, 'bars_1d')).map((r) => `date=${String(r.ts).slice(0, 4)}`))].sort();
+    expect(readdirSync(join(tmp.dir, 'lake', 'bars_1d')).filter((p) => p.startsWith('date=')).sort()).toEqual(years);
+    expect((await store.datasets.schema('bars_1d')).partition).toBe('year');
+  });
+
   it('writes nothing when the same content is ingested again, and again with --force', async () => {
     await ingestFile(SAMPLE_CSV);
     const before = await lakeRows(tmp.dir, 'bars_1d');

@@ -133,7 +133,7 @@ export class IngestCommands {
 
   private async ingest(command: Exclude<CliCommand, { kind: 'help' | 'apply' | 'materialize' | 'stream' }>): Promise<{ summary: IngestSummary; pulls: SymbolPull[] }> {
     const progress = new TerminalProgress();
-    const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force };
+    const target = { dataset: command.dataset, createAs: 'bars' as const, force: command.force, partition: command.partition };
     switch (command.kind) {
       case 'file': {
         const provider = new FileProvider({ path: command.path, format: command.format, timing: command.timing, symbol: command.symbol, mapping: command.mapping });

@@ -3,10 +3,12 @@ import {
   InvalidArgumentError,
   parseBarTiming,
   parseDuration,
+  parseGranularity,
   parseMappingOption,
   parseUtc,
   startOfUtcDay,
   type BarTiming,
+  type PartitionGranularity,
 } from '@app/features';
 
 export const USAGE = `Usage: npm run ingest -- <command> [options]
@@ -41,6 +43,9 @@ Common options:
   --map a=B,c=D          Column mapping, dataset column = source column.
   --format <fmt>         csv, json, ndjson or parquet (default: from the file extension).
   --force                Ingest again even if the same content was ingested before.
+  --partition <p>        day, month or year: the lake partition of a dataset this ingest creates
+                         (default: month for bars of a day or more, else day; an existing
+                         dataset keeps its own: npm run compact -- <dataset> --partition rewrites it).
   --json                 Print the summary as JSON.
 
 http options:  --symbols A,B  --since YYYY-MM-DD  --timeout 10s  --retries 4  --backoff-ms 500  --full
@@ -54,6 +59,8 @@ interface Common {
   readonly dataset: string;
   readonly json: boolean;
   readonly force: boolean;
+  /** The partition granularity of a dataset the ingest creates. */
+  readonly partition?: PartitionGranularity;
 }
 
 export type CliCommand =
@@ -100,6 +107,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       'close-time': { type: 'string' },
       timezone: { type: 'string' },
       calendar: { type: 'string' },
+      partition: { type: 'string' },
       symbol: { type: 'string' },
       symbols: { type: 'string' },
       map: { type: 'string' },
@@ -165,7 +173,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const defaultDataset = values.interval ? `bars_${values.interval}` : undefined;
   const dataset = values.dataset ?? (command === 'synth' ? 'bars_1d' : defaultDataset);
   if (!dataset) throw new InvalidArgumentError('--dataset is required (or --interval, for bars_<interval>)', { field: 'dataset' });
-  const common = { dataset, json: values.json ?? false, force: values.force ?? false };
+  const common = { dataset, json: values.json ?? false, force: values.force ?? false, ...(values.partition === undefined ? {} : { partition: parseGranularity(values.partition, 'partition') }) };
   switch (command) {
     case 'file':
       if (!target) throw new InvalidArgumentError('file: the path is required', { field: 'path' });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { barSchema, inferSchema, type DatasetSchema } from '../datasets/dataset.schema';
-import { defaultGranularity } from '../lake/partitioning';
+import { defaultGranularity, type PartitionGranularity } from '../lake/partitioning';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
 import type { LakeRepository } from '../lake/lake.repository';
@@ -35,6 +35,8 @@ export interface IngestRequest {
   readonly keepAfter?: Date;
   /** Only rows with a timestamp at or before this are kept: a bar that has not closed yet is not final. */
   readonly keepUntil?: Date;
+  /** The partition granularity of a dataset this batch creates (default: from its bars' interval). */
+  readonly partition?: PartitionGranularity;
   /** Ingest even when the same content was ingested before. */
   readonly force?: boolean;
   /** How many rejected rows `errors` lists (default 100); the stream asks for all of them, to dead-letter each. */
@@ -194,7 +196,7 @@ export class BatchIngestor {
   // A new dataset of bars that carry no interval (their time is the close) is sized from its
   // first batch: a mean spacing of a day or more is daily data, partitioned by month.
   private async sizedFromData(session: DuckDbSession, schema: DatasetSchema, groups: Sql, request: IngestRequest, isNewDataset: boolean): Promise<DatasetSchema> {
-    if (!isNewDataset || request.timing.kind !== 'close') return schema;
+    if (!isNewDataset || request.timing.kind !== 'close' || request.partition) return schema;
     const row = await session.one<{ spacing: number | null }>(sql`SELECT avg((epoch(hi) - epoch(lo)) / (d - 1)) AS spacing FROM ${groups} WHERE d > 1`);
     const spacing = row?.spacing === null || row?.spacing === undefined ? null : Number(row.spacing);
     return { ...schema, partition: defaultGranularity(spacing === null ? null : spacing >= 72_000 ? 86_400 : spacing) };
@@ -205,10 +207,10 @@ export class BatchIngestor {
       case 'bars':
         // Bars first ingested by a calendar's sessions belong to that calendar from then on.
         return timing.kind === 'session' && timing.calendar
-          ? { ...barSchema(request.dataset), calendar: timing.calendar, partition: 'month' }
-          : { ...barSchema(request.dataset), partition: defaultGranularity(barSeconds(timing)) };
+          ? { ...barSchema(request.dataset), calendar: timing.calendar, partition: request.partition ?? 'month' }
+          : { ...barSchema(request.dataset), partition: request.partition ?? defaultGranularity(barSeconds(timing)) };
       case 'infer':
-        return { ...inferSchema(request.dataset, described), partition: defaultGranularity(barSeconds(timing)) };
+        return { ...inferSchema(request.dataset, described), partition: request.partition ?? defaultGranularity(barSeconds(timing)) };
       case 'none':
         throw new NotFoundError(`dataset ${request.dataset} is not declared`, { field: 'dataset' }, ErrorCode.UnknownDataset);
     }

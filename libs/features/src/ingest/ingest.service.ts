@@ -1,3 +1,4 @@
+import type { PartitionGranularity } from '../lake/partitioning';
 import type { MarketDataProvider } from '../providers/market-data-provider';
 import { FeatureStoreError } from '../errors/feature-store.error';
 import type { BatchIngestor, IngestResult } from './batch-ingestor';
@@ -21,7 +22,7 @@ export class IngestService {
   /** Ingests every batch the provider yields into `target.dataset`; a failed batch is reported, not fatal. */
   async run(
     provider: MarketDataProvider,
-    target: { dataset: string; createAs: 'bars' | 'infer' | 'none'; force?: boolean },
+    target: { dataset: string; createAs: 'bars' | 'infer' | 'none'; force?: boolean; partition?: PartitionGranularity },
     progress: ProgressSink = silentProgress,
   ): Promise<IngestSummary> {
     const started = Date.now();
@@ -29,7 +30,7 @@ export class IngestService {
     const failures: Array<{ source: string; error: string }> = [];
     for await (const batch of provider.batches()) {
       try {
-        const result = await this.ingestor.ingest({ ...batch, dataset: target.dataset, createAs: target.createAs, force: target.force }, progress);
+        const result = await this.ingestor.ingest({ ...batch, dataset: target.dataset, createAs: target.createAs, force: target.force, partition: target.partition }, progress);
         await batch.committed?.(result);
         batches.push(result);
       } catch (error) {
