@@ -9,7 +9,9 @@ import { DuckDbClient } from './duckdb/duckdb.client';
 import { BatchIngestor } from './ingest/batch-ingestor';
 import { IngestService } from './ingest/ingest.service';
 import type { LakeFileSystem } from './lake/lake.file-system';
+import { LakeCompactionService } from './lake/lake-compaction.service';
 import { LakeRepository } from './lake/lake.repository';
+import { RetentionHorizons } from './lake/retention-horizons';
 import { LineageRelay } from './lineage/lineage.relay';
 import { MlflowClient } from './lineage/mlflow.client';
 import { MlflowLineageSink } from './lineage/mlflow-lineage.sink';
@@ -96,7 +98,7 @@ export class FeatureStore {
       ? new LineageRelay(registry.runs, registry.trainingSets, trainingSetStats.withProfiles(trainingSetReader), new MlflowLineageSink(new MlflowClient(config.lineage.mlflowTrackingUri)), clock, config.lineage.publicBaseUrl)
       : null;
     const runs = new RunLineageService(registry.runs, registry.trainingSets, features, clock, relay);
-    const trainingSets = new TrainingSetService(db, features, materializer, offlineStore, new EntityFrameLoader(datasets, tmpDir), registry.trainingSets, registry.materializations, runs, clock, join(config.dataDir, 'training-sets'));
+    const trainingSets = new TrainingSetService(db, features, materializer, offlineStore, new EntityFrameLoader(datasets, tmpDir), registry.trainingSets, registry.materializations, runs, clock, join(config.dataDir, 'training-sets'), new RetentionHorizons(lake));
     trainingSets.onCreated((manifest) => trainingSetStats.record(manifest));
     const serving = new OnlineServingService(features, registry.definitions, online, clock, config.online.maxKeys);
     const onlineWriter = new OnlineWriterService(registry.definitions, online, clock);
@@ -105,6 +107,7 @@ export class FeatureStore {
       config, clock, db, lake, registry, ingestor, new IngestService(ingestor), datasets, features, online, offlineStore, onlineRefresh, materializer,
       trainingSets, trainingSetReader, runs, relay, serving, onlineWriter, pushes, new AuditService(registry.audit, clock), trainingSetStats,
     );
+    await store.compaction.recoverAll();
     void store.monitors; // hooks monitor evaluation into every materialisation, in every process
     return store;
   }
@@ -120,6 +123,12 @@ export class FeatureStore {
     return (this.vintages ??= new TrainingSetVintageService(this.db, this.trainingSets, this.tmpDir));
   }
   private vintages?: TrainingSetVintageService;
+
+  /** Compaction of the lake's partitions (the CLI, the background compactor). */
+  get compaction(): LakeCompactionService {
+    return (this.lakeCompaction ??= new LakeCompactionService(this.db, this.lake, this.registry.datasets, this.registry.materializations, this.clock, this.config.lake));
+  }
+  private lakeCompaction?: LakeCompactionService;
 
   /** Drift of view versions against reference training sets (GET …/drift). */
   get drift(): DriftService {

@@ -36,6 +36,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UnknownFeature:
     case ErrorCode.UnknownReference:
     case ErrorCode.LabelMisuse:
+    case ErrorCode.BeforeRetention:
       return 422;
     case ErrorCode.RateLimited:
       return 429;

@@ -44,6 +44,13 @@ const schema = z.object({
     .optional(),
   REGISTRY_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
+  // Background compaction of the lake: how often each process looks (0: never), how long old
+  // files stay after a swap for readers that listed them, and the size compacted files grow to.
+  LAKE_COMPACTION_INTERVAL_S: z.coerce.number().int().min(0).max(86400).default(300),
+  LAKE_COMPACTION_GRACE_S: z.coerce.number().int().min(0).max(604800).default(600),
+  LAKE_COMPACTION_MIN_FILES: z.coerce.number().int().min(2).max(1_000_000).default(32),
+  LAKE_TARGET_FILE_MB: z.coerce.number().int().min(1).max(8192).default(128),
+  LAKE_TARGET_FILE_ROWS: z.coerce.number().int().min(1000).max(1_000_000_000).default(5_000_000),
   KAFKA_BROKERS: z
     .string()
     .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma-separated list of host:port')
@@ -79,6 +86,20 @@ export interface AppConfig {
    * heavy requests (training sets and their data, materialisation jobs).
    */
   readonly limits: RateLimits;
+  /** Lake compaction (libs/features/src/lake/lake-compaction.service.ts). */
+  readonly lake: LakeConfig;
+}
+
+/** Background compaction and compacted file size (see AppConfig.lake). */
+export interface LakeConfig {
+  /** How often a process looks for partitions to compact; 0 switches background compaction off. */
+  readonly compactionIntervalMs: number;
+  /** How long replaced files stay after a swap (readers that listed them finish). */
+  readonly graceMs: number;
+  /** A partition is compacted in the background once it holds this many small files. */
+  readonly minSmallFiles: number;
+  readonly targetBytes: number;
+  readonly targetRows: number;
 }
 
 /** Where the registry lives (see AppConfig.registry). */
@@ -125,5 +146,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auth: { keysFile: c.AUTH_KEYS_FILE === undefined ? undefined : resolve(c.AUTH_KEYS_FILE), mode: c.AUTH, metricsPublic: c.METRICS_PUBLIC },
     // One second's worth of requests by default, so a steady client at the rate never waits.
     limits: { rps: c.RATE_LIMIT_RPS, burst: c.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(c.RATE_LIMIT_RPS)), heavy: c.RATE_LIMIT_HEAVY },
+    lake: {
+      compactionIntervalMs: c.LAKE_COMPACTION_INTERVAL_S * 1000,
+      graceMs: c.LAKE_COMPACTION_GRACE_S * 1000,
+      minSmallFiles: c.LAKE_COMPACTION_MIN_FILES,
+      targetBytes: c.LAKE_TARGET_FILE_MB * 1024 * 1024,
+      targetRows: c.LAKE_TARGET_FILE_ROWS,
+    },
   };
 }

@@ -27,6 +27,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   /** A key over its request rate or its concurrent heavy requests (429, with a retry delay). */
   RateLimited = 'RATE_LIMITED',
+  /** A `knownAt` before a dataset's retention horizon: compaction may have dropped what it needs (422). */
+  BeforeRetention = 'BEFORE_RETENTION',
 }
 
 /** Base class of every error the domain throws on purpose; carries a code and optional details. */

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path';
 import type { DatasetRepository, NewBatchRecord } from '../registry/dataset.repository';
 import { assertIdentifier } from '../sql/identifier';
-import { fileLiteral, sql, type Sql } from '../sql/sql';
+import { fileListLiteral, sql, type Sql } from '../sql/sql';
+import { CompactionJournal, visibleFiles } from './compaction-journal';
 import { LocalFileSystem } from './drivers/local.file-system';
 import type { LakeFileSystem } from './lake.file-system';
 
@@ -34,24 +35,54 @@ export class LakeRepository {
     this.quarantineDir = join(dataDir, 'quarantine');
   }
 
+  /** The file operations the lake is written with (compaction uses the same). */
+  get fileSystem(): LakeFileSystem {
+    return this.fs;
+  }
+
   /** The folder holding a dataset's date partitions. */
   datasetDir(dataset: string): string {
     assertIdentifier(dataset, 'dataset');
     return join(this.lakeDir, dataset);
   }
 
-  /** The glob DuckDB reads for a dataset's committed files. */
-  filesGlob(dataset: string): string {
-    return join(this.datasetDir(dataset), 'date=*', '*.parquet');
+  /** The compaction records of a dataset (libs/features/src/lake/compaction-journal.ts). */
+  journal(dataset: string): CompactionJournal {
+    return new CompactionJournal(this.datasetDir(dataset), this.fs);
   }
 
-  /** A DuckDB table expression over the dataset's files, or undefined while it has none. */
+  /**
+   * A dataset's committed files as readers must read them, partition by partition (folder →
+   * file names): listed first, then the compaction records applied, so a swap running meanwhile
+   * shows either its inputs or its outputs.
+   */
+  async partitionFiles(dataset: string): Promise<Map<string, string[]>> {
+    const dir = this.datasetDir(dataset);
+    const listing = new Map<string, string[]>();
+    for (const partition of (await this.fs.list(dir)).filter((p) => p.startsWith('date=')).sort()) {
+      const names = (await this.fs.list(join(dir, partition))).filter((f) => f.endsWith('.parquet') && !f.startsWith('.'));
+      if (names.length) listing.set(partition, names.sort());
+    }
+    return visibleFiles(listing, await this.journal(dataset).records());
+  }
+
+  /** The absolute paths of a dataset's committed files (see partitionFiles). */
+  async files(dataset: string): Promise<string[]> {
+    const dir = this.datasetDir(dataset);
+    return [...(await this.partitionFiles(dataset))].flatMap(([partition, names]) => names.map((n) => join(dir, partition, n)));
+  }
+
+  /**
+   * A DuckDB table expression over the dataset's files, or undefined while it has none. The
+   * files are listed, not globbed by DuckDB: a compaction's swap must not fall between them.
+   */
   async scanSql(dataset: string): Promise<Sql | undefined> {
-    if (!(await this.hasFiles(dataset))) return undefined;
+    const files = await this.files(dataset);
+    if (files.length === 0) return undefined;
     // Every file of a dataset is written with the dataset's declared columns, in order, so
     // union_by_name (which reads every file's footer before the query starts) is not needed.
     // The partition value is text (2024-03-15, 2024-03 or 2024 by the dataset's granularity).
-    return sql`read_parquet(${fileLiteral(this.filesGlob(dataset))}, hive_partitioning = true, hive_types = {'date': 'VARCHAR'})`;
+    return sql`read_parquet(${fileListLiteral(files)}, hive_partitioning = true, hive_types = {'date': 'VARCHAR'})`;
   }
 
   /** True once a dataset has a committed file (partition folders only appear holding one). */

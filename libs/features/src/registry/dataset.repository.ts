@@ -48,6 +48,17 @@ export interface DatasetRepository {
   lastBatchSeq(dataset: string): Promise<number>;
   /** The batches recorded with a `seq` above the given one, in seq order (an index: no scan of every batch). */
   batchesAfter(dataset: string, seq: number): Promise<BatchRecord[]>;
+  /**
+   * After a compaction swapped files: every batch listing a file of `replaced` (lake-relative
+   * paths) lists the files that now hold its rows instead. Idempotent; returns the batches changed.
+   */
+  replaceBatchFiles(dataset: string, replaced: ReadonlyMap<string, readonly string[]>): Promise<number>;
   /** A batch time for `dataset` strictly later than any handed out before (ties on a fast clock). */
   nextIngestedAt(dataset: string, now: Date): Promise<Date>;
+}
+
+/** A batch's files after the replacements of a compaction (order kept, each file once); the same array when none applies. */
+export function replacedFiles(files: readonly string[], replaced: ReadonlyMap<string, readonly string[]>): readonly string[] {
+  if (!files.some((f) => replaced.has(f))) return files;
+  return [...new Set(files.flatMap((f) => replaced.get(f) ?? [f]))];
 }

@@ -3,7 +3,8 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureViewService } from '../definitions/feature-view.service';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
-import { NotFoundError } from '../errors/feature-store.error';
+import { ErrorCode, NotFoundError, UnprocessableError } from '../errors/feature-store.error';
+import type { RetentionHorizons } from '../lake/retention-horizons';
 import { assertRunId, type RunLineageService } from '../lineage/run-lineage.service';
 import type { MaterializationService } from '../materialize/materialization.service';
 import type { ViewVersionRecord } from '../registry/definition.repository';
@@ -47,6 +48,7 @@ export class TrainingSetService {
     private readonly lineage: RunLineageService,
     private readonly clock: Clock,
     private readonly dir: string,
+    private readonly horizons: Pick<RetentionHorizons, 'get'>,
   ) {}
 
   private readonly createdListeners: Array<(manifest: TrainingSetManifest) => Promise<void>> = [];
@@ -69,6 +71,7 @@ export class TrainingSetService {
     // Versions not materialised up to the newest data are brought up to date first (incremental).
     // Another process (a second API replica, the CLI) doing so holds the lease: a read request
     // waits for it instead of failing with its CONFLICT.
+    await this.assertWithinRetention(command.knownAt ?? null, [...versions, ...labelVersions]);
     for (const v of [...versions, ...labelVersions]) await this.materializer.run({ view: v.name, version: v.version }, undefined, { waitForLeaseMs: CATCH_UP_WAIT_MS });
     const keysByEntity = new Map((await this.features.listEntities()).map((e) => [e.name, e.joinKeys]));
     const keysOf = (v: ViewVersionRecord) => keysByEntity.get(v.definition.entity) ?? [];
@@ -113,6 +116,22 @@ export class TrainingSetService {
     for (const listener of this.createdListeners) await listener(manifest);
     if (command.runId !== null) await this.lineage.linkNew(command.runId, manifest);
     return { ...manifest, runIds: command.runId !== null ? [command.runId] : [] };
+  }
+
+  // A knownAt before a source's retention horizon could need row versions compaction dropped:
+  // refused, rather than answered from what is left.
+  private async assertWithinRetention(knownAt: Date | null, versions: readonly ViewVersionRecord[]): Promise<void> {
+    if (!knownAt) return;
+    for (const source of new Set(versions.map((v) => v.definition.source))) {
+      const horizon = await this.horizons.get(source);
+      if (horizon && knownAt < horizon) {
+        throw new UnprocessableError(
+          ErrorCode.BeforeRetention,
+          `knownAt ${knownAt.toISOString()} is before the retention horizon of dataset ${source} (${horizon.toISOString()}): row versions superseded before it may have been dropped`,
+          { field: 'knownAt', dataset: source, horizon: horizon.toISOString() },
+        );
+      }
+    }
   }
 
   /** A stored training set's manifest and linked runs; 404 when unknown. */

@@ -1,6 +1,6 @@
 import type { RootDatabase } from 'lmdb';
 import type { DatasetSchema } from '../../datasets/dataset.schema';
-import type { BatchRecord, DatasetRepository, NewBatchRecord } from '../dataset.repository';
+import { replacedFiles, type BatchRecord, type DatasetRepository, type NewBatchRecord } from '../dataset.repository';
 import { padded, rangeValues } from './lmdb-keys';
 
 const seqKey = (seq: number) => padded(seq, 15);
@@ -63,6 +63,21 @@ export class LmdbDatasetRepository implements DatasetRepository {
       .map((e) => ({ seq: Number((e.key as string).slice(prefix.length)), batch: this.db.get(`batch/${dataset}/${e.value as string}`) as BatchRecord | undefined }))
       .filter((e): e is { seq: number; batch: BatchRecord } => e.batch?.seq === e.seq)
       .map((e) => e.batch);
+  }
+
+  async replaceBatchFiles(dataset: string, replaced: ReadonlyMap<string, readonly string[]>): Promise<number> {
+    const prefix = `batch/${dataset}/`;
+    return this.db.transactionSync(() => {
+      let changed = 0;
+      for (const { key, value } of this.db.getRange({ start: prefix, end: `${prefix}\uffff` })) {
+        const batch = value as BatchRecord;
+        const files = replacedFiles(batch.files, replaced);
+        if (files === batch.files) continue;
+        this.db.putSync(key, { ...batch, files });
+        changed++;
+      }
+      return changed;
+    });
   }
 
   async nextIngestedAt(dataset: string, now: Date): Promise<Date> {

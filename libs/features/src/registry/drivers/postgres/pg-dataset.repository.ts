@@ -1,5 +1,5 @@
 import type { DatasetSchema } from '../../../datasets/dataset.schema';
-import type { BatchRecord, DatasetRepository, NewBatchRecord } from '../../dataset.repository';
+import { replacedFiles, type BatchRecord, type DatasetRepository, type NewBatchRecord } from '../../dataset.repository';
 import { padded } from '../lmdb-keys';
 import { PgKv } from './pg-kv';
 import { lockName, type PgPool } from './pg.pool';
@@ -71,6 +71,21 @@ export class PgDatasetRepository implements DatasetRepository {
       [prefix, `${prefix.slice(0, -1)}0`, `${prefix}${seqKey(seq + 1)}`, `batch/${dataset}/`],
     );
     return rows.map((r) => r.value);
+  }
+
+  async replaceBatchFiles(dataset: string, replaced: ReadonlyMap<string, readonly string[]>): Promise<number> {
+    return this.pool.tx(async (q) => {
+      // Queued with the dataset's recorders: a batch recorded meanwhile is not overwritten.
+      await lockName(q, `batch-seq/${dataset}`);
+      let changed = 0;
+      for (const batch of await this.kv.rangeValues<BatchRecord>(q, `batch/${dataset}/`)) {
+        const files = replacedFiles(batch.files, replaced);
+        if (files === batch.files) continue;
+        await this.kv.put(q, `batch/${dataset}/${batch.identity}`, { ...batch, files });
+        changed++;
+      }
+      return changed;
+    });
   }
 
   async nextIngestedAt(dataset: string, now: Date): Promise<Date> {
