@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, linkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { barSchema, fileLiteral, sha256, sql, type FeatureStore, type QuerySource, type Sql } from '@app/features';
+import { barSchema, fileListLiteral, fileLiteral, sha256, sql, type FeatureStore, type QuerySource, type Sql } from '@app/features';
 import { CACHE_DIR, freshCacheDir } from '../support/cache';
 import { withStore } from '../support/store-setup';
 
@@ -134,25 +134,32 @@ function linkTree(from: string, to: string): void {
   }
 }
 
-/** Files, bytes and rows of each day partition of the dataset's lake (rows from Parquet metadata). */
-export async function lakeLayout(store: FeatureStore): Promise<Array<{ partition: string; files: number; bytes: number; rows: number }>> {
+/**
+ * Files, bytes and rows of each partition of the dataset as readers see it (the lake's listing
+ * with the compaction records applied: files a swap replaced stay on disk for a grace period).
+ */
+export async function lakeLayout(store: FeatureStore): Promise<PartitionLayout[]> {
   const root = store.lake.datasetDir(DATASET);
-  const glob = fileLiteral(join(root, 'date=*', '*.parquet'));
+  const listing = await store.lake.partitionFiles(DATASET);
+  const paths = [...listing].flatMap(([partition, names]) => names.map((n) => join(root, partition, n)));
   const rows = await store.db.withSession((s) =>
-    s.all<{ file: string; rows: number }>(sql`SELECT file_name AS file, sum(row_group_num_rows)::BIGINT AS rows FROM (SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata(${glob})) GROUP BY file_name`),
+    s.all<{ file: string; rows: number }>(sql`SELECT file_name AS file, sum(row_group_num_rows)::BIGINT AS rows FROM (SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM parquet_metadata(${fileListLiteral(paths)})) GROUP BY file_name`),
   );
   const byFile = new Map(rows.map((r) => [r.file, Number(r.rows)]));
-  const out: Array<{ partition: string; files: number; bytes: number; rows: number }> = [];
-  for (const partition of readdirSync(root).filter((p) => p.startsWith('date=')).sort()) {
-    const files = readdirSync(join(root, partition)).filter((f) => f.endsWith('.parquet'));
-    let bytes = 0;
-    let n = 0;
-    for (const f of files) {
-      const path = join(root, partition, f);
-      bytes += statSync(path).size;
-      n += byFile.get(path) ?? 0;
-    }
-    out.push({ partition, files: files.length, bytes, rows: n });
-  }
-  return out;
+  return [...listing].map(([partition, names]) => {
+    const files = names.map((n) => join(root, partition, n));
+    return { partition, files: files.length, bytes: files.reduce((n, f) => n + statSync(f).size, 0), rows: files.reduce((n, f) => n + (byFile.get(f) ?? 0), 0) };
+  });
+}
+
+export interface PartitionLayout {
+  readonly partition: string;
+  readonly files: number;
+  readonly bytes: number;
+  readonly rows: number;
+}
+
+/** The ideal file count for a target: per partition the larger of ceil(bytes / targetBytes) and ceil(rows / targetRows), summed. */
+export function idealFiles(partitions: readonly PartitionLayout[], targetBytes: number, targetRows: number): number {
+  return partitions.reduce((n, p) => n + Math.max(1, Math.ceil(p.bytes / targetBytes), Math.ceil(p.rows / targetRows)), 0);
 }

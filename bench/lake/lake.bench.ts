@@ -1,11 +1,10 @@
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { FeatureStore, fileLiteral, loadConfig, sql } from '@app/features';
+import { FeatureStore, fileLiteral, loadConfig, sql, type CompactionReport } from '@app/features';
 import { timed } from '../support/measure';
 import { options } from '../support/options';
 import { commandLine, machine, writeResults } from '../support/report';
-import { compactionOf, idealFiles, type CompactionReport } from './compaction';
-import { DATASET, copyHistory, ensureHistory, lakeLayout, type HistoryShape } from './history';
+import { DATASET, copyHistory, ensureHistory, idealFiles, lakeLayout, type HistoryShape } from './history';
 import { ReadSide, entityRows, setUpViews } from './reads';
 import { lakeMarkdown, summariseReads, type LakeResult, type ReadRuns } from './report';
 
@@ -18,8 +17,8 @@ import { lakeMarkdown, summariseReads, type LakeResult, type ReadRuns } from './
  * 2. a full materialisation of a view never materialised before (reads the whole lake);
  * 3. the online refresh the stream worker runs after a batch lands: with its warm cache of recent
  *    rows, with a new cache (its first refresh), and without one (a push).
- * Two copies of the cached history are opened side by side, one compacted, and the reads
- * alternate between them (`--repeat` rounds, medians), so load from other processes falls on both.
+ * Two copies of the cached history are opened side by side, one compacted (FeatureStore.compaction,
+ * the target given explicitly so the ideal file count is known), and the reads alternate between them (`--repeat` rounds, medians), so load from other processes falls on both.
  * Then, unless --skip-ingest-comparison, bench/lake/ingest-vs-copy.bench.ts (if present).
  *
  * Options: --batches 20000 --symbols 5000 --days 30 --rows-per-batch (symbols / 10) --repeat 3
@@ -44,7 +43,9 @@ export async function runLakeBench(args: string[]): Promise<void> {
   log(`lake: history of ${shape.batches} batches x ${shape.rowsPerBatch} rows, ${shape.symbols} symbols, ${shape.days} days …`);
   const history = await ensureHistory(shape, log);
   const dirs = { before: copyHistory(history.dir, 'lake-run-before'), after: copyHistory(history.dir, 'lake-run-after') };
-  const stores = { before: await FeatureStore.open(loadConfig({ DATA_DIR: dirs.before })), after: await FeatureStore.open(loadConfig({ DATA_DIR: dirs.after })) };
+  // No background compaction: the "before" copy must stay as the stream left it.
+  const open = (dir: string) => FeatureStore.open(loadConfig({ DATA_DIR: dir, LAKE_COMPACTION_INTERVAL_S: '0' }));
+  const stores = { before: await open(dirs.before), after: await open(dirs.after) };
   const sides = { before: new ReadSide('before', stores.before, shape), after: new ReadSide('after', stores.after, shape) };
   let result: LakeResult;
   try {
@@ -52,19 +53,11 @@ export async function runLakeBench(args: string[]): Promise<void> {
     const setupMs = { before: (await timed(() => setUpViews(stores.before))).ms, after: (await timed(() => setUpViews(stores.after))).ms };
     const layoutBefore = await lakeLayout(stores.after);
 
-    const compaction = compactionOf(stores.after);
-    let report: CompactionReport | null = null;
-    let compactionWallMs: number | null = null;
-    if (compaction) {
-      log('lake: compacting the "after" copy …');
-      const run = await timed(() => compaction.compactDataset(DATASET, { targetBytes, targetRows }));
-      report = run.value;
-      compactionWallMs = run.ms;
-    } else {
-      log('lake: this store has no compaction service (FeatureStore.compaction): only the "before" side is measured');
-    }
-    const layoutAfter = report ? await lakeLayout(stores.after) : null;
-    const measured = report ? [sides.before, sides.after] : [sides.before];
+    log('lake: compacting the "after" copy …');
+    const compaction = await timed(() => stores.after.compaction.compactDataset(DATASET, { targetBytes, targetRows }));
+    const report: CompactionReport = compaction.value;
+    const layoutAfter = await lakeLayout(stores.after);
+    const measured = [sides.before, sides.after];
 
     const rows = entityRows(shape, Number(opts['entity-symbols'] ?? '1000'), Number(opts['entity-times'] ?? '10'));
     const runs: Record<'before' | 'after', ReadRuns> = { before: emptyRuns(), after: emptyRuns() };
@@ -86,6 +79,7 @@ export async function runLakeBench(args: string[]): Promise<void> {
       for (const side of order) {
         const set = await side.timeTrainingSet(rows);
         runs[side.name].trainingSetMs.push(set.ms);
+        runs[side.name].trainingSetCatchUpMs.push(set.catchUpMs);
         files[side.name] = set.file;
       }
       if (files.after) differing.push(await rowsDiffering(stores.before, files.before, files.after));
@@ -110,15 +104,23 @@ export async function runLakeBench(args: string[]): Promise<void> {
       target: { bytes: targetBytes, rows: targetRows },
       files: {
         before: layoutBefore.reduce((n, p) => n + p.files, 0),
-        after: layoutAfter ? layoutAfter.reduce((n, p) => n + p.files, 0) : null,
+        after: layoutAfter.reduce((n, p) => n + p.files, 0),
         partitions: layoutBefore.length,
         bytesBefore: layoutBefore.reduce((n, p) => n + p.bytes, 0),
-        bytesAfter: layoutAfter ? layoutAfter.reduce((n, p) => n + p.bytes, 0) : null,
+        bytesAfter: layoutAfter.reduce((n, p) => n + p.bytes, 0),
         idealForInput: idealFiles(layoutBefore, targetBytes, targetRows),
-        idealForOutput: layoutAfter ? idealFiles(layoutAfter, targetBytes, targetRows) : null,
+        idealForOutput: idealFiles(layoutAfter, targetBytes, targetRows),
       },
-      compaction: report ? { wallMs: Math.round(compactionWallMs!), reportMs: Math.round(report.ms), partitions: report.partitions.length, droppedVersions: report.partitions.reduce((n, p) => n + p.droppedVersions, 0) } : null,
-      reads: summariseReads(runs, report !== null),
+      compaction: {
+        wallMs: Math.round(compaction.ms),
+        reportMs: Math.round(report.ms),
+        partitions: report.partitions.length,
+        busy: report.busy.length,
+        rows: report.partitions.reduce((n, p) => n + p.rows, 0),
+        droppedVersions: report.partitions.reduce((n, p) => n + p.droppedVersions, 0),
+        slowestPartitionMs: Math.max(0, ...report.partitions.map((p) => p.ms)),
+      },
+      reads: summariseReads(runs),
       trainingSetRowsDiffering: differing,
       loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0].toFixed(2)) },
       benchMs: 0,
@@ -144,7 +146,7 @@ export async function runLakeBench(args: string[]): Promise<void> {
 }
 
 function emptyRuns(): ReadRuns {
-  return { ingestMs: [], refreshMs: { warm: [], cold: [], push: [] }, trainingSetMs: [], materialiseMs: [], materialiseRows: 0, materialisePhases: [] };
+  return { ingestMs: [], refreshMs: { warm: [], cold: [], push: [] }, trainingSetMs: [], trainingSetCatchUpMs: [], materialiseMs: [], materialiseRows: 0, materialisePhases: [] };
 }
 
 // Rows in one training set and not the other (both ways): the compaction must not change answers.

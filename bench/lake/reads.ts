@@ -54,12 +54,18 @@ export function entityRows(shape: HistoryShape, symbols: number, times: number):
 export class ReadSide {
   private cache: OnlineRefreshOptions['cache'] | null = null;
   private materialisations = 0;
+  /** The last catch-up of the stream view (a training set materialises what it lacks first). */
+  private catchUpMs = 0;
 
   constructor(
     readonly name: 'before' | 'after',
     readonly store: FeatureStore,
     private readonly shape: HistoryShape,
-  ) {}
+  ) {
+    store.materializer.onMaterialized((r) => {
+      if (r.view === STREAM_VIEW) this.catchUpMs = r.elapsedMs;
+    });
+  }
 
   /** A new small batch lands (the store's real ingest); returns its ingest time. */
   async land(b: number): Promise<number> {
@@ -102,7 +108,7 @@ export class ReadSide {
   }
 
   /** A point-in-time training set of the stream view (its catch-up over the batches landed since included). */
-  async timeTrainingSet(rows: readonly EntityRow[]): Promise<{ ms: number; file: string }> {
+  async timeTrainingSet(rows: readonly EntityRow[]): Promise<{ ms: number; catchUpMs: number; file: string }> {
     const command: CreateTrainingSetCommand = {
       features: { features: FEATURES.map((f) => `${STREAM_VIEW}:${f}`) },
       entities: { kind: 'rows', rows },
@@ -110,8 +116,9 @@ export class ReadSide {
       timestampColumn: 'ts',
       runId: null,
     };
+    this.catchUpMs = 0;
     const { ms, value } = await timed(() => this.store.trainingSets.create(command));
-    return { ms, file: value.file };
+    return { ms, catchUpMs: this.catchUpMs, file: value.file };
   }
 
   /** A full materialisation of a view over the dataset never materialised before (so it reads the whole lake). */

@@ -7,6 +7,8 @@ export interface ReadRuns {
   ingestMs: number[];
   refreshMs: { warm: number[]; cold: number[]; push: number[] };
   trainingSetMs: number[];
+  /** The part of each training set spent catching the stream view up (its materialisation of the new batch). */
+  trainingSetCatchUpMs: number[];
   materialiseMs: number[];
   materialiseRows: number;
   materialisePhases: Array<Readonly<Record<string, number>>>;
@@ -16,8 +18,8 @@ export interface ReadRuns {
 export interface ReadSummary {
   readonly read: string;
   readonly beforeMs: number;
-  readonly afterMs: number | null;
-  readonly speedUp: number | null;
+  readonly afterMs: number;
+  readonly speedUp: number;
   readonly beforeRunsMs: number[];
   readonly afterRunsMs: number[];
 }
@@ -33,9 +35,9 @@ export interface LakeResult {
   entityRows: number;
   repeat: number;
   target: { bytes: number; rows: number };
-  files: { before: number; after: number | null; partitions: number; bytesBefore: number; bytesAfter: number | null; idealForInput: number; idealForOutput: number | null };
-  compaction: { wallMs: number; reportMs: number; partitions: number; droppedVersions: number } | null;
-  reads: { summaries: ReadSummary[]; materialiseRows: number; materialisePhasesMedian: { before: Record<string, number>; after: Record<string, number> | null } };
+  files: { before: number; after: number; partitions: number; bytesBefore: number; bytesAfter: number; idealForInput: number; idealForOutput: number };
+  compaction: { wallMs: number; reportMs: number; partitions: number; busy: number; rows: number; droppedVersions: number; slowestPartitionMs: number };
+  reads: { summaries: ReadSummary[]; materialiseRows: number; materialisePhasesMedian: { before: Record<string, number>; after: Record<string, number> } };
   trainingSetRowsDiffering: number[];
   loadAverage1m: { before: number; after: number };
   benchMs: number;
@@ -44,6 +46,7 @@ export interface LakeResult {
 
 const READS: Array<[string, (r: ReadRuns) => number[]]> = [
   ['training set (catch-up of 1 new batch + point-in-time join)', (r) => r.trainingSetMs],
+  ['… of which the catch-up materialisation', (r) => r.trainingSetCatchUpMs],
   ['materialisation of a new view (whole lake)', (r) => r.materialiseMs],
   ['stream refresh, worker with a warm cache', (r) => r.refreshMs.warm],
   ['stream refresh, worker\'s first (new cache)', (r) => r.refreshMs.cold],
@@ -52,17 +55,17 @@ const READS: Array<[string, (r: ReadRuns) => number[]]> = [
 ];
 
 /** Medians and ratios of the runs of both sides. */
-export function summariseReads(runs: Record<'before' | 'after', ReadRuns>, withAfter: boolean): LakeResult['reads'] {
+export function summariseReads(runs: Record<'before' | 'after', ReadRuns>): LakeResult['reads'] {
   const round = (xs: number[]) => xs.map((x) => Math.round(x));
   const summaries = READS.map(([read, pick]): ReadSummary => {
     const before = median(pick(runs.before));
-    const after = withAfter ? median(pick(runs.after)) : null;
-    return { read, beforeMs: Math.round(before), afterMs: after === null ? null : Math.round(after), speedUp: after === null ? null : ratio(before, after), beforeRunsMs: round(pick(runs.before)), afterRunsMs: round(pick(runs.after)) };
+    const after = median(pick(runs.after));
+    return { read, beforeMs: Math.round(before), afterMs: Math.round(after), speedUp: ratio(before, after), beforeRunsMs: round(pick(runs.before)), afterRunsMs: round(pick(runs.after)) };
   });
   return {
     summaries,
     materialiseRows: runs.before.materialiseRows,
-    materialisePhasesMedian: { before: phaseMedians(runs.before.materialisePhases), after: withAfter ? phaseMedians(runs.after.materialisePhases) : null },
+    materialisePhasesMedian: { before: phaseMedians(runs.before.materialisePhases), after: phaseMedians(runs.after.materialisePhases) },
   };
 }
 
@@ -96,22 +99,20 @@ export function lakeMarkdown(r: LakeResult): string {
     '| | files | MiB | ideal files for the target |',
     '| --- | ---: | ---: | ---: |',
     `| before compaction | ${f.before} | ${MiB(f.bytesBefore)} | ${f.idealForInput} |`,
-    f.after === null ? '| after compaction | not measured | | |' : `| after compaction | ${f.after} | ${MiB(f.bytesAfter ?? 0)} | ${f.idealForOutput} |`,
+    `| after compaction | ${f.after} | ${MiB(f.bytesAfter)} | ${f.idealForOutput} |`,
     '',
     `Target: ${MiB(r.target.bytes)} MiB or ${r.target.rows.toLocaleString('en')} rows per file; ideal = per partition the larger of ceil(bytes / target bytes) and ceil(rows / target rows), summed over ${f.partitions} partitions.`,
-    f.after === null || f.idealForOutput === null ? '' : `After / ideal: **${ratio(f.after, f.idealForOutput)}x** (the issue asks for at most 2x).`,
-    r.compaction
-      ? `Compaction: ${Math.round(r.compaction.wallMs / 1000)} s wall (${r.compaction.reportMs} ms by its report), ${r.compaction.partitions} partitions, ${r.compaction.droppedVersions} row versions dropped.`
-      : '**Compaction not measured**: this build of the store has no `FeatureStore.compaction` (the after side is wired to the contract `compactDataset(dataset, { targetBytes, targetRows })`).',
+    `After / ideal: **${ratio(f.after, f.idealForOutput)}x** (the issue asks for at most 2x). Files counted as readers see them (the lake's listing with the compaction records applied; replaced files wait out a grace period on disk).`,
+    `Compaction (\`store.compaction.compactDataset\`): ${(r.compaction.wallMs / 1000).toFixed(1)} s wall (${r.compaction.reportMs} ms by its report; slowest partition ${r.compaction.slowestPartitionMs} ms), ${r.compaction.partitions} partitions rewritten` +
+      `${r.compaction.busy ? ` (${r.compaction.busy} busy)` : ''}, ${r.compaction.rows.toLocaleString('en')} rows kept, ${r.compaction.droppedVersions} row versions dropped (no retention declared).`,
     '',
     '## Reads (median ms)',
     '',
     '| read | before | after | speed-up (before / after) | runs before | runs after |',
     '| --- | ---: | ---: | ---: | --- | --- |',
-    ...r.reads.summaries.map((s) => `| ${s.read} | ${s.beforeMs} | ${s.afterMs ?? '-'} | ${s.speedUp === null ? '-' : `**${s.speedUp}x**`} | ${s.beforeRunsMs.join(', ')} | ${s.afterRunsMs.join(', ') || '-'} |`),
+    ...r.reads.summaries.map((s) => `| ${s.read} | ${s.beforeMs} | ${s.afterMs} | **${s.speedUp}x** | ${s.beforeRunsMs.join(', ')} | ${s.afterRunsMs.join(', ')} |`),
     '',
-    `The materialisation computes ${r.reads.materialiseRows.toLocaleString('en')} offline rows; its phases (median ms): before ${JSON.stringify(r.reads.materialisePhasesMedian.before)}` +
-      (r.reads.materialisePhasesMedian.after ? `, after ${JSON.stringify(r.reads.materialisePhasesMedian.after)}.` : '.'),
+    `The materialisation computes ${r.reads.materialiseRows.toLocaleString('en')} offline rows; its phases (median ms): before ${JSON.stringify(r.reads.materialisePhasesMedian.before)}, after ${JSON.stringify(r.reads.materialisePhasesMedian.after)}.`,
     `Stream view materialised once on each copy before the reads (setup, not a read): ${r.setupMaterialiseMs.before} ms and ${r.setupMaterialiseMs.after} ms.`,
     r.trainingSetRowsDiffering.length ? `Training-set rows differing between the two sides (each round, both ways): ${r.trainingSetRowsDiffering.join(', ')}.` : '',
   ];
