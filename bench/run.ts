@@ -1,5 +1,6 @@
 import { runClusterBench } from './cluster/cluster.bench';
 import { runIngestBench } from './ingest.bench';
+import { runLakeBench } from './lake/lake.bench';
 import { runMaterializeBench } from './materialize.bench';
 import { runOnlineBench } from './online/online.bench';
 import { runPythonClientBench } from './python-client/python-client.bench';
@@ -17,6 +18,7 @@ const benches: Record<string, (args: string[]) => Promise<void>> = {
   'python-client': runPythonClientBench,
   ui: runUiBench,
   cluster: runClusterBench,
+  lake: runLakeBench,
 };
 
 async function main(): Promise<void> {
