@@ -50,8 +50,7 @@ export async function runLakeBench(args: string[]): Promise<void> {
   let result: LakeResult;
   try {
     const layoutBefore = await lakeLayout(stores.after);
-    // Compacted before the views are set up: compacting after the stream view's materialisation
-    // failed in the registry (LMDB MDB_BAD_TXN in replaceBatchFiles, reproducible at full scale).
+    // Compacted before the views are set up, so both copies then set them up the same way.
     log('lake: compacting the "after" copy …');
     const compaction = await timed(() => stores.after.compaction.compactDataset(DATASET, { targetBytes, targetRows }));
     const report: CompactionReport = compaction.value;

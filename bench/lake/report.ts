@@ -124,7 +124,7 @@ export function lakeMarkdown(r: LakeResult): string {
     '- Materialisation: it reads the lake once, then computes the view\'s windows over every row and writes every offline row (and the online rows): its `compute+write+online` phase is that work, which compaction does not shrink. The lake\'s share (listing and opening the files: the sandbox and registry phases, and the scan inside the compute phase) is what drops.',
     '- Stream refresh with the worker\'s warm cache: it reads no lake file but the new batch\'s own (the cache holds the recent rows), so the file count does not enter it. Its first refresh (a new cache: the keys\' rows over the lookback plus a week\'s slack) and a push (no cache: the lookback\'s partitions) read the lake.',
     '- Training set: its catch-up (the stream view materialised over the new batch, with the dataset\'s time bounds read from every file\'s statistics) reads the lake; the rest, the point-in-time join over the view\'s offline files and the set\'s statistics, does not.',
-    '- Order of the setup: the after copy is compacted before the views are set up. Compacting after the stream view\'s materialisation failed in the registry at this scale (LMDB `MDB_BAD_TXN ... reserved freelist had a data entry with zero-size` in `LmdbDatasetRepository.replaceBatchFiles`, around the 20th of 30 partitions; reproducible), a store bug left to its owner.',
+    '- Order of the setup: the after copy is compacted before the views are set up, so both copies then set up the same views the same way.',
   ];
   return lines.filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n');
 }

@@ -67,9 +67,12 @@ export class LmdbDatasetRepository implements DatasetRepository {
 
   async replaceBatchFiles(dataset: string, replaced: ReadonlyMap<string, readonly string[]>): Promise<number> {
     const prefix = `batch/${dataset}/`;
-    return this.db.transactionSync(() => {
+    // An asynchronous transaction (lmdb-js batches it with the process's other writes): a large
+    // synchronous one failed with MDB_BAD_TXN ("reserved freelist had a data entry with
+    // zero-size") on a registry of 20,000 batches after a materialisation. Records are read
+    // first, then written: a write while a range cursor is open is refused too.
+    return this.db.transaction(() => {
       let changed = 0;
-      // Read first, then write: writing while a range cursor is open fails (MDB_BAD_TXN).
       for (const { key, value } of [...this.db.getRange({ start: prefix, end: `${prefix}\uffff` })]) {
         const batch = value as BatchRecord;
         const files = replacedFiles(batch.files, replaced);
