@@ -24,7 +24,7 @@ export function formatCompaction(report: CompactionReport): string {
 export function formatOfflineCompaction(report: OfflineCompactionReport): string {
   const done = report.versions.filter((v) => v.inputFiles > 0);
   const head = done.length ? `view ${report.view}: ${done.length} versions compacted in ${report.ms} ms` : `view ${report.view}: nothing to compact`;
-  const lines = report.versions.map((v) =>
+  const lines = report.versions.filter((v) => v.busy || v.inputFiles > 0).map((v) =>
     v.busy
       ? `  v${v.version}: busy (being materialised or compacted by another run)`
       : `  v${v.version}: ${v.inputFiles} files (${(v.inputBytes / MIB).toFixed(1)} MiB) -> ${v.outputFiles} (${(v.outputBytes / MIB).toFixed(1)} MiB), ${v.rows} rows, ${v.ms} ms`,
