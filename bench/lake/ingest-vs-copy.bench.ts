@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { DuckDbClient, FileProvider, fileLiteral, loadConfig, sql } from '@app/features';
+import { DuckDbClient, FileProvider, fileLiteral, loadConfig, raw, sql } from '@app/features';
 import { ensureCsv } from '../ingest.bench';
 import { CACHE_DIR } from '../support/cache';
 import { options } from '../support/options';
@@ -9,7 +9,7 @@ import { machine, ratio } from '../support/report';
 import { median } from '../support/stats';
 import { withStore } from '../support/store-setup';
 
-type Side = 'lake ingest' | 'COPY partitioned' | 'COPY single file';
+type Side = 'lake ingest' | 'COPY partitioned' | 'COPY single file' | 'COPY validating';
 
 interface Run {
   readonly side: Side;
@@ -36,7 +36,7 @@ export async function runLakeIngestComparison(args: string[]): Promise<{ markdow
   mkdirSync(CACHE_DIR, { recursive: true });
   const csv = await ensureCsv(shape);
   const expected = shape.symbols * shape.days;
-  const sides: Array<() => Promise<Run>> = [() => lakeIngest(csv), () => copyPartitioned(csv), () => copySingleFile(csv)];
+  const sides: Array<() => Promise<Run>> = [() => lakeIngest(csv), () => copyPartitioned(csv), () => copySingleFile(csv), () => copyValidating(csv)];
   const runs: Array<Run & { round: number; load1: number }> = [];
   for (let round = 0; round < repeat; round++) {
     for (let k = 0; k < sides.length; k++) {
@@ -59,6 +59,7 @@ export async function runLakeIngestComparison(args: string[]): Promise<{ markdow
   const ours = med('lake ingest');
   const partitioned = med('COPY partitioned');
   const single = med('COPY single file');
+  const validating = med('COPY validating');
   const phaseNames = [...new Set(of('lake ingest').flatMap((r) => Object.keys(r.phases ?? {})))];
   const phases = Object.fromEntries(phaseNames.map((p) => [p, median(of('lake ingest').map((r) => r.phases?.[p] ?? 0))]));
   const settings = loadConfig({ DATA_DIR: join(CACHE_DIR, 'lake-ingest-run') }).duckdb;
@@ -70,11 +71,12 @@ export async function runLakeIngestComparison(args: string[]): Promise<{ markdow
     repeat,
     duckdb: settings,
     medianMs: { ours, partitioned, single },
-    medianCpuMs: { ours: med('lake ingest', 'cpuMs'), partitioned: med('COPY partitioned', 'cpuMs'), single: med('COPY single file', 'cpuMs') },
+    medianCpuMs: { ours: med('lake ingest', 'cpuMs'), partitioned: med('COPY partitioned', 'cpuMs'), single: med('COPY single file', 'cpuMs'), validating: med('COPY validating', 'cpuMs') },
     ratioVsPartitioned: ratio(partitioned, ours),
     ratioVsSingleFile: ratio(single, ours),
     pairedRatioVsPartitioned: Number(paired('COPY partitioned').toFixed(2)),
     pairedRatioVsSingleFile: Number(paired('COPY single file').toFixed(2)),
+    pairedRatioVsValidating: Number(paired('COPY validating').toFixed(2)),
     loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
     oursPhasesMedianMs: phases,
     runs,
@@ -82,7 +84,7 @@ export async function runLakeIngestComparison(args: string[]): Promise<{ markdow
   const row = (side: Side): string => {
     const ms = med(side);
     const cpu = med(side, 'cpuMs');
-    return `| ${side} | ${Math.round(ms)} | ${spread(side)} | ${Math.round(cpu)} | ${Math.round(expected / (ms / 1000))} | ${of(side)[0].files} | ${ratio(partitioned, ms)} | ${ratio(single, ms)} | ${ratio(json.medianCpuMs.partitioned, cpu)} |`;
+    return `| ${side} | ${Math.round(ms)} | ${spread(side)} | ${Math.round(cpu)} | ${Math.round(expected / (ms / 1000))} | ${of(side)[0].files} | ${ratio(partitioned, ms)} | ${ratio(single, ms)} | ${ratio(validating, ms)} | ${ratio(json.medianCpuMs.partitioned, cpu)} |`;
   };
   const markdown = [
     `## Ingest of ${expected.toLocaleString('en-US')} daily bars vs DuckDB COPY`,
@@ -92,15 +94,17 @@ export async function runLakeIngestComparison(args: string[]): Promise<{ markdow
     `DuckDB settings of the store for all sides (${JSON.stringify(settings)}).`,
     'Lake ingest: `store.ingest.run(FileProvider(csv))`: hash the file (batch identity), read and type every row, validate, quarantine, resolve duplicates, gap report, write Parquet by month, atomic commit.',
     "COPY partitioned: `COPY (SELECT * EXCLUDE (date), date AS ts, strftime(date, '%Y-%m') AS date FROM read_csv(f)) TO dir (FORMAT parquet, PARTITION_BY (date))`.",
+    "COPY validating: the same COPY writing what the lake writes (ts at the bar's close as TIMESTAMPTZ, `adj_close`, `ingested_at`, partitioned by the close's month) and keeping only the rows the lake's rules accept (required values present, finite prices above 0, low <= open, close <= high, volume >= 0) as a WHERE: DuckDB doing the lake's row work in one statement, without the batch's hash, quarantine, duplicate and gap report or commit. The fair baseline for a validating ingest.",
     'COPY single file: `COPY (SELECT * FROM read_csv(f)) TO f.parquet (FORMAT parquet)`.',
     '',
-    '| side | median ms | min–max ms | median CPU ms | rows/s | files | speed vs COPY partitioned | speed vs COPY single file | CPU ratio vs COPY partitioned |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| side | median ms | min–max ms | median CPU ms | rows/s | files | speed vs COPY partitioned | speed vs COPY single file | speed vs COPY validating | CPU ratio vs COPY partitioned |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row('lake ingest'),
     row('COPY partitioned'),
     row('COPY single file'),
+    row('COPY validating'),
     '',
-    `Per-round speed of the lake ingest (median of the rounds' own ratios): ${json.pairedRatioVsPartitioned}x COPY partitioned, ${json.pairedRatioVsSingleFile}x COPY single file.`,
+    `Per-round speed of the lake ingest (median of the rounds' own ratios): ${json.pairedRatioVsPartitioned}x COPY partitioned, ${json.pairedRatioVsSingleFile}x COPY single file, ${json.pairedRatioVsValidating}x COPY validating.`,
     `Lake ingest phases (median ms): ${JSON.stringify(phases)}; the rest of its time is the file's SHA-256 (batch identity) and the registry.`,
   ].join('\n');
   return { markdown, json };
@@ -136,6 +140,28 @@ async function copyPartitioned(csv: string): Promise<Run> {
       ),
     );
     return { side: 'COPY partitioned', ms, cpuMs, rows: await countRows(out), files: parquetFiles(out) };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function copyValidating(csv: string): Promise<Run> {
+  const out = join(CACHE_DIR, 'copy-validating');
+  rmSync(out, { recursive: true, force: true });
+  const finite = ['open', 'high', 'low', 'close', 'volume'].map((c) => `isfinite(${c})`).join(' AND ');
+  try {
+    const { ms, cpuMs } = await withEngine((db) =>
+      db.withSession((s) =>
+        s.run(
+          sql`COPY (SELECT symbol, ts, open, high, low, close, volume, NULL::DOUBLE AS adj_close, ${new Date('2026-01-01T00:00:00Z')} AS ingested_at, strftime(ts, '%Y-%m') AS date
+              FROM (SELECT *, CAST(date AS TIMESTAMPTZ) + INTERVAL 1 DAY AS ts FROM read_csv(${fileLiteral(csv)}))
+              WHERE symbol IS NOT NULL AND symbol <> '' AND ts IS NOT NULL AND ${raw(finite)} AND open > 0 AND high > 0 AND low > 0 AND close > 0
+                AND low <= high AND open BETWEEN low AND high AND close BETWEEN low AND high AND volume >= 0)
+           TO ${fileLiteral(out)} (FORMAT parquet, PARTITION_BY (date))`,
+        ),
+      ),
+    );
+    return { side: 'COPY validating', ms, cpuMs, rows: await countRows(out), files: parquetFiles(out) };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
