@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs';
 import { createTopics } from '@app/features';
 import { ROOT, tempDataDir } from './helpers';
+import { freePort } from './ports';
 
 /** The broker `npm test` and the stream bench use (scripts/kafka.sh's default port). */
 export const DEFAULT_BROKERS: readonly string[] = ['127.0.0.1:9092'];
@@ -22,7 +23,11 @@ export interface TestBroker {
 
 export async function startBroker(port: number): Promise<TestBroker> {
   const tmp = tempDataDir('fs-kafka-');
-  const env = { KAFKA_PORT: String(port), KAFKA_DATA_DIR: tmp.dir, KAFKA_HEAP: '384m' };
+  // The controller's port is asked for too: port + 1 (the script's default) may be taken (a CI
+  // run failed on it), and the broker then dies at start.
+  let controller = await freePort();
+  while (controller === port) controller = await freePort();
+  const env = { KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controller), KAFKA_DATA_DIR: tmp.dir, KAFKA_HEAP: '384m' };
   await kafkaScript(['start'], env);
   return {
     brokers: [`127.0.0.1:${port}`],
