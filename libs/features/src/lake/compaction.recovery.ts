@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { DatasetRepository } from '../registry/dataset.repository';
+import { pidAlive } from '../registry/process-lease';
 import type { CompactionJournal, CompactionRecord } from './compaction-journal';
 import type { LakeRepository } from './lake.repository';
 
@@ -82,7 +83,7 @@ export class CompactionRecovery {
   }
 
   /** Removes inputs a grace period after their swap, and records a grace period after that. */
-  async cleanup(dataset: string, journal: CompactionJournal, now: Date): Promise<void> {
+  async cleanup(journal: CompactionJournal, now: Date): Promise<void> {
     const fs = this.lake.fileSystem;
     for (const record of await journal.records()) {
       if (record.inputsRemovedAt) {
@@ -99,7 +100,6 @@ export class CompactionRecovery {
       }
       await journal.write({ ...record, inputsRemovedAt: now.toISOString() });
     }
-    void dataset;
   }
 
   private async undo(journal: CompactionJournal, record: CompactionRecord): Promise<false> {
@@ -132,15 +132,5 @@ export class CompactionRecovery {
       // No owner file yet: the folder is seconds old, or its owner died before writing it.
       return false;
     }
-  }
-}
-
-/** True while a process of that pid exists (EPERM: it exists, under another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

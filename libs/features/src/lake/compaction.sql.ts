@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DuckDbSession } from '../duckdb/duckdb.client';
-import { INGESTED_AT, granularityOf, type DatasetSchema } from '../datasets/dataset.schema';
+import { INGESTED_AT, type DatasetSchema } from '../datasets/dataset.schema';
 import { fileListLiteral, fileLiteral, ident, joinSql, sql, type Sql } from '../sql/sql';
 import { partitionValueSql, type PartitionGranularity } from './partitioning';
 
@@ -95,9 +95,4 @@ export async function countRows(session: DuckDbSession, files: readonly string[]
   if (files.length === 0) return 0;
   const row = await session.one<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM read_parquet(${fileListLiteral(files)})`);
   return Number(row?.n ?? 0);
-}
-
-/** The granularity a dataset's lake is being brought to. */
-export function granularityFor(schema: DatasetSchema, repartition: PartitionGranularity | undefined): PartitionGranularity {
-  return repartition ?? granularityOf(schema);
 }

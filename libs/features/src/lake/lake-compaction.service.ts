@@ -7,12 +7,13 @@ import { granularityOf } from '../datasets/dataset.schema';
 import type { DuckDbClient } from '../duckdb/duckdb.client';
 import { NotFoundError, ErrorCode } from '../errors/feature-store.error';
 import type { DatasetRepository } from '../registry/dataset.repository';
-import type { LeaseOwner, MaterializationRepository } from '../registry/materialization.repository';
+import type { MaterializationRepository } from '../registry/materialization.repository';
+import { withFreeLease } from '../registry/process-lease';
 import type { Clock } from '../util/clock';
 import { parseDuration } from '../util/time';
 import type { CompactionJournal, CompactionRecord } from './compaction-journal';
 import { countRows, droppableVersions, targetPartitions, writeCompacted, type CompactionTarget } from './compaction.sql';
-import { CompactionRecovery, OWNER, pidAlive } from './compaction.recovery';
+import { CompactionRecovery, OWNER } from './compaction.recovery';
 import { lakeLayout, type LakeLayout } from './lake-layout';
 import type { LakeRepository } from './lake.repository';
 import { partitionDays, partitionOfDay, type PartitionGranularity } from './partitioning';
@@ -102,19 +103,19 @@ export class LakeCompactionService {
     const target = { bytes: options.targetBytes ?? this.config.targetBytes, rows: options.targetRows ?? this.config.targetRows };
     const retention = options.retention ?? schema.retention;
     const horizon = retention ? new Date(this.clock.now().getTime() - parseDuration(retention, 'retention').seconds * 1000) : null;
-    const groups = await this.plan(dataset, granularity, target, options, horizon);
+    const groups = await this.plan(dataset, schema, granularity, target, options, horizon);
     const done: PartitionCompaction[] = [];
     const busy: string[] = [];
     for (const group of groups) {
       if (options.shouldStop?.()) break;
-      const result = await this.withLease(dataset, group.key, () => this.compactGroup(dataset, schema, journal, group, granularity, target, horizon));
+      const result = await withFreeLease(this.leases, `compact/${dataset}/${group.key}`, this.recovery.owner.instance, this.clock, () => this.compactGroup(dataset, schema, journal, group, granularity, target, horizon));
       if (result === null) busy.push(group.key);
       else if (result) {
         done.push(result);
         options.onProgress?.(done.length + busy.length, groups.length, result);
       }
     }
-    await this.recovery.cleanup(dataset, journal, this.clock.now());
+    await this.recovery.cleanup(journal, this.clock.now());
     return { dataset, granularity, partitions: done, busy, retentionHorizon: (await this.horizons.get(dataset))?.toISOString() ?? null, ms: Date.now() - started };
   }
 
@@ -137,16 +138,15 @@ export class LakeCompactionService {
   async tidy(dataset: string): Promise<void> {
     const journal = this.lake.journal(dataset);
     await this.recovery.recover(dataset, journal, this.clock.now());
-    await this.recovery.cleanup(dataset, journal, this.clock.now());
+    await this.recovery.cleanup(journal, this.clock.now());
   }
 
   // Which files go together: a partition's small files; with retention work, all its files; an
   // old-layout folder whole, grouped by the partition of the new layout it falls in.
-  private async plan(dataset: string, granularity: PartitionGranularity, target: CompactionTarget, options: CompactionOptions, horizon: Date | null): Promise<Group[]> {
+  private async plan(dataset: string, schema: DatasetSchema, granularity: PartitionGranularity, target: CompactionTarget, options: CompactionOptions, horizon: Date | null): Promise<Group[]> {
     const only = options.partitions && new Set(options.partitions.map((p) => (p.startsWith('date=') ? p : `date=${p}`)));
     const dir = this.lake.datasetDir(dataset);
     const byKey = new Map<string, { inputs: string[]; bytes: number; small: number; foreign: boolean }>();
-    const schema = await this.schema(dataset);
     // Files of a swap still under way (another process's) are its own until it commits.
     const pending = new Set((await this.lake.journal(dataset).records()).filter((r) => !r.committedAt).flatMap((r) => [...r.inputs, ...r.outputs]));
     for (const [folder, all] of await this.lake.partitionFiles(dataset)) {
@@ -240,21 +240,6 @@ export class LakeCompactionService {
       droppedVersions: inputRows - rows,
       ms: Date.now() - started,
     };
-  }
-
-  // Runs `work` holding the partition's lease; null when another live process holds it.
-  private async withLease<T>(dataset: string, key: string, work: () => Promise<T>): Promise<T | null> {
-    const name = `compact/${dataset}/${key}`;
-    // An instance of its own: two compactions in one process (the API's background one and a
-    // request, a test) must exclude each other as two processes do.
-    const owner: LeaseOwner = { pid: process.pid, instance: `${this.recovery.owner.instance}-${randomBytes(4).toString('hex')}`, since: this.clock.now().toISOString() };
-    const holder = await this.leases.acquireLease(name, owner, (h) => pidAlive(h.pid));
-    if (holder) return null;
-    try {
-      return await work();
-    } finally {
-      await this.leases.releaseLease(name, owner);
-    }
   }
 
   private async schema(dataset: string): Promise<DatasetSchema> {

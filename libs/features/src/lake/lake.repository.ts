@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import type { DatasetRepository, NewBatchRecord } from '../registry/dataset.repository';
 import { assertIdentifier } from '../sql/identifier';
 import { fileListLiteral, sql, type Sql } from '../sql/sql';
+import { pidAlive } from '../registry/process-lease';
 import { CompactionJournal, visibleFiles } from './compaction-journal';
 import { LocalFileSystem } from './drivers/local.file-system';
 import type { LakeFileSystem } from './lake.file-system';
@@ -247,12 +248,7 @@ export class LakeRepository {
       return false;
     }
     if (owner.pid === process.pid) return owner.instance === INSTANCE;
-    try {
-      process.kill(owner.pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return pidAlive(owner.pid);
   }
 }
 

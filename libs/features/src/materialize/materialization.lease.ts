@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, FeatureStoreError } from '../errors/feature-store.error';
 import type { LeaseOwner, MaterializationRepository } from '../registry/materialization.repository';
 import type { Clock } from '../util/clock';
+import { pidAlive } from '../registry/process-lease';
 
 /** What the lease reads and writes in the registry. */
 export type LeaseRegistry = Pick<MaterializationRepository, 'acquireLease' | 'releaseLease'>;
@@ -49,14 +50,4 @@ export class MaterializationLease {
 /** The registry name of a view version's lease (offline compaction holds the same one). */
 export function materializationLeaseName(view: string, version: number): string {
   return `materialize/${view}@${version}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

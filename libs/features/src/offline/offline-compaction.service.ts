@@ -6,10 +6,11 @@ import type { FeatureViewService } from '../definitions/feature-view.service';
 import type { DuckDbClient, DuckDbSession } from '../duckdb/duckdb.client';
 import { ErrorCode, NotFoundError } from '../errors/feature-store.error';
 import type { CompactionJournal, CompactionRecord } from '../lake/compaction-journal';
-import { CompactionRecovery, OWNER, pidAlive } from '../lake/compaction.recovery';
+import { CompactionRecovery, OWNER } from '../lake/compaction.recovery';
+import { withFreeLease } from '../registry/process-lease';
 import { materializationLeaseName } from '../materialize/materialization.lease';
 import type { ViewVersionRecord } from '../registry/definition.repository';
-import type { LeaseOwner, MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
+import type { MaterializationRepository, MaterializationState } from '../registry/materialization.repository';
 import { isIdentifier } from '../sql/identifier';
 import { fileLiteral, sql } from '../sql/sql';
 import { PartStatsRepository, type PartStatsRecord } from '../stats/part-stats.repository';
@@ -17,7 +18,8 @@ import { PartStatsService, currentRowsOf, merge } from '../stats/part-stats.serv
 import { summarize } from '../stats/stats.sql';
 import type { Clock } from '../util/clock';
 import { isRevisionFile, partFileName, partRange, partStatsFileName } from './offline-layout';
-import { countRows, schemaSignatures, writeMergedParts } from './offline-compaction.sql';
+import { countRows } from '../lake/compaction.sql';
+import { schemaSignatures, writeMergedParts } from './offline-compaction.sql';
 import type { OfflineStoreRepository } from './offline-store.repository';
 
 /** What a compaction of a view's offline store may do. */
@@ -109,7 +111,7 @@ export class OfflineCompactionService {
       const begun = Date.now();
       const record = await this.features.getVersion(view, version);
       const keys = (await this.features.listEntities()).find((e) => e.name === record.definition.entity)?.joinKeys ?? [];
-      const totals = await this.withLease(view, version, () => this.compactVersion(record, keys, target, options.minSmallFiles ?? 2));
+      const totals = await this.underLease(view, version, () => this.compactVersion(record, keys, target, options.minSmallFiles ?? 2));
       const none = { inputFiles: 0, inputBytes: 0, outputFiles: 0, outputBytes: 0, rows: 0 };
       out.push({ version, ...(totals ?? none), busy: totals === null, ms: Date.now() - begun });
     }
@@ -129,7 +131,7 @@ export class OfflineCompactionService {
       for (const folder of await folders(join(this.offline.root, view))) {
         const version = /^v(\d+)$/.exec(folder);
         if (!version || (await folders(join(this.offline.root, view, folder, '_compactions'))).length === 0) continue;
-        await this.withLease(view, Number(version[1]), () => this.tidy(view, Number(version[1])));
+        await this.underLease(view, Number(version[1]), () => this.tidy(view, Number(version[1])));
       }
     }
   }
@@ -149,14 +151,14 @@ export class OfflineCompactionService {
       totals.outputBytes += done.bytes;
       totals.rows += done.rows;
     }
-    await this.recovery.cleanup(record.name, journal, this.clock.now());
+    await this.recovery.cleanup(journal, this.clock.now());
     return totals;
   }
 
   private async tidy(view: string, version: number): Promise<void> {
     const journal = this.offline.journal(view, version);
     await this.recovery.recover(view, journal, this.clock.now());
-    await this.recovery.cleanup(view, journal, this.clock.now());
+    await this.recovery.cleanup(journal, this.clock.now());
   }
 
   // The groups: the version's visible parts inside the recorded state (a part reaching outside it
@@ -280,18 +282,10 @@ export class OfflineCompactionService {
     }
   }
 
-  // Runs `work` holding the version's materialisation lease under an owner of its own (so a
-  // materialisation of this same process is kept out too); null when the lease is held.
-  private async withLease<T>(view: string, version: number, work: () => Promise<T>): Promise<T | null> {
-    const name = materializationLeaseName(view, version);
-    const owner: LeaseOwner = { pid: process.pid, instance: `${this.recovery.owner.instance}-${randomBytes(4).toString('hex')}`, since: this.clock.now().toISOString() };
-    const holder = await this.materializations.acquireLease(name, owner, (h) => pidAlive(h.pid));
-    if (holder) return null;
-    try {
-      return await work();
-    } finally {
-      await this.materializations.releaseLease(name, owner);
-    }
+  // The version's materialisation lease, under an owner of this run alone (a materialisation of
+  // this same process is kept out too); null when it is held.
+  private underLease<T>(view: string, version: number, work: () => Promise<T>): Promise<T | null> {
+    return withFreeLease(this.materializations, materializationLeaseName(view, version), this.recovery.owner.instance, this.clock, work);
   }
 }
 

@@ -47,9 +47,3 @@ export async function writeMergedParts(
   );
   return Number(row?.Count ?? 0);
 }
-
-/** Rows in `files` (from the Parquet footers). */
-export async function countRows(session: DuckDbSession, files: readonly string[]): Promise<number> {
-  const row = await session.one<{ n: number | bigint }>(sql`SELECT count(*) AS n FROM read_parquet(${fileListLiteral(files)})`);
-  return Number(row?.n ?? 0);
-}
